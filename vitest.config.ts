@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every suite; integration tests start real servers on free ports, so files run
+// in forks and each test file stops every process it started.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    reporters: ['default'],
+  },
+});
