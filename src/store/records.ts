@@ -1,0 +1,596 @@
+// The spb records the stores persist (PROTOCOL.md §2.2) and the client MsgProto (§2.1), with
+// their protobuf codecs. The codecs are hand-written: MsgProto is on the hot path and its int64
+// timestamp must stay exact (nanoseconds since the epoch exceed 2^53), and the other records carry
+// uint64 IDs and sequences that protobufjs would hand back as lossy numbers or Long objects.
+// Field numbers follow the reference .proto files exactly; proto3 zero values are omitted.
+//
+// Representation choices:
+// - timestamps (int64 ns) are `bigint`: exact, and a single primitive per message.
+// - sequences and IDs (uint64) are `number`: a channel would need 2^53 messages to overflow, so
+//   a decoded value above Number.MAX_SAFE_INTEGER is rejected as invalid input.
+// - int32 fields are `number`; negative values encode as 10-byte varints, as protobuf requires.
+
+import { TstanError } from '../util/errors.js';
+
+export interface MsgProto {
+  sequence: number; // 1: uint64
+  subject: string; // 2
+  reply: string; // 3
+  data: Uint8Array; // 4
+  timestamp: bigint; // 5: int64, ns since the epoch
+  redelivered: boolean; // 6
+  redeliveryCount: number; // 7: uint32
+  crc32: number; // 10: uint32 (never set by the reference server)
+}
+
+export interface SubState {
+  id: number; // 1: uint64
+  clientId: string; // 2
+  /** For a durable queue member: `durableName + ":" + group`, with durableName empty. */
+  qGroup: string; // 3
+  inbox: string; // 4
+  ackInbox: string; // 5
+  maxInFlight: number; // 6: int32
+  ackWaitInSecs: number; // 7: int32
+  durableName: string; // 8
+  lastSent: number; // 9: uint64
+  isDurable: boolean; // 10
+  isClosed: boolean; // 11
+}
+
+export interface SubStateDelete {
+  id: number; // 1: uint64
+}
+
+export interface SubStateUpdate {
+  id: number; // 1: uint64
+  seqno: number; // 2: uint64
+}
+
+export interface ServerInfo {
+  clusterId: string; // 1
+  discovery: string; // 2
+  publish: string; // 3
+  subscribe: string; // 4
+  unsubscribe: string; // 5
+  close: string; // 6
+  subClose: string; // 7
+  acksSubs: string; // 8
+  nodeId: string; // 9
+}
+
+export interface ClientInfo {
+  id: string; // 1
+  hbInbox: string; // 2
+  connId: Uint8Array; // 3
+  protocol: number; // 4: int32
+  pingInterval: number; // 5: int32, seconds
+  pingMaxOut: number; // 6: int32
+}
+
+export interface ClientDelete {
+  id: string; // 1
+}
+
+export const CtrlMsgType = {
+  SubUnsubscribe: 0,
+  SubClose: 1,
+  ConnClose: 2,
+  FTHeartbeat: 3,
+  Partitioning: 4,
+} as const;
+
+export interface CtrlMsg {
+  msgType: number; // 1: enum CtrlMsg.Type (unknown values kept as numbers, as proto3 does)
+  serverId: string; // 2
+  data: Uint8Array; // 3
+  refId: string; // 4 (deprecated)
+}
+
+/** Decoding failed: truncated, wrong wire type, or a value out of range. */
+export class RecordInvalidError extends TstanError {
+  constructor(record: string, detail: string) {
+    super('RECORD_INVALID', `invalid ${record} record: ${detail}`);
+    this.name = 'RecordInvalidError';
+  }
+}
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_BYTES = 2;
+const WIRE_FIXED32 = 5;
+const TWO_POW_32 = 4294967296;
+const EMPTY_BYTES = new Uint8Array(0);
+
+// ------------------------------------------------------------------------------------------
+// Writing
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Buffer, pos: number, value: number): number {
+  while (value >= 128) {
+    buf[pos++] = (value % 128) | 128;
+    value = Math.floor(value / 128);
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** Writes a 64-bit varint given as two unsigned 32-bit halves. */
+function writeVarint64(buf: Buffer, pos: number, lo: number, hi: number): number {
+  while (hi !== 0 || lo >= 128) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi = hi >>> 7;
+  }
+  buf[pos++] = lo;
+  return pos;
+}
+
+function varint64Size(lo: number, hi: number): number {
+  let size = 1;
+  while (hi !== 0 || lo >= 128) {
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi = hi >>> 7;
+    size++;
+  }
+  return size;
+}
+
+function int32Size(value: number): number {
+  return value < 0 ? 10 : varintSize(value);
+}
+
+function checkUint64(record: string, field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RecordInvalidError(record, `${field} must be a non-negative safe integer, got ${value}`);
+  }
+}
+
+function checkInt32(record: string, field: string, value: number): void {
+  if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) {
+    throw new RecordInvalidError(record, `${field} must be an int32, got ${value}`);
+  }
+}
+
+function checkUint32(record: string, field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RecordInvalidError(record, `${field} must be a uint32, got ${value}`);
+  }
+}
+
+/** A growable writer for the records off the hot path. */
+class ProtoWriter {
+  private buf = Buffer.allocUnsafe(128);
+  private pos = 0;
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  uint64(field: number, value: number): void {
+    if (value === 0) return;
+    this.ensure(11);
+    this.buf[this.pos++] = (field << 3) | WIRE_VARINT;
+    this.pos = writeVarint(this.buf, this.pos, value);
+  }
+
+  int32(field: number, value: number): void {
+    if (value === 0) return;
+    this.ensure(11);
+    this.buf[this.pos++] = (field << 3) | WIRE_VARINT;
+    this.pos = value < 0 ? writeVarint64(this.buf, this.pos, value >>> 0, 0xffffffff) : writeVarint(this.buf, this.pos, value);
+  }
+
+  bool(field: number, value: boolean): void {
+    if (!value) return;
+    this.ensure(2);
+    this.buf[this.pos++] = (field << 3) | WIRE_VARINT;
+    this.buf[this.pos++] = 1;
+  }
+
+  string(field: number, value: string): void {
+    if (value.length === 0) return;
+    const length = Buffer.byteLength(value, 'utf8');
+    this.ensure(6 + length);
+    this.buf[this.pos++] = (field << 3) | WIRE_BYTES;
+    this.pos = writeVarint(this.buf, this.pos, length);
+    this.pos += this.buf.write(value, this.pos, 'utf8');
+  }
+
+  bytes(field: number, value: Uint8Array): void {
+    if (value.length === 0) return;
+    this.ensure(6 + value.length);
+    this.buf[this.pos++] = (field << 3) | WIRE_BYTES;
+    this.pos = writeVarint(this.buf, this.pos, value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading
+
+/** A cursor over one encoded record; varints land in `lo`/`hi` to avoid allocating. */
+class ProtoReader {
+  readonly buf: Buffer;
+  pos: number;
+  readonly end: number;
+  lo = 0;
+  hi = 0;
+
+  constructor(bytes: Uint8Array, readonly record: string) {
+    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = 0;
+    this.end = bytes.byteLength;
+  }
+
+  fail(detail: string): never {
+    throw new RecordInvalidError(this.record, `${detail} at offset ${this.pos}`);
+  }
+
+  varint(): void {
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail('truncated varint');
+      const b = this.buf[this.pos++]!;
+      if (i < 4) lo |= (b & 0x7f) << (7 * i);
+      else if (i === 4) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >>> 4;
+      } else if (i < 9) hi |= (b & 0x7f) << (7 * i - 32);
+      else {
+        if (b > 1) this.fail('varint longer than 64 bits');
+        hi |= b << 31;
+      }
+      if (b < 128) {
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        return;
+      }
+    }
+    this.fail('varint longer than 10 bytes');
+  }
+
+  uint64(field: string): number {
+    this.varint();
+    if (this.hi >= 0x200000) this.fail(`${field} exceeds 2^53`);
+    return this.hi * TWO_POW_32 + this.lo;
+  }
+
+  int32(): number {
+    this.varint();
+    return this.lo | 0;
+  }
+
+  uint32(): number {
+    this.varint();
+    return this.lo;
+  }
+
+  bool(): boolean {
+    this.varint();
+    return this.lo !== 0 || this.hi !== 0;
+  }
+
+  int64(): bigint {
+    this.varint();
+    if (this.hi === 0) return BigInt(this.lo);
+    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
+  }
+
+  length(): number {
+    this.varint();
+    if (this.hi !== 0 || this.lo > this.end - this.pos) this.fail('length beyond end of record');
+    return this.lo;
+  }
+
+  string(): string {
+    const length = this.length();
+    const start = this.pos;
+    this.pos += length;
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** A copy, so the record outlives the buffer it was read from (file stores reuse theirs). */
+  bytes(): Uint8Array {
+    const length = this.length();
+    const start = this.pos;
+    this.pos += length;
+    return length === 0 ? EMPTY_BYTES : new Uint8Array(this.buf.subarray(start, this.pos));
+  }
+
+  /** Reads a tag; returns the field number and leaves the wire type in `lo`. */
+  tag(): number {
+    this.varint();
+    const field = this.lo >>> 3;
+    if (this.hi !== 0 || field === 0) this.fail('invalid field tag');
+    this.lo &= 7;
+    return field;
+  }
+
+  expect(wireType: number, actual: number, field: string): void {
+    if (wireType !== actual) this.fail(`field ${field} has wire type ${actual}, expected ${wireType}`);
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.varint();
+        return;
+      case WIRE_FIXED64:
+        this.advance(8);
+        return;
+      case WIRE_BYTES:
+        this.advance(this.length());
+        return;
+      case WIRE_FIXED32:
+        this.advance(4);
+        return;
+      default:
+        this.fail(`unsupported wire type ${wireType}`);
+    }
+  }
+
+  private advance(count: number): void {
+    if (count > this.end - this.pos) this.fail('truncated field');
+    this.pos += count;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// MsgProto: exact-size encoding in one allocation, no intermediate objects.
+
+function msgProtoBody(msg: MsgProto, subjectLength: number, replyLength: number, tsLo: number, tsHi: number): number {
+  let size = 0;
+  if (msg.sequence !== 0) size += 1 + varintSize(msg.sequence);
+  if (subjectLength !== 0) size += 1 + varintSize(subjectLength) + subjectLength;
+  if (replyLength !== 0) size += 1 + varintSize(replyLength) + replyLength;
+  if (msg.data.length !== 0) size += 1 + varintSize(msg.data.length) + msg.data.length;
+  if (tsLo !== 0 || tsHi !== 0) size += 1 + varint64Size(tsLo, tsHi);
+  if (msg.redelivered) size += 2;
+  if (msg.redeliveryCount !== 0) size += 1 + varintSize(msg.redeliveryCount);
+  if (msg.crc32 !== 0) size += 1 + varintSize(msg.crc32);
+  return size;
+}
+
+function checkMsgProto(msg: MsgProto): void {
+  checkUint64('MsgProto', 'sequence', msg.sequence);
+  checkUint32('MsgProto', 'redeliveryCount', msg.redeliveryCount);
+  checkUint32('MsgProto', 'crc32', msg.crc32);
+  if (typeof msg.timestamp !== 'bigint' || BigInt.asIntN(64, msg.timestamp) !== msg.timestamp) {
+    throw new RecordInvalidError('MsgProto', 'timestamp must be an int64 bigint');
+  }
+}
+
+/** Size in bytes of the encoded MsgProto: the unit of the byte limits (PROTOCOL.md §3.2). */
+export function msgProtoSize(msg: MsgProto): number {
+  const ts = BigInt.asUintN(64, msg.timestamp);
+  return msgProtoBody(
+    msg,
+    Buffer.byteLength(msg.subject, 'utf8'),
+    Buffer.byteLength(msg.reply, 'utf8'),
+    Number(ts & 0xffffffffn),
+    Number(ts >> 32n),
+  );
+}
+
+export function encodeMsgProto(msg: MsgProto): Buffer {
+  checkMsgProto(msg);
+  const subjectLength = Buffer.byteLength(msg.subject, 'utf8');
+  const replyLength = Buffer.byteLength(msg.reply, 'utf8');
+  const ts = BigInt.asUintN(64, msg.timestamp);
+  const tsLo = Number(ts & 0xffffffffn);
+  const tsHi = Number(ts >> 32n);
+  const buf = Buffer.allocUnsafe(msgProtoBody(msg, subjectLength, replyLength, tsLo, tsHi));
+  let pos = 0;
+  if (msg.sequence !== 0) {
+    buf[pos++] = 0x08;
+    pos = writeVarint(buf, pos, msg.sequence);
+  }
+  if (subjectLength !== 0) {
+    buf[pos++] = 0x12;
+    pos = writeVarint(buf, pos, subjectLength);
+    pos += buf.write(msg.subject, pos, 'utf8');
+  }
+  if (replyLength !== 0) {
+    buf[pos++] = 0x1a;
+    pos = writeVarint(buf, pos, replyLength);
+    pos += buf.write(msg.reply, pos, 'utf8');
+  }
+  if (msg.data.length !== 0) {
+    buf[pos++] = 0x22;
+    pos = writeVarint(buf, pos, msg.data.length);
+    buf.set(msg.data, pos);
+    pos += msg.data.length;
+  }
+  if (tsLo !== 0 || tsHi !== 0) {
+    buf[pos++] = 0x28;
+    pos = writeVarint64(buf, pos, tsLo, tsHi);
+  }
+  if (msg.redelivered) {
+    buf[pos++] = 0x30;
+    buf[pos++] = 1;
+  }
+  if (msg.redeliveryCount !== 0) {
+    buf[pos++] = 0x38;
+    pos = writeVarint(buf, pos, msg.redeliveryCount);
+  }
+  if (msg.crc32 !== 0) {
+    buf[pos++] = 0x50;
+    pos = writeVarint(buf, pos, msg.crc32);
+  }
+  return buf;
+}
+
+export function emptyMsgProto(): MsgProto {
+  return {
+    sequence: 0,
+    subject: '',
+    reply: '',
+    data: EMPTY_BYTES,
+    timestamp: 0n,
+    redelivered: false,
+    redeliveryCount: 0,
+    crc32: 0,
+  };
+}
+
+export function decodeMsgProto(bytes: Uint8Array): MsgProto {
+  const r = new ProtoReader(bytes, 'MsgProto');
+  const msg = emptyMsgProto();
+  while (r.pos < r.end) {
+    const field = r.tag();
+    const wire = r.lo;
+    switch (field) {
+      case 1: r.expect(WIRE_VARINT, wire, 'sequence'); msg.sequence = r.uint64('sequence'); break;
+      case 2: r.expect(WIRE_BYTES, wire, 'subject'); msg.subject = r.string(); break;
+      case 3: r.expect(WIRE_BYTES, wire, 'reply'); msg.reply = r.string(); break;
+      case 4: r.expect(WIRE_BYTES, wire, 'data'); msg.data = r.bytes(); break;
+      case 5: r.expect(WIRE_VARINT, wire, 'timestamp'); msg.timestamp = r.int64(); break;
+      case 6: r.expect(WIRE_VARINT, wire, 'redelivered'); msg.redelivered = r.bool(); break;
+      case 7: r.expect(WIRE_VARINT, wire, 'redeliveryCount'); msg.redeliveryCount = r.uint32(); break;
+      case 10: r.expect(WIRE_VARINT, wire, 'CRC32'); msg.crc32 = r.uint32(); break;
+      default: r.skip(wire);
+    }
+  }
+  return msg;
+}
+
+// ------------------------------------------------------------------------------------------
+// The other records: one field table each drives both directions.
+
+type FieldKind = 'uint64' | 'int32' | 'uint32' | 'bool' | 'string' | 'bytes';
+type FieldTable<T> = ReadonlyArray<readonly [number, keyof T & string, FieldKind]>;
+
+const WIRE_OF: Record<FieldKind, number> = {
+  uint64: WIRE_VARINT,
+  int32: WIRE_VARINT,
+  uint32: WIRE_VARINT,
+  bool: WIRE_VARINT,
+  string: WIRE_BYTES,
+  bytes: WIRE_BYTES,
+};
+
+function encodeWith<T>(record: string, table: FieldTable<T>, value: T): Buffer {
+  const w = new ProtoWriter();
+  for (const [field, key, kind] of table) {
+    const v = value[key] as unknown;
+    switch (kind) {
+      case 'uint64': checkUint64(record, key, v as number); w.uint64(field, v as number); break;
+      case 'int32': checkInt32(record, key, v as number); w.int32(field, v as number); break;
+      case 'uint32': checkUint32(record, key, v as number); w.uint64(field, v as number); break;
+      case 'bool': w.bool(field, v === true); break;
+      case 'string':
+        if (typeof v !== 'string') throw new RecordInvalidError(record, `${key} must be a string`);
+        w.string(field, v);
+        break;
+      case 'bytes':
+        if (!(v instanceof Uint8Array)) throw new RecordInvalidError(record, `${key} must be bytes`);
+        w.bytes(field, v);
+        break;
+    }
+  }
+  return w.finish();
+}
+
+function decodeWith<T>(record: string, table: FieldTable<T>, bytes: Uint8Array, into: T): T {
+  const r = new ProtoReader(bytes, record);
+  const target = into as Record<string, unknown>;
+  while (r.pos < r.end) {
+    const field = r.tag();
+    const wire = r.lo;
+    const entry = table.find((e) => e[0] === field);
+    if (entry === undefined) {
+      r.skip(wire);
+      continue;
+    }
+    const [, key, kind] = entry;
+    r.expect(WIRE_OF[kind], wire, key);
+    switch (kind) {
+      case 'uint64': target[key] = r.uint64(key); break;
+      case 'int32': target[key] = r.int32(); break;
+      case 'uint32': target[key] = r.uint32(); break;
+      case 'bool': target[key] = r.bool(); break;
+      case 'string': target[key] = r.string(); break;
+      case 'bytes': target[key] = r.bytes(); break;
+    }
+  }
+  return into;
+}
+
+const SUB_STATE: FieldTable<SubState> = [
+  [1, 'id', 'uint64'], [2, 'clientId', 'string'], [3, 'qGroup', 'string'], [4, 'inbox', 'string'],
+  [5, 'ackInbox', 'string'], [6, 'maxInFlight', 'int32'], [7, 'ackWaitInSecs', 'int32'],
+  [8, 'durableName', 'string'], [9, 'lastSent', 'uint64'], [10, 'isDurable', 'bool'],
+  [11, 'isClosed', 'bool'],
+];
+const SUB_STATE_DELETE: FieldTable<SubStateDelete> = [[1, 'id', 'uint64']];
+const SUB_STATE_UPDATE: FieldTable<SubStateUpdate> = [[1, 'id', 'uint64'], [2, 'seqno', 'uint64']];
+const SERVER_INFO: FieldTable<ServerInfo> = [
+  [1, 'clusterId', 'string'], [2, 'discovery', 'string'], [3, 'publish', 'string'],
+  [4, 'subscribe', 'string'], [5, 'unsubscribe', 'string'], [6, 'close', 'string'],
+  [7, 'subClose', 'string'], [8, 'acksSubs', 'string'], [9, 'nodeId', 'string'],
+];
+const CLIENT_INFO: FieldTable<ClientInfo> = [
+  [1, 'id', 'string'], [2, 'hbInbox', 'string'], [3, 'connId', 'bytes'], [4, 'protocol', 'int32'],
+  [5, 'pingInterval', 'int32'], [6, 'pingMaxOut', 'int32'],
+];
+const CLIENT_DELETE: FieldTable<ClientDelete> = [[1, 'id', 'string']];
+const CTRL_MSG: FieldTable<CtrlMsg> = [
+  [1, 'msgType', 'int32'], [2, 'serverId', 'string'], [3, 'data', 'bytes'], [4, 'refId', 'string'],
+];
+
+export function emptySubState(): SubState {
+  return {
+    id: 0, clientId: '', qGroup: '', inbox: '', ackInbox: '', maxInFlight: 0, ackWaitInSecs: 0,
+    durableName: '', lastSent: 0, isDurable: false, isClosed: false,
+  };
+}
+export function emptyServerInfo(): ServerInfo {
+  return {
+    clusterId: '', discovery: '', publish: '', subscribe: '', unsubscribe: '', close: '',
+    subClose: '', acksSubs: '', nodeId: '',
+  };
+}
+export function emptyClientInfo(): ClientInfo {
+  return { id: '', hbInbox: '', connId: EMPTY_BYTES, protocol: 0, pingInterval: 0, pingMaxOut: 0 };
+}
+
+export const encodeSubState = (v: SubState): Buffer => encodeWith('SubState', SUB_STATE, v);
+export const decodeSubState = (b: Uint8Array): SubState => decodeWith('SubState', SUB_STATE, b, emptySubState());
+export const encodeSubStateDelete = (v: SubStateDelete): Buffer =>
+  encodeWith('SubStateDelete', SUB_STATE_DELETE, v);
+export const decodeSubStateDelete = (b: Uint8Array): SubStateDelete =>
+  decodeWith('SubStateDelete', SUB_STATE_DELETE, b, { id: 0 });
+export const encodeSubStateUpdate = (v: SubStateUpdate): Buffer =>
+  encodeWith('SubStateUpdate', SUB_STATE_UPDATE, v);
+export const decodeSubStateUpdate = (b: Uint8Array): SubStateUpdate =>
+  decodeWith('SubStateUpdate', SUB_STATE_UPDATE, b, { id: 0, seqno: 0 });
+export const encodeServerInfo = (v: ServerInfo): Buffer => encodeWith('ServerInfo', SERVER_INFO, v);
+export const decodeServerInfo = (b: Uint8Array): ServerInfo =>
+  decodeWith('ServerInfo', SERVER_INFO, b, emptyServerInfo());
+export const encodeClientInfo = (v: ClientInfo): Buffer => encodeWith('ClientInfo', CLIENT_INFO, v);
+export const decodeClientInfo = (b: Uint8Array): ClientInfo =>
+  decodeWith('ClientInfo', CLIENT_INFO, b, emptyClientInfo());
+export const encodeClientDelete = (v: ClientDelete): Buffer => encodeWith('ClientDelete', CLIENT_DELETE, v);
+export const decodeClientDelete = (b: Uint8Array): ClientDelete =>
+  decodeWith('ClientDelete', CLIENT_DELETE, b, { id: '' });
+export const encodeCtrlMsg = (v: CtrlMsg): Buffer => encodeWith('CtrlMsg', CTRL_MSG, v);
+export const decodeCtrlMsg = (b: Uint8Array): CtrlMsg =>
+  decodeWith('CtrlMsg', CTRL_MSG, b, { msgType: 0, serverId: '', data: EMPTY_BYTES, refId: '' });
