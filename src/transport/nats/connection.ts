@@ -31,6 +31,7 @@ export interface NatsConnection {
   /** Connection name as shown in /connz, e.g. `_NSS-test-cluster-general`. */
   readonly name: string;
   readonly isClosed: boolean;
+  /** Takes the payload over: the caller must not change it afterwards. */
   publish(subject: string, payload: Uint8Array, reply?: string): void;
   subscribe(subject: string, callback: MsgCallback, queue?: string): NatsSubscription;
   /** One reply, or an error: timeout, no responders, or the connection closed. */

@@ -1,0 +1,399 @@
+// One client socket: parses what the client sends, applies CONNECT options, keeps its
+// subscriptions, and writes MSG/HMSG frames into an outbound buffer that the server flushes once
+// per event-loop turn. Protocol errors answer `-ERR` with nats-server's texts.
+import type { Socket } from 'node:net';
+import type { Logger } from '../../util/logger.js';
+import { ProtocolParser, ParseError, clientPayloadOps, splitArgs, type ParserSink } from './parser.js';
+import { OutboundBuffer } from './outbound-buffer.js';
+import { ConnectionKind, Subscription, type MessageTarget } from './subscription.js';
+import { isValidPublishSubject, isValidSubscribeSubject } from './subject.js';
+import type { NatsServerOptions } from './options.js';
+import type { ServerCore } from './server-core.js';
+
+export const CloseReason = {
+  ClientClosed: 'Client Closed',
+  ServerShutdown: 'Server Shutdown',
+  ParseError: 'Parse Error',
+  AuthViolation: 'Authorization Violation',
+  AuthTimeout: 'Authentication Timeout',
+  StaleConnection: 'Stale Connection',
+  SlowConsumer: 'Slow Consumer (Pending Bytes)',
+  MaxPayload: 'Maximum Payload Exceeded',
+  MaxConnections: 'Maximum Connections Exceeded',
+  WriteError: 'Write Error',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+export interface ConnectOptions {
+  verbose: boolean;
+  pedantic: boolean;
+  echo: boolean;
+  headers: boolean;
+  noResponders: boolean;
+  name: string;
+  lang: string;
+  version: string;
+  user: string;
+  pass: string;
+  authToken: string;
+}
+
+const defaultConnect: ConnectOptions = {
+  verbose: false,
+  pedantic: false,
+  echo: true,
+  headers: false,
+  noResponders: false,
+  name: '',
+  lang: '',
+  version: '',
+  user: '',
+  pass: '',
+  authToken: '',
+};
+
+function readConnect(json: string): ConnectOptions | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const bool = (key: string, fallback: boolean): boolean => (typeof r[key] === 'boolean' ? (r[key] as boolean) : fallback);
+  const str = (key: string): string => (typeof r[key] === 'string' ? (r[key] as string) : '');
+  return {
+    verbose: bool('verbose', false),
+    pedantic: bool('pedantic', false),
+    echo: bool('echo', true),
+    headers: bool('headers', false),
+    noResponders: bool('no_responders', false),
+    name: str('name'),
+    lang: str('lang'),
+    version: str('version'),
+    user: str('user'),
+    pass: str('pass'),
+    authToken: str('auth_token'),
+  };
+}
+
+export interface ConnectionStats {
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+export class ClientConnection implements MessageTarget, ParserSink {
+  readonly kind = ConnectionKind.Client;
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly stats: ConnectionStats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0 };
+  readonly startedAt = new Date();
+  lastActivityAt = new Date();
+  connect: ConnectOptions = defaultConnect;
+  closed = false;
+  closeReason: CloseReason | null = null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  private readonly parser: ProtocolParser;
+  private readonly outbound = new OutboundBuffer();
+  private connectReceived = false;
+  private pingsOutstanding = 0;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private authTimer: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
+  /** Producers paused because this connection's outbound queue is congested. */
+  private readonly stalledProducers = new Set<ClientConnection>();
+  private paused = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly server: ServerCore,
+    private readonly options: NatsServerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.parser = new ProtocolParser(this, options, clientPayloadOps);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.logger.debug({ cid: id, err: error.message }, 'client socket error'));
+    socket.on('close', () => this.close(CloseReason.ClientClosed));
+    socket.on('drain', () => this.onDrain());
+  }
+
+  get echo(): boolean {
+    return this.connect.echo;
+  }
+
+  get pendingBytes(): number {
+    return this.outbound.pendingBytes + this.socket.writableLength;
+  }
+
+  start(): void {
+    this.sendText(`INFO ${this.server.clientInfo(this)}\r\n`);
+    this.flush();
+    if (this.server.authRequired) {
+      this.authTimer = setTimeout(() => this.fatal(CloseReason.AuthTimeout, 'Authentication Timeout'), this.options.authTimeoutMs);
+      this.authTimer.unref();
+    }
+    if (this.options.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.sendPing(), this.options.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActivityAt = new Date();
+    this.parser.parse(chunk);
+  }
+
+  private sendPing(): void {
+    if (this.pingsOutstanding >= this.options.pingsOutstandingMax) {
+      this.fatal(CloseReason.StaleConnection, 'Stale Connection');
+      return;
+    }
+    this.pingsOutstanding++;
+    this.sendText('PING\r\n');
+  }
+
+  // ---- ParserSink ----
+
+  onControl(op: string, rest: string): void {
+    if (op === 'CONNECT') {
+      this.handleConnect(rest);
+      return;
+    }
+    if (!this.connectReceived && this.server.authRequired) {
+      this.fatal(CloseReason.AuthViolation, 'Authorization Violation');
+      return;
+    }
+    switch (op) {
+      case 'PING':
+        this.sendText('PONG\r\n');
+        return;
+      case 'PONG':
+        this.pingsOutstanding = 0;
+        return;
+      case 'SUB':
+        this.handleSub(splitArgs(rest));
+        return;
+      case 'UNSUB':
+        this.handleUnsub(splitArgs(rest));
+        return;
+      case '+OK':
+      case '-ERR':
+      case 'INFO':
+        return;
+      default:
+        this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
+    }
+  }
+
+  onMessage(op: string, args: string[], headerBytes: number, payload: Uint8Array): void {
+    if (!this.connectReceived && this.server.authRequired) {
+      this.fatal(CloseReason.AuthViolation, 'Authorization Violation');
+      return;
+    }
+    if (args.length > 2) {
+      this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
+      return;
+    }
+    const subject = args[0]!;
+    const reply = args[1];
+    if (this.connect.pedantic && !isValidPublishSubject(subject)) {
+      this.sendErr('Invalid Publish Subject');
+      return;
+    }
+    this.stats.inMsgs++;
+    this.stats.inBytes += payload.length;
+    if (this.connect.verbose) this.sendText('+OK\r\n');
+    this.server.routeMessage(this, subject, reply, op === 'HPUB' ? headerBytes : 0, payload, this.connect.noResponders && this.connect.headers);
+  }
+
+  onParseError(error: ParseError, detail: string): void {
+    this.logger.debug({ cid: this.id, detail }, `client protocol error: ${error}`);
+    const reason = error === ParseError.PayloadTooLarge ? CloseReason.MaxPayload : CloseReason.ParseError;
+    const text = error === ParseError.BadPayloadSize || error === ParseError.MissingPayloadTerminator ? ParseError.UnknownOperation : error;
+    this.fatal(reason, text);
+  }
+
+  private handleConnect(json: string): void {
+    const connect = readConnect(json);
+    if (!connect) {
+      this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
+      return;
+    }
+    if (this.server.authRequired && !this.server.authenticate(connect)) {
+      this.fatal(CloseReason.AuthViolation, 'Authorization Violation');
+      return;
+    }
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+    this.connect = connect;
+    this.connectReceived = true;
+    if (connect.verbose) this.sendText('+OK\r\n');
+  }
+
+  private handleSub(args: string[]): void {
+    if (args.length < 2 || args.length > 3) {
+      this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
+      return;
+    }
+    const subject = args[0]!;
+    const queue = args.length === 3 ? args[1]! : '';
+    const sid = args[args.length - 1]!;
+    if (!isValidSubscribeSubject(subject) || (queue !== '' && !isValidSubscribeSubject(queue))) {
+      this.sendErr('Invalid Subject');
+      return;
+    }
+    if (this.subscriptions.has(sid)) {
+      if (this.connect.verbose) this.sendText('+OK\r\n');
+      return;
+    }
+    const subscription = new Subscription(this, sid, subject, queue);
+    this.subscriptions.set(sid, subscription);
+    this.server.addSubscription(subscription);
+    if (this.connect.verbose) this.sendText('+OK\r\n');
+  }
+
+  private handleUnsub(args: string[]): void {
+    if (args.length < 1 || args.length > 2) {
+      this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
+      return;
+    }
+    const subscription = this.subscriptions.get(args[0]!);
+    if (subscription) {
+      const max = args.length === 2 ? Number(args[1]) : 0;
+      if (Number.isInteger(max) && max > 0 && subscription.delivered < max) {
+        subscription.remaining = max - subscription.delivered;
+      } else {
+        this.removeSubscription(subscription);
+      }
+    }
+    if (this.connect.verbose) this.sendText('+OK\r\n');
+  }
+
+  removeSubscription(subscription: Subscription): void {
+    if (this.subscriptions.delete(subscription.sid)) this.server.removeSubscription(subscription);
+  }
+
+  // ---- MessageTarget ----
+
+  deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
+    if (this.closed) return false;
+    const replyPart = reply ? ` ${reply}` : '';
+    if (headerBytes > 0 && this.connect.headers) {
+      this.outbound.writeText(`HMSG ${subject} ${subscription.sid}${replyPart} ${headerBytes} ${payload.length}\r\n`);
+      this.outbound.writePayload(payload);
+      this.stats.outBytes += payload.length;
+    } else {
+      const body = headerBytes > 0 ? payload.subarray(headerBytes) : payload;
+      this.outbound.writeText(`MSG ${subject} ${subscription.sid}${replyPart} ${body.length}\r\n`);
+      this.outbound.writePayload(body);
+      this.stats.outBytes += body.length;
+    }
+    this.stats.outMsgs++;
+    return this.afterWrite();
+  }
+
+  /** The no-responders status for a request that nobody can answer. */
+  sendNoResponders(subscription: Subscription, reply: string): void {
+    const status = 'NATS/1.0 503\r\n\r\n';
+    this.outbound.writeText(`HMSG ${reply} ${subscription.sid} ${status.length} ${status.length}\r\n${status}\r\n`);
+    this.afterWrite();
+  }
+
+  private afterWrite(): boolean {
+    const pending = this.pendingBytes;
+    if (pending > this.options.maxPendingBytes) {
+      this.logger.warn({ cid: this.id, pending }, 'slow consumer detected, closing connection');
+      this.server.countSlowConsumer();
+      this.close(CloseReason.SlowConsumer);
+      return false;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.server.scheduleFlush(this);
+    }
+    return pending > this.options.maxPendingBytes / 2;
+  }
+
+  private sendText(text: string): void {
+    if (this.closed) return;
+    this.outbound.writeText(text);
+    this.afterWrite();
+  }
+
+  private sendErr(text: string): void {
+    this.sendText(`-ERR '${text}'\r\n`);
+  }
+
+  /** Sends `-ERR` and closes after the error has been written. */
+  private fatal(reason: CloseReason, text: string): void {
+    if (this.closed) return;
+    this.sendErr(text);
+    this.close(reason);
+  }
+
+  /** Writes what was buffered during this turn; called by the server's flush pass. */
+  flush(): void {
+    this.flushScheduled = false;
+    const data = this.outbound.take();
+    if (data && !this.socket.destroyed) this.socket.write(data);
+  }
+
+  // ---- producer flow control ----
+
+  /** Pauses reading from `producer` until this connection's outbound queue drains. */
+  stallProducer(producer: ClientConnection): void {
+    if (producer === this || producer.closed) return;
+    this.stalledProducers.add(producer);
+    producer.pauseReading();
+  }
+
+  private pauseReading(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private resumeReading(): void {
+    if (this.paused && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onDrain(): void {
+    for (const producer of this.stalledProducers) producer.resumeReading();
+    this.stalledProducers.clear();
+  }
+
+  close(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.parser.halt();
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.onDrain();
+    for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
+    this.subscriptions.clear();
+    const data = this.outbound.take();
+    if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed) {
+      this.socket.destroy();
+    } else {
+      // Send what is buffered (an -ERR, say), then let go without waiting for the peer.
+      const release = (): void => void this.socket.destroy();
+      if (data) this.socket.end(data, release);
+      else this.socket.end(release);
+      this.socket.setTimeout(this.options.writeDeadlineMs, () => this.socket.destroy());
+    }
+    this.server.onClientClosed(this);
+  }
+}

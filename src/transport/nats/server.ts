@@ -1,0 +1,314 @@
+// The embedded NATS server of a tstan node: accepts client sockets, indexes subscriptions, routes
+// every message to its subscribers (one member per queue group), and offers in-process
+// connections to the rest of tstan. Outbound data is flushed once per event-loop turn.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../../util/logger.js';
+import { newServerId } from '../../util/nuid.js';
+import { ClientConnection, CloseReason, type ConnectOptions } from './client-connection.js';
+import type { NatsConnection, NatsConnector } from './connection.js';
+import { LocalConnection } from './local-connection.js';
+import { defaultNatsServerOptions, type NatsServerOptions } from './options.js';
+import type { ServerCore } from './server-core.js';
+import { Sublist } from './sublist.js';
+import { ConnectionKind, type MessageTarget, type Subscription } from './subscription.js';
+import { subjectMatches } from './subject.js';
+import { MonitorHttpServer } from '../../monitor/http-server.js';
+import { registerNatsMonitorRoutes } from './monitor.js';
+import { advertisedHosts } from './addresses.js';
+
+/** The NATS protocol level tstan speaks; nats.js requires a semver version in INFO. */
+export const natsProtocolVersion = '2.9.0';
+
+export interface ServerCounters {
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  slowConsumers: number;
+  totalConnections: number;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class EmbeddedNatsServer implements ServerCore {
+  readonly options: NatsServerOptions;
+  readonly serverId = newServerId();
+  readonly serverName: string;
+  readonly startedAt = new Date();
+  readonly sublist: Sublist<Subscription>;
+  readonly clients = new Map<number, ClientConnection>();
+  readonly locals = new Map<number, LocalConnection>();
+  readonly counters: ServerCounters = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, slowConsumers: 0, totalConnections: 0 };
+  /** Extra monitoring routes (e.g. /streaming/*) mounted on the same HTTP port. */
+  readonly monitor: MonitorHttpServer;
+
+  private listener: NetServer | null = null;
+  private boundPort = 0;
+  private boundHttpPort = 0;
+  private nextConnectionId = 1;
+  private readonly dirtyClients = new Set<ClientConnection>();
+  private flushScheduled = false;
+  private routingLocalOrigin = false;
+  private portsFile = '';
+  private running = false;
+
+  constructor(
+    options: Partial<NatsServerOptions> = {},
+    private readonly logger: Logger,
+  ) {
+    this.options = Object.freeze({ ...defaultNatsServerOptions, ...options });
+    this.serverName = this.options.serverName || this.serverId;
+    this.sublist = new Sublist(this.options.subjectCacheEntriesMax);
+    this.monitor = new MonitorHttpServer(logger.child({ component: 'monitor' }));
+    registerNatsMonitorRoutes(this.monitor, this);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get httpPort(): number {
+    return this.boundHttpPort;
+  }
+
+  get authRequired(): boolean {
+    return this.options.user !== '' || this.options.authToken !== '';
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const listener = createServer((socket) => this.accept(socket));
+    this.listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(this.options.port === -1 ? 0 : this.options.port, this.options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    listener.on('error', (error) => this.logger.error({ err: error }, 'client listener error'));
+    const address = listener.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : 0;
+    if (this.options.httpPort !== 0) {
+      const httpHost = this.options.httpHost || this.options.host;
+      this.boundHttpPort = await this.monitor.listen(httpHost, this.options.httpPort === -1 ? 0 : this.options.httpPort);
+    }
+    this.running = true;
+    this.writePortsFile();
+    this.logger.info({ host: this.options.host, port: this.boundPort, httpPort: this.boundHttpPort, serverId: this.serverId }, 'NATS server ready');
+  }
+
+  private writePortsFile(): void {
+    if (!this.options.portsFileDir) return;
+    const hosts = advertisedHosts(this.options.host);
+    const ports: Record<string, string[]> = { nats: hosts.map((host) => `nats://${host}:${this.boundPort}`) };
+    if (this.boundHttpPort) {
+      const httpHosts = advertisedHosts(this.options.httpHost || this.options.host);
+      ports['monitoring'] = httpHosts.map((host) => `http://${host}:${this.boundHttpPort}`);
+    }
+    mkdirSync(this.options.portsFileDir, { recursive: true });
+    this.portsFile = join(this.options.portsFileDir, `tstan_${process.pid}.ports`);
+    writeFileSync(this.portsFile, JSON.stringify(ports));
+  }
+
+  /** URLs clients may use to reach this node (INFO `connect_urls`). */
+  clientUrls(): string[] {
+    return advertisedHosts(this.options.host).map((host) => `${host}:${this.boundPort}`);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.clients.size >= this.options.maxConnections) {
+      socket.end("-ERR 'maximum connections exceeded'\r\n");
+      socket.on('error', () => undefined);
+      return;
+    }
+    const id = this.nextConnectionId++;
+    this.counters.totalConnections++;
+    const client = new ClientConnection(id, socket, this, this.options, this.logger.child({ component: 'client', cid: id }));
+    this.clients.set(id, client);
+    client.start();
+  }
+
+  clientInfo(client: ClientConnection): string {
+    const info: Record<string, unknown> = {
+      server_id: this.serverId,
+      server_name: this.serverName,
+      version: natsProtocolVersion,
+      proto: 1,
+      go: `node${process.versions.node}`,
+      host: this.options.host,
+      port: this.boundPort,
+      headers: true,
+      max_payload: this.options.maxPayloadBytes,
+      client_id: client.id,
+      client_ip: client.remoteAddress.replace(/^::ffff:/, ''),
+    };
+    if (this.authRequired) info['auth_required'] = true;
+    return JSON.stringify(info);
+  }
+
+  authenticate(connect: ConnectOptions): boolean {
+    if (this.options.authToken !== '') return sameSecret(connect.authToken, this.options.authToken);
+    return sameSecret(connect.user, this.options.user) && sameSecret(connect.pass, this.options.password);
+  }
+
+  addSubscription(subscription: Subscription): void {
+    this.sublist.insert(subscription);
+  }
+
+  removeSubscription(subscription: Subscription): void {
+    this.sublist.remove(subscription);
+  }
+
+  hasInterest(subject: string): boolean {
+    return this.sublist.hasInterest(subject);
+  }
+
+  routeMessage(
+    origin: MessageTarget,
+    subject: string,
+    reply: string | undefined,
+    headerBytes: number,
+    payload: Uint8Array,
+    wantsNoResponders: boolean,
+  ): void {
+    this.counters.inMsgs++;
+    this.counters.inBytes += payload.length;
+    const result = this.sublist.match(subject);
+    const previousLocal = this.routingLocalOrigin;
+    this.routingLocalOrigin = origin.kind === ConnectionKind.Local;
+    let delivered = 0;
+    let congested = false;
+    try {
+      for (const subscription of result.plain) {
+        if (subscription.target === origin && !origin.echo) continue;
+        congested = this.deliver(subscription, subject, reply, headerBytes, payload) || congested;
+        delivered++;
+      }
+      for (const members of result.queues) {
+        const member = this.pickQueueMember(members, origin);
+        if (!member) continue;
+        congested = this.deliver(member, subject, reply, headerBytes, payload) || congested;
+        delivered++;
+      }
+    } finally {
+      this.routingLocalOrigin = previousLocal;
+    }
+    if (delivered === 0 && reply !== undefined && wantsNoResponders && origin instanceof ClientConnection) {
+      this.answerNoResponders(origin, reply);
+    }
+    if (congested && origin instanceof ClientConnection) this.stallProducer(origin, result.plain, result.queues);
+  }
+
+  private deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
+    if (subscription.remaining <= 0) return false;
+    subscription.delivered++;
+    this.counters.outMsgs++;
+    this.counters.outBytes += payload.length - headerBytes;
+    if (subscription.remaining !== Infinity && --subscription.remaining === 0) {
+      subscription.target.removeSubscription(subscription);
+    }
+    return subscription.target.deliver(subscription, subject, reply, headerBytes, payload);
+  }
+
+  private pickQueueMember(members: readonly Subscription[], origin: MessageTarget): Subscription | undefined {
+    const count = members.length;
+    const start = count > 1 ? Math.floor(Math.random() * count) : 0;
+    for (let i = 0; i < count; i++) {
+      const member = members[(start + i) % count]!;
+      if (member.remaining <= 0) continue;
+      if (member.target === origin && !origin.echo) continue;
+      return member;
+    }
+    return undefined;
+  }
+
+  private answerNoResponders(origin: ClientConnection, reply: string): void {
+    for (const subscription of origin.subscriptions.values()) {
+      if (subjectMatches(subscription.subject, reply)) {
+        origin.sendNoResponders(subscription, reply);
+        return;
+      }
+    }
+  }
+
+  private stallProducer(producer: ClientConnection, plain: readonly Subscription[], queues: readonly (readonly Subscription[])[]): void {
+    const targets = new Set<MessageTarget>();
+    for (const subscription of plain) targets.add(subscription.target);
+    for (const members of queues) for (const member of members) targets.add(member.target);
+    for (const target of targets) {
+      if (target instanceof ClientConnection && target.pendingBytes > this.options.maxPendingBytes / 2) {
+        target.stallProducer(producer);
+      }
+    }
+  }
+
+  scheduleFlush(client: ClientConnection): void {
+    this.dirtyClients.add(client);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushAll());
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const client of this.dirtyClients) client.flush();
+    this.dirtyClients.clear();
+  }
+
+  countSlowConsumer(): void {
+    this.counters.slowConsumers++;
+  }
+
+  onClientClosed(client: ClientConnection): void {
+    this.clients.delete(client.id);
+    this.dirtyClients.delete(client);
+    this.logger.debug({ cid: client.id, reason: client.closeReason }, 'client closed');
+  }
+
+  onLocalClosed(connection: LocalConnection): void {
+    this.locals.delete(connection.id);
+  }
+
+  reportCallbackError(connection: LocalConnection, error: unknown): void {
+    this.logger.error({ err: error, connection: connection.name }, 'in-process subscriber failed');
+  }
+
+  /** Opens an in-process connection: no socket, callbacks only. */
+  connectLocal(name: string): NatsConnection {
+    const id = this.nextConnectionId++;
+    this.counters.totalConnections++;
+    const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin);
+    this.locals.set(id, connection);
+    return connection;
+  }
+
+  connector(): NatsConnector {
+    return { connect: async (name: string) => this.connectLocal(name) };
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    const listener = this.listener;
+    this.listener = null;
+    const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    for (const client of [...this.clients.values()]) client.close(CloseReason.ServerShutdown);
+    for (const connection of [...this.locals.values()]) await connection.close();
+    this.flushAll();
+    await closed;
+    await this.monitor.close();
+    if (this.portsFile) rmSync(this.portsFile, { force: true });
+    this.logger.info('NATS server stopped');
+  }
+}
