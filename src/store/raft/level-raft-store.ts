@@ -1,0 +1,420 @@
+// The Raft log and stable state (term, vote, commit) in one LevelDB. hashicorp/raft splits what
+// the user supplies into LogStore and StableStore; both are here behind one `write` so that the
+// driver persists a whole Ready (snapshot point, entries, hard state) in ONE write batch with ONE
+// sync: many proposals share one fsync (group commit).
+//
+// Reads are synchronous (LevelDB's getSync) because the pure core cannot await; the first and
+// last index and the last term are kept in memory and change only when a write has completed.
+
+import { Level } from 'level';
+import { assert } from '../../util/assert.js';
+import { StoreCorruptError, TstanError } from '../../util/errors.js';
+import type { Entry, HardState } from '../../raft/types.js';
+import {
+  decodeEntry,
+  decodeMeta,
+  encodeEntry,
+  encodeMeta,
+  entryBytes,
+  entryKey,
+  metaKey,
+} from './records.js';
+import { checkLogOnOpen, type LogPoint } from './log-check.js';
+
+export const RaftStoreErrorCode = {
+  /** The index asked for has been compacted away (behind the snapshot). */
+  Compacted: 'RAFT_LOG_COMPACTED',
+  /** The index asked for is past the end of the log. */
+  Unavailable: 'RAFT_LOG_UNAVAILABLE',
+  /** A previous write failed: the on-disk state is unknown, so the store refuses more work. */
+  Failed: 'RAFT_STORE_FAILED',
+  /** The database could not be opened (locked by another process, bad directory...). */
+  OpenFailed: 'RAFT_STORE_OPEN_FAILED',
+  /** The store has been closed. */
+  Closed: 'RAFT_STORE_CLOSED',
+} as const;
+
+export interface LogStore {
+  /** Index of the first entry present; lastIndex() + 1 when the log is empty. */
+  firstIndex(): number;
+  /** Index of the last entry, or of the snapshot point when the log is empty. */
+  lastIndex(): number;
+  /** Term of the entry at `index`; also answers for the snapshot point just before firstIndex(). */
+  term(index: number): number;
+  entry(index: number): Entry;
+  /** Entries [low, high), at most `bytesMax` of them by size but always at least one. */
+  entries(low: number, high: number, bytesMax?: number): Entry[];
+  storeEntries(entries: readonly Entry[]): Promise<void>;
+  /** Deletes every entry at or after `fromIndex` (a conflicting suffix). */
+  truncateSuffix(fromIndex: number): Promise<void>;
+  /** Deletes every entry at or before `throughIndex` (compaction behind a snapshot). */
+  compactPrefix(throughIndex: number): Promise<void>;
+}
+
+export interface StableStore {
+  hardState(): HardState;
+  setHardState(hardState: HardState): Promise<void>;
+}
+
+/** Everything one Ready asks to persist, applied in this order in one batch. */
+export interface RaftStoreWrite {
+  /** A snapshot was installed at this point: compact behind it, discard a log that disagrees. */
+  readonly snapshotPoint?: LogPoint;
+  /** Appended after the entry before entries[0]; a stored suffix beyond them is deleted. */
+  readonly entries?: readonly Entry[];
+  readonly hardState?: HardState;
+}
+
+export interface LevelRaftStoreOptions {
+  /** fsync every write (`cluster_sync`, default true). */
+  readonly sync?: boolean;
+  /** How many entries at the log's tail are read and verified on open (default 4096). */
+  readonly openCheckEntries?: number;
+}
+
+export interface RaftStoreStats {
+  readonly writes: number;
+  readonly syncs: number;
+  readonly entriesWritten: number;
+}
+
+const HARD_STATE_KEY = metaKey('hardstate');
+const SNAPSHOT_POINT_KEY = metaKey('snapshotpoint');
+const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
+
+type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+export class LevelRaftStore implements LogStore, StableStore {
+  private readonly db: Level<Buffer, Buffer>;
+  private readonly sync: boolean;
+  private snapshotPointValue: LogPoint;
+  private hardStateValue: HardState;
+  private lastIndexValue: number;
+  private lastTermValue: number;
+  private queueTail: Promise<void> = Promise.resolve();
+  private failure: unknown = undefined;
+  private closed = false;
+  private writes = 0;
+  private syncs = 0;
+  private entriesWritten = 0;
+
+  private constructor(db: Level<Buffer, Buffer>, sync: boolean, state: OpenedState) {
+    this.db = db;
+    this.sync = sync;
+    this.snapshotPointValue = state.snapshotPoint;
+    this.hardStateValue = state.hardState;
+    this.lastIndexValue = state.last.index;
+    this.lastTermValue = state.last.term;
+  }
+
+  /** Opens (creating if needed) the store in `directory` and verifies the log's tail. */
+  static async open(directory: string, options: LevelRaftStoreOptions = {}): Promise<LevelRaftStore> {
+    const db = new Level<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    try {
+      await db.open({ createIfMissing: true });
+    } catch (error) {
+      throw new TstanError(RaftStoreErrorCode.OpenFailed, `cannot open raft store in ${directory}`, {
+        cause: error,
+      });
+    }
+    try {
+      const state = await readOpenedState(db, directory, options.openCheckEntries ?? 4096);
+      return new LevelRaftStore(db, options.sync ?? true, state);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  get location(): string {
+    return this.db.location;
+  }
+
+  firstIndex(): number {
+    return this.snapshotPointValue.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.lastIndexValue;
+  }
+
+  lastTerm(): number {
+    return this.lastTermValue;
+  }
+
+  snapshotPoint(): LogPoint {
+    return this.snapshotPointValue;
+  }
+
+  hardState(): HardState {
+    return this.hardStateValue;
+  }
+
+  stats(): RaftStoreStats {
+    return { writes: this.writes, syncs: this.syncs, entriesWritten: this.entriesWritten };
+  }
+
+  term(index: number): number {
+    if (index === this.snapshotPointValue.index) return this.snapshotPointValue.term;
+    if (index === this.lastIndexValue) return this.lastTermValue;
+    return this.entry(index).term;
+  }
+
+  entry(index: number): Entry {
+    this.checkReadable(index);
+    const value = this.db.getSync(entryKey(index));
+    if (value === undefined) {
+      throw new StoreCorruptError(`${this.db.location}: raft log entry ${index} is missing`);
+    }
+    return decodeEntry(value, index, this.db.location);
+  }
+
+  entries(low: number, high: number, bytesMax = Number.POSITIVE_INFINITY): Entry[] {
+    assert(low <= high, `entries: low ${low} > high ${high}`);
+    if (low === high) return [];
+    this.checkReadable(high - 1);
+    const result: Entry[] = [];
+    let bytes = 0;
+    for (let index = low; index < high; index++) {
+      const entry = this.entry(index);
+      bytes += entryBytes(entry);
+      if (result.length > 0 && bytes > bytesMax) break;
+      result.push(entry);
+    }
+    return result;
+  }
+
+  storeEntries(entries: readonly Entry[]): Promise<void> {
+    return this.write({ entries });
+  }
+
+  setHardState(hardState: HardState): Promise<void> {
+    return this.write({ hardState });
+  }
+
+  truncateSuffix(fromIndex: number): Promise<void> {
+    return this.enqueue(async () => {
+      const from = Math.max(fromIndex, this.firstIndex());
+      if (from > this.lastIndexValue) return;
+      assert(
+        from > this.hardStateValue.commit,
+        `truncating from ${from} would remove committed entries (commit ${this.hardStateValue.commit})`,
+      );
+      const operations: Operation[] = [];
+      this.deleteRange(operations, from, this.lastIndexValue);
+      await this.commitBatch(operations, 0);
+      this.lastIndexValue = from - 1;
+      this.lastTermValue = this.termAfterTruncation(from - 1);
+    });
+  }
+
+  compactPrefix(throughIndex: number): Promise<void> {
+    return this.enqueue(async () => {
+      if (throughIndex <= this.snapshotPointValue.index) return;
+      assert(throughIndex <= this.lastIndexValue, `compacting through ${throughIndex} past the last index`);
+      const point = { index: throughIndex, term: this.term(throughIndex) };
+      const operations: Operation[] = [];
+      this.deleteRange(operations, this.firstIndex(), throughIndex);
+      operations.push({ type: 'put', key: SNAPSHOT_POINT_KEY, value: encodeMeta(point) });
+      await this.commitBatch(operations, 0);
+      this.snapshotPointValue = point;
+    });
+  }
+
+  /** Persists a Ready's worth of state in one batch with one sync. */
+  write(update: RaftStoreWrite): Promise<void> {
+    return this.enqueue(async () => {
+      const operations: Operation[] = [];
+      const next = { snapshotPoint: this.snapshotPointValue, last: this.lastPoint() };
+      if (update.snapshotPoint !== undefined) this.planSnapshotPoint(operations, update.snapshotPoint, next);
+      const entries = update.entries ?? [];
+      const appended = this.planEntries(operations, entries, next);
+      if (update.hardState !== undefined) {
+        const hardState = update.hardState;
+        assert(hardState.term >= this.hardStateValue.term, `term regresses to ${hardState.term}`);
+        operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeMeta(hardStateBody(hardState)) });
+      }
+      if (operations.length === 0) return;
+      await this.commitBatch(operations, appended);
+      this.snapshotPointValue = next.snapshotPoint;
+      this.lastIndexValue = next.last.index;
+      this.lastTermValue = next.last.term;
+      if (update.hardState !== undefined) this.hardStateValue = copyHardState(update.hardState);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queueTail;
+    await this.db.close();
+  }
+
+  private lastPoint(): LogPoint {
+    return { index: this.lastIndexValue, term: this.lastTermValue };
+  }
+
+  private planSnapshotPoint(operations: Operation[], point: LogPoint, next: WriteState): void {
+    if (point.index <= next.snapshotPoint.index) return;
+    const keepsSuffix = point.index <= next.last.index && this.term(point.index) === point.term;
+    if (keepsSuffix) {
+      this.deleteRange(operations, next.snapshotPoint.index + 1, point.index);
+    } else {
+      assert(
+        point.index > this.hardStateValue.commit || point.index > next.last.index,
+        `snapshot at ${point.index} term ${point.term} contradicts the committed log (commit ${this.hardStateValue.commit})`,
+      );
+      // The log disagrees with the snapshot (or is shorter): everything in it is superseded.
+      this.deleteRange(operations, next.snapshotPoint.index + 1, next.last.index);
+      next.last = { index: point.index, term: point.term };
+    }
+    next.snapshotPoint = { index: point.index, term: point.term };
+    operations.push({ type: 'put', key: SNAPSHOT_POINT_KEY, value: encodeMeta(next.snapshotPoint) });
+  }
+
+  /** Adds the puts (and the stale suffix's deletes) of an append; returns how many entries go in. */
+  private planEntries(operations: Operation[], all: readonly Entry[], next: WriteState): number {
+    // Entries the snapshot point already covers are durable in the snapshot: skip them.
+    let start = 0;
+    while (start < all.length && all[start]!.index <= next.snapshotPoint.index) start++;
+    if (start === all.length) return 0;
+    const first = all[start]!;
+    const location = this.db.location;
+    assert(first.index <= next.last.index + 1, `${location}: append at ${first.index} leaves a gap after ${next.last.index}`);
+    const previousTerm =
+      first.index - 1 === next.last.index
+        ? next.last.term
+        : first.index - 1 === next.snapshotPoint.index
+          ? next.snapshotPoint.term
+          : this.term(first.index - 1);
+    assert(first.term >= previousTerm, `${location}: append at ${first.index} has term ${first.term} < ${previousTerm}`);
+    const hardCommit = this.hardStateValue.commit;
+    if (first.index <= next.last.index) {
+      assert(first.index > hardCommit, `append at ${first.index} overwrites committed entries (commit ${hardCommit})`);
+    }
+    let previous = first;
+    for (let i = start; i < all.length; i++) {
+      const entry = all[i]!;
+      if (i > start) {
+        assert(entry.index === previous.index + 1, `append batch not contiguous at ${entry.index}`);
+        assert(entry.term >= previous.term, `append batch term decreases at ${entry.index}`);
+      }
+      operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntry(entry) });
+      previous = entry;
+    }
+    // The new entries replace everything after them: a stale suffix must not survive.
+    this.deleteRange(operations, previous.index + 1, next.last.index);
+    next.last = { index: previous.index, term: previous.term };
+    return all.length - start;
+  }
+
+  private deleteRange(operations: Operation[], from: number, through: number): void {
+    for (let index = from; index <= through; index++) operations.push({ type: 'del', key: entryKey(index) });
+  }
+
+  private termAfterTruncation(index: number): number {
+    return index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.entry(index).term;
+  }
+
+  private checkReadable(index: number): void {
+    if (this.closed) throw new TstanError(RaftStoreErrorCode.Closed, 'raft store is closed');
+    if (index <= this.snapshotPointValue.index) {
+      throw new TstanError(
+        RaftStoreErrorCode.Compacted,
+        `raft log entry ${index} is compacted (snapshot at ${this.snapshotPointValue.index})`,
+      );
+    }
+    if (index > this.lastIndexValue) {
+      throw new TstanError(
+        RaftStoreErrorCode.Unavailable,
+        `raft log entry ${index} is past the last index ${this.lastIndexValue}`,
+      );
+    }
+  }
+
+  private async commitBatch(operations: Operation[], appended: number): Promise<void> {
+    await this.db.batch(operations, { sync: this.sync });
+    this.writes++;
+    if (this.sync) this.syncs++;
+    this.entriesWritten += appended;
+  }
+
+  /** Runs mutations one after another so each plans against the state the previous one left. */
+  private enqueue(mutation: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new TstanError(RaftStoreErrorCode.Closed, 'raft store is closed'));
+    const run = this.queueTail.then(async () => {
+      if (this.failure !== undefined) {
+        throw new TstanError(RaftStoreErrorCode.Failed, 'an earlier raft store write failed', {
+          cause: this.failure,
+        });
+      }
+      try {
+        await mutation();
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+    });
+    this.queueTail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+interface WriteState {
+  snapshotPoint: LogPoint;
+  last: LogPoint;
+}
+
+interface OpenedState {
+  readonly snapshotPoint: LogPoint;
+  readonly hardState: HardState;
+  readonly last: LogPoint;
+}
+
+function hardStateBody(hardState: HardState): [number, string, number] {
+  return [hardState.term, hardState.vote, hardState.commit];
+}
+
+function copyHardState(hardState: HardState): HardState {
+  return { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+async function readOpenedState(
+  db: Level<Buffer, Buffer>,
+  location: string,
+  openCheckEntries: number,
+): Promise<OpenedState> {
+  const snapshotPoint = await readSnapshotPoint(db, location);
+  const hardState = await readHardState(db, location);
+  const last = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
+  if (hardState.commit > last.index) {
+    throw new StoreCorruptError(
+      `${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`,
+    );
+  }
+  return { snapshotPoint, hardState, last };
+}
+
+async function readSnapshotPoint(db: Level<Buffer, Buffer>, location: string): Promise<LogPoint> {
+  const value = await db.get(SNAPSHOT_POINT_KEY);
+  if (value === undefined) return { index: 0, term: 0 };
+  const body = decodeMeta(value, 'snapshotpoint', location) as Partial<LogPoint> | null;
+  if (body === null || !isCount(body.index) || !isCount(body.term)) {
+    throw new StoreCorruptError(`${location}: raft metadata 'snapshotpoint' has a bad shape`);
+  }
+  return { index: body.index, term: body.term };
+}
+
+async function readHardState(db: Level<Buffer, Buffer>, location: string): Promise<HardState> {
+  const value = await db.get(HARD_STATE_KEY);
+  if (value === undefined) return EMPTY_HARD_STATE;
+  const body = decodeMeta(value, 'hardstate', location);
+  if (!Array.isArray(body) || !isCount(body[0]) || typeof body[1] !== 'string' || !isCount(body[2])) {
+    throw new StoreCorruptError(`${location}: raft metadata 'hardstate' has a bad shape`);
+  }
+  return { term: body[0], vote: body[1], commit: body[2] };
+}
