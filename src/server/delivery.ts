@@ -1,0 +1,302 @@
+// Message delivery to subscriptions: new messages in sequence order under MaxInFlight, queue
+// group member choice, acks, and AckWait redelivery. Everything runs inside NATS and store
+// callbacks or timers, synchronously: no Promise per message.
+import type { Logger } from 'pino';
+import type { NatsConnection } from '../transport/nats/connection.js';
+import { encodeMsgProto, type MsgProto } from '../store/records.js';
+import { NOT_LOADED, type Channel, type NotLoaded } from '../store/types.js';
+import type { ChannelState, QueueGroupState, SubscriptionState } from './state.js';
+
+/** Expired entries within this slack of now are redelivered in the same pass (as the reference). */
+const REDELIVERY_SLACK_MS = 15;
+/** A departed queue member's pending messages reach the remaining members after this delay. */
+const REASSIGN_DELAY_MS = 100;
+
+export interface DeliveryHooks {
+  /** False while the subscription's client misses heartbeats: plain subs skip redelivery then. */
+  isClientHealthy(clientId: string): boolean;
+  onDelivered?(sub: SubscriptionState, bytes: number, redelivered: boolean): void;
+}
+
+export class Delivery {
+  /** The last message read asynchronously per channel (stores with asyncLookup only). */
+  private readonly prefetched = new Map<string, MsgProto>();
+
+  constructor(
+    private readonly send: NatsConnection,
+    private readonly batchMax: number,
+    private readonly hooks: DeliveryHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  /** After a store write: every online subscription of the channel gets what it can take. */
+  deliverNew(channel: ChannelState): void {
+    for (const sub of channel.subs) {
+      if (!sub.isClosed && sub.initialized && !sub.stalled) this.deliverToSub(sub, Number.MAX_SAFE_INTEGER);
+    }
+    for (const group of channel.queueGroups.values()) this.deliverToGroup(group, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Delivery of a backlog in bounded passes, one per event-loop turn. */
+  schedule(sub: SubscriptionState): void {
+    const group = sub.group;
+    if (group) {
+      if (group.deliveryScheduled) return;
+      group.deliveryScheduled = true;
+      setImmediate(() => {
+        group.deliveryScheduled = false;
+        if (this.deliverToGroup(group, this.batchMax)) this.schedule(sub);
+      });
+      return;
+    }
+    if (sub.deliveryScheduled) return;
+    sub.deliveryScheduled = true;
+    setImmediate(() => {
+      sub.deliveryScheduled = false;
+      if (!sub.isClosed && sub.initialized && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
+    });
+  }
+
+  /** Sends up to `budget` messages; returns true when more are available and the sub can take them. */
+  private deliverToSub(sub: SubscriptionState, budget: number): boolean {
+    const store = sub.channel.store;
+    const last = store.msgs.lastSequence();
+    while (sub.lastSent < last && !sub.stalled) {
+      if (budget-- <= 0) return true;
+      let seq = sub.lastSent + 1;
+      const first = store.msgs.firstSequence();
+      if (seq < first) seq = first;
+      const msg = this.lookup(store, seq);
+      if (msg === NOT_LOADED) {
+        this.prefetch(store, seq, () => this.schedule(sub));
+        return false;
+      }
+      sub.lastSent = seq;
+      if (msg === undefined) continue;
+      this.sendFirst(sub, msg);
+    }
+    return false;
+  }
+
+  private deliverToGroup(group: QueueGroupState, budget: number): boolean {
+    const head = group.members[0];
+    if (head === undefined) return false;
+    const store = head.channel.store;
+    const last = store.msgs.lastSequence();
+    while (group.lastSent < last) {
+      const member = this.pickMember(group, false);
+      if (member === undefined) return false;
+      if (budget-- <= 0) return true;
+      let seq = group.lastSent + 1;
+      const first = store.msgs.firstSequence();
+      if (seq < first) seq = first;
+      const msg = this.lookup(store, seq);
+      if (msg === NOT_LOADED) {
+        this.prefetch(store, seq, () => this.schedule(member));
+        return false;
+      }
+      group.lastSent = seq;
+      if (msg === undefined) continue;
+      member.lastSent = seq;
+      this.sendFirst(member, msg);
+    }
+    return false;
+  }
+
+  /**
+   * The member with the fewest pending acks among those that can take a message (healthy,
+   * initialized, not stalled unless `forced`), rotated to the end for round-robin on ties.
+   */
+  private pickMember(group: QueueGroupState, forced: boolean): SubscriptionState | undefined {
+    let best: SubscriptionState | undefined;
+    let bestIndex = -1;
+    const members = group.members;
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      if (!m.initialized || (!forced && m.stalled)) continue;
+      if (!this.hooks.isClientHealthy(m.clientId)) continue;
+      if (best === undefined || m.pending.size < best.pending.size) {
+        best = m;
+        bestIndex = i;
+      }
+    }
+    if (best === undefined && forced) {
+      best = members.find((m) => m.initialized);
+      bestIndex = best === undefined ? -1 : members.indexOf(best);
+    }
+    if (best !== undefined && bestIndex !== members.length - 1) {
+      members.splice(bestIndex, 1);
+      members.push(best);
+    }
+    return best;
+  }
+
+  private sendFirst(sub: SubscriptionState, msg: MsgProto): void {
+    const bytes = encodeMsgProto(msg);
+    this.send.publish(sub.inbox, bytes);
+    const expiration = Date.now() + sub.ackWaitMs;
+    sub.pending.set(msg.sequence, expiration);
+    sub.channel.store.subs.addSeqPending(sub.id, msg.sequence);
+    if (sub.pending.size >= sub.maxInFlight) sub.stalled = true;
+    if (sub.ackTimer === undefined) this.armAckTimer(sub, expiration);
+    this.hooks.onDelivered?.(sub, msg.data.length, false);
+  }
+
+  private sendRedelivery(sub: SubscriptionState, msg: MsgProto, counts: Map<number, number>): void {
+    const count = (counts.get(msg.sequence) ?? 0) + 1;
+    counts.set(msg.sequence, count);
+    const bytes = encodeMsgProto({ ...msg, redelivered: true, redeliveryCount: count });
+    this.send.publish(sub.inbox, bytes);
+    this.hooks.onDelivered?.(sub, msg.data.length, true);
+  }
+
+  /**
+   * A message from memory. A store that keeps messages on disk may answer NOT_LOADED; then the
+   * message is read asynchronously into `prefetched` and the pass resumes.
+   */
+  private lookup(store: Channel, sequence: number): MsgProto | undefined | NotLoaded {
+    const prefetched = this.prefetched.get(store.name);
+    if (prefetched !== undefined && prefetched.sequence === sequence) return prefetched;
+    return store.msgs.lookupSync(sequence);
+  }
+
+  private prefetch(store: Channel, sequence: number, resume: () => void): void {
+    store.msgs.lookup(sequence).then(
+      (msg) => {
+        if (msg !== undefined) this.prefetched.set(store.name, msg);
+        resume();
+      },
+      (error: unknown) => this.logger.error({ err: error, channel: store.name, sequence }, 'message lookup failed'),
+    );
+  }
+
+  armAckTimer(sub: SubscriptionState, atMs: number): void {
+    if (sub.ackTimer !== undefined) {
+      if (sub.ackTimerAtMs <= atMs) return;
+      clearTimeout(sub.ackTimer);
+    }
+    sub.ackTimerAtMs = atMs;
+    sub.ackTimer = setTimeout(() => this.onAckTimer(sub), Math.max(0, atMs - Date.now()));
+  }
+
+  stopAckTimer(sub: SubscriptionState): void {
+    if (sub.ackTimer !== undefined) clearTimeout(sub.ackTimer);
+    sub.ackTimer = undefined;
+    sub.ackTimerAtMs = 0;
+  }
+
+  /** Processes one ack; returns false when the sequence was not pending anywhere. */
+  ack(sub: SubscriptionState, sequence: number): boolean {
+    let owner: SubscriptionState | undefined = sub;
+    if (!sub.pending.has(sequence)) {
+      owner = sub.group?.members.find((m) => m.pending.has(sequence));
+      if (owner === undefined) return false;
+    }
+    owner.pending.delete(sequence);
+    owner.channel.store.subs.ackSeqPending(owner.id, sequence);
+    (owner.group?.redeliveryCounts ?? owner.redeliveryCounts).delete(sequence);
+    if (owner.pending.size === 0) this.stopAckTimer(owner);
+    if (owner.stalled && owner.pending.size < owner.maxInFlight) {
+      owner.stalled = false;
+      if (owner.group) this.deliverToGroup(owner.group, this.batchMax);
+      else if (!owner.isClosed && this.deliverToSub(owner, this.batchMax)) this.schedule(owner);
+    }
+    return true;
+  }
+
+  private onAckTimer(sub: SubscriptionState): void {
+    sub.ackTimer = undefined;
+    sub.ackTimerAtMs = 0;
+    if (sub.isClosed || !sub.initialized || sub.pending.size === 0) return;
+    const now = Date.now();
+    if (!sub.group && !this.hooks.isClientHealthy(sub.clientId)) {
+      // A plain sub of a client that misses heartbeats waits for the client to answer again.
+      this.armAckTimer(sub, now + sub.ackWaitMs);
+      return;
+    }
+    const expired: Array<[number, number]> = [];
+    for (const entry of sub.pending) if (entry[1] <= now + REDELIVERY_SLACK_MS) expired.push(entry);
+    expired.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    for (const [sequence] of expired) this.redeliver(sub, sequence, now);
+    this.rearm(sub);
+    if (sub.group) for (const m of sub.group.members) if (m !== sub) this.rearm(m);
+  }
+
+  private rearm(sub: SubscriptionState): void {
+    let next = Number.MAX_SAFE_INTEGER;
+    for (const expiration of sub.pending.values()) if (expiration < next) next = expiration;
+    if (next !== Number.MAX_SAFE_INTEGER) this.armAckTimer(sub, next);
+  }
+
+  /** Redelivers one pending message, possibly to another queue member (the original is then relieved of it). */
+  private redeliver(sub: SubscriptionState, sequence: number, now: number): void {
+    const store = sub.channel.store;
+    const msg = this.lookup(store, sequence);
+    if (msg === NOT_LOADED) {
+      this.prefetch(store, sequence, () => undefined);
+      sub.pending.set(sequence, now + REASSIGN_DELAY_MS);
+      return;
+    }
+    if (msg === undefined) {
+      // Dropped by limits meanwhile: acknowledged on the client's behalf, as the reference does.
+      sub.pending.delete(sequence);
+      store.subs.ackSeqPending(sub.id, sequence);
+      return;
+    }
+    let target = sub;
+    if (sub.group) {
+      target = this.pickMember(sub.group, true) ?? sub;
+      if (target !== sub) {
+        sub.pending.delete(sequence);
+        store.subs.ackSeqPending(sub.id, sequence);
+        store.subs.addSeqPending(target.id, sequence);
+      }
+    }
+    target.pending.set(sequence, now + target.ackWaitMs);
+    if (target.pending.size >= target.maxInFlight) target.stalled = true;
+    this.sendRedelivery(target, msg, sub.group?.redeliveryCounts ?? sub.redeliveryCounts);
+  }
+
+  /**
+   * Redelivers everything pending on a subscription at once, ignoring MaxInFlight: used when a
+   * durable resumes or a shadow's group gets a member again.
+   */
+  redeliverAllPending(sub: SubscriptionState): void {
+    const now = Date.now();
+    const sequences = [...sub.pending.keys()].sort((a, b) => a - b);
+    for (const sequence of sequences) {
+      const msg = this.lookup(sub.channel.store, sequence);
+      if (msg === NOT_LOADED) {
+        this.prefetch(sub.channel.store, sequence, () => undefined);
+        sub.pending.set(sequence, now + REASSIGN_DELAY_MS);
+        continue;
+      }
+      if (msg === undefined) {
+        sub.pending.delete(sequence);
+        sub.channel.store.subs.ackSeqPending(sub.id, sequence);
+        continue;
+      }
+      sub.pending.set(sequence, now + sub.ackWaitMs);
+      this.sendRedelivery(sub, msg, sub.group?.redeliveryCounts ?? sub.redeliveryCounts);
+    }
+    sub.stalled = sub.pending.size >= sub.maxInFlight;
+    this.rearm(sub);
+  }
+
+  /** A member left its group: its pending messages go round-robin to the others, due soon. */
+  reassignPending(from: SubscriptionState, group: QueueGroupState): void {
+    if (from.pending.size === 0 || group.members.length === 0) return;
+    const dueMs = Date.now() + REASSIGN_DELAY_MS;
+    let index = 0;
+    const store = from.channel.store;
+    for (const sequence of from.pending.keys()) {
+      const target = group.members[index++ % group.members.length]!;
+      target.pending.set(sequence, dueMs);
+      store.subs.addSeqPending(target.id, sequence);
+      if (target.pending.size >= target.maxInFlight) target.stalled = true;
+    }
+    from.pending.clear();
+    for (const m of group.members) this.rearm(m);
+    this.logger.debug({ group: group.name }, 'pending messages reassigned to remaining members');
+  }
+}

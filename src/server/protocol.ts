@@ -1,0 +1,246 @@
+// Client protocol messages (proto/protocol.proto, package pb) through protobufjs, loaded at run
+// time from the package root so it works from src/ under vitest and from dist/. MsgProto on the
+// delivery path is encoded by the store's records codec instead (exact nanosecond timestamps);
+// Ack, which arrives once per delivered message, has a small hand decoder here.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+export interface PubMsg {
+  clientID: string;
+  guid: string;
+  subject: string;
+  reply: string;
+  data: Uint8Array;
+  connID: Uint8Array;
+}
+export interface ConnectRequest {
+  clientID: string;
+  heartbeatInbox: string;
+  protocol: number;
+  connID: Uint8Array;
+  pingInterval: number;
+  pingMaxOut: number;
+}
+export interface ConnectResponse {
+  pubPrefix?: string;
+  subRequests?: string;
+  unsubRequests?: string;
+  closeRequests?: string;
+  error?: string;
+  subCloseRequests?: string;
+  pingRequests?: string;
+  pingInterval?: number;
+  pingMaxOut?: number;
+  protocol?: number;
+}
+export interface SubscriptionRequest {
+  clientID: string;
+  subject: string;
+  qGroup: string;
+  inbox: string;
+  maxInFlight: number;
+  ackWaitInSecs: number;
+  durableName: string;
+  startPosition: number;
+  startSequence: number;
+  startTimeDelta: number;
+}
+export interface UnsubscribeRequest {
+  clientID: string;
+  subject: string;
+  inbox: string;
+  durableName: string;
+}
+export interface Ack {
+  subject: string;
+  sequence: number;
+}
+
+function findProtoFile(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth++) {
+    const candidate = join(dir, 'proto', 'protocol.proto');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('proto/protocol.proto not found above ' + fileURLToPath(import.meta.url));
+}
+
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true, bytes: Uint8Array as never };
+
+/** Encoders and decoders of one loaded copy of the protocol; decoders throw on malformed input. */
+export class StanCodec {
+  private readonly pubMsg: protobuf.Type;
+  private readonly pubAck: protobuf.Type;
+  private readonly msgProto: protobuf.Type;
+  private readonly connectRequest: protobuf.Type;
+  private readonly connectResponse: protobuf.Type;
+  private readonly ping: protobuf.Type;
+  private readonly pingResponse: protobuf.Type;
+  private readonly subscriptionRequest: protobuf.Type;
+  private readonly subscriptionResponse: protobuf.Type;
+  private readonly unsubscribeRequest: protobuf.Type;
+  private readonly closeRequest: protobuf.Type;
+  private readonly closeResponse: protobuf.Type;
+
+  constructor(root: protobuf.Root = protobuf.loadSync(findProtoFile())) {
+    this.pubMsg = root.lookupType('pb.PubMsg');
+    this.pubAck = root.lookupType('pb.PubAck');
+    this.msgProto = root.lookupType('pb.MsgProto');
+    this.connectRequest = root.lookupType('pb.ConnectRequest');
+    this.connectResponse = root.lookupType('pb.ConnectResponse');
+    this.ping = root.lookupType('pb.Ping');
+    this.pingResponse = root.lookupType('pb.PingResponse');
+    this.subscriptionRequest = root.lookupType('pb.SubscriptionRequest');
+    this.subscriptionResponse = root.lookupType('pb.SubscriptionResponse');
+    this.unsubscribeRequest = root.lookupType('pb.UnsubscribeRequest');
+    this.closeRequest = root.lookupType('pb.CloseRequest');
+    this.closeResponse = root.lookupType('pb.CloseResponse');
+  }
+
+  private decode<T>(type: protobuf.Type, bytes: Uint8Array): T {
+    return type.toObject(type.decode(bytes), toObjectOptions) as T;
+  }
+
+  decodePubMsg(bytes: Uint8Array): PubMsg {
+    return this.decode<PubMsg>(this.pubMsg, bytes);
+  }
+  decodeConnectRequest(bytes: Uint8Array): ConnectRequest {
+    return this.decode<ConnectRequest>(this.connectRequest, bytes);
+  }
+  decodeSubscriptionRequest(bytes: Uint8Array): SubscriptionRequest {
+    return this.decode<SubscriptionRequest>(this.subscriptionRequest, bytes);
+  }
+  decodeUnsubscribeRequest(bytes: Uint8Array): UnsubscribeRequest {
+    return this.decode<UnsubscribeRequest>(this.unsubscribeRequest, bytes);
+  }
+  decodeCloseRequest(bytes: Uint8Array): { clientID: string } {
+    return this.decode<{ clientID: string }>(this.closeRequest, bytes);
+  }
+  decodePing(bytes: Uint8Array): { connID: Uint8Array } {
+    return this.decode<{ connID: Uint8Array }>(this.ping, bytes);
+  }
+  /** For tests and tools: the server itself never decodes these. */
+  decodeResponse<T>(name: 'PubAck' | 'ConnectResponse' | 'SubscriptionResponse' | 'CloseResponse' | 'PingResponse' | 'MsgProto', bytes: Uint8Array): T {
+    return this.decode<T>(this.typeOf(name), bytes);
+  }
+
+  private typeOf(name: string): protobuf.Type {
+    switch (name) {
+      case 'PubAck':
+        return this.pubAck;
+      case 'ConnectResponse':
+        return this.connectResponse;
+      case 'SubscriptionResponse':
+        return this.subscriptionResponse;
+      case 'CloseResponse':
+        return this.closeResponse;
+      case 'PingResponse':
+        return this.pingResponse;
+      case 'MsgProto':
+        return this.msgProto;
+      default:
+        return this.typeOfRequest(name);
+    }
+  }
+
+  private typeOfRequest(name: string): protobuf.Type {
+    switch (name) {
+      case 'PubMsg':
+        return this.pubMsg;
+      case 'ConnectRequest':
+        return this.connectRequest;
+      case 'SubscriptionRequest':
+        return this.subscriptionRequest;
+      case 'UnsubscribeRequest':
+        return this.unsubscribeRequest;
+      case 'CloseRequest':
+        return this.closeRequest;
+      case 'Ping':
+        return this.ping;
+      default:
+        throw new Error(`unknown protocol message ${name}`);
+    }
+  }
+
+  /** Encodes any message of the protocol by name (tests, probes, tools). */
+  encode(name: string, fields: Record<string, unknown>): Uint8Array {
+    const type = this.typeOf(name);
+    return type.encode(type.fromObject(fields)).finish();
+  }
+
+  encodePubAck(guid: string, error: string): Uint8Array {
+    return this.pubAck.encode(error === '' ? { guid } : { guid, error }).finish();
+  }
+  encodeConnectResponse(response: ConnectResponse): Uint8Array {
+    return this.connectResponse.encode(response).finish();
+  }
+  encodeSubscriptionResponse(ackInbox: string, error: string): Uint8Array {
+    return this.subscriptionResponse.encode(error === '' ? { ackInbox } : { error }).finish();
+  }
+  encodeCloseResponse(error: string): Uint8Array {
+    return this.closeResponse.encode(error === '' ? {} : { error }).finish();
+  }
+  encodePingResponse(error: string): Uint8Array {
+    return this.pingResponse.encode(error === '' ? {} : { error }).finish();
+  }
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes Ack{subject=1:string, sequence=2:uint64} without protobufjs: one arrives per delivered
+ * message. Returns null on malformed input (acks have no reply, so bad ones are dropped).
+ */
+export function decodeAck(bytes: Uint8Array): Ack | null {
+  let subject = '';
+  let sequence = 0;
+  let pos = 0;
+  while (pos < bytes.length) {
+    const key = bytes[pos++]!;
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (key >= 0x80) return null;
+    if (wire === 0) {
+      let value = 0;
+      let scale = 1;
+      for (let i = 0; ; i++) {
+        if (pos >= bytes.length || i >= 10) return null;
+        const b = bytes[pos++]!;
+        value += (b & 0x7f) * scale;
+        scale *= 128;
+        if (b < 0x80) break;
+      }
+      if (field === 2) sequence = value;
+    } else if (wire === 2) {
+      let length = 0;
+      let scale = 1;
+      for (let i = 0; ; i++) {
+        if (pos >= bytes.length || i >= 5) return null;
+        const b = bytes[pos++]!;
+        length += (b & 0x7f) * scale;
+        scale *= 128;
+        if (b < 0x80) break;
+      }
+      if (pos + length > bytes.length) return null;
+      if (field === 1) {
+        try {
+          subject = textDecoder.decode(bytes.subarray(pos, pos + length));
+        } catch {
+          return null;
+        }
+      }
+      pos += length;
+    } else if (wire === 5) {
+      pos += 4;
+    } else if (wire === 1) {
+      pos += 8;
+    } else {
+      return null;
+    }
+  }
+  if (pos > bytes.length) return null;
+  return { subject, sequence };
+}

@@ -1,0 +1,281 @@
+// The NATS Streaming server: a NATS client (in-process or external, through a NatsConnector) that
+// serves the STAN protocol subjects over a Store. Construct, `await start()`, `await shutdown()`.
+import type { Logger } from 'pino';
+import type { NatsConnection, NatsConnector, NatsSubscription } from '../transport/nats/connection.js';
+import type { Store } from '../store/types.js';
+import { TstanError } from '../util/errors.js';
+import { StanCodec, decodeAck } from './protocol.js';
+import { stanServerOptions, type StanServerOptions } from './options.js';
+import { stanSubjects, type StanSubjects } from './subjects.js';
+import { Delivery } from './delivery.js';
+import { ClientRegistry } from './clients.js';
+import { Publisher } from './publish.js';
+import { handleSubscribe } from './subscribe.js';
+import { handleUnsubscribe } from './unsubscribe.js';
+import { StanErrors } from './errors.js';
+import { probeForOtherServer } from './probe.js';
+import type { ServerContext } from './context.js';
+
+export class StanServer {
+  readonly options: StanServerOptions;
+  readonly subjects: StanSubjects;
+  private ctx: ServerContext | undefined;
+  private clientRegistry: ClientRegistry | undefined;
+  private publisher: Publisher | undefined;
+  private readonly protocolSubs: NatsSubscription[] = [];
+  private ackSub: NatsSubscription | undefined;
+  /** Subscribe, unsubscribe and close requests run one after the other, in arrival order. */
+  private control: Promise<void> = Promise.resolve();
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private readonly codec: StanCodec;
+
+  constructor(
+    private readonly connector: NatsConnector,
+    private readonly store: Store,
+    options: Partial<StanServerOptions>,
+    private readonly logger: Logger,
+  ) {
+    this.options = stanServerOptions(options);
+    this.subjects = stanSubjects(this.options.clusterId, this.options.discoverPrefix);
+    this.codec = new StanCodec();
+  }
+
+  get context(): ServerContext | undefined {
+    return this.ctx;
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new TstanError('STAN_STATE', `server cannot start when ${this.state}`);
+    this.state = 'starting';
+    const cid = this.options.clusterId;
+    const connections: NatsConnection[] = [];
+    try {
+      for (const role of ['general', 'send', 'hb']) connections.push(await this.connector.connect(`_NSS-${cid}-${role}`));
+      const [general, send, hb] = connections as [NatsConnection, NatsConnection, NatsConnection];
+      if (!this.options.skipServerProbe) {
+        await probeForOtherServer(hb, this.codec, this.subjects, cid, this.options.serverProbeMs);
+      }
+      await this.initStore();
+      this.ctx = this.createContext(general, send, hb);
+      this.subscribeProtocol(this.ctx);
+      await new Promise<void>((resolve, reject) => general.flush((error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      this.state = 'stopped';
+      for (const sub of this.protocolSubs) sub.unsubscribe();
+      for (const connection of connections) await connection.close().catch(() => undefined);
+      throw error;
+    }
+    this.state = 'running';
+    this.logger.info({ clusterId: cid, store: this.store.type }, 'streaming server ready');
+  }
+
+  private async initStore(): Promise<void> {
+    const recovered = await this.store.recover();
+    if (recovered !== undefined) {
+      // Restoring clients and subscriptions of a persistent store comes with the FILE store.
+      this.logger.warn({ clients: recovered.clients.length }, 'recovered store state is not restored yet');
+    }
+    const s = this.subjects;
+    await this.store.init({
+      clusterId: this.options.clusterId,
+      discovery: s.discover,
+      publish: s.pubPrefix,
+      subscribe: s.subRequests,
+      unsubscribe: s.unsubRequests,
+      close: s.closeRequests,
+      subClose: s.subCloseRequests,
+      acksSubs: s.acksSubs,
+      nodeId: '',
+    });
+  }
+
+  private createContext(general: NatsConnection, send: NatsConnection, hb: NatsConnection): ServerContext {
+    const ctx: ServerContext = {
+      options: this.options,
+      logger: this.logger,
+      store: this.store,
+      codec: this.codec,
+      subjects: this.subjects,
+      general,
+      send,
+      hb,
+      delivery: undefined as unknown as Delivery,
+      clients: new Map(),
+      clientsByConnId: new Map(),
+      channels: new Map(),
+      subsByAckInbox: new Map(),
+      counters: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, redeliveries: 0 },
+      ackPrefix: general.newInbox() + '.',
+      nextAckInbox: 1,
+      startedMs: Date.now(),
+    };
+    const registry = new ClientRegistry(ctx);
+    (ctx as { delivery: Delivery }).delivery = new Delivery(send, this.options.deliveryBatchMax, {
+      isClientHealthy: (clientId) => registry.isHealthy(clientId),
+      onDelivered: (_sub, bytes, redelivered) => {
+        ctx.counters.msgsOut++;
+        ctx.counters.bytesOut += bytes;
+        if (redelivered) ctx.counters.redeliveries++;
+      },
+    }, this.logger);
+    this.clientRegistry = registry;
+    this.publisher = new Publisher(ctx, registry);
+    return ctx;
+  }
+
+  private subscribeProtocol(ctx: ServerContext): void {
+    const g = ctx.general;
+    const s = this.subjects;
+    const registry = this.clientRegistry!;
+    const publisher = this.publisher!;
+    this.protocolSubs.push(
+      g.subscribe(s.discover, (_subject, reply, payload) => this.onConnect(ctx, registry, reply, payload)),
+      g.subscribe(s.pings, (_subject, reply, payload) => this.onPing(ctx, registry, reply, payload)),
+      g.subscribe(`${s.pubPrefix}.>`, (_subject, reply, payload) => publisher.onPublish(reply, payload)),
+      g.subscribe(s.subRequests, (_subject, reply, payload) => this.onSubscribe(ctx, reply, payload)),
+      g.subscribe(s.unsubRequests, (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, true)),
+      g.subscribe(s.subCloseRequests, (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, false)),
+      g.subscribe(s.closeRequests, (_subject, reply, payload) => this.onClose(ctx, registry, reply, payload)),
+    );
+    this.ackSub = g.subscribe(`${ctx.ackPrefix}>`, (subject, _reply, payload) => this.onAck(ctx, subject, payload));
+  }
+
+  private onConnect(ctx: ServerContext, registry: ClientRegistry, reply: string | undefined, payload: Uint8Array): void {
+    if (reply === undefined) return;
+    let req;
+    try {
+      req = ctx.codec.decodeConnectRequest(payload);
+    } catch {
+      ctx.send.publish(reply, ctx.codec.encodeConnectResponse({ error: StanErrors.invalidConnectRequest }));
+      return;
+    }
+    const { clientID, protocol, pingInterval, pingMaxOut } = req;
+    registry.connect(req, (error) => {
+      if (error !== '') {
+        ctx.send.publish(reply, ctx.codec.encodeConnectResponse({ error }));
+        return;
+      }
+      const s = this.subjects;
+      ctx.send.publish(
+        reply,
+        ctx.codec.encodeConnectResponse({
+          pubPrefix: s.pubPrefix,
+          subRequests: s.subRequests,
+          unsubRequests: s.unsubRequests,
+          closeRequests: s.closeRequests,
+          subCloseRequests: s.subCloseRequests,
+          protocol: 1,
+          ...(protocol >= 1 ? { pingRequests: s.pings, pingInterval, pingMaxOut } : {}),
+        }),
+      );
+      this.logger.debug({ clientId: clientID }, 'connect answered');
+    });
+  }
+
+  private onPing(ctx: ServerContext, registry: ClientRegistry, reply: string | undefined, payload: Uint8Array): void {
+    if (reply === undefined) return;
+    let connId: Uint8Array;
+    try {
+      connId = ctx.codec.decodePing(payload).connID;
+    } catch {
+      return;
+    }
+    if (connId.length === 0) return;
+    ctx.send.publish(reply, ctx.codec.encodePingResponse(registry.handlePing(connId)));
+  }
+
+  private enqueue(step: () => Promise<void> | void): void {
+    this.control = this.control.then(step).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'control request failed');
+    });
+  }
+
+  private onSubscribe(ctx: ServerContext, reply: string | undefined, payload: Uint8Array): void {
+    if (reply === undefined) return;
+    let req;
+    try {
+      req = ctx.codec.decodeSubscriptionRequest(payload);
+    } catch {
+      ctx.send.publish(reply, ctx.codec.encodeSubscriptionResponse('', StanErrors.invalidSubscriptionRequest));
+      return;
+    }
+    const request = req;
+    this.enqueue(() =>
+      handleSubscribe(ctx, request, (ackInbox, error) => {
+        ctx.send.publish(reply, ctx.codec.encodeSubscriptionResponse(ackInbox, error));
+      }),
+    );
+  }
+
+  private onUnsubscribe(ctx: ServerContext, reply: string | undefined, payload: Uint8Array, unsubscribe: boolean): void {
+    let req;
+    try {
+      req = ctx.codec.decodeUnsubscribeRequest(payload);
+    } catch {
+      if (reply !== undefined) {
+        ctx.send.publish(reply, ctx.codec.encodeSubscriptionResponse('', StanErrors.invalidUnsubscribeRequest));
+      }
+      return;
+    }
+    const request = req;
+    this.enqueue(() => {
+      const error = handleUnsubscribe(ctx, request, unsubscribe);
+      if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeSubscriptionResponse('', error));
+    });
+  }
+
+  private onClose(ctx: ServerContext, registry: ClientRegistry, reply: string | undefined, payload: Uint8Array): void {
+    let clientId: string;
+    try {
+      clientId = ctx.codec.decodeCloseRequest(payload).clientID;
+    } catch {
+      if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeCloseResponse(StanErrors.invalidCloseRequest));
+      return;
+    }
+    this.enqueue(() => {
+      const error = registry.handleClose(clientId);
+      if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeCloseResponse(error));
+    });
+  }
+
+  private onAck(ctx: ServerContext, subject: string, payload: Uint8Array): void {
+    const sub = ctx.subsByAckInbox.get(subject);
+    if (sub === undefined) return;
+    const ack = decodeAck(payload);
+    if (ack === null || ack.subject !== sub.channel.name) return;
+    ctx.delivery.ack(sub, ack.sequence);
+  }
+
+  /**
+   * Graceful stop: no new requests are taken, accepted publishes are stored and answered, queued
+   * control requests finish, then timers stop, connections close and the store is closed.
+   */
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    const ctx = this.ctx;
+    for (const sub of this.protocolSubs) sub.unsubscribe();
+    this.protocolSubs.length = 0;
+    if (wasRunning && ctx !== undefined) {
+      await this.publisher?.drain();
+      await this.control;
+      this.ackSub?.unsubscribe();
+      this.clientRegistry?.stop();
+      for (const channel of ctx.channels.values()) {
+        if (channel.inactivityTimer !== undefined) clearTimeout(channel.inactivityTimer);
+        for (const sub of channel.subs) ctx.delivery.stopAckTimer(sub);
+        for (const group of channel.queueGroups.values()) for (const m of group.members) ctx.delivery.stopAckTimer(m);
+      }
+      await new Promise<void>((resolve) => ctx.send.flush(() => resolve()));
+      for (const connection of [ctx.general, ctx.send, ctx.hb]) await connection.close().catch(() => undefined);
+    }
+    await this.store.close().catch((error: unknown) => this.logger.error({ err: error }, 'closing the store failed'));
+    this.state = 'stopped';
+    this.logger.info('streaming server stopped');
+  }
+}

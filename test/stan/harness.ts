@@ -1,0 +1,228 @@
+// Starts a STAN server over the MEMORY store on either the embedded NATS server or Debian's
+// nats-server (through the external connector, as `-ns` does), and connects node-nats-streaming
+// clients to it. Everything started here is stopped by `stop()`.
+import { createRequire } from 'node:module';
+import { StanServer } from '../../src/server/server.js';
+import type { StanServerOptions } from '../../src/server/options.js';
+import { openMemoryStore } from '../../src/store/memory/memory-store.js';
+import { defaultStoreLimits, type StoreLimits } from '../../src/store/limits.js';
+import type { Store } from '../../src/store/types.js';
+import { ExternalNatsConnector } from '../../src/transport/nats/external-connection.js';
+import { EmbeddedNatsServer } from '../../src/transport/nats/server.js';
+import type { NatsConnector } from '../../src/transport/nats/connection.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { startOracle, type OracleServer } from '../support/nats-server.js';
+
+const require = createRequire(import.meta.url);
+// node-nats-streaming is CommonJS without types: the few calls the tests make are typed here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const stan = require('node-nats-streaming') as StanModule;
+
+export interface StanMessage {
+  getSequence(): number;
+  getSubject(): string;
+  getData(): string | Buffer;
+  getRawData(): Buffer;
+  getTimestampRaw(): number;
+  getTimestamp(): Date;
+  isRedelivered(): boolean;
+  getRedeliveryCount?(): number;
+  ack(): void;
+}
+
+export interface StanSubscriptionOptions {
+  setDurableName(name: string): StanSubscriptionOptions;
+  setMaxInFlight(n: number): StanSubscriptionOptions;
+  setAckWait(ms: number): StanSubscriptionOptions;
+  setStartAt(position: number): StanSubscriptionOptions;
+  setStartAtSequence(seq: number): StanSubscriptionOptions;
+  setStartTime(date: Date): StanSubscriptionOptions;
+  setStartAtTimeDelta(ms: number): StanSubscriptionOptions;
+  setStartWithLastReceived(): StanSubscriptionOptions;
+  setDeliverAllAvailable(): StanSubscriptionOptions;
+  setManualAckMode(manual: boolean): StanSubscriptionOptions;
+}
+
+export interface StanSubscription {
+  on(event: 'message', cb: (msg: StanMessage) => void): this;
+  on(event: 'ready' | 'unsubscribed' | 'closed', cb: () => void): this;
+  on(event: 'error', cb: (err: Error) => void): this;
+  on(event: string, cb: (...args: never[]) => void): this;
+  once(event: string, cb: (...args: never[]) => void): this;
+  unsubscribe(): void;
+  close(): void;
+  isClosed(): boolean;
+  ackInbox?: string;
+  inbox?: string;
+}
+
+export interface StanClient {
+  on(event: string, cb: (...args: never[]) => void): this;
+  once(event: string, cb: (...args: never[]) => void): this;
+  removeAllListeners(event?: string): this;
+  publish(channel: string, data: string | Buffer, cb?: (err: Error | undefined, guid: string) => void): string;
+  subscribe(channel: string, opts?: StanSubscriptionOptions): StanSubscription;
+  subscribe(channel: string, queue: string, opts?: StanSubscriptionOptions): StanSubscription;
+  subscriptionOptions(): StanSubscriptionOptions;
+  close(): void;
+  nc: { close(): void; closed?: boolean };
+}
+
+interface StanModule {
+  connect(clusterId: string, clientId: string, opts?: Record<string, unknown>): StanClient;
+  StartPosition: Record<string, number>;
+}
+
+export type NatsKind = 'embedded' | 'nats-server';
+
+export interface HarnessOptions {
+  nats?: NatsKind;
+  server?: Partial<StanServerOptions>;
+  limits?: StoreLimits;
+}
+
+export interface Harness {
+  readonly url: string;
+  readonly port: number;
+  readonly clusterId: string;
+  readonly server: StanServer;
+  readonly store: Store;
+  readonly connector: NatsConnector;
+  /** Connects a client and waits for its `connect` event. */
+  connect(clientId: string, opts?: Record<string, unknown>): Promise<StanClient>;
+  /** Connects, expecting the connect to fail; resolves with the error text. */
+  connectError(clientId: string, opts?: Record<string, unknown>): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const kind: NatsKind = options.nats ?? 'embedded';
+  const clusterId = options.server?.clusterId ?? 'test-cluster';
+  let oracle: OracleServer | undefined;
+  let embedded: EmbeddedNatsServer | undefined;
+  let connector: NatsConnector;
+  let port: number;
+  const logger = silentLogger();
+  if (kind === 'nats-server') {
+    oracle = await startOracle();
+    port = oracle.port;
+    connector = new ExternalNatsConnector({ servers: [oracle.url] });
+  } else {
+    embedded = new EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
+    await embedded.start();
+    port = embedded.port;
+    connector = embedded.connector();
+  }
+  const store = await openMemoryStore({
+    limits: options.limits ?? defaultStoreLimits(),
+    clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n },
+    logger,
+  });
+  const server = new StanServer(connector, store, { ...options.server, clusterId }, logger);
+  await server.start();
+  const url = `nats://127.0.0.1:${port}`;
+  const clients = new Set<StanClient>();
+
+  function open(clientId: string, opts: Record<string, unknown>): StanClient {
+    const client = stan.connect(clusterId, clientId, { url, ...opts });
+    clients.add(client);
+    return client;
+  }
+
+  return {
+    url,
+    port,
+    clusterId,
+    server,
+    store,
+    connector,
+    connect(clientId, opts = {}) {
+      const client = open(clientId, opts);
+      return new Promise((resolve, reject) => {
+        client.once('connect', () => resolve(client));
+        client.once('error', (err: Error) => reject(err));
+      });
+    },
+    connectError(clientId, opts = {}) {
+      const client = open(clientId, opts);
+      return new Promise((resolve, reject) => {
+        client.once('connect', () => reject(new Error('connect unexpectedly succeeded')));
+        client.once('error', (err: Error | string) => resolve(typeof err === 'string' ? err : err.message));
+      });
+    },
+    async stop() {
+      for (const client of clients) {
+        try {
+          client.nc.close();
+        } catch {
+          // already closed
+        }
+      }
+      await server.shutdown();
+      if (embedded) await embedded.shutdown();
+      if (oracle) await oracle.stop();
+    },
+  };
+}
+
+/** Resolves when `client` has closed (close() is asynchronous: the CloseRequest must be answered). */
+export function closeClient(client: StanClient): Promise<void> {
+  return new Promise((resolve) => {
+    client.once('close', () => resolve());
+    client.close();
+  });
+}
+
+export function publish(client: StanClient, channel: string, data: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    client.publish(channel, data, (err, guid) => (err ? reject(err) : resolve(guid)));
+  });
+}
+
+export async function publishMany(client: StanClient, channel: string, count: number, prefix = 'm'): Promise<void> {
+  const acks: Array<Promise<string>> = [];
+  for (let i = 1; i <= count; i++) acks.push(publish(client, channel, `${prefix}${i}`));
+  await Promise.all(acks);
+}
+
+/** Subscribes and resolves once the server has answered (the `ready` event). */
+export function subscribe(
+  client: StanClient,
+  channel: string,
+  opts: StanSubscriptionOptions,
+  queue?: string,
+): Promise<StanSubscription> {
+  const sub = queue === undefined ? client.subscribe(channel, opts) : client.subscribe(channel, queue, opts);
+  return new Promise((resolve, reject) => {
+    sub.once('ready', () => resolve(sub));
+    sub.once('error', (err: Error) => reject(err));
+  });
+}
+
+/** Collects messages until `count` arrived (resolves) or `timeoutMs` passed (rejects). */
+export function collect(sub: StanSubscription, count: number, timeoutMs = 5000): Promise<StanMessage[]> {
+  const got: StanMessage[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`got ${got.length} of ${count} messages`)), timeoutMs);
+    sub.on('message', (msg: StanMessage) => {
+      got.push(msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+export function dataOf(msgs: StanMessage[]): string[] {
+  return msgs.map((m) => String(m.getData()));
+}
+
+/** Resolves once `predicate` holds, polling (only where no event exists), or rejects after timeoutMs. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
