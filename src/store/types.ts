@@ -63,8 +63,8 @@ export interface StoreOptions {
   clock: StoreClock;
   logger: Logger;
   /**
-   * Called when a channel first drops messages because of a limit (the reference logs one warning).
-   * Called again for the same channel and reason only after the channel fell below the limit.
+   * Called the first time a channel drops messages for a reason (the reference logs one warning),
+   * once per channel store and reason.
    */
   onLimitReached?: (channel: string, reason: LimitReason) => void;
 }
@@ -205,7 +205,10 @@ export interface SubStore {
   updateSub(sub: SubState): void;
   /** Forgets the subscription and its pending set; false when it was unknown. */
   deleteSub(subId: number): boolean;
-  /** Records `seq` as sent and pending on the subscription; unknown subscriptions are ignored. */
+  /**
+   * Records `seq` as sent and pending on the subscription and raises its stored `lastSent` to
+   * `seq` if lower (as the reference's recovery does); unknown subscriptions are ignored.
+   */
   addSeqPending(subId: number, seq: number): void;
   /** Removes `seq` from the pending set; unknown subscriptions or sequences are ignored. */
   ackSeqPending(subId: number, seq: number): void;
