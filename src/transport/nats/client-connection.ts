@@ -24,6 +24,9 @@ export const CloseReason = {
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
+/** Longest a producer is paused for one congested consumer (nats-server stalls up to 1 s). */
+const stallMaxMs = 250;
+
 export interface ConnectOptions {
   verbose: boolean;
   pedantic: boolean;
@@ -107,6 +110,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
   /** Producers paused because this connection's outbound queue is congested. */
   private readonly stalledProducers = new Set<ClientConnection>();
   private paused = false;
+  private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
@@ -319,7 +323,16 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.flushScheduled = true;
       this.server.scheduleFlush(this);
     }
-    return pending > this.options.maxPendingBytes / 2;
+    return this.isCongested;
+  }
+
+  /**
+   * Whether the socket itself holds a backlog past half the pending limit. Bytes still in the
+   * outbound buffer do not count: they leave at this turn's flush, and only a socket backlog
+   * guarantees a 'drain' event to release stalled producers.
+   */
+  get isCongested(): boolean {
+    return this.socket.writableLength > this.options.maxPendingBytes / 2;
   }
 
   private sendText(text: string): void {
@@ -348,11 +361,18 @@ export class ClientConnection implements MessageTarget, ParserSink {
 
   // ---- producer flow control ----
 
-  /** Pauses reading from `producer` until this connection's outbound queue drains. */
+  /**
+   * Pauses reading from `producer` until this connection's outbound queue drains, or for at most
+   * `stallMaxMs`: a consumer that never reads must end as a slow consumer, not block its producer.
+   */
   stallProducer(producer: ClientConnection): void {
     if (producer === this || producer.closed) return;
     this.stalledProducers.add(producer);
     producer.pauseReading();
+    if (!this.stallTimer) {
+      this.stallTimer = setTimeout(() => this.onDrain(), stallMaxMs);
+      this.stallTimer.unref();
+    }
   }
 
   private pauseReading(): void {
@@ -370,6 +390,8 @@ export class ClientConnection implements MessageTarget, ParserSink {
   }
 
   private onDrain(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
     for (const producer of this.stalledProducers) producer.resumeReading();
     this.stalledProducers.clear();
   }

@@ -247,7 +247,7 @@ export class EmbeddedNatsServer implements ServerCore {
     for (const subscription of plain) targets.add(subscription.target);
     for (const members of queues) for (const member of members) targets.add(member.target);
     for (const target of targets) {
-      if (target instanceof ClientConnection && target.pendingBytes > this.options.maxPendingBytes / 2) {
+      if (target instanceof ClientConnection && target.isCongested) {
         target.stallProducer(producer);
       }
     }
