@@ -10,6 +10,7 @@ import type { Store } from '../../src/store/types.js';
 import { ExternalNatsConnector } from '../../src/transport/nats/external-connection.js';
 import { EmbeddedNatsServer } from '../../src/transport/nats/server.js';
 import type { NatsConnector } from '../../src/transport/nats/connection.js';
+import type { SubscriptionState } from '../../src/server/state.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startOracle, type OracleServer } from '../support/nats-server.js';
 
@@ -225,4 +226,13 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The server's state of every subscription (plain, durable, queue member) on a channel. */
+export function serverSubs(h: Harness, channel: string): SubscriptionState[] {
+  const state = h.server.context?.channels.get(channel);
+  if (state === undefined) return [];
+  const subs = [...state.subs];
+  for (const group of state.queueGroups.values()) subs.push(...group.members);
+  return subs;
 }
