@@ -1,0 +1,224 @@
+// A simulated disk for crash tests. It keeps, per file, what was last fsynced and the writes
+// since; per directory, the entries as of its last fsync. `powerFail` throws away what was never
+// made durable: directory entries roll back to their last synced state and each file keeps its
+// synced content plus a random prefix of its later writes, the last one possibly torn.
+import { posix } from 'node:path';
+import type { DirEntry, DirLock, FileHandle, FileIo } from './io.js';
+import { StoreLockedError } from './errors.js';
+
+type PendingOp =
+  | { readonly type: 'write'; readonly position: number; readonly data: Buffer }
+  | { readonly type: 'truncate'; readonly length: number };
+
+interface Inode {
+  data: Buffer;
+  length: number;
+  synced: Buffer;
+  pending: PendingOp[];
+}
+
+type Entry = { readonly kind: 'file'; readonly inode: Inode } | { readonly kind: 'dir' };
+
+function applyOp(inode: Inode, op: PendingOp): void {
+  if (op.type === 'truncate') {
+    if (op.length > inode.data.length) grow(inode, op.length);
+    inode.data.fill(0, Math.min(op.length, inode.length), inode.length);
+    inode.length = op.length;
+    return;
+  }
+  const end = op.position + op.data.length;
+  if (end > inode.data.length) grow(inode, end);
+  if (op.position > inode.length) inode.data.fill(0, inode.length, op.position);
+  op.data.copy(inode.data, op.position);
+  inode.length = Math.max(inode.length, end);
+}
+
+function grow(inode: Inode, needed: number): void {
+  const next = Buffer.alloc(Math.max(needed, inode.data.length * 2, 64));
+  inode.data.copy(next, 0, 0, inode.length);
+  inode.data = next;
+}
+
+export interface SimDiskStats {
+  fileSyncs: number;
+  dirSyncs: number;
+}
+
+export class SimDisk implements FileIo {
+  private entries = new Map<string, Entry>([['/', { kind: 'dir' }]]);
+  private durable = new Map<string, Entry>([['/', { kind: 'dir' }]]);
+  private locks = new Set<string>();
+  private generation = 0;
+  readonly stats: SimDiskStats = { fileSyncs: 0, dirSyncs: 0 };
+
+  /** Drops everything not durable. `random` returns numbers in [0, 1) (seeded by the test). */
+  powerFail(random: () => number): void {
+    this.generation++;
+    this.locks.clear();
+    this.entries = new Map(this.durable);
+    const seen = new Set<Inode>();
+    for (const entry of this.entries.values()) {
+      if (entry.kind !== 'file' || seen.has(entry.inode)) continue;
+      seen.add(entry.inode);
+      const inode = entry.inode;
+      const keep = Math.floor(random() * (inode.pending.length + 1));
+      const survivors = inode.pending.slice(0, keep);
+      const torn = inode.pending[keep];
+      inode.data = Buffer.from(inode.synced);
+      inode.length = inode.synced.length;
+      for (const op of survivors) applyOp(inode, op);
+      if (torn?.type === 'write' && random() < 0.5) {
+        const cut = Math.floor(random() * torn.data.length);
+        applyOp(inode, { type: 'write', position: torn.position, data: torn.data.subarray(0, cut) });
+      }
+      inode.synced = Buffer.from(inode.data.subarray(0, inode.length));
+      inode.pending = [];
+    }
+  }
+
+  /** Reads a whole file (for tests that inspect or damage bytes). */
+  readFile(path: string): Buffer {
+    const inode = this.inode(path);
+    return Buffer.from(inode.data.subarray(0, inode.length));
+  }
+
+  /** Replaces a file's content durably (for tests that damage bytes on a stopped store). */
+  writeFile(path: string, data: Uint8Array): void {
+    const inode = this.inode(path);
+    inode.data = Buffer.from(data);
+    inode.length = data.length;
+    inode.synced = Buffer.from(data);
+    inode.pending = [];
+  }
+
+  open(path: string, options: { create: boolean }): FileHandle {
+    const name = posix.normalize(path);
+    let entry = this.entries.get(name);
+    if (entry === undefined) {
+      if (!options.create) throw enoent(name);
+      this.parentDir(name);
+      entry = { kind: 'file', inode: { data: Buffer.alloc(0), length: 0, synced: Buffer.alloc(0), pending: [] } };
+      this.entries.set(name, entry);
+    }
+    if (entry.kind !== 'file') throw new Error(`EISDIR: ${name}`);
+    return this.handle(name, entry.inode);
+  }
+
+  exists(path: string): boolean {
+    return this.entries.has(posix.normalize(path));
+  }
+
+  mkdir(path: string): void {
+    const name = posix.normalize(path);
+    if (this.entries.get(name)?.kind === 'dir') return;
+    if (this.entries.has(name)) throw new Error(`EEXIST: ${name}`);
+    const parent = posix.dirname(name);
+    if (!this.entries.has(parent)) this.mkdir(parent);
+    this.entries.set(name, { kind: 'dir' });
+  }
+
+  readdir(path: string): DirEntry[] {
+    const name = posix.normalize(path);
+    if (this.entries.get(name)?.kind !== 'dir') throw enoent(name);
+    const result: DirEntry[] = [];
+    for (const [child, entry] of this.entries) {
+      if (child !== name && posix.dirname(child) === name) {
+        result.push({ name: posix.basename(child), isDirectory: entry.kind === 'dir' });
+      }
+    }
+    return result.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  rename(from: string, to: string): void {
+    const source = posix.normalize(from);
+    const entry = this.entries.get(source);
+    if (entry === undefined) throw enoent(source);
+    this.parentDir(posix.normalize(to));
+    this.entries.delete(source);
+    this.entries.set(posix.normalize(to), entry);
+  }
+
+  unlink(path: string): void {
+    this.entries.delete(posix.normalize(path));
+  }
+
+  removeDir(path: string): void {
+    const name = posix.normalize(path);
+    for (const child of [...this.entries.keys()]) {
+      if (child === name || child.startsWith(`${name}/`)) this.entries.delete(child);
+    }
+  }
+
+  syncDir(path: string): Promise<void> {
+    const name = posix.normalize(path);
+    this.stats.dirSyncs++;
+    for (const child of [...this.durable.keys()]) {
+      if (child !== name && posix.dirname(child) === name && !this.entries.has(child)) this.durable.delete(child);
+    }
+    for (const [child, entry] of this.entries) {
+      if (child !== name && posix.dirname(child) === name) this.durable.set(child, entry);
+    }
+    return Promise.resolve();
+  }
+
+  lock(path: string): DirLock {
+    const name = posix.normalize(path);
+    if (this.locks.has(name)) throw new StoreLockedError(`data directory is locked (${name})`);
+    this.locks.add(name);
+    const generation = this.generation;
+    return { release: () => (generation === this.generation ? this.locks.delete(name) : undefined) };
+  }
+
+  private inode(path: string): Inode {
+    const entry = this.entries.get(posix.normalize(path));
+    if (entry?.kind !== 'file') throw enoent(path);
+    return entry.inode;
+  }
+
+  private parentDir(name: string): void {
+    if (this.entries.get(posix.dirname(name))?.kind !== 'dir') throw enoent(posix.dirname(name));
+  }
+
+  private handle(path: string, inode: Inode): FileHandle {
+    const generation = this.generation;
+    const disk = this;
+    const live = (): void => {
+      if (generation !== disk.generation) throw new Error(`EIO: ${path} (handle from before a power failure)`);
+    };
+    const record = (op: PendingOp): void => {
+      live();
+      applyOp(inode, op);
+      inode.pending.push(op);
+    };
+    const syncNow = (): void => {
+      live();
+      disk.stats.fileSyncs++;
+      inode.synced = Buffer.from(inode.data.subarray(0, inode.length));
+      inode.pending = [];
+    };
+    return {
+      path,
+      size: () => inode.length,
+      read: (position, length) => {
+        live();
+        const end = Math.min(inode.length, position + length);
+        return Buffer.from(inode.data.subarray(Math.min(position, end), end));
+      },
+      writeAt: (position, data) => record({ type: 'write', position, data: Buffer.from(data) }),
+      append: (data) => record({ type: 'write', position: inode.length, data: Buffer.from(data) }),
+      truncate: (length) => record({ type: 'truncate', length }),
+      sync: () => {
+        syncNow();
+        return Promise.resolve();
+      },
+      syncBlocking: () => syncNow(),
+      close: () => undefined,
+    };
+  }
+}
+
+function enoent(path: string): Error {
+  const error = new Error(`ENOENT: no such file or directory, ${path}`) as NodeJS.ErrnoException;
+  error.code = 'ENOENT';
+  return error;
+}
