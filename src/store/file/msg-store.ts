@@ -1,0 +1,419 @@
+// A channel's messages in msgs.N.dat/msgs.N.idx slices. A batch is encoded and queued in one
+// synchronous call; its `durable` Promise shares one group-commit round per channel: write the
+// queued records, fsync the data file(s) (and the directory when a slice was created), and only
+// then write the index entries, so an index entry always vouches for a durable record. Limits
+// drop messages from the front and delete a slice once all of its messages are gone.
+import { TstanError } from '../../util/errors.js';
+import { encodeMsgProto, msgProtoSize, RecordInvalidError, type MsgProto } from '../records.js';
+import {
+  StoreErrorCode,
+  type ChannelLimits,
+  type LimitReason,
+  type MsgStore,
+  type MsgStoreState,
+  type NotLoaded,
+  type StoredBatch,
+} from '../types.js';
+import { GroupCommit } from './append-file.js';
+import { StoreIoError } from './errors.js';
+import { MSG_RECORD_OVERHEAD, RECORD_HEADER_SIZE, writeRecord } from './format.js';
+import { createSlice, Slice, type SliceContext } from './msg-slice.js';
+import { corrupt } from './recover.js';
+import { decodeMsgProto } from '../records.js';
+import type { FileStoreOptions } from './options.js';
+
+const RECENT_MAX = 4096;
+
+export interface MsgStoreContext extends SliceContext {
+  readonly dir: string;
+  readonly channel: string;
+  readonly options: FileStoreOptions;
+  readonly limits: () => ChannelLimits;
+  readonly nowNs: () => bigint;
+  readonly onLimitReached: ((channel: string, reason: LimitReason) => void) | undefined;
+  /** Removes a dropped slice's files (unlink, or rename + archive script). */
+  readonly discardSlice: (slice: Slice) => void;
+}
+
+export class FileMsgStore implements MsgStore {
+  private readonly slices: Slice[];
+  private first = 0;
+  private last = 0;
+  private msgs = 0;
+  private bytes = 0;
+  private readonly recent = new Map<number, MsgProto>();
+  private readonly commit: GroupCommit;
+  private dirSync: Promise<void> | undefined;
+  private idxToSync = new Set<Slice>();
+  private discarded: Slice[] = [];
+  private failure: Error | undefined;
+  private readonly limitHit = new Set<LimitReason>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly context: MsgStoreContext,
+    recovered: Slice[],
+    dirSync: Promise<void> | undefined,
+  ) {
+    this.dirSync = dirSync;
+    this.slices = recovered;
+    for (const slice of recovered) {
+      this.msgs += slice.liveCount;
+      this.bytes += slice.liveBytes;
+    }
+    const firstSlice = recovered.find((s) => s.count > 0);
+    const lastSlice = [...recovered].reverse().find((s) => s.count > 0);
+    if (firstSlice !== undefined && lastSlice !== undefined) {
+      this.first = firstSlice.firstSeq;
+      this.last = lastSlice.lastSeq;
+    }
+    this.commit = new GroupCommit(() => this.round());
+    this.scheduleExpiry();
+  }
+
+  storeBatch(msgs: MsgProto[]): StoredBatch {
+    this.checkOpen();
+    if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.flush() };
+    const encoded = this.encodeBatch(msgs);
+    for (let i = 0; i < msgs.length; i++) this.append(msgs[i]!, encoded[i]!);
+    this.enforceCountLimits();
+    this.expireAged(this.context.nowNs());
+    return { firstSeq: msgs[0]!.sequence, lastSeq: msgs[msgs.length - 1]!.sequence, durable: this.flush() };
+  }
+
+  /** Validates and encodes every message before anything is stored; assigns sequences last. */
+  private encodeBatch(msgs: MsgProto[]): Buffer[] {
+    let next = this.last;
+    const sequences: number[] = [];
+    for (const msg of msgs) {
+      const seq = msg.sequence === 0 ? next + 1 : msg.sequence;
+      if (!Number.isSafeInteger(seq) || seq <= next) {
+        throw new TstanError(
+          StoreErrorCode.SequenceInvalid,
+          `channel ${this.context.channel}: sequence ${msg.sequence} does not follow ${next}`,
+        );
+      }
+      sequences.push(seq);
+      next = seq;
+    }
+    const originals = msgs.map((m) => m.sequence);
+    const encoded: Buffer[] = [];
+    try {
+      for (let i = 0; i < msgs.length; i++) {
+        msgs[i]!.sequence = sequences[i]!;
+        encoded.push(encodeMsgProto(msgs[i]!));
+      }
+    } catch (error) {
+      msgs.forEach((m, i) => (m.sequence = originals[i]!));
+      if (error instanceof RecordInvalidError) {
+        throw new TstanError(StoreErrorCode.RecordInvalid, error.message, { cause: error });
+      }
+      throw error;
+    }
+    return encoded;
+  }
+
+  private append(msg: MsgProto, payload: Buffer): void {
+    const seq = msg.sequence;
+    const slice = this.writeSlice(seq, msg.timestamp);
+    const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + payload.length);
+    writeRecord(record, 0, 0, payload, this.context.crc);
+    const offset = slice.dat.append(record);
+    slice.push(seq, offset, payload.length, msg.timestamp);
+    if (this.msgs === 0) this.first = seq;
+    this.last = seq;
+    this.msgs++;
+    this.bytes += payload.length + MSG_RECORD_OVERHEAD;
+    this.recent.set(seq, msg);
+    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** The slice `seq` goes to: a new one when limits say so or a sequence gap starts. */
+  private writeSlice(seq: number, timestamp: bigint): Slice {
+    const current = this.slices[this.slices.length - 1];
+    if (current !== undefined && !this.sliceFull(current, seq, timestamp)) return current;
+    const slice = createSlice(this.context.dir, (current?.number ?? 0) + 1, this.context);
+    this.slices.push(slice);
+    const previousDirSync = this.dirSync;
+    this.dirSync = Promise.all([previousDirSync, this.context.io.syncDir(this.context.dir)]).then(() => undefined);
+    // An emptied slice left alone only to keep the last sequence goes once a newer one exists.
+    if (current !== undefined && current.liveCount === 0 && this.slices.length === 2) this.dropFirstSlice();
+    return slice;
+  }
+
+  private sliceFull(slice: Slice, seq: number, timestamp: bigint): boolean {
+    if (slice.count === 0) return false;
+    if (seq !== slice.lastSeq + 1) return true;
+    const { options } = this.context;
+    let { sliceMaxMsgs, sliceMaxBytes, sliceMaxAgeMs } = options;
+    if (sliceMaxMsgs === 0 && sliceMaxBytes === 0 && sliceMaxAgeMs === 0) {
+      const limits = this.context.limits();
+      if (limits.maxMsgs > 0) sliceMaxMsgs = Math.max(1, Math.floor(limits.maxMsgs / 4));
+      if (limits.maxBytes > 0) sliceMaxBytes = Math.max(1, Math.floor(limits.maxBytes / 4));
+      if (limits.maxAgeMs > 0) sliceMaxAgeMs = Math.max(1000, Math.floor(limits.maxAgeMs / 4));
+    }
+    if (sliceMaxMsgs > 0 && slice.count >= sliceMaxMsgs) return true;
+    if (sliceMaxBytes > 0 && slice.writtenBytes >= sliceMaxBytes) return true;
+    return sliceMaxAgeMs > 0 && timestamp - slice.timestamps[0]! >= BigInt(sliceMaxAgeMs) * 1_000_000n;
+  }
+
+  private enforceCountLimits(): void {
+    const { maxMsgs, maxBytes } = this.context.limits();
+    const overMsgs = (): boolean => maxMsgs > 0 && this.msgs > maxMsgs;
+    const overBytes = (): boolean => maxBytes > 0 && this.bytes > maxBytes;
+    if (overMsgs()) this.reportLimit('msgs');
+    else this.limitHit.delete('msgs');
+    if (overBytes()) this.reportLimit('bytes');
+    else this.limitHit.delete('bytes');
+    while (this.msgs > 1 && (overMsgs() || overBytes())) this.removeFirst();
+  }
+
+  private reportLimit(reason: LimitReason): void {
+    if (this.limitHit.has(reason)) return;
+    this.limitHit.add(reason);
+    this.context.onLimitReached?.(this.context.channel, reason);
+  }
+
+  /** Drops the first live message; deletes its slice once empty unless it is the last one. */
+  private removeFirst(): void {
+    const slice = this.slices.find((s) => s.liveCount > 0)!;
+    const k = slice.removed;
+    slice.removed++;
+    const size = slice.sizes[k]! + MSG_RECORD_OVERHEAD;
+    slice.liveBytes -= size;
+    this.bytes -= size;
+    this.msgs--;
+    this.recent.delete(slice.firstSeq + k);
+    this.first = this.msgs === 0 ? this.last + 1 : this.nextLiveSeq();
+    while (this.slices.length > 1 && this.slices[0]!.liveCount === 0) this.dropFirstSlice();
+  }
+
+  private nextLiveSeq(): number {
+    const slice = this.slices.find((s) => s.liveCount > 0);
+    return slice === undefined ? this.last + 1 : slice.firstSeq + slice.removed;
+  }
+
+  private dropFirstSlice(): void {
+    const slice = this.slices.shift()!;
+    slice.dropped = true;
+    this.idxToSync.delete(slice);
+    this.discarded.push(slice);
+    if (!this.commitBusy) this.discardDropped();
+  }
+
+  private commitBusy = false;
+
+  private discardDropped(): void {
+    const dropped = this.discarded;
+    this.discarded = [];
+    for (const slice of dropped) this.context.discardSlice(slice);
+  }
+
+  expireAged(nowNs: bigint): number {
+    this.checkOpen();
+    const { maxAgeMs } = this.context.limits();
+    if (maxAgeMs <= 0) return 0;
+    const cutoff = nowNs - BigInt(maxAgeMs) * 1_000_000n;
+    let dropped = 0;
+    while (this.msgs > 0) {
+      const slice = this.slices.find((s) => s.liveCount > 0)!;
+      if (slice.timestamps[slice.removed]! > cutoff) break;
+      this.removeFirst();
+      dropped++;
+    }
+    if (dropped > 0) this.reportLimit('age');
+    else this.limitHit.delete('age');
+    this.scheduleExpiry();
+    return dropped;
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const { maxAgeMs } = this.context.limits();
+    if (maxAgeMs <= 0 || this.msgs === 0 || this.closed) return;
+    const slice = this.slices.find((s) => s.liveCount > 0)!;
+    const dueNs = slice.timestamps[slice.removed]! + BigInt(maxAgeMs) * 1_000_000n;
+    const waitMs = Number((dueNs - this.context.nowNs()) / 1_000_000n);
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (!this.closed && this.failure === undefined) this.expireAged(this.context.nowNs());
+    }, Math.min(Math.max(waitMs + 1, 1), 2_147_483_647));
+    this.expiryTimer.unref();
+  }
+
+  lookupSync(seq: number): MsgProto | undefined | NotLoaded {
+    this.checkOpen();
+    if (!Number.isSafeInteger(seq) || seq < this.first || seq > this.last || this.msgs === 0) return undefined;
+    const cached = this.recent.get(seq);
+    if (cached !== undefined) return cached;
+    const slice = this.sliceOf(seq);
+    if (slice === undefined) return undefined;
+    const k = seq - slice.firstSeq;
+    if (k < slice.removed) return undefined;
+    return this.readRecord(slice, k);
+  }
+
+  private sliceOf(seq: number): Slice | undefined {
+    let low = 0;
+    let high = this.slices.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const slice = this.slices[mid]!;
+      if (seq < slice.firstSeq) high = mid - 1;
+      else if (seq > slice.lastSeq) low = mid + 1;
+      else return slice.count > 0 ? slice : undefined;
+    }
+    return undefined;
+  }
+
+  private readRecord(slice: Slice, k: number): MsgProto {
+    const offset = slice.offsets[k]!;
+    const size = slice.sizes[k]!;
+    const record = slice.dat.read(offset, RECORD_HEADER_SIZE + size);
+    const path = slice.dat.path;
+    if (record.length !== RECORD_HEADER_SIZE + size || record.readUInt32LE(0) !== size) {
+      throw corrupt(path, offset, `message ${slice.firstSeq + k} record does not match its index entry`);
+    }
+    const payload = record.subarray(RECORD_HEADER_SIZE);
+    if (this.context.checkCrc && this.context.crc(payload) !== record.readUInt32LE(4)) {
+      throw corrupt(path, offset, `message ${slice.firstSeq + k}: CRC-32 mismatch`);
+    }
+    try {
+      return decodeMsgProto(payload);
+    } catch (error) {
+      throw corrupt(path, offset, (error as Error).message);
+    }
+  }
+
+  lookup(seq: number): Promise<MsgProto | undefined> {
+    try {
+      const msg = this.lookupSync(seq);
+      return Promise.resolve(typeof msg === 'symbol' ? undefined : msg);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  firstSequence(): number {
+    return this.first;
+  }
+
+  lastSequence(): number {
+    return this.last;
+  }
+
+  sequenceFromTimestamp(timestampNs: bigint): Promise<number> {
+    for (const slice of this.slices) {
+      if (slice.liveCount === 0 || slice.timestamps[slice.count - 1]! < timestampNs) continue;
+      let low = slice.removed;
+      let high = slice.count - 1;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (slice.timestamps[mid]! >= timestampNs) high = mid;
+        else low = mid + 1;
+      }
+      return Promise.resolve(slice.firstSeq + low);
+    }
+    return Promise.resolve(this.last + 1);
+  }
+
+  firstMsg(): Promise<MsgProto | undefined> {
+    return this.msgs === 0 ? Promise.resolve(undefined) : this.lookup(this.first);
+  }
+
+  lastMsg(): Promise<MsgProto | undefined> {
+    return this.msgs === 0 ? Promise.resolve(undefined) : this.lookup(this.last);
+  }
+
+  state(): MsgStoreState {
+    return { msgs: this.msgs, bytes: this.bytes };
+  }
+
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (!this.context.options.sync) {
+      try {
+        this.writeAll(false);
+      } catch (error) {
+        return Promise.reject(this.fail(error));
+      }
+      return Promise.resolve();
+    }
+    return this.commit.request();
+  }
+
+  /** Writes queued records; with `indexToo`, index entries as well (no-sync mode, close). */
+  private writeAll(indexOnlyAfterSync: boolean): void {
+    for (const slice of this.slices) slice.dat.writeOut();
+    if (!indexOnlyAfterSync) this.writeIndexes(this.slices.map((s) => s.count));
+  }
+
+  private writeIndexes(upTo: number[]): void {
+    this.slices.forEach((slice, i) => {
+      const entries = slice.takeUnindexed(this.context.crc, Math.min(upTo[i] ?? 0, slice.count));
+      if (entries === undefined) return;
+      slice.idx.append(entries);
+      slice.idx.writeOut();
+      this.idxToSync.add(slice);
+    });
+  }
+
+  private async round(): Promise<void> {
+    this.commitBusy = true;
+    try {
+      const slices = [...this.slices];
+      const counts = slices.map((s) => s.count);
+      this.writeAll(true);
+      const dirSync = this.dirSync;
+      this.dirSync = undefined;
+      const idxSyncs = [...this.idxToSync].map((s) => s.idx.handle.sync());
+      this.idxToSync.clear();
+      const datSyncs = slices.filter((s) => s.count > s.indexed).map((s) => s.dat.handle.sync());
+      await Promise.all([...datSyncs, ...idxSyncs, dirSync]);
+      slices.forEach((slice, i) => {
+        if (slice.dropped) return;
+        const entries = slice.takeUnindexed(this.context.crc, counts[i]!);
+        if (entries === undefined) return;
+        slice.idx.append(entries);
+        slice.idx.writeOut();
+        this.idxToSync.add(slice);
+      });
+    } catch (error) {
+      throw this.fail(error);
+    } finally {
+      this.commitBusy = false;
+      this.discardDropped();
+    }
+  }
+
+  private fail(error: unknown): Error {
+    this.failure ??= error instanceof StoreIoError ? error : new StoreIoError(`channel ${this.context.channel}: write or fsync failed`, { cause: error });
+    return this.failure;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TstanError(StoreErrorCode.Closed, 'store is closed');
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Makes everything durable (data, then index), then closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    try {
+      if (this.failure === undefined) {
+        if (this.context.options.sync) await this.commit.request();
+        for (const slice of this.slices) slice.dat.writeOut();
+        await Promise.all([...this.slices.map((s) => s.dat.handle.sync()), this.dirSync]);
+        this.writeIndexes(this.slices.map((s) => s.count));
+        await Promise.all([...this.idxToSync].map((s) => s.idx.handle.sync()));
+      }
+    } finally {
+      this.closed = true;
+      this.discardDropped();
+      for (const slice of this.slices) slice.close();
+    }
+  }
+}

@@ -1,0 +1,171 @@
+// A channel's subscriptions in subs.dat: new/update records carry the whole SubState, delete
+// carries the ID, and sent (5) / ack (4) records carry one sequence each. Replaying them rebuilds
+// each subscription with its pending set; a sent record also advances lastSent, as in the
+// reference. Deletes and acks count as fragmentation for compaction.
+import { TstanError } from '../../util/errors.js';
+import {
+  decodeSubState,
+  decodeSubStateDelete,
+  decodeSubStateUpdate,
+  encodeSubState,
+  encodeSubStateDelete,
+  encodeSubStateUpdate,
+  RecordInvalidError,
+  type SubState,
+} from '../records.js';
+import { StoreErrorCode, type RecoveredSubscription, type SubStore } from '../types.js';
+import { SubRecord } from './format.js';
+import { TypedLog, type TypedLogContext, type TypedRecord } from './typed-log.js';
+
+const SUB_TYPES: ReadonlySet<number> = new Set(Object.values(SubRecord));
+const DEAD_TYPES: ReadonlySet<number> = new Set([SubRecord.delete, SubRecord.ack]);
+
+interface StoredSub {
+  state: SubState;
+  pending: Set<number>;
+}
+
+export class FileSubStore implements SubStore {
+  private readonly subs = new Map<number, StoredSub>();
+  private maxSubId = 0;
+  private readonly log: TypedLog;
+
+  constructor(
+    path: string,
+    context: TypedLogContext,
+    private readonly maxSubscriptions: () => number,
+    parentDirSync?: Promise<void>,
+  ) {
+    this.log = TypedLog.open(path, SUB_TYPES, DEAD_TYPES, context, (type, payload) => this.replay(type, payload), parentDirSync);
+  }
+
+  private replay(type: number, payload: Buffer): string | undefined {
+    try {
+      switch (type) {
+        case SubRecord.create:
+        case SubRecord.update: {
+          const state = decodeSubState(payload);
+          const existing = this.subs.get(state.id);
+          if (existing !== undefined) existing.state = state;
+          else this.subs.set(state.id, { state, pending: new Set() });
+          this.maxSubId = Math.max(this.maxSubId, state.id);
+          return undefined;
+        }
+        case SubRecord.delete: {
+          this.subs.delete(decodeSubStateDelete(payload).id);
+          return undefined;
+        }
+        case SubRecord.sent: {
+          const { id, seqno } = decodeSubStateUpdate(payload);
+          const sub = this.subs.get(id);
+          if (sub !== undefined) {
+            sub.pending.add(seqno);
+            if (seqno > sub.state.lastSent) sub.state.lastSent = seqno;
+          }
+          return undefined;
+        }
+        case SubRecord.ack: {
+          const { id, seqno } = decodeSubStateUpdate(payload);
+          this.subs.get(id)?.pending.delete(seqno);
+          return undefined;
+        }
+        default:
+          return `unknown subscription record type ${type}`;
+      }
+    } catch (error) {
+      if (error instanceof RecordInvalidError) return error.message;
+      throw error;
+    }
+  }
+
+  createSub(sub: SubState): void {
+    const max = this.maxSubscriptions();
+    if (max > 0 && this.subs.size >= max) {
+      throw new TstanError(StoreErrorCode.TooManySubs, 'too many subscriptions per channel');
+    }
+    if (sub.id !== 0 && this.subs.has(sub.id)) {
+      throw new TstanError(StoreErrorCode.SubIdInUse, `subscription ID ${sub.id} is in use`);
+    }
+    const id = sub.id === 0 ? this.maxSubId + 1 : sub.id;
+    const state = { ...sub, id };
+    const payload = this.encode(state);
+    sub.id = id;
+    this.maxSubId = Math.max(this.maxSubId, id);
+    this.subs.set(id, { state, pending: new Set() });
+    this.log.append(SubRecord.create, payload);
+    this.log.liveRecords++;
+  }
+
+  updateSub(sub: SubState): void {
+    const stored = this.subs.get(sub.id);
+    if (stored === undefined) throw new TstanError(StoreErrorCode.SubUnknown, `unknown subscription ${sub.id}`);
+    const state = { ...sub };
+    const payload = this.encode(state);
+    stored.state = state;
+    this.log.append(SubRecord.update, payload);
+    this.log.liveRecords++;
+  }
+
+  deleteSub(subId: number): boolean {
+    if (!this.subs.delete(subId)) return false;
+    this.log.append(SubRecord.delete, encodeSubStateDelete({ id: subId }));
+    this.log.deadRecords++;
+    this.maybeCompact();
+    return true;
+  }
+
+  addSeqPending(subId: number, seq: number): void {
+    const sub = this.subs.get(subId);
+    if (sub === undefined || !Number.isSafeInteger(seq) || seq <= 0) return;
+    sub.pending.add(seq);
+    if (seq > sub.state.lastSent) sub.state.lastSent = seq;
+    this.log.append(SubRecord.sent, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.log.liveRecords++;
+  }
+
+  ackSeqPending(subId: number, seq: number): void {
+    const sub = this.subs.get(subId);
+    if (sub === undefined || !sub.pending.delete(seq)) return;
+    this.log.append(SubRecord.ack, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.log.deadRecords++;
+    this.maybeCompact();
+  }
+
+  list(): RecoveredSubscription[] {
+    return [...this.subs.values()]
+      .sort((a, b) => a.state.id - b.state.id)
+      .map((s) => ({ sub: { ...s.state }, pending: [...s.pending].sort((a, b) => a - b) }));
+  }
+
+  count(): number {
+    return this.subs.size;
+  }
+
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  close(): void {
+    this.log.close();
+  }
+
+  private encode(state: SubState): Buffer {
+    try {
+      return encodeSubState(state);
+    } catch (error) {
+      throw new TstanError(StoreErrorCode.RecordInvalid, (error as Error).message, { cause: error });
+    }
+  }
+
+  private maybeCompact(): void {
+    if (!this.log.shouldCompact()) return;
+    const records: TypedRecord[] = [];
+    for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
+      records.push([SubRecord.create, encodeSubState(state)]);
+      for (const seq of [...pending].sort((a, b) => a - b)) {
+        records.push([SubRecord.sent, encodeSubStateUpdate({ id: state.id, seqno: seq })]);
+      }
+    }
+    this.log.compact(records);
+  }
+}

@@ -1,0 +1,138 @@
+// A typed record file (clients.dat, subs.dat): recovered by replaying its records, appended to
+// with group commit, and compacted by rewriting the live state into a new file that replaces the
+// old one by rename. Compaction is synchronous up to the rename (it is rare, at most once per
+// compact interval), so no mutation can slip between the snapshot of the state and the swap.
+import { posix } from 'node:path';
+import type { Logger } from '../../util/logger.js';
+import type { FileIo } from './io.js';
+import type { Crc32 } from './crc32.js';
+import type { FileStoreOptions } from './options.js';
+import { AppendFile } from './append-file.js';
+import { encodeRecord, versionHeader } from './format.js';
+import { checkVersion, scanRecords } from './scan.js';
+import { corrupt, settleEnd } from './recover.js';
+
+export interface TypedLogContext {
+  readonly io: FileIo;
+  readonly crc: Crc32;
+  readonly options: FileStoreOptions;
+  readonly logger: Logger;
+  /** Milliseconds, for the compaction interval only. */
+  readonly nowMs: () => number;
+}
+
+export type TypedRecord = readonly [type: number, payload: Buffer];
+
+export class TypedLog {
+  private file: AppendFile;
+  private dirSync: Promise<void> | undefined;
+  /** Records that still count (adds, updates, pending seqs). */
+  liveRecords = 0;
+  /** Records made obsolete (deletes, acks): the fragmentation of the reference. */
+  deadRecords = 0;
+  private lastCompactMs: number;
+
+  private constructor(
+    readonly path: string,
+    file: AppendFile,
+    private readonly context: TypedLogContext,
+  ) {
+    this.file = file;
+    this.lastCompactMs = context.nowMs();
+  }
+
+  /** Opens (creating when missing) and replays the file through `visit`. */
+  static open(
+    path: string,
+    types: ReadonlySet<number>,
+    deadTypes: ReadonlySet<number>,
+    context: TypedLogContext,
+    visit: (type: number, payload: Buffer) => string | undefined,
+    parentDirSync?: Promise<void>,
+  ): TypedLog {
+    const { io, options, logger } = context;
+    const created = !io.exists(path);
+    let live = 0;
+    let dead = 0;
+    const handle = io.open(path, { create: true });
+    if (created || handle.size() === 0) {
+      handle.truncate(0);
+      handle.append(versionHeader());
+    } else {
+      const data = handle.read(0, handle.size());
+      const bad = checkVersion(data);
+      if (bad !== undefined) throw corrupt(path, 0, bad);
+      const crc = options.crc ? context.crc : undefined;
+      const result = scanRecords(data, { typed: true, crc, types }, (_offset, type, payload) => {
+        if (deadTypes.has(type)) dead++;
+        else live++;
+        return visit(type, payload);
+      });
+      settleEnd(handle, result.goodEnd, result.end, { logger, truncateBadEof: options.truncateBadEof });
+    }
+    const log = new TypedLog(path, new AppendFile(handle, options.bufferSizeBytes), context);
+    log.liveRecords = live;
+    log.deadRecords = dead;
+    if (created) log.dirSync = Promise.all([parentDirSync, io.syncDir(posix.dirname(path))]).then(() => undefined);
+    return log;
+  }
+
+  append(type: number, payload: Buffer): void {
+    this.file.append(encodeRecord(type, payload, this.context.crc));
+  }
+
+  get size(): number {
+    return this.file.size;
+  }
+
+  async flush(): Promise<void> {
+    const dirSync = this.dirSync;
+    await Promise.all([this.file.flush(this.context.options.sync), dirSync]);
+    if (this.dirSync === dirSync) this.dirSync = undefined;
+  }
+
+  /** True when the options say the file is worth rewriting now. */
+  shouldCompact(): boolean {
+    const { options } = this.context;
+    if (!options.compactEnabled) return false;
+    const total = this.liveRecords + this.deadRecords;
+    if (total === 0 || (this.deadRecords * 100) / total < options.compactFragPercent) return false;
+    if (this.file.size < options.compactMinSizeBytes) return false;
+    return this.context.nowMs() - this.lastCompactMs >= options.compactIntervalSec * 1000;
+  }
+
+  /** Replaces the file by one holding only `records` (the live state). */
+  compact(records: readonly TypedRecord[]): void {
+    const { io, crc, options, logger } = this.context;
+    const chunks = [versionHeader()];
+    for (const [type, payload] of records) chunks.push(encodeRecord(type, payload, crc));
+    const content = Buffer.concat(chunks);
+    const tmpPath = `${this.path}.tmp`;
+    const tmp = io.open(tmpPath, { create: true });
+    tmp.truncate(0);
+    tmp.writeAt(0, content);
+    tmp.syncBlocking();
+    const old = this.file;
+    old.writeOut();
+    io.rename(tmpPath, this.path);
+    this.file = new AppendFile(tmp, options.bufferSizeBytes);
+    // Until the directory is synced the old file is what a crash leaves, and it holds every
+    // record written so far: waiters on the old file stay correct.
+    this.dirSync = io.syncDir(posix.dirname(this.path));
+    old.flush(options.sync).then(
+      () => old.close(),
+      () => old.close(),
+    );
+    logger.info(
+      { file: this.path, before: old.size, after: content.length, records: records.length },
+      'compacted',
+    );
+    this.liveRecords = records.length;
+    this.deadRecords = 0;
+    this.lastCompactMs = this.context.nowMs();
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
