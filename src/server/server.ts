@@ -15,6 +15,8 @@ import { handleUnsubscribe } from './unsubscribe.js';
 import { StanErrors } from './errors.js';
 import { probeForOtherServer } from './probe.js';
 import type { ServerContext } from './context.js';
+import type { StreamingMonitorView } from '../monitor/streaming/view.js';
+import { StanMonitorView } from './monitor-view.js';
 
 export class StanServer {
   readonly options: StanServerOptions;
@@ -31,7 +33,7 @@ export class StanServer {
 
   constructor(
     private readonly connector: NatsConnector,
-    private readonly store: Store,
+    readonly store: Store,
     options: Partial<StanServerOptions>,
     private readonly logger: Logger,
   ) {
@@ -42,6 +44,14 @@ export class StanServer {
 
   get context(): ServerContext | undefined {
     return this.ctx;
+  }
+
+  private view: StanMonitorView | undefined;
+
+  /** The read-only view the /streaming/*z handlers serve. */
+  monitorView(): StreamingMonitorView {
+    this.view ??= new StanMonitorView(this);
+    return this.view;
   }
 
   get isRunning(): boolean {

@@ -12,6 +12,7 @@ import { EmbeddedNatsServer } from '../../src/transport/nats/server.js';
 import type { NatsConnector } from '../../src/transport/nats/connection.js';
 import type { SubscriptionState } from '../../src/server/state.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { streamingHandlers } from '../../src/monitor/streaming/handlers.js';
 import { startOracle, type OracleServer } from '../support/nats-server.js';
 
 const require = createRequire(import.meta.url);
@@ -80,6 +81,8 @@ export interface HarnessOptions {
   nats?: NatsKind;
   server?: Partial<StanServerOptions>;
   limits?: StoreLimits;
+  /** Serve /streaming/*z on the embedded server's monitoring port. */
+  monitor?: boolean;
 }
 
 export interface Harness {
@@ -89,6 +92,8 @@ export interface Harness {
   readonly server: StanServer;
   readonly store: Store;
   readonly connector: NatsConnector;
+  /** Monitoring port of the embedded server (0 when not monitoring). */
+  readonly httpPort: number;
   /** Connects a client and waits for its `connect` event. */
   connect(clientId: string, opts?: Record<string, unknown>): Promise<StanClient>;
   /** Connects, expecting the connect to fail; resolves with the error text. */
@@ -109,7 +114,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     port = oracle.port;
     connector = new ExternalNatsConnector({ servers: [oracle.url] });
   } else {
-    embedded = new EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
+    embedded = new EmbeddedNatsServer({ host: '127.0.0.1', port: -1, httpPort: options.monitor ? -1 : 0 }, logger);
     await embedded.start();
     port = embedded.port;
     connector = embedded.connector();
@@ -121,6 +126,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const server = new StanServer(connector, store, { ...options.server, clusterId }, logger);
   await server.start();
+  if (options.monitor && embedded) {
+    for (const [path, handler] of streamingHandlers(server.monitorView())) embedded.monitor.route(path, handler);
+  }
   const url = `nats://127.0.0.1:${port}`;
   const clients = new Set<StanClient>();
 
@@ -137,6 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     server,
     store,
     connector,
+    httpPort: options.monitor && embedded ? embedded.httpPort : 0,
     connect(clientId, opts = {}) {
       const client = open(clientId, opts);
       return new Promise((resolve, reject) => {
