@@ -1,0 +1,47 @@
+// The option table of docs/configuration.md, rendered from the same table the parser uses; a
+// test fails when the committed document and this rendering differ.
+
+import type { OptionSpec } from './option-spec.js';
+import { optionTable } from './option-table.js';
+import { flagSpelling } from './usage.js';
+
+export const docsTableBegin = '<!-- options-table:begin (generated from src/config/option-table.ts) -->';
+export const docsTableEnd = '<!-- options-table:end -->';
+
+function escapeCell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+function confCell(spec: OptionSpec): string {
+  return spec.conf
+    .map((spelling) => `${spelling.section}: ${spelling.keys.map((key) => `\`${key}\``).join(', ')}`)
+    .join('<br>');
+}
+
+function row(spec: OptionSpec): string {
+  const flags = spec.flags.map((flag, index) => `\`${flagSpelling(flag, index, spec.flags.length)}\``).join(', ');
+  const status = spec.status.supported ? 'supported' : `not yet: ${spec.status.reason}`;
+  const cells = [
+    flags === '' ? '—' : flags,
+    confCell(spec) === '' ? '—' : confCell(spec),
+    spec.kind,
+    spec.defaultText === '' ? '—' : `\`${spec.defaultText}\``,
+    spec.usage + (spec.hidden ? ' (not in the reference usage text)' : ''),
+    status,
+  ];
+  return `| ${cells.map(escapeCell).join(' | ')} |`;
+}
+
+/** The markdown tables, one per usage group, between the begin and end markers. */
+export function renderOptionsMarkdown(table: readonly OptionSpec[] = optionTable): string {
+  const lines = [docsTableBegin];
+  const groups = [...new Set(table.map((spec) => spec.group))];
+  for (const group of groups) {
+    lines.push('', `### ${group}`, '');
+    lines.push('| Flags | Conf keys | Type | Default | Meaning | Status |');
+    lines.push('|---|---|---|---|---|---|');
+    for (const spec of table.filter((item) => item.group === group)) lines.push(row(spec));
+  }
+  lines.push('', docsTableEnd);
+  return lines.join('\n');
+}

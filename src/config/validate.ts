@@ -1,0 +1,154 @@
+// Checks the finished draft as a whole: what no single option can check on its own (store type
+// against dir, clustering against store type, per-channel limits against max_channels ...).
+
+import { ConfigError } from '../util/errors.js';
+import { parseHostPort } from './option-spec.js';
+import { StoreType, type ChannelLimits, type OptionsDraft } from './options.js';
+
+const nodeIdPattern = /^[A-Za-z0-9_-]+$/;
+
+/** A channel name or, in limits only, a pattern with whole-token `*` and a final `>`. */
+export function isChannelPatternValid(name: string): boolean {
+  if (name === '' || /[\s/]/.test(name)) return false;
+  const tokens = name.split('.');
+  return tokens.every((token, index) => {
+    if (token === '') return false;
+    if (token === '>') return index === tokens.length - 1;
+    return token === '*' || !/[*>]/.test(token);
+  });
+}
+
+/** Normalises derived fields and throws ConfigError on the first inconsistency. */
+export function validateDraft(draft: OptionsDraft): void {
+  validateStreaming(draft);
+  validateLimits(draft);
+  validateClustering(draft);
+  validateNats(draft);
+  validateFileStore(draft);
+  const logging = draft.logging;
+  logging.level = logging.trace || logging.stanTrace ? 'trace' : logging.debug || logging.stanDebug ? 'debug' : 'info';
+}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+function validateStreaming(draft: OptionsDraft): void {
+  const streaming = draft.streaming;
+  if (!isChannelPatternValid(streaming.clusterId) || /[*>]/.test(streaming.clusterId)) {
+    fail(`invalid cluster ID "${streaming.clusterId}": it becomes part of subjects, so no spaces, wildcards or empty tokens`);
+  }
+  if (!isChannelPatternValid(streaming.discoverPrefix) || /[*>]/.test(streaming.discoverPrefix)) {
+    fail(`invalid discover_prefix "${streaming.discoverPrefix}"`);
+  }
+  if (streaming.storeType === StoreType.sql) {
+    fail('tstan does not support the SQL store yet: use -st FILE or -st MEMORY');
+  }
+  if (streaming.storeType === StoreType.file && streaming.dir === '') {
+    fail('the FILE store needs a root directory: set -dir (or dir in the streaming configuration)');
+  }
+  if (streaming.heartbeatIntervalMs <= 0) fail('-hbi (hb_interval) must be greater than 0');
+  if (streaming.heartbeatTimeoutMs <= 0) fail('-hbt (hb_timeout) must be greater than 0');
+  if (streaming.heartbeatFailCountMax < 1) fail('-hbf (hb_fail_count) must be at least 1');
+}
+
+function validateLimits(draft: OptionsDraft): void {
+  const limits = draft.streaming.limits;
+  if (limits.maxChannels < 0) fail('max_channels cannot be negative (0 means unlimited)');
+  checkGlobal(limits.global);
+  const literal = limits.perChannel.filter((item) => !/[*>]/.test(item.channel)).length;
+  if (limits.maxChannels > 0 && literal > limits.maxChannels) {
+    fail(`store_limits lists ${literal} channels, more than max_channels (${limits.maxChannels})`);
+  }
+}
+
+function checkGlobal(global: ChannelLimits): void {
+  const names: Readonly<Record<keyof ChannelLimits, string>> = {
+    maxSubscriptions: 'max_subs', maxMsgs: 'max_msgs', maxBytes: 'max_bytes', maxAgeMs: 'max_age',
+    maxInactivityMs: 'max_inactivity',
+  };
+  for (const field of Object.keys(names) as (keyof ChannelLimits)[]) {
+    if (global[field] < 0) fail(`${names[field]} cannot be negative (0 means unlimited)`);
+  }
+}
+
+function validateClustering(draft: OptionsDraft): void {
+  const clustering = draft.clustering;
+  const own = clustering.nodeId;
+  clustering.peers = [...new Set(clustering.peers)].filter((peer) => peer !== own);
+  if (own !== '' && !nodeIdPattern.test(own)) {
+    fail(`invalid cluster node ID "${own}": use letters, digits, "-" and "_" only`);
+  }
+  for (const peer of clustering.peers) {
+    if (!nodeIdPattern.test(peer)) fail(`invalid peer node ID "${peer}": use letters, digits, "-" and "_" only`);
+  }
+  if (!clustering.clustered) return;
+  if (draft.streaming.storeType === StoreType.memory) {
+    fail('stan: clustering mode not supported with MEMORY store type');
+  }
+  if (clustering.peers.length > 0 && own === '') {
+    fail('--cluster_peers lists node IDs, so this node needs its own --cluster_node_id');
+  }
+  if (clustering.bootstrap && clustering.peers.length > 0) {
+    fail('--cluster_bootstrap and --cluster_peers exclude each other: bootstrap one seed node, or list all peers');
+  }
+  const counts: readonly (readonly [number, string, number])[] = [
+    [clustering.logCacheSize, '--cluster_log_cache_size', 0],
+    [clustering.logSnapshots, '--cluster_log_snapshots', 1],
+    [clustering.trailingLogs, '--cluster_trailing_logs', 0],
+  ];
+  for (const [value, name, min] of counts) if (value < min) fail(`${name} must be at least ${min}`);
+  const timeouts: readonly (readonly [number, string])[] = [
+    [clustering.heartbeatTimeoutMs, 'raft_heartbeat_timeout'], [clustering.electionTimeoutMs, 'raft_election_timeout'],
+    [clustering.leaseTimeoutMs, 'raft_lease_timeout'], [clustering.commitTimeoutMs, 'raft_commit_timeout'],
+  ];
+  for (const [value, name] of timeouts) if (value <= 0) fail(`${name} must be greater than 0`);
+}
+
+function validateNats(draft: OptionsDraft): void {
+  const nats = draft.nats;
+  const ports: readonly (readonly [number, string])[] = [
+    [nats.port, '-p (port)'], [nats.httpPort, '-m (http_port)'], [draft.routes.listenPort, 'the cluster port'],
+  ];
+  for (const [port, name] of ports) {
+    if (!Number.isInteger(port) || port < -1 || port > 65_535) fail(`${name} ${port} is out of range (-1 to 65535)`);
+  }
+  if (nats.maxPayloadBytes <= 0) fail('max_payload must be greater than 0');
+  if (nats.maxPayloadBytes > nats.maxPendingBytes) {
+    fail(`max_payload (${nats.maxPayloadBytes}) cannot be higher than max_pending (${nats.maxPendingBytes})`);
+  }
+  if (nats.maxControlLineBytes <= 0 || nats.maxConnections <= 0 || nats.pingsOutstandingMax <= 0) {
+    fail('max_control_line, max_connections and ping_max must be greater than 0');
+  }
+  if (nats.pingIntervalMs <= 0 || nats.writeDeadlineMs <= 0 || nats.authTimeoutMs <= 0) {
+    fail('ping_interval, write_deadline and the authorization timeout must be greater than 0');
+  }
+  if (nats.authToken !== '' && (nats.user !== '' || nats.password !== '')) {
+    fail('--auth (token) cannot be combined with --user/--pass');
+  }
+  for (const route of draft.routes.routes) {
+    try {
+      const { host, port } = parseHostPort(route, -2);
+      if (host === '' || port === -2) throw new Error('a route needs a host and a port');
+    } catch (error) {
+      fail(`invalid route "${route}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (draft.routes.connectRetries < 0) fail('--connect_retries cannot be negative');
+}
+
+function validateFileStore(draft: OptionsDraft): void {
+  const file = draft.fileStore;
+  if (file.compactFragmentationPercent < 0 || file.compactFragmentationPercent > 100) {
+    fail('--file_compact_frag is a percentage (0 to 100)');
+  }
+  if (file.crcPolynomial <= 0 || file.crcPolynomial > 0xffffffff) fail('--file_crc_poly must be a 32-bit polynomial');
+  if (file.parallelRecovery < 1) fail('--file_parallel_recovery must be at least 1');
+  const nonNegative: readonly (readonly [number, string])[] = [
+    [file.compactIntervalSeconds, '--file_compact_interval'], [file.compactMinFileBytes, '--file_compact_min_size'],
+    [file.bufferBytes, '--file_buffer_size'], [file.sliceMaxMsgs, '--file_slice_max_msgs'],
+    [file.sliceMaxBytes, '--file_slice_max_bytes'], [file.sliceMaxAgeMs, '--file_slice_max_age'],
+    [file.fileDescriptorsMax, '--file_fds_limit'], [file.readBufferBytes, '--file_read_buffer_size'],
+  ];
+  for (const [value, name] of nonNegative) if (value < 0) fail(`${name} cannot be negative`);
+}
