@@ -2,8 +2,6 @@
 // every message to its subscribers (one member per queue group), and offers in-process
 // connections to the rest of tstan. Outbound data is flushed once per event-loop turn.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
 import { newServerId } from '../../util/nuid.js';
@@ -18,6 +16,7 @@ import { subjectMatches } from './subject.js';
 import { MonitorHttpServer } from '../../monitor/http-server.js';
 import { registerNatsMonitorRoutes } from './monitor.js';
 import { advertisedHosts } from './addresses.js';
+import { removePortsFile, writePortsFile } from './ports-file.js';
 
 /** The NATS protocol level tstan speaks; nats.js requires a semver version in INFO. */
 export const natsProtocolVersion = '2.9.0';
@@ -110,15 +109,12 @@ export class EmbeddedNatsServer implements ServerCore {
 
   private writePortsFile(): void {
     if (!this.options.portsFileDir) return;
-    const hosts = advertisedHosts(this.options.host);
-    const ports: Record<string, string[]> = { nats: hosts.map((host) => `nats://${host}:${this.boundPort}`) };
-    if (this.boundHttpPort) {
-      const httpHosts = advertisedHosts(this.options.httpHost || this.options.host);
-      ports['monitoring'] = httpHosts.map((host) => `http://${host}:${this.boundHttpPort}`);
-    }
-    mkdirSync(this.options.portsFileDir, { recursive: true });
-    this.portsFile = join(this.options.portsFileDir, `tstan_${process.pid}.ports`);
-    writeFileSync(this.portsFile, JSON.stringify(ports));
+    this.portsFile = writePortsFile(this.options.portsFileDir, {
+      host: this.options.host,
+      port: this.boundPort,
+      httpHost: this.options.httpHost || this.options.host,
+      httpPort: this.boundHttpPort,
+    });
   }
 
   /** URLs clients may use to reach this node (INFO `connect_urls`). */
@@ -308,7 +304,7 @@ export class EmbeddedNatsServer implements ServerCore {
     this.flushAll();
     await closed;
     await this.monitor.close();
-    if (this.portsFile) rmSync(this.portsFile, { force: true });
+    removePortsFile(this.portsFile);
     this.logger.info('NATS server stopped');
   }
 }

@@ -1,0 +1,113 @@
+// One tstan node assembled from its parts: the embedded NATS server (or a connector to an external
+// deployment with -ns), the store, the STAN server and the monitoring endpoints. Start-up and
+// shutdown run in dependency order; a failed start-up undoes what was started.
+import type { Logger } from '../util/logger.js';
+import { TstanError } from '../util/errors.js';
+import type { Options } from '../config/options.js';
+import { EmbeddedNatsServer } from '../transport/nats/server.js';
+import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js';
+import type { NatsConnector } from '../transport/nats/connection.js';
+import { ExternalNatsConnector } from '../transport/nats/external-connection.js';
+import { MonitorHttpServer } from '../monitor/http-server.js';
+import { StanServer } from '../server/server.js';
+import type { Store, StoreOptions } from '../store/types.js';
+import { openMemoryStore } from '../store/memory/memory-store.js';
+import { externalNatsOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+
+const systemClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n };
+
+async function openStore(options: Options, logger: Logger): Promise<Store> {
+  const storeOptions: StoreOptions = {
+    limits: storeLimitsOf(options),
+    clock: systemClock,
+    logger: logger.child({ component: 'store' }),
+  };
+  switch (options.streaming.storeType) {
+    case 'MEMORY':
+      return openMemoryStore(storeOptions);
+    default:
+      throw new TstanError('CONFIG_INVALID', `store type ${options.streaming.storeType} is not supported yet`);
+  }
+}
+
+export class TstanNode {
+  nats: EmbeddedNatsServer | null = null;
+  stan: StanServer | null = null;
+  private store: Store | null = null;
+  private ownMonitor: MonitorHttpServer | null = null;
+  private ownMonitorPort = 0;
+  private portsFile = '';
+
+  constructor(
+    readonly options: Options,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The client port of the embedded server (0 with -ns). */
+  get natsPort(): number {
+    return this.nats?.port ?? 0;
+  }
+
+  get httpPort(): number {
+    return this.nats?.httpPort ?? this.ownMonitorPort;
+  }
+
+  async start(): Promise<void> {
+    try {
+      const connector = await this.startTransport();
+      this.store = await openStore(this.options, this.logger);
+      this.stan = new StanServer(connector, this.store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
+      await this.stan.start();
+      this.announcePorts();
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  /** The ports file is written once the whole node serves, so its presence means "ready". */
+  private announcePorts(): void {
+    const nats = this.options.nats;
+    if (!nats.portsFileDir) return;
+    this.portsFile = writePortsFile(nats.portsFileDir, {
+      host: nats.host,
+      port: this.natsPort,
+      httpHost: nats.httpHost || nats.host,
+      httpPort: this.httpPort,
+    });
+  }
+
+  private async startTransport(): Promise<NatsConnector> {
+    if (this.options.streaming.natsServerUrl === '') {
+      const natsOptions = { ...natsServerOptionsOf(this.options), portsFileDir: '' };
+      this.nats = new EmbeddedNatsServer(natsOptions, this.logger.child({ component: 'nats' }));
+      await this.nats.start();
+      return this.nats.connector();
+    }
+    // With -ns the NATS server is someone else's; monitoring, if asked for, is served by us.
+    const nats = this.options.nats;
+    if (nats.httpPort !== 0) {
+      this.ownMonitor = new MonitorHttpServer(this.logger.child({ component: 'monitor' }));
+      this.ownMonitor.route('/healthz', () => ({ status: this.stan?.isRunning ? 'ok' : 'unavailable' }));
+      this.ownMonitorPort = await this.ownMonitor.listen(nats.httpHost || nats.host, nats.httpPort === -1 ? 0 : nats.httpPort);
+    }
+    return new ExternalNatsConnector(externalNatsOptionsOf(this.options));
+  }
+
+  /** Stops accepting, answers what is in flight, closes the store, then the transport. */
+  async shutdown(): Promise<void> {
+    removePortsFile(this.portsFile);
+    this.portsFile = '';
+    const stan = this.stan;
+    this.stan = null;
+    if (stan) await stan.shutdown();
+    else if (this.store) await this.store.close();
+    this.store = null;
+    const nats = this.nats;
+    this.nats = null;
+    if (nats) await nats.shutdown();
+    const monitor = this.ownMonitor;
+    this.ownMonitor = null;
+    if (monitor) await monitor.close();
+  }
+}

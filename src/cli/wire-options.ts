@@ -1,0 +1,56 @@
+// Maps the validated configuration onto the options each component takes, so components depend
+// on their own option types and not on the configuration layer.
+import type { Options } from '../config/options.js';
+import type { StanServerOptions } from '../server/options.js';
+import type { NatsServerOptions } from '../transport/nats/options.js';
+import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store/limits.js';
+import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
+
+export function natsServerOptionsOf(options: Options): NatsServerOptions {
+  const { configFile: _configFile, ...nats } = options.nats;
+  return nats;
+}
+
+export function stanServerOptionsOf(options: Options): Partial<StanServerOptions> {
+  const streaming = options.streaming;
+  return {
+    clusterId: streaming.clusterId,
+    discoverPrefix: streaming.discoverPrefix,
+    hbIntervalMs: streaming.heartbeatIntervalMs,
+    hbTimeoutMs: streaming.heartbeatTimeoutMs,
+    hbFailCount: streaming.heartbeatFailCountMax,
+    replaceDurable: streaming.replaceDurable,
+  };
+}
+
+function channelLimitsOf(limits: Options['streaming']['limits']['global']): ChannelLimits {
+  return {
+    maxSubscriptions: limits.maxSubscriptions,
+    maxMsgs: limits.maxMsgs,
+    maxBytes: limits.maxBytes,
+    maxAgeMs: limits.maxAgeMs,
+    maxInactivityMs: limits.maxInactivityMs,
+  };
+}
+
+/** The store limits, validated with the reference's rules (throws ConfigError). */
+export function storeLimitsOf(options: Options): StoreLimits {
+  const limits = options.streaming.limits;
+  const perChannel = new Map<string, ChannelLimits>();
+  for (const entry of limits.perChannel) perChannel.set(entry.channel, channelLimitsOf(entry.limits));
+  return buildStoreLimits({ maxChannels: limits.maxChannels, global: channelLimitsOf(limits.global), perChannel });
+}
+
+/** `-ns` takes one URL or several separated by commas; the NATS credentials flags apply to it. */
+export function externalNatsOptionsOf(options: Options): ExternalNatsOptions {
+  const servers = options.streaming.natsServerUrl
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  const nats = options.nats;
+  return {
+    servers,
+    ...(nats.user ? { user: nats.user, password: nats.password } : {}),
+    ...(nats.authToken ? { token: nats.authToken } : {}),
+  };
+}

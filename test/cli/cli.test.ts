@@ -1,0 +1,78 @@
+// Proves the tstan command end to end as a child process: version and usage, unknown flags
+// refused by name, and a standalone node that a node-nats-streaming client publishes to and
+// subscribes from, stopped gracefully by SIGTERM.
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { runTstan, startTstan } from '../support/tstan-process.js';
+
+const require = createRequire(import.meta.url);
+interface StanMsg {
+  getData(): string | Buffer;
+  getSequence(): number;
+}
+interface StanSub {
+  on(event: 'message', handler: (msg: StanMsg) => void): void;
+  on(event: 'ready', handler: () => void): void;
+}
+interface StanOptions {
+  setDeliverAllAvailable(): void;
+}
+interface StanConnection {
+  on(event: string, handler: (...args: unknown[]) => void): void;
+  publish(subject: string, data: string, callback: (error: Error | undefined, guid: string) => void): string;
+  subscriptionOptions(): StanOptions;
+  subscribe(subject: string, options: StanOptions): StanSub;
+  close(): void;
+}
+const stan = require('node-nats-streaming') as {
+  connect(cluster: string, client: string, options: Record<string, unknown>): StanConnection;
+};
+
+describe('tstan command', () => {
+  it('prints its version', async () => {
+    const { code, stdout } = await runTstan(['-v']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\d+\.\d+\.\d+/);
+  });
+
+  it('prints usage with the reference flags', async () => {
+    const { code, stdout } = await runTstan(['-h']);
+    expect(code).toBe(0);
+    for (const flag of ['-cid', '-store', '-dir', '-mc', '-hbi', '--cluster_node_id']) expect(stdout).toContain(flag);
+  });
+
+  it('refuses an unknown flag, naming it', async () => {
+    const { code, stderr } = await runTstan(['--no_such_flag']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('no_such_flag');
+  });
+
+  it('serves a node-nats-streaming client and stops on SIGTERM', async () => {
+    const node = await startTstan(['-cid', 'cli-cluster']);
+    try {
+      const sc = stan.connect('cli-cluster', 'cli-client', { url: `nats://127.0.0.1:${node.port}` });
+      await new Promise<void>((resolve, reject) => {
+        sc.on('connect', () => resolve());
+        sc.on('error', (error) => reject(error as Error));
+      });
+      const guid = await new Promise<string>((resolve, reject) =>
+        sc.publish('cli.channel', 'hello', (error, id) => (error ? reject(error) : resolve(id))),
+      );
+      expect(guid).not.toBe('');
+      const options = sc.subscriptionOptions();
+      options.setDeliverAllAvailable();
+      const sub = sc.subscribe('cli.channel', options);
+      const msg = await new Promise<StanMsg>((resolve) => sub.on('message', resolve));
+      expect(String(msg.getData())).toBe('hello');
+      expect(msg.getSequence()).toBe(1);
+      await new Promise<void>((resolve) => {
+        sc.on('close', () => resolve());
+        sc.close();
+      });
+      const health = await fetch(`http://127.0.0.1:${node.httpPort}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,78 @@
+// Runs the tstan command as a child process straight from the TypeScript sources (through tsx),
+// on free ports announced in a ports file, and stops it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const cliEntry = join(repoRoot, 'src/cli/main.ts');
+
+export interface TstanProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly httpPort: number;
+  output(): string;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `tstan args...` to completion and returns its exit code and output. */
+export async function runTstan(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Starts a long-running tstan with `-p -1 -m -1` and waits for its ports file. */
+export async function startTstan(args: string[], timeoutMs = 20_000): Promise<TstanProcess> {
+  const portsDir = mkdtempSync(join(tmpdir(), 'tstan-cli-'));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cliEntry, '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', portsDir, ...args],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + timeoutMs;
+  let ports: Record<string, string[]> | null = null;
+  while (!ports) {
+    if (child.exitCode !== null) throw new Error(`tstan exited with ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`tstan did not write its ports file: ${output}`);
+    }
+    const file = readdirSync(portsDir).find((name) => name.endsWith('.ports'));
+    if (file) {
+      try {
+        ports = JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as Record<string, string[]>;
+      } catch {
+        ports = null;
+      }
+    }
+    if (!ports) await new Promise((r) => setTimeout(r, 25));
+  }
+  const portOf = (urls: string[] | undefined): number => (urls?.[0] ? Number(new URL(urls[0]).port) : 0);
+  return {
+    child,
+    port: portOf(ports['nats']),
+    httpPort: portOf(ports['monitoring']),
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      rmSync(portsDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
