@@ -6,14 +6,14 @@ import { StanServer } from '../../src/server/server.js';
 import { openMemoryStore } from '../../src/store/memory/memory-store.js';
 import { defaultStoreLimits } from '../../src/store/limits.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { closeClient, collect, publishMany, startHarness, waitFor, type Harness } from './harness.js';
+import { NATS_KINDS, closeClient, collect, publishMany, startHarness, waitFor, type Harness } from './harness.js';
 import { pubMsg, rawClient, rawConnect, type RawClient } from './raw.js';
 
-describe('connect', () => {
+describe.each(NATS_KINDS)('%s: connect', (nats) => {
   let h: Harness;
   let raw: RawClient;
   beforeAll(async () => {
-    h = await startHarness({ server: { hbIntervalMs: 100, hbTimeoutMs: 100, hbFailCount: 2 } });
+    h = await startHarness({ nats, server: { hbIntervalMs: 100, hbTimeoutMs: 100, hbFailCount: 2 } });
     raw = await rawClient(h.url);
   });
   afterAll(async () => {

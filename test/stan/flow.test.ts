@@ -2,15 +2,15 @@
 // redelivery and a departing member's messages reaching the others, through node-nats-streaming.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  closeClient, collect, dataOf, publishMany, serverSubs, startHarness, subscribe, waitFor,
+  NATS_KINDS, closeClient, collect, dataOf, publishMany, serverSubs, startHarness, subscribe, waitFor,
   type Harness, type StanClient, type StanMessage,
 } from './harness.js';
 
-describe('acks and flow control', () => {
+describe.each(NATS_KINDS)('%s: acks and flow control', (nats) => {
   let h: Harness;
   let client: StanClient;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ nats });
     client = await h.connect('flow');
   });
   afterAll(async () => {

@@ -245,3 +245,6 @@ export function serverSubs(h: Harness, channel: string): SubscriptionState[] {
   for (const group of state.queueGroups.values()) subs.push(...group.members);
   return subs;
 }
+
+/** Suites that run on both: the embedded NATS server, and Debian's nats-server as with `-ns`. */
+export const NATS_KINDS: readonly NatsKind[] = ['embedded', 'nats-server'];

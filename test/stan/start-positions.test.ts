@@ -1,14 +1,14 @@
 // Proves each of the five start positions delivers exactly the reference's messages, with
 // node-nats-streaming over real sockets to the embedded NATS server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeClient, collect, dataOf, publishMany, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
+import { NATS_KINDS, closeClient, collect, dataOf, publishMany, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
 
-describe('start positions', () => {
+describe.each(NATS_KINDS)('%s: start positions', (nats) => {
   let h: Harness;
   let client: StanClient;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ nats });
     client = await h.connect('positions');
   });
   afterAll(async () => {
