@@ -222,6 +222,7 @@ export class FileStore implements Store {
 
   async init(info: ServerInfo): Promise<void> {
     this.checkOpen();
+    if (info === null || typeof info !== 'object') throw new TstanError(StoreErrorCode.RecordInvalid, 'invalid server information');
     await this.server!.write(info);
   }
 
@@ -238,12 +239,12 @@ export class FileStore implements Store {
     return this.limits;
   }
 
-  addClient(info: ClientInfo): Promise<void> {
+  async addClient(info: ClientInfo): Promise<void> {
     this.checkOpen();
-    return this.clients!.add(info);
+    await this.clients!.add(info);
   }
 
-  deleteClient(clientId: string): Promise<boolean> {
+  async deleteClient(clientId: string): Promise<boolean> {
     this.checkOpen();
     return this.clients!.delete(clientId);
   }
@@ -307,6 +308,7 @@ export class FileStore implements Store {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const failures: unknown[] = [];
+    this.state = 'closed';
     for (const channel of this.channels.values()) {
       await channel.subs.flush().catch((error: unknown) => failures.push(error));
       await channel.msgs.close().catch((error: unknown) => failures.push(error));

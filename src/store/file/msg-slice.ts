@@ -28,9 +28,9 @@ export class Slice {
   count = 0;
   /** Entries dropped from the front by limits. */
   removed = 0;
-  /** Bytes (payload + overhead) of the entries not removed. */
+  /** Payload bytes of the entries not removed (the unit of the byte limits). */
   liveBytes = 0;
-  /** Bytes of every entry, for the slice size limit. */
+  /** Bytes of every entry with record header and index entry, for the slice size limit. */
   writtenBytes = 0;
   /** Entries already in the index file. */
   indexed = 0;
@@ -64,7 +64,7 @@ export class Slice {
     this.sizes[this.count] = size;
     this.timestamps[this.count] = timestamp;
     this.count++;
-    this.liveBytes += size + MSG_RECORD_OVERHEAD;
+    this.liveBytes += size;
     this.writtenBytes += size + MSG_RECORD_OVERHEAD;
   }
 

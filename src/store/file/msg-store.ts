@@ -15,8 +15,9 @@ import {
   type StoredBatch,
 } from '../types.js';
 import { GroupCommit } from './append-file.js';
+import { checkMsgForStore } from '../memory/memory-msg-store.js';
 import { StoreIoError } from './errors.js';
-import { MSG_RECORD_OVERHEAD, RECORD_HEADER_SIZE, writeRecord } from './format.js';
+import { RECORD_HEADER_SIZE, writeRecord } from './format.js';
 import { createSlice, Slice, type SliceContext } from './msg-slice.js';
 import { corrupt } from './recover.js';
 import { decodeMsgProto } from '../records.js';
@@ -74,6 +75,8 @@ export class FileMsgStore implements MsgStore {
 
   storeBatch(msgs: MsgProto[]): StoredBatch {
     this.checkOpen();
+    if (!Array.isArray(msgs)) throw new TstanError(StoreErrorCode.RecordInvalid, 'storeBatch takes an array of messages');
+    for (const msg of msgs) checkMsgForStore(msg);
     if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.flush() };
     const encoded = this.encodeBatch(msgs);
     for (let i = 0; i < msgs.length; i++) this.append(msgs[i]!, encoded[i]!);
@@ -124,7 +127,7 @@ export class FileMsgStore implements MsgStore {
     if (this.msgs === 0) this.first = seq;
     this.last = seq;
     this.msgs++;
-    this.bytes += payload.length + MSG_RECORD_OVERHEAD;
+    this.bytes += payload.length;
     this.recent.set(seq, msg);
     if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
@@ -160,13 +163,13 @@ export class FileMsgStore implements MsgStore {
 
   private enforceCountLimits(): void {
     const { maxMsgs, maxBytes } = this.context.limits();
-    const overMsgs = (): boolean => maxMsgs > 0 && this.msgs > maxMsgs;
-    const overBytes = (): boolean => maxBytes > 0 && this.bytes > maxBytes;
-    if (overMsgs()) this.reportLimit('msgs');
-    else this.limitHit.delete('msgs');
-    if (overBytes()) this.reportLimit('bytes');
-    else this.limitHit.delete('bytes');
-    while (this.msgs > 1 && (overMsgs() || overBytes())) this.removeFirst();
+    if (maxMsgs > 0) {
+      while (this.msgs > maxMsgs) this.removeFirst('msgs');
+    }
+    if (maxBytes > 0) {
+      // The last message is always kept, even when it alone exceeds max_bytes.
+      while (this.bytes > maxBytes && this.msgs > 1) this.removeFirst('bytes');
+    }
   }
 
   private reportLimit(reason: LimitReason): void {
@@ -176,11 +179,12 @@ export class FileMsgStore implements MsgStore {
   }
 
   /** Drops the first live message; deletes its slice once empty unless it is the last one. */
-  private removeFirst(): void {
+  private removeFirst(reason: LimitReason): void {
+    this.reportLimit(reason);
     const slice = this.slices.find((s) => s.liveCount > 0)!;
     const k = slice.removed;
     slice.removed++;
-    const size = slice.sizes[k]! + MSG_RECORD_OVERHEAD;
+    const size = slice.sizes[k]!;
     slice.liveBytes -= size;
     this.bytes -= size;
     this.msgs--;
@@ -219,11 +223,9 @@ export class FileMsgStore implements MsgStore {
     while (this.msgs > 0) {
       const slice = this.slices.find((s) => s.liveCount > 0)!;
       if (slice.timestamps[slice.removed]! > cutoff) break;
-      this.removeFirst();
+      this.removeFirst('age');
       dropped++;
     }
-    if (dropped > 0) this.reportLimit('age');
-    else this.limitHit.delete('age');
     this.scheduleExpiry();
     return dropped;
   }

@@ -18,6 +18,7 @@ import type { FileHandle } from './io.js';
 import { ClientRecord, encodeRecord, FileName, versionHeader } from './format.js';
 import { checkVersion, scanRecords } from './scan.js';
 import { corrupt, settleEnd } from './recover.js';
+import { checkClientInfo } from '../memory/memory-store.js';
 import { TypedLog, type TypedLogContext } from './typed-log.js';
 
 const CLIENT_TYPES: ReadonlySet<number> = new Set(Object.values(ClientRecord));
@@ -107,13 +108,12 @@ export class ClientsFile {
   }
 
   add(info: ClientInfo): Promise<void> {
-    if (typeof info.id !== 'string' || info.id.length === 0) {
-      return Promise.reject(new TstanError(StoreErrorCode.ClientInvalid, 'client ID missing'));
-    }
     let payload: Buffer;
     try {
+      checkClientInfo(info);
       payload = encodeClientInfo(info);
     } catch (error) {
+      if (error instanceof TstanError && error.code === StoreErrorCode.ClientInvalid) return Promise.reject(error);
       return Promise.reject(new TstanError(StoreErrorCode.ClientInvalid, (error as Error).message, { cause: error }));
     }
     this.clients.set(info.id, { ...info, connId: new Uint8Array(info.connId) });

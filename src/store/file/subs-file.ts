@@ -15,6 +15,7 @@ import {
 } from '../records.js';
 import { StoreErrorCode, type RecoveredSubscription, type SubStore } from '../types.js';
 import { SubRecord } from './format.js';
+import { checkSubState } from '../memory/memory-sub-store.js';
 import { TypedLog, type TypedLogContext, type TypedRecord } from './typed-log.js';
 
 const SUB_TYPES: ReadonlySet<number> = new Set(Object.values(SubRecord));
@@ -28,6 +29,7 @@ interface StoredSub {
 export class FileSubStore implements SubStore {
   private readonly subs = new Map<number, StoredSub>();
   private maxSubId = 0;
+  private closed = false;
   private readonly log: TypedLog;
 
   constructor(
@@ -79,6 +81,8 @@ export class FileSubStore implements SubStore {
   }
 
   createSub(sub: SubState): void {
+    this.checkOpen();
+    checkSubState(sub);
     const max = this.maxSubscriptions();
     if (max > 0 && this.subs.size >= max) {
       throw new TstanError(StoreErrorCode.TooManySubs, 'too many subscriptions per channel');
@@ -97,6 +101,8 @@ export class FileSubStore implements SubStore {
   }
 
   updateSub(sub: SubState): void {
+    this.checkOpen();
+    checkSubState(sub);
     const stored = this.subs.get(sub.id);
     if (stored === undefined) throw new TstanError(StoreErrorCode.SubUnknown, `unknown subscription ${sub.id}`);
     const state = { ...sub };
@@ -107,6 +113,7 @@ export class FileSubStore implements SubStore {
   }
 
   deleteSub(subId: number): boolean {
+    this.checkOpen();
     if (!this.subs.delete(subId)) return false;
     this.log.append(SubRecord.delete, encodeSubStateDelete({ id: subId }));
     this.log.deadRecords++;
@@ -115,8 +122,12 @@ export class FileSubStore implements SubStore {
   }
 
   addSeqPending(subId: number, seq: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(seq) || seq <= 0) {
+      throw new TstanError(StoreErrorCode.RecordInvalid, `invalid pending sequence ${seq}`);
+    }
     const sub = this.subs.get(subId);
-    if (sub === undefined || !Number.isSafeInteger(seq) || seq <= 0) return;
+    if (sub === undefined) return;
     sub.pending.add(seq);
     if (seq > sub.state.lastSent) sub.state.lastSent = seq;
     this.log.append(SubRecord.sent, encodeSubStateUpdate({ id: subId, seqno: seq }));
@@ -124,6 +135,7 @@ export class FileSubStore implements SubStore {
   }
 
   ackSeqPending(subId: number, seq: number): void {
+    this.checkOpen();
     const sub = this.subs.get(subId);
     if (sub === undefined || !sub.pending.delete(seq)) return;
     this.log.append(SubRecord.ack, encodeSubStateUpdate({ id: subId, seqno: seq }));
@@ -146,7 +158,13 @@ export class FileSubStore implements SubStore {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.log.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TstanError(StoreErrorCode.Closed, 'store is closed');
   }
 
   private encode(state: SubState): Buffer {
