@@ -143,7 +143,7 @@ class ConfParser {
       const { key, quoted } = this.parseKey();
       this.skipBlanks();
       if (!quoted && key === 'include' && this.peek() !== '=' && this.peek() !== ':') {
-        this.parseInclude(map, scopes, keyPosition);
+        this.parseInclude(map, keyPosition, close);
         continue;
       }
       if (this.peek() === '=' || this.peek() === ':') {
@@ -180,7 +180,7 @@ class ConfParser {
     return { key: this.text.slice(start, this.offset), quoted: false };
   }
 
-  private parseInclude(map: ConfMap, scopes: ConfMap[], position: ConfPosition): void {
+  private parseInclude(map: ConfMap, position: ConfPosition, close: '}' | undefined): void {
     const quote = this.peek();
     let target: string;
     if (quote === '"' || quote === "'") {
@@ -192,8 +192,7 @@ class ConfParser {
     const path = resolve(dirname(this.file), target);
     const included = parseConfFileAt(path, this.context, this.includeStack, position);
     for (const [key, entry] of included) map.set(key, entry);
-    void scopes;
-    this.expectValueEnd(undefined);
+    this.expectValueEnd(close);
   }
 
   private parseValue(scopes: ConfMap[]): ConfValue {
