@@ -142,16 +142,25 @@ export class StanServer {
     const s = this.subjects;
     const registry = this.clientRegistry!;
     const publisher = this.publisher!;
+    // A bug in one handler must not take the server down: it is logged and the message dropped.
+    const guard = (name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void) =>
+      (subject: string, reply: string | undefined, payload: Uint8Array): void => {
+        try {
+          handle(subject, reply, payload);
+        } catch (error) {
+          this.logger.error({ err: error, handler: name }, 'protocol handler failed');
+        }
+      };
     this.protocolSubs.push(
-      g.subscribe(s.discover, (_subject, reply, payload) => this.onConnect(ctx, registry, reply, payload)),
-      g.subscribe(s.pings, (_subject, reply, payload) => this.onPing(ctx, registry, reply, payload)),
-      g.subscribe(`${s.pubPrefix}.>`, (_subject, reply, payload) => publisher.onPublish(reply, payload)),
-      g.subscribe(s.subRequests, (_subject, reply, payload) => this.onSubscribe(ctx, reply, payload)),
-      g.subscribe(s.unsubRequests, (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, true)),
-      g.subscribe(s.subCloseRequests, (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, false)),
-      g.subscribe(s.closeRequests, (_subject, reply, payload) => this.onClose(ctx, registry, reply, payload)),
+      g.subscribe(s.discover, guard('connect', (_subject, reply, payload) => this.onConnect(ctx, registry, reply, payload))),
+      g.subscribe(s.pings, guard('ping', (_subject, reply, payload) => this.onPing(ctx, registry, reply, payload))),
+      g.subscribe(`${s.pubPrefix}.>`, guard('publish', (_subject, reply, payload) => publisher.onPublish(reply, payload))),
+      g.subscribe(s.subRequests, guard('subscribe', (_subject, reply, payload) => this.onSubscribe(ctx, reply, payload))),
+      g.subscribe(s.unsubRequests, guard('unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, true))),
+      g.subscribe(s.subCloseRequests, guard('subclose', (_subject, reply, payload) => this.onUnsubscribe(ctx, reply, payload, false))),
+      g.subscribe(s.closeRequests, guard('close', (_subject, reply, payload) => this.onClose(ctx, registry, reply, payload))),
     );
-    this.ackSub = g.subscribe(`${ctx.ackPrefix}>`, (subject, _reply, payload) => this.onAck(ctx, subject, payload));
+    this.ackSub = g.subscribe(`${ctx.ackPrefix}>`, guard('ack', (subject, _reply, payload) => this.onAck(ctx, subject, payload)));
   }
 
   private onConnect(ctx: ServerContext, registry: ClientRegistry, reply: string | undefined, payload: Uint8Array): void {
