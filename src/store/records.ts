@@ -233,7 +233,11 @@ class ProtoReader {
   lo = 0;
   hi = 0;
 
-  constructor(bytes: Uint8Array, readonly record: string) {
+  constructor(
+    bytes: Uint8Array,
+    readonly record: string,
+    private readonly copyBytes = true,
+  ) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
     this.end = bytes.byteLength;
@@ -307,12 +311,18 @@ class ProtoReader {
     return this.buf.toString('utf8', start, this.pos);
   }
 
-  /** A copy, so the record outlives the buffer it was read from (file stores reuse theirs). */
+  /**
+   * A copy by default, so the record outlives the buffer it was read from (file stores reuse
+   * theirs); Buffer.from copies through Node's pool, about twice as fast as a new Uint8Array.
+   */
   bytes(): Uint8Array {
     const length = this.length();
     const start = this.pos;
     this.pos += length;
-    return length === 0 ? EMPTY_BYTES : new Uint8Array(this.buf.subarray(start, this.pos));
+    if (length === 0) return EMPTY_BYTES;
+    // Plain Uint8Array views (not Buffer), so decoded records compare equal to constructed ones.
+    const source = this.copyBytes ? Buffer.from(this.buf.subarray(start, this.pos)) : this.buf.subarray(start, this.pos);
+    return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   }
 
   /** Reads a tag; returns the field number and leaves the wire type in `lo`. */
@@ -451,8 +461,12 @@ export function emptyMsgProto(): MsgProto {
   };
 }
 
-export function decodeMsgProto(bytes: Uint8Array): MsgProto {
-  const r = new ProtoReader(bytes, 'MsgProto');
+/**
+ * Decodes a MsgProto. `data` is a copy unless `copyData` is false, when it is a view into `bytes`
+ * (for callers that hand over a buffer they never reuse, avoiding one copy per message).
+ */
+export function decodeMsgProto(bytes: Uint8Array, copyData = true): MsgProto {
+  const r = new ProtoReader(bytes, 'MsgProto', copyData);
   const msg = emptyMsgProto();
   while (r.pos < r.end) {
     const field = r.tag();

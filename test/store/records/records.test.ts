@@ -69,6 +69,15 @@ describe('MsgProto golden bytes', () => {
     expect(decodeMsgProto(encodeMsgProto(min)).timestamp).toBe(-(2n ** 63n));
   });
 
+  it('copies data by default and gives a view into the input on request', () => {
+    const bytes = encodeMsgProto({ ...emptyMsgProto(), data: new Uint8Array([1, 2, 3]) });
+    const copied = decodeMsgProto(bytes);
+    const viewed = decodeMsgProto(bytes, false);
+    bytes[bytes.length - 1] = 9;
+    expect([...copied.data]).toEqual([1, 2, 3]);
+    expect([...viewed.data]).toEqual([1, 2, 9]);
+  });
+
   it('skips unknown fields of every wire type', () => {
     // field 15 varint, field 16 fixed64, field 17 bytes, field 18 fixed32, then sequence 7
     const bytes = Buffer.from('7801' + '8101' + '0102030405060708' + '8a0102aabb' + '950101020304' + '0807', 'hex');
