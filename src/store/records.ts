@@ -383,21 +383,32 @@ function checkMsgProto(msg: MsgProto): void {
   checkUint64('MsgProto', 'sequence', msg.sequence);
   checkUint32('MsgProto', 'redeliveryCount', msg.redeliveryCount);
   checkUint32('MsgProto', 'crc32', msg.crc32);
-  if (typeof msg.timestamp !== 'bigint' || BigInt.asIntN(64, msg.timestamp) !== msg.timestamp) {
+  if (typeof msg.timestamp !== 'bigint' || msg.timestamp < INT64_MIN || msg.timestamp > INT64_MAX) {
     throw new RecordInvalidError('MsgProto', 'timestamp must be an int64 bigint');
   }
 }
 
-/** Size in bytes of the encoded MsgProto: the unit of the byte limits (PROTOCOL.md §3.2). */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+/** 2^7, 2^14 ... 2^63: a non-negative int64 below the i-th bound takes i+1 varint bytes. */
+const VARINT_BOUNDS = Array.from({ length: 9 }, (_, i) => 2n ** BigInt(7 * (i + 1)));
+
+function int64VarintSize(value: bigint): number {
+  if (value < 0n) return 10;
+  for (let i = 0; i < VARINT_BOUNDS.length; i++) if (value < VARINT_BOUNDS[i]!) return i + 1;
+  return 10;
+}
+
+/**
+ * Size in bytes of the encoded MsgProto: the unit of the byte limits (PROTOCOL.md §3.2).
+ * Allocation-free (bigint comparisons only), since stores call it for every message.
+ */
 export function msgProtoSize(msg: MsgProto): number {
-  const ts = BigInt.asUintN(64, msg.timestamp);
-  return msgProtoBody(
-    msg,
-    Buffer.byteLength(msg.subject, 'utf8'),
-    Buffer.byteLength(msg.reply, 'utf8'),
-    Number(ts & 0xffffffffn),
-    Number(ts >> 32n),
-  );
+  const subjectLength = Buffer.byteLength(msg.subject, 'utf8');
+  const replyLength = Buffer.byteLength(msg.reply, 'utf8');
+  let size = msgProtoBody(msg, subjectLength, replyLength, 0, 0);
+  if (msg.timestamp !== 0n) size += 1 + int64VarintSize(msg.timestamp);
+  return size;
 }
 
 export function encodeMsgProto(msg: MsgProto): Buffer {

@@ -4,7 +4,7 @@
 // batch and on a timer this store owns (unref'd, cleared on close).
 
 import { TstanError } from '../../util/errors.js';
-import { msgProtoSize, type MsgProto } from '../records.js';
+import { INT64_MAX, INT64_MIN, msgProtoSize, type MsgProto } from '../records.js';
 import type { ChannelLimits } from '../limits.js';
 import {
   StoreErrorCode,
@@ -38,7 +38,8 @@ export function checkMsgForStore(msg: MsgProto): void {
     typeof msg.reply === 'string' &&
     msg.data instanceof Uint8Array &&
     typeof msg.timestamp === 'bigint' &&
-    BigInt.asIntN(64, msg.timestamp) === msg.timestamp;
+    msg.timestamp >= INT64_MIN &&
+    msg.timestamp <= INT64_MAX;
   if (!ok) throw new TstanError(StoreErrorCode.RecordInvalid, 'invalid message given to the store');
 }
 

@@ -69,6 +69,16 @@ describe('MsgProto golden bytes', () => {
     expect(decodeMsgProto(encodeMsgProto(min)).timestamp).toBe(-(2n ** 63n));
   });
 
+  it('measures the size exactly at every varint length boundary of the timestamp', () => {
+    for (let k = 1n; k <= 9n; k++) {
+      for (const ts of [2n ** (7n * k) - 1n, 2n ** (7n * k), -(2n ** (7n * k))]) {
+        if (ts > 2n ** 63n - 1n) continue;
+        const msg = { ...emptyMsgProto(), timestamp: ts };
+        expect(msgProtoSize(msg)).toBe(encodeMsgProto(msg).length);
+      }
+    }
+  });
+
   it('copies data by default and gives a view into the input on request', () => {
     const bytes = encodeMsgProto({ ...emptyMsgProto(), data: new Uint8Array([1, 2, 3]) });
     const copied = decodeMsgProto(bytes);
