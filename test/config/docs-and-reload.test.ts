@@ -1,0 +1,73 @@
+// Proves docs/configuration.md lists exactly the option table (regenerate it when this fails), the
+// -h and -v texts come from the table and package.json, and the reload diff splits changes into
+// those applied at run time (limits, log level) and those that need a restart.
+
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { docsTableBegin, docsTableEnd, renderOptionsMarkdown } from '../../src/config/docs.js';
+import { loadOptions, readVersion } from '../../src/config/load.js';
+import { optionTable } from '../../src/config/option-table.js';
+import { diffOptions } from '../../src/config/reload.js';
+import { usageText, versionText } from '../../src/config/usage.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tstan-reload-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('docs/configuration.md', () => {
+  it('holds the table rendered from the option table', () => {
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const begin = doc.indexOf(docsTableBegin);
+    const end = doc.indexOf(docsTableEnd);
+    expect(begin).toBeGreaterThanOrEqual(0);
+    expect(doc.slice(begin, end + docsTableEnd.length)).toBe(renderOptionsMarkdown());
+  });
+
+  it('has one row per option, with its status', () => {
+    const rows = renderOptionsMarkdown().split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Flags'));
+    expect(rows).toHaveLength(optionTable.length);
+    expect(rows.filter((line) => line.endsWith('| supported |'))).toHaveLength(
+      optionTable.filter((spec) => spec.status.supported).length,
+    );
+  });
+});
+
+describe('usage and version', () => {
+  it('prints the version of package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(readVersion()).toBe(pkg.version);
+    expect(loadOptions(['-v'], {}).version).toBe(pkg.version);
+    expect(versionText(pkg.version)).toContain(pkg.version);
+  });
+
+  it('marks not-yet options in -h and starts with the usage line', () => {
+    const text = usageText();
+    expect(text).toMatch(/^\nUsage: tstan \[options\]\n/);
+    expect(text).toMatch(/--encrypt\s+Encrypt the stored messages \[not yet supported\]/);
+    expect(text).toMatch(/-cid, --cluster_id <string>\s+Cluster ID.*\(default: test-cluster\)\n/);
+  });
+});
+
+describe('reload diff', () => {
+  it('applies limits and log levels at run time and reports the rest as needing a restart', () => {
+    const conf = join(scratch, 'reload.conf');
+    writeFileSync(conf, 'port: 4222\nstreaming { store_limits { max_msgs: 10 } }\n');
+    const before = loadOptions(['-c', conf], {});
+    writeFileSync(conf, 'port: 5222\ndebug: true\nstreaming { hb_interval: "5s", store_limits { max_msgs: 20, channels { a: { max_age: "1h" } } } }\n');
+    const after = loadOptions(['-c', conf], {});
+    const diff = diffOptions(before, after);
+    expect(diff.applicable.map((change) => change.path).sort()).toEqual([
+      'logging.debug', 'logging.level', 'streaming.limits.global.maxMsgs', 'streaming.limits.perChannel',
+    ]);
+    expect(diff.applicable.find((change) => change.path === 'streaming.limits.global.maxMsgs')).toEqual({
+      path: 'streaming.limits.global.maxMsgs', before: 10, after: 20,
+    });
+    expect(diff.needsRestart.map((change) => change.path).sort()).toEqual(['nats.port', 'streaming.heartbeatIntervalMs']);
+  });
+
+  it('finds nothing to do when nothing changed', () => {
+    const options = loadOptions(['-mm', '5'], {});
+    expect(diffOptions(options, loadOptions(['-mm', '5'], {}))).toEqual({ applicable: [], needsRestart: [] });
+  });
+});
