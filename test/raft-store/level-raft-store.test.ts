@@ -101,6 +101,19 @@ describe('LevelRaftStore', () => {
     expect([store.firstIndex(), store.lastIndex(), store.term(30), store.term(32)]).toEqual([31, 32, 5, 5]);
   });
 
+  it('discards even an agreeing log for a snapshot received from the leader (replaceLog)', async () => {
+    await store.storeEntries(makeEntries(1, 10, 2));
+    await store.write({ snapshotPoint: { index: 6, term: 2 }, replaceLog: true });
+    expect([store.firstIndex(), store.lastIndex(), store.term(6)]).toEqual([7, 6, 2]);
+    await reopen();
+    expect([store.firstIndex(), store.lastIndex(), store.term(6)]).toEqual([7, 6, 2]);
+  });
+
+  it('skips the fsync of a write that asks for none (a commit-index-only Ready)', async () => {
+    await store.write({ hardState: { term: 1, vote: '', commit: 0 } }, { sync: false });
+    expect(store.stats()).toEqual({ writes: 1, syncs: 0, entriesWritten: 0 });
+  });
+
   it('persists hard state with entries in one batch and one sync (group commit)', async () => {
     const before = store.stats();
     await store.write({ entries: makeEntries(1, 100, 1), hardState: { term: 1, vote: 'n2', commit: 40 } });

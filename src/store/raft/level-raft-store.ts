@@ -60,6 +60,8 @@ export interface StableStore {
 export interface RaftStoreWrite {
   /** A snapshot was installed at this point: compact behind it, discard a log that disagrees. */
   readonly snapshotPoint?: LogPoint;
+  /** With snapshotPoint: discard the whole log even where it agrees (a snapshot received from the leader). */
+  readonly replaceLog?: boolean;
   /** Appended after the entry before entries[0]; a stored suffix beyond them is deleted. */
   readonly entries?: readonly Entry[];
   readonly hardState?: HardState;
@@ -202,9 +204,12 @@ export class LevelRaftStore implements LogStore, StableStore {
       );
       const operations: Operation[] = [];
       this.deleteRange(operations, from, this.lastIndexValue);
-      await this.commitBatch(operations, 0);
+      const lastTerm = this.termAfterTruncation(from - 1);
+      // Shrink the readable range before the deletes land: a read between the write and its
+      // callback must not find an index the store claims but LevelDB no longer has.
       this.lastIndexValue = from - 1;
-      this.lastTermValue = this.termAfterTruncation(from - 1);
+      this.lastTermValue = lastTerm;
+      await this.commitBatch(operations, 0);
     });
   }
 
@@ -216,17 +221,20 @@ export class LevelRaftStore implements LogStore, StableStore {
       const operations: Operation[] = [];
       this.deleteRange(operations, this.firstIndex(), throughIndex);
       operations.push({ type: 'put', key: SNAPSHOT_POINT_KEY, value: encodeMeta(point) });
-      await this.commitBatch(operations, 0);
       this.snapshotPointValue = point;
+      await this.commitBatch(operations, 0);
     });
   }
 
   /** Persists a Ready's worth of state in one batch with one sync. */
-  write(update: RaftStoreWrite): Promise<void> {
+  write(update: RaftStoreWrite, options: { sync?: boolean } = {}): Promise<void> {
+    const sync = this.sync && options.sync !== false;
     return this.enqueue(async () => {
       const operations: Operation[] = [];
       const next = { snapshotPoint: this.snapshotPointValue, last: this.lastPoint() };
-      if (update.snapshotPoint !== undefined) this.planSnapshotPoint(operations, update.snapshotPoint, next);
+      if (update.snapshotPoint !== undefined) {
+        this.planSnapshotPoint(operations, update.snapshotPoint, update.replaceLog === true, next);
+      }
       const entries = update.entries ?? [];
       const appended = this.planEntries(operations, entries, next);
       if (update.hardState !== undefined) {
@@ -235,10 +243,13 @@ export class LevelRaftStore implements LogStore, StableStore {
         operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeMeta(hardStateBody(hardState)) });
       }
       if (operations.length === 0) return;
-      await this.commitBatch(operations, appended);
+      // Anything the write removes leaves the readable range before the write is issued; what it
+      // adds joins the range once it is durable.
+      const replacesLog = next.snapshotPoint.index !== this.snapshotPointValue.index;
+      if (replacesLog || next.last.index < this.lastIndexValue) this.setLast(next.last);
       this.snapshotPointValue = next.snapshotPoint;
-      this.lastIndexValue = next.last.index;
-      this.lastTermValue = next.last.term;
+      await this.commitBatch(operations, appended, sync);
+      this.setLast(next.last);
       if (update.hardState !== undefined) this.hardStateValue = copyHardState(update.hardState);
     });
   }
@@ -250,18 +261,24 @@ export class LevelRaftStore implements LogStore, StableStore {
     await this.db.close();
   }
 
+  private setLast(point: LogPoint): void {
+    this.lastIndexValue = point.index;
+    this.lastTermValue = point.term;
+  }
+
   private lastPoint(): LogPoint {
     return { index: this.lastIndexValue, term: this.lastTermValue };
   }
 
-  private planSnapshotPoint(operations: Operation[], point: LogPoint, next: WriteState): void {
+  private planSnapshotPoint(operations: Operation[], point: LogPoint, replaceLog: boolean, next: WriteState): void {
     if (point.index <= next.snapshotPoint.index) return;
-    const keepsSuffix = point.index <= next.last.index && this.term(point.index) === point.term;
+    const agrees = point.index <= next.last.index && this.term(point.index) === point.term;
+    const keepsSuffix = agrees && !replaceLog;
     if (keepsSuffix) {
       this.deleteRange(operations, next.snapshotPoint.index + 1, point.index);
     } else {
       assert(
-        point.index > this.hardStateValue.commit || point.index > next.last.index,
+        agrees || point.index > this.hardStateValue.commit || point.index > next.last.index,
         `snapshot at ${point.index} term ${point.term} contradicts the committed log (commit ${this.hardStateValue.commit})`,
       );
       // The log disagrees with the snapshot (or is shorter): everything in it is superseded.
@@ -332,10 +349,10 @@ export class LevelRaftStore implements LogStore, StableStore {
     }
   }
 
-  private async commitBatch(operations: Operation[], appended: number): Promise<void> {
-    await this.db.batch(operations, { sync: this.sync });
+  private async commitBatch(operations: Operation[], appended: number, sync = this.sync): Promise<void> {
+    await this.db.batch(operations, { sync });
     this.writes++;
-    if (this.sync) this.syncs++;
+    if (sync) this.syncs++;
     this.entriesWritten += appended;
   }
 

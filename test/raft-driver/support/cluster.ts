@@ -1,0 +1,162 @@
+// An in-process Raft cluster for driver tests and the benchmark: real drivers, LevelDB storage in
+// a temporary directory per node, the in-memory transport. Waits are driven by the drivers'
+// events (role changes, applies), each with a deadline, never by sleeping.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { RaftDriver, type RaftDriverOptions, type RaftStateMachine } from '../../../src/raft/driver.js';
+import type { Message } from '../../../src/raft/messages.js';
+import { EntryType, type Entry } from '../../../src/raft/types.js';
+import { DurableRaftStorage } from '../../../src/store/raft/durable-storage.js';
+import { MemoryNetwork } from '../../../src/transport/raft/memory-transport.js';
+
+export interface AppliedRecord {
+  readonly index: number;
+  readonly term: number;
+  readonly data: string;
+}
+
+/** Records every applied normal entry; the snapshot is the whole record. */
+export class RecordingStateMachine implements RaftStateMachine {
+  records: AppliedRecord[] = [];
+  restores = 0;
+  private readonly decoder = new TextDecoder();
+
+  apply(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.type !== EntryType.Normal) continue;
+      this.records.push({ index: entry.index, term: entry.term, data: this.decoder.decode(entry.data) });
+    }
+  }
+
+  snapshot(): Uint8Array {
+    return pack(this.records);
+  }
+
+  restore(data: Uint8Array): void {
+    this.records = unpack(data) as AppliedRecord[];
+    this.restores++;
+  }
+}
+
+export interface ClusterOptions {
+  readonly ids?: readonly string[];
+  readonly tickMs?: number;
+  readonly sync?: boolean;
+  readonly snapshotEveryEntries?: number;
+  readonly raft?: RaftDriverOptions['raft'];
+}
+
+export interface ClusterMember {
+  readonly id: string;
+  driver: RaftDriver | undefined;
+  stateMachine: RecordingStateMachine;
+}
+
+export class TestCluster {
+  readonly network = new MemoryNetwork<Message>();
+  readonly members = new Map<string, ClusterMember>();
+  private readonly wakeups = new Set<() => void>();
+
+  private constructor(
+    readonly root: string,
+    readonly ids: readonly string[],
+    private readonly options: ClusterOptions,
+  ) {}
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const root = await mkdtemp(join(tmpdir(), 'tstan-raft-cluster-'));
+    const cluster = new TestCluster(root, options.ids ?? ['a', 'b', 'c'], options);
+    for (const id of cluster.ids) await cluster.startNode(id);
+    return cluster;
+  }
+
+  async startNode(id: string): Promise<RaftDriver> {
+    const existing = this.members.get(id);
+    if (existing?.driver !== undefined && !existing.driver.isStopped) throw new Error(`node ${id} is running`);
+    const stateMachine = new RecordingStateMachine();
+    const storage = await DurableRaftStorage.open(join(this.root, id), { sync: this.options.sync ?? true });
+    const driver = await RaftDriver.start({
+      id,
+      storage,
+      transport: this.network.connect(id),
+      stateMachine,
+      bootstrap: { voters: [...this.ids], nonVoters: [] },
+      tickMs: this.options.tickMs ?? 20,
+      snapshotEveryEntries: this.options.snapshotEveryEntries ?? 8192,
+      ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
+    });
+    driver.onEvent(() => this.wake());
+    this.members.set(id, { id, driver, stateMachine });
+    this.wake();
+    return driver;
+  }
+
+  async stopNode(id: string): Promise<void> {
+    const member = this.members.get(id);
+    await member?.driver?.stop();
+    this.wake();
+  }
+
+  running(): RaftDriver[] {
+    const out: RaftDriver[] = [];
+    for (const member of this.members.values()) if (member.driver && !member.driver.isStopped) out.push(member.driver);
+    return out;
+  }
+
+  driver(id: string): RaftDriver {
+    const driver = this.members.get(id)?.driver;
+    if (driver === undefined) throw new Error(`no node ${id}`);
+    return driver;
+  }
+
+  stateMachine(id: string): RecordingStateMachine {
+    const member = this.members.get(id);
+    if (member === undefined) throw new Error(`no node ${id}`);
+    return member.stateMachine;
+  }
+
+  /** The leader every running node agrees on, once there is one. */
+  async waitForLeader(timeoutMs = 10_000): Promise<RaftDriver> {
+    let leader: RaftDriver | undefined;
+    await this.waitUntil(() => {
+      const running = this.running();
+      leader = running.find((d) => d.role === 'leader');
+      return leader !== undefined && running.every((d) => d.leader === leader!.id && d.term === leader!.term);
+    }, timeoutMs, 'a leader all running nodes follow');
+    return leader!;
+  }
+
+  /** Every running node has applied `index`. */
+  async waitForApplied(index: number, timeoutMs = 15_000): Promise<void> {
+    await this.waitUntil(() => this.running().every((d) => d.appliedIndex >= index), timeoutMs, `all nodes applied ${index}`);
+  }
+
+  /** Resolves when `condition` holds, re-checking on every driver event (with a deadline). */
+  waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.wakeups.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.wakeups.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.wakeups.add(check);
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const member of this.members.values()) await member.driver?.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  private wake(): void {
+    for (const check of [...this.wakeups]) check();
+  }
+}
