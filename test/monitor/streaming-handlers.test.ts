@@ -1,8 +1,9 @@
 // Proves the /streaming/*z handlers render a fake StreamingMonitorView with the reference JSON
 // field names and order, query parameters (subs, client, channel, offset, limit), Go-style lenient
 // parsing of bad parameters, and 404 texts for unknown clients and channels.
-import { describe, expect, it } from 'vitest';
-import { RawResponse } from '../../src/monitor/http-server.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MonitorHttpServer, RawResponse } from '../../src/monitor/http-server.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { STREAMING_PATHS, streamingHandlers } from '../../src/monitor/streaming/handlers.js';
 import { formatUptime } from '../../src/monitor/streaming/format.js';
 import { readFileDescriptors } from '../../src/monitor/streaming/fds.js';
@@ -217,5 +218,30 @@ describe('root and helpers', () => {
       expect(fds!.max).toBeGreaterThanOrEqual(fds!.open);
     }
     expect(readFileDescriptors('/nonexistent/proc')).toBeUndefined();
+  });
+});
+
+describe('mounted on the monitoring HTTP server', () => {
+  let server: MonitorHttpServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('serves indented JSON and 404 texts over a real socket', async () => {
+    server = new MonitorHttpServer(silentLogger());
+    for (const [path, handler] of streamingHandlers(fakeView())) server.route(path, handler);
+    const port = await server.listen('127.0.0.1', 0);
+    const base = `http://127.0.0.1:${port}`;
+    const ok = await fetch(`${base}/streaming/channelsz?subs=1&channel=orders`);
+    expect(ok.status).toBe(200);
+    const text = await ok.text();
+    expect(text).toContain('\n  "name": "orders"');
+    expect(JSON.parse(text)).toMatchObject({ name: 'orders', subs_count: 3 });
+    const missing = await fetch(`${base}/streaming/clientsz?client=nobody`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('Client nobody not found\n');
+    const weird = await fetch(`${base}/streaming/clientsz?offset=%ZZ&limit=-1`);
+    expect(weird.status).toBe(200);
   });
 });
