@@ -93,7 +93,8 @@ export class ClientConnection implements MessageTarget, ParserSink {
   readonly subscriptions = new Map<string, Subscription>();
   readonly stats: ConnectionStats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0 };
   readonly startedAt = new Date();
-  lastActivityAt = new Date();
+  /** Milliseconds since the epoch of the last read from the client. */
+  lastActivityMs = Date.now();
   connect: ConnectOptions = defaultConnect;
   closed = false;
   closeReason: CloseReason | null = null;
@@ -151,7 +152,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastActivityAt = new Date();
+    this.lastActivityMs = Date.now();
     this.parser.parse(chunk);
   }
 
@@ -289,14 +290,21 @@ export class ClientConnection implements MessageTarget, ParserSink {
 
   deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
     if (this.closed) return false;
-    const replyPart = reply ? ` ${reply}` : '';
     if (headerBytes > 0 && this.connect.headers) {
+      const replyPart = reply ? ` ${reply}` : '';
       this.outbound.writeText(`HMSG ${subject} ${subscription.sid}${replyPart} ${headerBytes} ${payload.length}\r\n`);
       this.outbound.writePayload(payload);
       this.stats.outBytes += payload.length;
     } else {
       const body = headerBytes > 0 ? payload.subarray(headerBytes) : payload;
-      this.outbound.writeText(`MSG ${subject} ${subscription.sid}${replyPart} ${body.length}\r\n`);
+      // Most deliveries repeat the subject of the previous one: reuse its encoded prefix.
+      if (subscription.msgPrefixSubject !== subject) {
+        subscription.msgPrefix = Buffer.from(`MSG ${subject} ${subscription.sid} `);
+        subscription.msgPrefixSubject = subject;
+      }
+      this.outbound.writeBytes(subscription.msgPrefix);
+      if (reply) this.outbound.writeText(`${reply} `);
+      this.outbound.writeSizeLine(body.length);
       this.outbound.writePayload(body);
       this.stats.outBytes += body.length;
     }
@@ -355,8 +363,15 @@ export class ClientConnection implements MessageTarget, ParserSink {
   /** Writes what was buffered during this turn; called by the server's flush pass. */
   flush(): void {
     this.flushScheduled = false;
-    const data = this.outbound.take();
-    if (data && !this.socket.destroyed) this.socket.write(data);
+    const chunks = this.outbound.take();
+    if (chunks.length === 0 || this.socket.destroyed) return;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const chunk of chunks) this.socket.write(chunk);
+    this.socket.uncork();
   }
 
   // ---- producer flow control ----
@@ -406,14 +421,13 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.onDrain();
     for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
     this.subscriptions.clear();
-    const data = this.outbound.take();
+    const chunks = this.outbound.take();
     if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed) {
       this.socket.destroy();
     } else {
       // Send what is buffered (an -ERR, say), then let go without waiting for the peer.
-      const release = (): void => void this.socket.destroy();
-      if (data) this.socket.end(data, release);
-      else this.socket.end(release);
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.end(() => void this.socket.destroy());
       this.socket.setTimeout(this.options.writeDeadlineMs, () => this.socket.destroy());
     }
     this.server.onClientClosed(this);

@@ -69,15 +69,35 @@ export function splitArgs(text: string): string[] {
   return args;
 }
 
-function parseSize(text: string | undefined): number {
-  if (text === undefined || text.length === 0 || text.length > 10) return -1;
+function parseSizeBytes(line: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 10) return -1;
   let value = 0;
-  for (let i = 0; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const digit = line[i]! - 48;
     if (digit < 0 || digit > 9) return -1;
     value = value * 10 + digit;
   }
   return value;
+}
+
+/** The upper-case operation name; the frequent ones without making a string. */
+function operationName(line: Buffer, start: number, end: number): string {
+  const length = end - start;
+  const b0 = line[start]! | 0x20;
+  if (length === 3 && b0 === 0x70 && (line[start + 1]! | 0x20) === 0x75 && (line[start + 2]! | 0x20) === 0x62) return 'PUB';
+  if (length === 4) {
+    const b1 = line[start + 1]! | 0x20;
+    const b2 = line[start + 2]! | 0x20;
+    const b3 = line[start + 3]! | 0x20;
+    if (b1 === 0x6d && b2 === 0x73 && b3 === 0x67) {
+      if (b0 === 0x72) return 'RMSG';
+      if (b0 === 0x68) return 'HMSG';
+    }
+    if (b0 === 0x70 && b1 === 0x69 && b2 === 0x6e && b3 === 0x67) return 'PING';
+    if (b0 === 0x70 && b1 === 0x6f && b2 === 0x6e && b3 === 0x67) return 'PONG';
+    if (b0 === 0x68 && b1 === 0x70 && b2 === 0x75 && b3 === 0x62) return 'HPUB';
+  }
+  return line.toString('latin1', start, end).toUpperCase();
 }
 
 export class ProtocolParser {
@@ -89,6 +109,8 @@ export class ProtocolParser {
   private payloadBytes = 0;
   private payloadBuffer: Buffer | null = null;
   private payloadFilled = 0;
+  private readonly tokenStarts: number[] = [];
+  private readonly tokenEnds: number[] = [];
 
   constructor(
     private readonly sink: ParserSink,
@@ -134,47 +156,60 @@ export class ProtocolParser {
       }
       return chunk.length;
     }
-    let line: Buffer = chunk.subarray(offset, newline);
+    let line = chunk;
+    let start = offset;
+    let end = newline;
     if (this.controlPending) {
-      line = Buffer.concat([this.controlPending, line]);
+      line = Buffer.concat([this.controlPending, chunk.subarray(offset, newline)]);
       this.controlPending = null;
+      start = 0;
+      end = line.length;
     }
-    let end = line.length;
-    if (end > 0 && line[end - 1] === CR) end--;
-    if (end > this.limits.maxControlLineBytes) {
+    if (end > start && line[end - 1] === CR) end--;
+    if (end - start > this.limits.maxControlLineBytes) {
       return this.fail(ParseError.ControlLineTooLong, `control line longer than ${this.limits.maxControlLineBytes} bytes`);
     }
-    this.handleLine(line.toString('utf8', 0, end));
-    return this.state === State.Failed ? Number.MAX_SAFE_INTEGER : newline + 1;
+    this.handleLine(line, start, end);
+    return this.failed ? Number.MAX_SAFE_INTEGER : newline + 1;
   }
 
-  private handleLine(text: string): void {
-    let opEnd = 0;
-    while (opEnd < text.length) {
-      const c = text.charCodeAt(opEnd);
-      if (c === 32 || c === 9) break;
-      opEnd++;
+  /** Finds the tokens of a control line in place; strings are made only for what is used. */
+  private tokenize(line: Buffer, start: number, end: number): number {
+    let count = 0;
+    let i = start;
+    while (i < end) {
+      while (i < end && (line[i] === 32 || line[i] === 9)) i++;
+      if (i >= end) break;
+      this.tokenStarts[count] = i;
+      while (i < end && line[i] !== 32 && line[i] !== 9) i++;
+      this.tokenEnds[count] = i;
+      count++;
     }
-    if (opEnd === 0) {
+    return count;
+  }
+
+  private handleLine(line: Buffer, start: number, end: number): void {
+    const count = this.tokenize(line, start, end);
+    if (count === 0) {
       this.fail(ParseError.UnknownOperation, 'empty control line');
       return;
     }
-    const rawOp = text.slice(0, opEnd);
-    const op = rawOp.toUpperCase();
-    const rest = text.slice(opEnd).trim();
+    const opEnd = this.tokenEnds[0]!;
+    const op = operationName(line, this.tokenStarts[0]!, opEnd);
     const shape = this.payloadOps.get(op);
     if (shape === undefined) {
-      this.sink.onControl(op, rest);
+      this.sink.onControl(op, line.toString('utf8', opEnd, end).trim());
       return;
     }
-    this.beginPayload(op, shape, rest);
+    this.beginPayload(line, op, shape, count);
   }
 
-  private beginPayload(op: string, shape: PayloadShape, rest: string): void {
-    const args = splitArgs(rest);
-    const total = parseSize(args.pop());
-    const headers = shape === PayloadShape.WithHeaders ? parseSize(args.pop()) : 0;
-    if (total < 0 || headers < 0 || headers > total || args.length === 0) {
+  private beginPayload(line: Buffer, op: string, shape: PayloadShape, count: number): void {
+    const sizeTokens = shape === PayloadShape.WithHeaders ? 2 : 1;
+    const argCount = count - 1 - sizeTokens;
+    const total = count > sizeTokens ? parseSizeBytes(line, this.tokenStarts[count - 1]!, this.tokenEnds[count - 1]!) : -1;
+    const headers = shape === PayloadShape.WithHeaders && count > 2 ? parseSizeBytes(line, this.tokenStarts[count - 2]!, this.tokenEnds[count - 2]!) : 0;
+    if (total < 0 || headers < 0 || headers > total || argCount < 1) {
       this.fail(ParseError.BadPayloadSize, `malformed ${op} arguments`);
       return;
     }
@@ -182,6 +217,8 @@ export class ProtocolParser {
       this.fail(ParseError.PayloadTooLarge, `${total} bytes exceeds ${this.limits.maxPayloadBytes}`);
       return;
     }
+    const args = new Array<string>(argCount);
+    for (let i = 0; i < argCount; i++) args[i] = line.toString('utf8', this.tokenStarts[i + 1]!, this.tokenEnds[i + 1]!);
     this.payloadOp = op;
     this.payloadArgs = args;
     this.payloadHeaderBytes = headers;

@@ -25,6 +25,9 @@ export class Subscription implements IndexedSubscription {
   /** Deliveries left before the subscription ends by itself; Infinity when unbounded. */
   remaining = Infinity;
   delivered = 0;
+  /** The encoded `MSG <subject> <sid> ` of the last delivery, reused while the subject repeats. */
+  msgPrefixSubject = '';
+  msgPrefix: Buffer = Buffer.alloc(0);
 
   constructor(
     readonly target: MessageTarget,
