@@ -137,7 +137,7 @@ export const loggingOptions: readonly OptionSpec[] = [
     apply: (d, v) => { d.logging.debug = asBool(v); d.logging.trace = asBool(v); },
   }),
   option({
-    id: 'logging.log_size_limit', group: L, flags: ['log_size_limit'], conf: [conf('nats', 'log_size_limit')],
+    id: 'logging.log_size_limit', group: L, flags: ['log_size_limit'], conf: [conf('nats', 'log_size_limit', 'logfile_size_limit')],
     kind: 'size', defaultValue: 0, usage: 'Size at which the log file is rotated',
     notYet: 'log rotation is not built; SIGUSR1 reopens the log file',
   }),
@@ -247,25 +247,29 @@ export const natsClusteringOptions: readonly OptionSpec[] = [
 ];
 
 const O = OptionGroup.natsOther;
-const otherNatsKeys: readonly (readonly [string, string])[] = [
-  ['jetstream', 'JetStream is not part of a STAN server'],
-  ['accounts', 'accounts are not built'],
-  ['system_account', 'accounts are not built'],
-  ['no_system_account', 'accounts are not built'],
-  ['leafnodes', 'leaf nodes are not built'],
-  ['gateway', 'gateways are not built'],
-  ['websocket', 'websocket clients are not built'],
-  ['mqtt', 'MQTT clients are not built'],
-  ['operator', 'operator mode is not built'],
-  ['resolver', 'operator mode is not built'],
-  ['no_auth_user', 'multi-user authorization is not built'],
-  ['lame_duck_duration', 'lame duck mode is not built'],
-  ['lame_duck_grace_period', 'lame duck mode is not built'],
-  ['max_subscriptions', 'a per-connection subscription limit is not built'],
-  ['disable_sublist_cache', 'the subject match cache cannot be turned off'],
-  ['http_base_path', 'monitoring under a base path is not built'],
-  ['connect_error_reports', 'report throttling is not built'],
-  ['reconnect_error_reports', 'report throttling is not built'],
+const otherNatsKeys: readonly (readonly [readonly string[], string])[] = [
+  [['jetstream'], 'JetStream is not part of a STAN server'],
+  [['default_js_domain'], 'JetStream is not part of a STAN server'],
+  [['accounts'], 'accounts are not built'],
+  [['system_account', 'system'], 'accounts are not built'],
+  [['no_system_account', 'no_system', 'no_sys_acc'], 'accounts are not built'],
+  [['leafnodes', 'leaf'], 'leaf nodes are not built'],
+  [['gateway'], 'gateways are not built'],
+  [['websocket', 'ws'], 'websocket clients are not built'],
+  [['mqtt'], 'MQTT clients are not built'],
+  [['operator', 'operators', 'root', 'roots', 'root_operators'], 'operator mode is not built'],
+  [['resolver', 'account_resolver', 'accounts_resolver'], 'operator mode is not built'],
+  [['resolver_tls', 'resolver_preload', 'trusted', 'trusted_keys'], 'operator mode is not built'],
+  [['no_auth_user'], 'multi-user authorization is not built'],
+  [['lame_duck_duration', 'lame_duck_grace_period'], 'lame duck mode is not built'],
+  [['max_subscriptions', 'max_subs'], 'a per-connection subscription limit is not built'],
+  [['max_closed_clients'], 'closed-connection history is not built'],
+  [['disable_sublist_cache', 'no_sublist_cache'], 'the subject match cache cannot be turned off'],
+  [['http_base_path'], 'monitoring under a base path is not built'],
+  [['connect_error_reports', 'reconnect_error_reports'], 'report throttling is not built'],
+  [['server_tags'], 'server tags are not built'],
+  [['ocsp', 'ocsp_cache'], 'OCSP stapling needs TLS, which is not built yet'],
+  [['no_header_support'], 'headers cannot be turned off'],
 ];
 
 export const otherNatsOptions: readonly OptionSpec[] = [
@@ -281,9 +285,9 @@ export const otherNatsOptions: readonly OptionSpec[] = [
     id: 'nats.store_dir', group: O, flags: ['sd', 'store_dir'], kind: 'string', defaultValue: '',
     usage: 'JetStream storage directory', notYet: 'JetStream is not part of a STAN server',
   }),
-  ...otherNatsKeys.map(([key, reason]) => option({
-    id: `nats.${key}`, group: O, conf: [conf('nats', key)], kind: 'block', defaultValue: false,
-    usage: `nats-server's ${key} setting`, notYet: reason,
+  ...otherNatsKeys.map(([keys, reason]) => option({
+    id: `nats.${keys[0] ?? ''}`, group: O, conf: [conf('nats', ...keys)], kind: 'block', defaultValue: false,
+    usage: `nats-server's ${keys.join('/')} setting${keys.length > 1 ? 's' : ''}`, notYet: reason,
   })),
 ];
 
