@@ -81,13 +81,13 @@ function applyEntry(draft: OptionsDraft, section: ConfSection, entry: ConfEntry)
 /** Applies one option value; shared with nothing else so every conf error carries its position. */
 function applyOption(draft: OptionsDraft, spec: OptionSpec, key: string, node: ConfValue, where: string): void {
   const value = valueFromConf(spec, node);
-  if (typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
-    throw new ConfigError(`${where}: "${key}": ${value.error}`);
-  }
+  const invalid = typeof value === 'object' && !Array.isArray(value) && 'error' in value;
   if (!spec.status.supported) {
-    if (isDefaultValue(spec, value)) return;
+    // Whatever the value, setting an unsupported option asks for something tstan lacks.
+    if (!invalid && isDefaultValue(spec, value)) return;
     throw new ConfigError(`${where}: tstan does not support "${key}" yet: ${spec.status.reason}`);
   }
+  if (invalid) throw new ConfigError(`${where}: "${key}": ${value.error}`);
   try {
     spec.apply(draft, value);
   } catch (error) {

@@ -56,11 +56,12 @@ function parseFlags(argv: readonly string[], draft: OptionsDraft): FlagAssignmen
     const spec = optionIndex.byFlag.get(occurrence.name);
     if (spec === undefined) throw new ConfigError(`flag provided but not defined: -${occurrence.name}`);
     const value = valueFromFlag(spec, occurrence.value);
-    if (typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
-      throw new ConfigError(`invalid value "${occurrence.value}" for flag -${occurrence.name}: ${value.error}`);
-    }
-    if (!spec.status.supported && !isDefaultValue(spec, value)) {
+    const invalid = typeof value === 'object' && !Array.isArray(value) && 'error' in value;
+    if (!spec.status.supported && (invalid || !isDefaultValue(spec, value))) {
       throw new ConfigError(`tstan does not support -${occurrence.name} yet: ${spec.status.reason}`);
+    }
+    if (invalid) {
+      throw new ConfigError(`invalid value "${occurrence.value}" for flag -${occurrence.name}: ${value.error}`);
     }
     assignments.push({ spec, value, occurrence });
   }

@@ -185,6 +185,13 @@ describe('errors name the key, file and line', () => {
     expect(messageOf(() => loadOptions(['-c', join(scratch, 'absent.conf')], {}))).toMatch(/cannot read configuration file ".*absent\.conf"/);
   });
 
+  it('refuses a not-yet setting even when its value is of another form', () => {
+    expect(messageOf(() => loadOptions(['-c', file('ny1.conf', 'https: "0.0.0.0:8443"')], {})))
+      .toMatch(/ny1\.conf:1:1: tstan does not support "https" yet: TLS for clients is not built yet/);
+    expect(messageOf(() => loadOptions(['--sql_max_open_conns=many'], {})))
+      .toBe('tstan does not support -sql_max_open_conns yet: the SQL store is not built yet; use -st FILE or -st MEMORY');
+  });
+
   it('accepts a not-yet setting written at its default', () => {
     const conf = file('defaults.conf', 'streaming { secure: false, encrypt: false, partitioning: false, sql { no_caching: false } }\njetstream: false\n');
     const options = loadOptions(['-c', conf], {});
