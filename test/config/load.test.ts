@@ -115,6 +115,50 @@ describe('precedence: defaults, then files, then flags', () => {
   });
 });
 
+describe('a whole deployment file', () => {
+  it('configures NATS, routes, streaming, file store and clustering from one file', () => {
+    const conf = file('node-a.conf', `
+      host: 0.0.0.0
+      port: 4221
+      http: 8222
+      cluster {
+        listen: 0.0.0.0:6221
+        routes: ["nats://localhost:6222", "nats://localhost:6223"]
+      }
+      streaming {
+        cluster_id: "test-cluster"
+        store: "file"
+        dir: "${scratch}/a/store"
+        secure: false
+        file { sync_on_flush: false, slice_max_bytes: 32MB, auto_sync: "30s" }
+        cluster {
+          node_id: "node-a"
+          peers: ["node-b", "node-c"]
+          log_path: "${scratch}/a/raft"
+          raft_logging: true
+          raft_election_timeout: "5s"
+          raft_heartbeat_timeout: "5s"
+          raft_lease_timeout: "3s"
+        }
+      }`);
+    const options = loadOptions(['-c', conf], {});
+    expect(options.nats).toMatchObject({ host: '0.0.0.0', port: 4221, httpPort: 8222 });
+    expect(options.routes).toMatchObject({ listenHost: '0.0.0.0', listenPort: 6221, routes: ['nats://localhost:6222', 'nats://localhost:6223'] });
+    expect(options.streaming).toMatchObject({ clusterId: 'test-cluster', storeType: 'FILE', dir: `${scratch}/a/store` });
+    expect(options.fileStore).toMatchObject({ syncOnFlush: false, sliceMaxBytes: 32 * 1024 * 1024, autoSyncIntervalMs: 30_000 });
+    expect(options.clustering).toMatchObject({
+      clustered: true, nodeId: 'node-a', peers: ['node-b', 'node-c'], logPath: `${scratch}/a/raft`, raftLogging: true,
+      electionTimeoutMs: 5000, heartbeatTimeoutMs: 5000, leaseTimeoutMs: 3000, commitTimeoutMs: 100,
+    });
+  });
+
+  it('names a misspelt key of such a file', () => {
+    const conf = file('typo.conf', 'streaming {\n  store: file\n  dir: "/d"\n  cluster {\n    node_id: a\n    bootsrap: true\n  }\n}\n');
+    expect(messageOf(() => loadOptions(['-sc', conf], {})))
+      .toMatch(/typo\.conf:6:5: unknown key "bootsrap" in the streaming cluster block/);
+  });
+});
+
 describe('store limits', () => {
   it('reads global and per-channel limits; 0 per channel means unlimited', () => {
     const conf = file('limits.conf', `streaming {
