@@ -10,6 +10,14 @@ import type { Message } from '../../../src/raft/messages.js';
 import { EntryType, type Entry } from '../../../src/raft/types.js';
 import { DurableRaftStorage } from '../../../src/store/raft/durable-storage.js';
 import { MemoryNetwork } from '../../../src/transport/raft/memory-transport.js';
+import type { RaftTransport } from '../../../src/transport/raft/transport.js';
+
+/** Lets a test wrap a node's storage and transport before its driver starts. */
+export type NodeDecorator = (
+  id: string,
+  storage: DurableRaftStorage,
+  transport: RaftTransport<Message>,
+) => RaftTransport<Message>;
 
 export interface AppliedRecord {
   readonly index: number;
@@ -46,6 +54,7 @@ export interface ClusterOptions {
   readonly sync?: boolean;
   readonly snapshotEveryEntries?: number;
   readonly raft?: RaftDriverOptions['raft'];
+  readonly decorate?: NodeDecorator;
 }
 
 export interface ClusterMember {
@@ -77,10 +86,12 @@ export class TestCluster {
     if (existing?.driver !== undefined && !existing.driver.isStopped) throw new Error(`node ${id} is running`);
     const stateMachine = new RecordingStateMachine();
     const storage = await DurableRaftStorage.open(join(this.root, id), { sync: this.options.sync ?? true });
+    const connected = this.network.connect(id);
+    const transport = this.options.decorate ? this.options.decorate(id, storage, connected) : connected;
     const driver = await RaftDriver.start({
       id,
       storage,
-      transport: this.network.connect(id),
+      transport,
       stateMachine,
       bootstrap: { voters: [...this.ids], nonVoters: [] },
       tickMs: this.options.tickMs ?? 20,
@@ -156,7 +167,8 @@ export class TestCluster {
     await rm(this.root, { recursive: true, force: true });
   }
 
-  private wake(): void {
+  /** Re-checks every pending wait (for test hooks that observe things drivers do not announce). */
+  wake(): void {
     for (const check of [...this.wakeups]) check();
   }
 }
