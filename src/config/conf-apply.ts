@@ -75,6 +75,8 @@ function applyEntry(draft: OptionsDraft, section: ConfSection, entry: ConfEntry)
     if (entry.usedAsVariable) return;
     throw new ConfigError(`${where}: unknown key "${entry.key}" in ${sectionTitles[section]}`);
   }
+  // `TOKEN: x` read as $TOKEN is a variable that happens to share an unsupported option's name.
+  if (entry.usedAsVariable && !spec.status.supported) return;
   applyOption(draft, spec, entry.key, entry.value, where);
 }
 
