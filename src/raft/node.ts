@@ -89,6 +89,10 @@ export class RaftNode {
     return this.raft.leader;
   }
 
+  get commit(): number {
+    return this.raft.log.committed;
+  }
+
   tick(): void {
     this.raft.tick();
   }

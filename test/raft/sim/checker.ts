@@ -32,12 +32,8 @@ export function fnv(hash: number, bytes: Uint8Array): number {
 }
 
 export function mixNumber(hash: number, value: number): number {
-  let h = hash >>> 0;
-  for (let shift = 0; shift < 48; shift += 8) {
-    h ^= Math.floor(value / 2 ** shift) & 0xff;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
+  const low = Math.imul(hash ^ (value | 0), 0x01000193);
+  return Math.imul(low ^ ((value / 0x100000000) | 0), 0x01000193) >>> 0;
 }
 
 export class Checker {

@@ -5,6 +5,8 @@ import type { Rng } from './rng.js';
 
 export class SimNetwork {
   private readonly blocked = new Set<string>();
+  /** Nodes cut off from everyone until a time, independent of the partitions above. */
+  private readonly isolatedUntil = new Map<string, number>();
   dropRate: number;
   duplicateRate: number;
   sent = 0;
@@ -30,7 +32,17 @@ export class SimNetwork {
     this.blocked.clear();
   }
 
-  isBlocked(from: string, to: string): boolean {
+  healAll(): void {
+    this.blocked.clear();
+    this.isolatedUntil.clear();
+  }
+
+  isolate(id: string, untilMs: number): void {
+    this.isolatedUntil.set(id, untilMs);
+  }
+
+  isBlocked(from: string, to: string, nowMs: number): boolean {
+    if ((this.isolatedUntil.get(from) ?? 0) > nowMs || (this.isolatedUntil.get(to) ?? 0) > nowMs) return true;
     return this.blocked.has(`${from}>${to}`);
   }
 
@@ -57,9 +69,9 @@ export class SimNetwork {
   }
 
   /** Delays at which to deliver `message` (none if lost, two if duplicated). */
-  deliveries(message: Message): number[] {
+  deliveries(message: Message, nowMs: number): number[] {
     this.sent++;
-    if (this.isBlocked(message.from, message.to) || this.rng.chance(this.dropRate)) {
+    if (this.isBlocked(message.from, message.to, nowMs) || this.rng.chance(this.dropRate)) {
       this.dropped++;
       return [];
     }

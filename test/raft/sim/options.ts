@@ -27,6 +27,10 @@ export interface SimOptions {
   /** Start one node outside the cluster, to join during the run. */
   readonly spareNode: boolean;
   readonly tornTails: boolean;
+  /** Targeted faults (FoundationDB's BUGGIFY): chance to isolate a new leader at once. */
+  readonly isolateNewLeaderRate: number;
+  /** Chance to crash a leader right after its commit index moves. */
+  readonly crashOnCommitRate: number;
   readonly bugs: RaftBugSwitches;
 }
 
@@ -59,6 +63,8 @@ export function randomOptions(seed: number, overrides: SimOverrides = {}): SimOp
     membershipChanges,
     spareNode: membershipChanges && nodes > 3 && rng.chance(0.5),
     tornTails: rng.chance(0.5),
+    isolateNewLeaderRate: rng.pick([0, 0, 0.1, 0.3]),
+    crashOnCommitRate: rng.pick([0, 0, 0.02, 0.1]),
     bugs: {},
   };
   return { ...drawn, ...overrides };
@@ -87,6 +93,8 @@ export function describeOptions(options: SimOptions): string {
     `membership=${options.membershipChanges}`,
     `spare=${options.spareNode}`,
     `torn=${options.tornTails}`,
+    `isolateLeader=${options.isolateNewLeaderRate}`,
+    `crashOnCommit=${options.crashOnCommitRate}`,
     ...(bugs.length > 0 ? [`bugs=${bugs.join(',')}`] : []),
   ].join(' ');
 }

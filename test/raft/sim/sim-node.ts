@@ -18,6 +18,7 @@ export interface NodeHost {
   readonly checker: Checker;
   send(from: SimNode, messages: readonly Message[]): void;
   scheduleFsync(node: SimNode, incarnation: number): void;
+  onNewLeader(node: SimNode): void;
 }
 
 const decoder = new TextDecoder();
@@ -33,6 +34,7 @@ export class SimNode {
   digest = 0;
   lastSnapshotIndex = 0;
   leaderTermSeen = -1;
+  commitSeen = 0;
   /** Proposals made through this node in this incarnation, by index. */
   readonly proposed = new Map<number, string>();
 
@@ -142,7 +144,14 @@ export class SimNode {
 
   private maybeSnapshot(): void {
     if (this.applied - this.lastSnapshotIndex < this.options.snapshotEveryEntries) return;
-    const meta = this.raft.snapshotMetaAt(this.applied);
+    let meta;
+    try {
+      meta = this.raft.snapshotMetaAt(this.applied);
+    } catch (error) {
+      // A snapshot from the leader replaced the log meanwhile: it will replace our state too.
+      if ((error as { code?: string }).code === 'RAFT_BAD_SNAPSHOT') return;
+      throw error;
+    }
     const padding = 'x'.repeat(100 + (this.applied % 400));
     const data = encoder.encode(JSON.stringify({ index: this.applied, digest: this.digest, padding }));
     this.disk.saveSnapshot({ meta, data });
@@ -163,6 +172,7 @@ export class SimNode {
     this.leaderTermSeen = this.raft.term;
     const status = this.raft.status();
     this.host.checker.onLeader(this.id, this.raft.term, (index) => this.raft.termAt(index), status.firstIndex);
+    this.host.onNewLeader(this);
   }
 
   propose(proposal: string): boolean {

@@ -20,6 +20,7 @@ type SimEvent = { readonly time: number; readonly seq: number } & (
   | { readonly kind: 'fsync'; readonly node: number; readonly incarnation: number }
   | { readonly kind: 'fault' }
   | { readonly kind: 'restart'; readonly node: number }
+  | { readonly kind: 'crash'; readonly node: number }
   | { readonly kind: 'propose' }
   | { readonly kind: 'heal' }
 );
@@ -92,7 +93,11 @@ export class Simulation implements NodeHost {
   }
 
   private schedule(delayMs: number, body: EventBody): void {
-    this.queue.push({ ...body, time: this.now + delayMs, seq: this.seq++ } as SimEvent);
+    // The body is a fresh literal: stamping it in place avoids copying on this hot path.
+    const event = body as unknown as { time: number; seq: number };
+    event.time = this.now + delayMs;
+    event.seq = this.seq++;
+    this.queue.push(event as unknown as SimEvent);
   }
 
   note(line: string): void {
@@ -105,7 +110,7 @@ export class Simulation implements NodeHost {
         this.checker.onLeaderTraffic(message.from, message.term);
       }
       if (message.type === 'installSnapshot' && message.offset === 0) this.stats.snapshotsSent++;
-      for (const delay of this.network.deliveries(message)) this.schedule(delay, { kind: 'deliver', message });
+      for (const delay of this.network.deliveries(message, this.now)) this.schedule(delay, { kind: 'deliver', message });
     }
     void from;
   }
@@ -113,6 +118,27 @@ export class Simulation implements NodeHost {
   scheduleFsync(node: SimNode, incarnation: number): void {
     const index = this.nodes.indexOf(node);
     this.schedule(this.rng.between(this.options.fsyncMinMs, this.options.fsyncMaxMs), { kind: 'fsync', node: index, incarnation });
+  }
+
+  onNewLeader(node: SimNode): void {
+    this.note(`${node.id} leads term ${node.raft.term}`);
+    if (this.healed || !this.rng.chance(this.options.isolateNewLeaderRate)) return;
+    // Cut the new leader off at once, so that what it appends stays on it alone.
+    const untilMs = this.now + this.rng.between(1500, 4000);
+    this.network.isolate(node.id, untilMs);
+    this.note(`buggify: isolate new leader ${node.id} until ${untilMs}ms`);
+  }
+
+  /** Crash a leader right after its commit index moved, before followers hear of it. */
+  private maybeCrashCommittingLeader(node: SimNode): void {
+    if (!node.up || node.raft.role !== 'leader') return;
+    const commit = node.raft.commit;
+    if (commit === node.commitSeen) return;
+    node.commitSeen = commit;
+    if (this.healed || !this.rng.chance(this.options.crashOnCommitRate)) return;
+    // Soon enough that followers may not hear of the commit, late enough that it may be applied.
+    this.note(`buggify: crash ${node.id} soon after it committed ${commit}`);
+    this.schedule(this.rng.between(1, 40), { kind: 'crash', node: this.nodes.indexOf(node) });
   }
 
   run(): SimResult {
@@ -166,6 +192,7 @@ export class Simulation implements NodeHost {
       case 'tick':
       case 'fsync':
       case 'restart':
+      case 'crash':
         hash = mixNumber(hash, 100 + event.node);
         break;
       default:
@@ -191,14 +218,25 @@ export class Simulation implements NodeHost {
         if (!node?.up) return;
         node.raft.step(event.message);
         node.drive();
+        this.maybeCrashCommittingLeader(node);
         return;
       }
-      case 'fsync':
-        this.nodes[event.node]!.onFsync(event.incarnation);
+      case 'fsync': {
+        const node = this.nodes[event.node]!;
+        node.onFsync(event.incarnation);
+        this.maybeCrashCommittingLeader(node);
         return;
+      }
       case 'restart':
         this.restart(this.nodes[event.node]!);
         return;
+      case 'crash': {
+        const node = this.nodes[event.node]!;
+        if (this.healed || !node.up) return;
+        this.crash(node);
+        this.schedule(this.rng.between(50, this.options.crashRestartMsMax), { kind: 'restart', node: event.node });
+        return;
+      }
       case 'propose':
         this.propose();
         return;
@@ -295,7 +333,7 @@ export class Simulation implements NodeHost {
   private heal(): void {
     this.healed = true;
     this.ackedAtHeal = this.checker.ackedCount();
-    this.network.heal();
+    this.network.healAll();
     this.network.dropRate = 0;
     this.network.duplicateRate = 0;
     this.note('heal: network whole, every node restarted');
