@@ -91,9 +91,17 @@ export class FileStore implements Store {
       this.clients = new ClientsFile(this.root, context);
       this.state = 'open';
       const info = this.server.recovered;
-      if (info === undefined) return undefined;
+      const names = this.channelDirectories();
+      if (info === undefined) {
+        // server.dat is only ever replaced by rename, so it lacks a record only in a store that
+        // was never initialised: anything else in the directory means it was damaged.
+        if (this.clients.clients.size > 0 || names.length > 0) {
+          throw corrupt(posix.join(this.root, FileName.server), 0, 'no server record, yet the store holds clients or channels');
+        }
+        return undefined;
+      }
       const channels: RecoveredChannel[] = [];
-      for (const name of this.channelDirectories()) {
+      for (const name of names) {
         const channel = this.openChannel(name, true);
         channels.push({ channel, subscriptions: channel.subs.list() });
       }
@@ -192,7 +200,17 @@ export class FileStore implements Store {
       }
       slices.push(slice);
     }
-    return slices;
+    // Slices left empty by a crash (created, never made durable) would break the ordering of
+    // the rest: keep one empty slice only when there is nothing else.
+    const kept = slices.filter((slice, i) => slice.count > 0 || (i === slices.length - 1 && slices.every((s) => s.count === 0)));
+    for (const slice of slices) {
+      if (kept.includes(slice)) continue;
+      this.logger.warn({ file: slice.dat.path }, 'removing empty slice');
+      slice.close();
+      this.io.unlink(slice.dat.path);
+      this.io.unlink(slice.idx.path);
+    }
+    return kept;
   }
 
   private discardSlice(channel: string, slice: Slice): void {

@@ -16,7 +16,7 @@ import {
   versionHeader,
   writeIndexEntry,
 } from './format.js';
-import { checkVersion, scanRecords } from './scan.js';
+import { checkVersion, scanRecords, tornHeader } from './scan.js';
 import { corrupt, settleEnd, type RecoveryContext } from './recover.js';
 import { decodeMsgProto, RecordInvalidError } from '../records.js';
 
@@ -163,9 +163,12 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
   const idxPath = posix.join(dir, names.idx);
   const datHandle = context.io.open(datPath, { create: false });
   const idxHandle = context.io.open(idxPath, { create: true });
-  const data = datHandle.read(0, datHandle.size());
-  if (data.length === 0) datHandle.append(versionHeader());
-  else {
+  let data = datHandle.read(0, datHandle.size());
+  if (tornHeader(data)) {
+    datHandle.truncate(0);
+    datHandle.append(versionHeader());
+    data = versionHeader();
+  } else {
     const bad = checkVersion(data);
     if (bad !== undefined) throw corrupt(datPath, 0, bad);
   }
@@ -180,7 +183,7 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
   const slice = new Slice(number, new AppendFile(datHandle, context.bufferBytes), new AppendFile(idxHandle, context.bufferBytes));
   let rebuilt = 0;
   const crc = context.checkCrc ? context.crc : undefined;
-  const result = scanRecords(data.length === 0 ? versionHeader() : data, { typed: false, crc }, (offset, _type, payload) => {
+  const result = scanRecords(data, { typed: false, crc }, (offset, _type, payload) => {
     const k = slice.count;
     if (k < scan.seqs.length) {
       if (scan.offsets[k] !== offset || scan.sizes[k] !== payload.length) {

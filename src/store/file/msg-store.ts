@@ -46,6 +46,8 @@ export class FileMsgStore implements MsgStore {
   private readonly commit: GroupCommit;
   private dirSync: Promise<void> | undefined;
   private idxToSync = new Set<Slice>();
+  /** Slices holding records whose index entries are not written yet. */
+  private readonly unindexed = new Set<Slice>();
   private discarded: Slice[] = [];
   private failure: Error | undefined;
   private readonly limitHit = new Set<LimitReason>();
@@ -70,6 +72,8 @@ export class FileMsgStore implements MsgStore {
       this.last = lastSlice.lastSeq;
     }
     this.commit = new GroupCommit(() => this.round());
+    // Limits may have shrunk, and messages dropped before the restart come back from the files.
+    this.enforceCountLimits(false);
     this.scheduleExpiry();
   }
 
@@ -124,6 +128,7 @@ export class FileMsgStore implements MsgStore {
     writeRecord(record, 0, 0, payload, this.context.crc);
     const offset = slice.dat.append(record);
     slice.push(seq, offset, payload.length, msg.timestamp);
+    this.unindexed.add(slice);
     if (this.msgs === 0) this.first = seq;
     this.last = seq;
     this.msgs++;
@@ -161,14 +166,14 @@ export class FileMsgStore implements MsgStore {
     return sliceMaxAgeMs > 0 && timestamp - slice.timestamps[0]! >= BigInt(sliceMaxAgeMs) * 1_000_000n;
   }
 
-  private enforceCountLimits(): void {
+  private enforceCountLimits(report = true): void {
     const { maxMsgs, maxBytes } = this.context.limits();
     if (maxMsgs > 0) {
-      while (this.msgs > maxMsgs) this.removeFirst('msgs');
+      while (this.msgs > maxMsgs) this.removeFirst(report ? 'msgs' : undefined);
     }
     if (maxBytes > 0) {
       // The last message is always kept, even when it alone exceeds max_bytes.
-      while (this.bytes > maxBytes && this.msgs > 1) this.removeFirst('bytes');
+      while (this.bytes > maxBytes && this.msgs > 1) this.removeFirst(report ? 'bytes' : undefined);
     }
   }
 
@@ -179,8 +184,8 @@ export class FileMsgStore implements MsgStore {
   }
 
   /** Drops the first live message; deletes its slice once empty unless it is the last one. */
-  private removeFirst(reason: LimitReason): void {
-    this.reportLimit(reason);
+  private removeFirst(reason: LimitReason | undefined): void {
+    if (reason !== undefined) this.reportLimit(reason);
     const slice = this.slices.find((s) => s.liveCount > 0)!;
     const k = slice.removed;
     slice.removed++;
@@ -202,6 +207,7 @@ export class FileMsgStore implements MsgStore {
     const slice = this.slices.shift()!;
     slice.dropped = true;
     this.idxToSync.delete(slice);
+    this.unindexed.delete(slice);
     this.discarded.push(slice);
     if (!this.commitBusy) this.discardDropped();
   }
@@ -346,42 +352,37 @@ export class FileMsgStore implements MsgStore {
     return this.commit.request();
   }
 
-  /** Writes queued records; with `indexToo`, index entries as well (no-sync mode, close). */
+  /** Writes queued records of every slice with new ones; and their index entries unless told. */
   private writeAll(indexOnlyAfterSync: boolean): void {
-    for (const slice of this.slices) slice.dat.writeOut();
-    if (!indexOnlyAfterSync) this.writeIndexes(this.slices.map((s) => s.count));
+    for (const slice of this.unindexed) slice.dat.writeOut();
+    if (!indexOnlyAfterSync) this.writeIndexes([...this.unindexed].map((s) => [s, s.count] as const));
   }
 
-  private writeIndexes(upTo: number[]): void {
-    this.slices.forEach((slice, i) => {
-      const entries = slice.takeUnindexed(this.context.crc, Math.min(upTo[i] ?? 0, slice.count));
-      if (entries === undefined) return;
+  /** Appends index entries up to the given counts (records already durable, or no-sync mode). */
+  private writeIndexes(upTo: ReadonlyArray<readonly [Slice, number]>): void {
+    for (const [slice, count] of upTo) {
+      if (slice.dropped) continue;
+      const entries = slice.takeUnindexed(this.context.crc, Math.min(count, slice.count));
+      if (slice.indexed === slice.count) this.unindexed.delete(slice);
+      if (entries === undefined) continue;
       slice.idx.append(entries);
       slice.idx.writeOut();
       this.idxToSync.add(slice);
-    });
+    }
   }
 
   private async round(): Promise<void> {
     this.commitBusy = true;
     try {
-      const slices = [...this.slices];
-      const counts = slices.map((s) => s.count);
+      const covered = [...this.unindexed].map((s) => [s, s.count] as const);
       this.writeAll(true);
       const dirSync = this.dirSync;
       this.dirSync = undefined;
       const idxSyncs = [...this.idxToSync].map((s) => s.idx.handle.sync());
       this.idxToSync.clear();
-      const datSyncs = slices.filter((s) => s.count > s.indexed).map((s) => s.dat.handle.sync());
+      const datSyncs = covered.map(([s]) => s.dat.handle.sync());
       await Promise.all([...datSyncs, ...idxSyncs, dirSync]);
-      slices.forEach((slice, i) => {
-        if (slice.dropped) return;
-        const entries = slice.takeUnindexed(this.context.crc, counts[i]!);
-        if (entries === undefined) return;
-        slice.idx.append(entries);
-        slice.idx.writeOut();
-        this.idxToSync.add(slice);
-      });
+      this.writeIndexes(covered);
     } catch (error) {
       throw this.fail(error);
     } finally {
@@ -407,9 +408,10 @@ export class FileMsgStore implements MsgStore {
     try {
       if (this.failure === undefined) {
         if (this.context.options.sync) await this.commit.request();
-        for (const slice of this.slices) slice.dat.writeOut();
-        await Promise.all([...this.slices.map((s) => s.dat.handle.sync()), this.dirSync]);
-        this.writeIndexes(this.slices.map((s) => s.count));
+        const covered = [...this.unindexed].map((s) => [s, s.count] as const);
+        for (const [slice] of covered) slice.dat.writeOut();
+        await Promise.all([...covered.map(([s]) => s.dat.handle.sync()), this.dirSync]);
+        this.writeIndexes(covered);
         await Promise.all([...this.idxToSync].map((s) => s.idx.handle.sync()));
       }
     } finally {

@@ -16,7 +16,7 @@ import {
 import { StoreErrorCode } from '../types.js';
 import type { FileHandle } from './io.js';
 import { ClientRecord, encodeRecord, FileName, versionHeader } from './format.js';
-import { checkVersion, scanRecords } from './scan.js';
+import { checkVersion, scanRecords, tornHeader } from './scan.js';
 import { corrupt, settleEnd } from './recover.js';
 import { checkClientInfo } from '../memory/memory-store.js';
 import { TypedLog, type TypedLogContext } from './typed-log.js';
@@ -34,8 +34,8 @@ export class ServerFile {
   static open(root: string, context: TypedLogContext): ServerFile {
     const path = posix.join(root, FileName.server);
     const handle = context.io.open(path, { create: true });
-    if (handle.size() === 0) return new ServerFile(handle, context, undefined);
     const data = handle.read(0, handle.size());
+    if (tornHeader(data)) return new ServerFile(handle, context, undefined);
     const bad = checkVersion(data);
     if (bad !== undefined) throw corrupt(path, 0, bad);
     let info: ServerInfo | undefined;

@@ -34,6 +34,17 @@ function zerosToEnd(data: Buffer, from: number): boolean {
   return true;
 }
 
+/**
+ * True for a file that holds only part of its version header: created just before a crash that
+ * lost the unsynced header. Nothing was ever acknowledged from it.
+ */
+export function tornHeader(data: Buffer): boolean {
+  if (data.length >= FILE_VERSION_SIZE) return false;
+  const header = Buffer.alloc(FILE_VERSION_SIZE);
+  header.writeUInt32LE(FILE_VERSION, 0);
+  return header.subarray(0, data.length).equals(data);
+}
+
 /** Checks the 4-byte version header; returns a reason when it is wrong, undefined when good. */
 export function checkVersion(data: Buffer): string | undefined {
   if (data.length < FILE_VERSION_SIZE) return 'file shorter than its version header';

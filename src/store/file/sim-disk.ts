@@ -39,25 +39,67 @@ function grow(inode: Inode, needed: number): void {
   inode.data = next;
 }
 
+/** Path -> entry, with each directory's children indexed so listing and syncing stay cheap. */
+class Tree {
+  readonly entries = new Map<string, Entry>();
+  private readonly children = new Map<string, Set<string>>();
+
+  static from(other: Tree): Tree {
+    const tree = new Tree();
+    for (const [path, entry] of other.entries) tree.set(path, entry);
+    return tree;
+  }
+
+  get(path: string): Entry | undefined {
+    return this.entries.get(path);
+  }
+
+  set(path: string, entry: Entry): void {
+    this.entries.set(path, entry);
+    if (path === '/') return;
+    const parent = posix.dirname(path);
+    let kids = this.children.get(parent);
+    if (kids === undefined) this.children.set(parent, (kids = new Set()));
+    kids.add(path);
+  }
+
+  delete(path: string): void {
+    if (!this.entries.delete(path)) return;
+    this.children.get(posix.dirname(path))?.delete(path);
+  }
+
+  childrenOf(dir: string): string[] {
+    return [...(this.children.get(dir) ?? [])];
+  }
+}
+
 export interface SimDiskStats {
   fileSyncs: number;
   dirSyncs: number;
 }
 
 export class SimDisk implements FileIo {
-  private entries = new Map<string, Entry>([['/', { kind: 'dir' }]]);
-  private durable = new Map<string, Entry>([['/', { kind: 'dir' }]]);
+  private entries = new Tree();
+  private durable = new Tree();
   private locks = new Set<string>();
+  /** Per directory, the children created, renamed or removed since its last fsync. */
+  private dirty = new Map<string, Set<string>>();
   private generation = 0;
   readonly stats: SimDiskStats = { fileSyncs: 0, dirSyncs: 0 };
+
+  constructor() {
+    this.entries.set('/', { kind: 'dir' });
+    this.durable.set('/', { kind: 'dir' });
+  }
 
   /** Drops everything not durable. `random` returns numbers in [0, 1) (seeded by the test). */
   powerFail(random: () => number): void {
     this.generation++;
     this.locks.clear();
-    this.entries = new Map(this.durable);
+    this.entries = Tree.from(this.durable);
+    this.dirty.clear();
     const seen = new Set<Inode>();
-    for (const entry of this.entries.values()) {
+    for (const entry of this.entries.entries.values()) {
       if (entry.kind !== 'file' || seen.has(entry.inode)) continue;
       seen.add(entry.inode);
       const inode = entry.inode;
@@ -98,6 +140,7 @@ export class SimDisk implements FileIo {
       if (!options.create) throw enoent(name);
       this.parentDir(name);
       entry = { kind: 'file', inode: { data: Buffer.alloc(0), length: 0, synced: Buffer.alloc(0), pending: [] } };
+      this.changed(name);
       this.entries.set(name, entry);
     }
     if (entry.kind !== 'file') throw new Error(`EISDIR: ${name}`);
@@ -105,27 +148,25 @@ export class SimDisk implements FileIo {
   }
 
   exists(path: string): boolean {
-    return this.entries.has(posix.normalize(path));
+    return this.entries.entries.has(posix.normalize(path));
   }
 
   mkdir(path: string): void {
     const name = posix.normalize(path);
     if (this.entries.get(name)?.kind === 'dir') return;
-    if (this.entries.has(name)) throw new Error(`EEXIST: ${name}`);
+    if (this.entries.entries.has(name)) throw new Error(`EEXIST: ${name}`);
     const parent = posix.dirname(name);
-    if (!this.entries.has(parent)) this.mkdir(parent);
+    if (!this.entries.entries.has(parent)) this.mkdir(parent);
+    this.changed(name);
     this.entries.set(name, { kind: 'dir' });
   }
 
   readdir(path: string): DirEntry[] {
     const name = posix.normalize(path);
     if (this.entries.get(name)?.kind !== 'dir') throw enoent(name);
-    const result: DirEntry[] = [];
-    for (const [child, entry] of this.entries) {
-      if (child !== name && posix.dirname(child) === name) {
-        result.push({ name: posix.basename(child), isDirectory: entry.kind === 'dir' });
-      }
-    }
+    const result: DirEntry[] = this.entries
+      .childrenOf(name)
+      .map((child) => ({ name: posix.basename(child), isDirectory: this.entries.get(child)?.kind === 'dir' }));
     return result.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -134,30 +175,37 @@ export class SimDisk implements FileIo {
     const entry = this.entries.get(source);
     if (entry === undefined) throw enoent(source);
     this.parentDir(posix.normalize(to));
+    this.changed(source);
+    this.changed(posix.normalize(to));
     this.entries.delete(source);
     this.entries.set(posix.normalize(to), entry);
   }
 
   unlink(path: string): void {
+    this.changed(posix.normalize(path));
     this.entries.delete(posix.normalize(path));
   }
 
   removeDir(path: string): void {
     const name = posix.normalize(path);
-    for (const child of [...this.entries.keys()]) {
-      if (child === name || child.startsWith(`${name}/`)) this.entries.delete(child);
-    }
+    for (const child of this.entries.childrenOf(name)) this.removeDir(child);
+    this.changed(name);
+    this.entries.delete(name);
   }
 
   syncDir(path: string): Promise<void> {
     const name = posix.normalize(path);
     this.stats.dirSyncs++;
-    for (const child of [...this.durable.keys()]) {
-      if (child !== name && posix.dirname(child) === name && !this.entries.has(child)) this.durable.delete(child);
+    const forget = (path: string): void => {
+      for (const child of this.durable.childrenOf(path)) forget(child);
+      this.durable.delete(path);
+    };
+    for (const child of this.dirty.get(name) ?? []) {
+      const entry = this.entries.get(child);
+      if (entry !== this.durable.get(child)) forget(child);
+      if (entry !== undefined) this.durable.set(child, entry);
     }
-    for (const [child, entry] of this.entries) {
-      if (child !== name && posix.dirname(child) === name) this.durable.set(child, entry);
-    }
+    this.dirty.delete(name);
     return Promise.resolve();
   }
 
@@ -167,6 +215,13 @@ export class SimDisk implements FileIo {
     this.locks.add(name);
     const generation = this.generation;
     return { release: () => (generation === this.generation ? this.locks.delete(name) : undefined) };
+  }
+
+  private changed(path: string): void {
+    const parent = posix.dirname(path);
+    let set = this.dirty.get(parent);
+    if (set === undefined) this.dirty.set(parent, (set = new Set()));
+    set.add(path);
   }
 
   private inode(path: string): Inode {

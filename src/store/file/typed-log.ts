@@ -9,7 +9,7 @@ import type { Crc32 } from './crc32.js';
 import type { FileStoreOptions } from './options.js';
 import { AppendFile } from './append-file.js';
 import { encodeRecord, versionHeader } from './format.js';
-import { checkVersion, scanRecords } from './scan.js';
+import { checkVersion, scanRecords, tornHeader } from './scan.js';
 import { corrupt, settleEnd } from './recover.js';
 
 export interface TypedLogContext {
@@ -55,11 +55,12 @@ export class TypedLog {
     let live = 0;
     let dead = 0;
     const handle = io.open(path, { create: true });
-    if (created || handle.size() === 0) {
+    const data = handle.read(0, handle.size());
+    if (created || tornHeader(data)) {
+      if (data.length > 0) logger.warn({ file: path }, 'file holds a torn version header only; starting it afresh');
       handle.truncate(0);
       handle.append(versionHeader());
     } else {
-      const data = handle.read(0, handle.size());
       const bad = checkVersion(data);
       if (bad !== undefined) throw corrupt(path, 0, bad);
       const crc = options.crc ? context.crc : undefined;
