@@ -74,13 +74,15 @@ export class TstanNode {
       port: this.natsPort,
       httpHost: nats.httpHost || nats.host,
       httpPort: this.httpPort,
+      clusterHost: this.options.routes.listenHost || '0.0.0.0',
+      clusterPort: this.nats?.routes.port ?? 0,
     });
   }
 
   private async startTransport(): Promise<NatsConnector> {
     if (this.options.streaming.natsServerUrl === '') {
       const natsOptions = { ...natsServerOptionsOf(this.options), portsFileDir: '' };
-      this.nats = new EmbeddedNatsServer(natsOptions, this.logger.child({ component: 'nats' }));
+      this.nats = new EmbeddedNatsServer(natsOptions, this.logger.child({ component: 'nats' }), this.options.routes);
       await this.nats.start();
       return this.nats.connector();
     }

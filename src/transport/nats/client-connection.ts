@@ -39,6 +39,7 @@ export interface ConnectOptions {
   user: string;
   pass: string;
   authToken: string;
+  protocol: number;
 }
 
 const defaultConnect: ConnectOptions = {
@@ -53,6 +54,7 @@ const defaultConnect: ConnectOptions = {
   user: '',
   pass: '',
   authToken: '',
+  protocol: 0,
 };
 
 function readConnect(json: string): ConnectOptions | null {
@@ -78,6 +80,7 @@ function readConnect(json: string): ConnectOptions | null {
     user: str('user'),
     pass: str('pass'),
     authToken: str('auth_token'),
+    protocol: typeof r['protocol'] === 'number' ? (r['protocol'] as number) : 0,
   };
 }
 
@@ -310,6 +313,12 @@ export class ClientConnection implements MessageTarget, ParserSink {
     }
     this.stats.outMsgs++;
     return this.afterWrite();
+  }
+
+  /** Tells a client that understands async INFO (protocol 1) about a changed mesh. */
+  sendAsyncInfo(): void {
+    if (this.closed || !this.connectReceived || this.connect.protocol < 1) return;
+    this.sendText(`INFO ${this.server.clientInfo(this)}\r\n`);
   }
 
   /** The no-responders status for a request that nobody can answer. */

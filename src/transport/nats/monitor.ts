@@ -67,8 +67,12 @@ export function varz(server: EmbeddedNatsServer): Record<string, unknown> {
     cpu: uptimeMs > 0 ? Math.round(((usage.user + usage.system) / 1000 / uptimeMs) * 1000) / 10 : 0,
     connections: server.clients.size,
     total_connections: server.counters.totalConnections,
-    routes: 0,
-    remotes: 0,
+    cluster: server.routes.enabled
+      ? { name: server.routes.name, addr: server.routes.options.listenHost || '0.0.0.0', cluster_port: server.routes.port, urls: server.routes.options.routes }
+      : {},
+    connect_urls: server.connectUrls(),
+    routes: server.routes.routes.size,
+    remotes: server.routes.routes.size,
     in_msgs: counters.inMsgs,
     out_msgs: counters.outMsgs,
     in_bytes: counters.inBytes,
@@ -173,11 +177,36 @@ export function subsz(server: EmbeddedNatsServer, query: URLSearchParams): Recor
   return result;
 }
 
+export function routez(server: EmbeddedNatsServer, query: URLSearchParams): Record<string, unknown> {
+  const withSubs = boolParam(query, 'subs');
+  const routes = [...server.routes.routes.values()].map((route) => {
+    const info: Record<string, unknown> = {
+      rid: route.id,
+      remote_id: route.info?.serverId ?? '',
+      remote_name: route.info?.serverName ?? '',
+      did_solicit: route.solicited,
+      is_configured: route.explicit,
+      ip: route.remoteAddress,
+      port: route.remotePort,
+      start: route.startedAt.toISOString(),
+      in_msgs: route.stats.inMsgs,
+      out_msgs: route.stats.outMsgs,
+      in_bytes: route.stats.inBytes,
+      out_bytes: route.stats.outBytes,
+      subscriptions: route.remoteSubs.size,
+    };
+    if (withSubs) info['subscriptions_list'] = [...route.remoteSubs.keys()];
+    return info;
+  });
+  return { server_id: server.serverId, now: new Date().toISOString(), num_routes: routes.length, routes };
+}
+
 export function registerNatsMonitorRoutes(monitor: MonitorHttpServer, server: EmbeddedNatsServer): void {
   monitor.route('/varz', () => varz(server));
   monitor.route('/connz', (query) => connz(server, query));
   monitor.route('/subsz', (query) => subsz(server, query));
   monitor.route('/subscriptionsz', (query) => subsz(server, query));
+  monitor.route('/routez', (query) => routez(server, query));
   monitor.route('/healthz', () => ({ status: server.isRunning ? 'ok' : 'unavailable' }));
   monitor.route('/', () => ({ endpoints: monitor.paths() }));
 }

@@ -22,7 +22,7 @@ export interface ServerCore {
     payload: Uint8Array,
     wantsNoResponders: boolean,
   ): void;
-  scheduleFlush(client: ClientConnection): void;
+  scheduleFlush(target: { flush(): void }): void;
   countSlowConsumer(): void;
   onClientClosed(client: ClientConnection): void;
 }

@@ -17,6 +17,8 @@ import { MonitorHttpServer } from '../../monitor/http-server.js';
 import { registerNatsMonitorRoutes } from './monitor.js';
 import { advertisedHosts } from './addresses.js';
 import { removePortsFile, writePortsFile } from './ports-file.js';
+import { noRoutes, RouteManager, type RouteOptions, type RouteServer } from './routes.js';
+import { RemoteSubscription, type RouteConnection } from './route-connection.js';
 
 /** The NATS protocol level tstan speaks; nats.js requires a semver version in INFO. */
 export const natsProtocolVersion = '2.9.0';
@@ -36,7 +38,7 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export class EmbeddedNatsServer implements ServerCore {
+export class EmbeddedNatsServer implements ServerCore, RouteServer {
   readonly options: NatsServerOptions;
   readonly serverId = newServerId();
   readonly serverName: string;
@@ -51,8 +53,9 @@ export class EmbeddedNatsServer implements ServerCore {
   private listener: NetServer | null = null;
   private boundPort = 0;
   private boundHttpPort = 0;
-  private nextConnectionId = 1;
-  private readonly dirtyClients = new Set<ClientConnection>();
+  private nextConnectionIdValue = 1;
+  private readonly dirty = new Set<{ flush(): void }>();
+  readonly routes: RouteManager;
   private flushScheduled = false;
   private routingLocalOrigin = false;
   private portsFile = '';
@@ -61,8 +64,10 @@ export class EmbeddedNatsServer implements ServerCore {
   constructor(
     options: Partial<NatsServerOptions> = {},
     private readonly logger: Logger,
+    routeOptions: RouteOptions = noRoutes,
   ) {
     this.options = Object.freeze({ ...defaultNatsServerOptions, ...options });
+    this.routes = new RouteManager(this, routeOptions, logger.child({ component: 'routes' }));
     this.serverName = this.options.serverName || this.serverId;
     this.sublist = new Sublist(this.options.subjectCacheEntriesMax);
     this.monitor = new MonitorHttpServer(logger.child({ component: 'monitor' }));
@@ -98,6 +103,7 @@ export class EmbeddedNatsServer implements ServerCore {
     listener.on('error', (error) => this.logger.error({ err: error }, 'client listener error'));
     const address = listener.address();
     this.boundPort = typeof address === 'object' && address ? address.port : 0;
+    if (this.routes.enabled) await this.routes.start();
     if (this.options.httpPort !== 0) {
       const httpHost = this.options.httpHost || this.options.host;
       this.boundHttpPort = await this.monitor.listen(httpHost, this.options.httpPort === -1 ? 0 : this.options.httpPort);
@@ -114,6 +120,8 @@ export class EmbeddedNatsServer implements ServerCore {
       port: this.boundPort,
       httpHost: this.options.httpHost || this.options.host,
       httpPort: this.boundHttpPort,
+      clusterHost: this.routes.options.listenHost || '0.0.0.0',
+      clusterPort: this.routes.port,
     });
   }
 
@@ -128,8 +136,7 @@ export class EmbeddedNatsServer implements ServerCore {
       socket.on('error', () => undefined);
       return;
     }
-    const id = this.nextConnectionId++;
-    this.counters.totalConnections++;
+    const id = this.nextConnectionId();
     const client = new ClientConnection(id, socket, this, this.options, this.logger.child({ component: 'client', cid: id }));
     this.clients.set(id, client);
     client.start();
@@ -150,7 +157,25 @@ export class EmbeddedNatsServer implements ServerCore {
       client_ip: client.remoteAddress.replace(/^::ffff:/, ''),
     };
     if (this.authRequired) info['auth_required'] = true;
+    const urls = this.connectUrls();
+    if (urls.length > 1) info['connect_urls'] = urls;
     return JSON.stringify(info);
+  }
+
+  /** Client URLs of this server and, unless --no_advertise, of every server in the mesh. */
+  connectUrls(): string[] {
+    const own = this.clientUrls();
+    if (this.routes.options.noAdvertise) return own;
+    return [...new Set([...own, ...this.routes.remoteClientUrls()])];
+  }
+
+  onConnectUrlsChanged(): void {
+    for (const client of this.clients.values()) client.sendAsyncInfo();
+  }
+
+  nextConnectionId(): number {
+    this.counters.totalConnections++;
+    return this.nextConnectionIdValue++;
   }
 
   authenticate(connect: ConnectOptions): boolean {
@@ -160,9 +185,18 @@ export class EmbeddedNatsServer implements ServerCore {
 
   addSubscription(subscription: Subscription): void {
     this.sublist.insert(subscription);
+    this.routes.localSubscriptionAdded(subscription);
   }
 
   removeSubscription(subscription: Subscription): void {
+    if (this.sublist.remove(subscription)) this.routes.localSubscriptionRemoved(subscription);
+  }
+
+  addRemote(subscription: RemoteSubscription): void {
+    this.sublist.insert(subscription);
+  }
+
+  removeRemote(subscription: RemoteSubscription): void {
     this.sublist.remove(subscription);
   }
 
@@ -178,32 +212,79 @@ export class EmbeddedNatsServer implements ServerCore {
     payload: Uint8Array,
     wantsNoResponders: boolean,
   ): void {
+    const delivered = this.dispatch(origin, subject, reply, headerBytes, payload, null);
+    if (delivered.count === 0 && reply !== undefined && wantsNoResponders && origin instanceof ClientConnection) {
+      this.answerNoResponders(origin, reply);
+    }
+    if (delivered.congested && origin instanceof ClientConnection) this.stallProducer(origin, subject);
+  }
+
+  /** A message from a route: local subscribers only, and only the queue groups it names. */
+  routeFromRemote(route: RouteConnection, subject: string, reply: string | undefined, queues: readonly string[] | null, headerBytes: number, payload: Uint8Array): void {
+    this.dispatch(route, subject, reply, headerBytes, payload, queues ?? []);
+  }
+
+  /**
+   * Delivers to every matching subscription and to one member of each queue group. Routes get
+   * one RMSG each, naming the queue groups whose chosen member is on their side. `routedQueues`
+   * is non-null for a message that came from a route: then no route is sent to (one hop).
+   */
+  private dispatch(
+    origin: MessageTarget,
+    subject: string,
+    reply: string | undefined,
+    headerBytes: number,
+    payload: Uint8Array,
+    routedQueues: readonly string[] | null,
+  ): { count: number; congested: boolean } {
     this.counters.inMsgs++;
     this.counters.inBytes += payload.length;
     const result = this.sublist.match(subject);
+    const fromRoute = routedQueues !== null;
     const previousLocal = this.routingLocalOrigin;
     this.routingLocalOrigin = origin.kind === ConnectionKind.Local;
-    let delivered = 0;
+    let count = 0;
     let congested = false;
+    let toRoutes: Map<RouteConnection, string[]> | null = null;
     try {
       for (const subscription of result.plain) {
-        if (subscription.target === origin && !origin.echo) continue;
+        const target = subscription.target;
+        if (target.kind === ConnectionKind.Route) {
+          if (fromRoute) continue;
+          toRoutes ??= new Map();
+          if (!toRoutes.has(target as RouteConnection)) toRoutes.set(target as RouteConnection, []);
+          continue;
+        }
+        if (target === origin && !origin.echo) continue;
         congested = this.deliver(subscription, subject, reply, headerBytes, payload) || congested;
-        delivered++;
+        count++;
       }
       for (const members of result.queues) {
-        const member = this.pickQueueMember(members, origin);
+        if (fromRoute && !routedQueues.includes(members[0]!.queue)) continue;
+        const member = this.pickQueueMember(members, origin, fromRoute);
         if (!member) continue;
+        if (member.target.kind === ConnectionKind.Route) {
+          toRoutes ??= new Map();
+          const route = member.target as RouteConnection;
+          const names = toRoutes.get(route);
+          if (names) names.push(member.queue);
+          else toRoutes.set(route, [member.queue]);
+          continue;
+        }
         congested = this.deliver(member, subject, reply, headerBytes, payload) || congested;
-        delivered++;
+        count++;
+      }
+      if (toRoutes) {
+        for (const [route, queues] of toRoutes) {
+          route.sendMessage(subject, reply, queues, headerBytes, payload);
+          this.counters.outMsgs++;
+          count++;
+        }
       }
     } finally {
       this.routingLocalOrigin = previousLocal;
     }
-    if (delivered === 0 && reply !== undefined && wantsNoResponders && origin instanceof ClientConnection) {
-      this.answerNoResponders(origin, reply);
-    }
-    if (congested && origin instanceof ClientConnection) this.stallProducer(origin, result.plain, result.queues);
+    return { count, congested };
   }
 
   private deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
@@ -217,14 +298,21 @@ export class EmbeddedNatsServer implements ServerCore {
     return subscription.target.deliver(subscription, subject, reply, headerBytes, payload);
   }
 
-  private pickQueueMember(members: readonly Subscription[], origin: MessageTarget): Subscription | undefined {
-    const count = members.length;
-    const start = count > 1 ? Math.floor(Math.random() * count) : 0;
-    for (let i = 0; i < count; i++) {
-      const member = members[(start + i) % count]!;
-      if (member.remaining <= 0) continue;
-      if (member.target === origin && !origin.echo) continue;
-      return member;
+  /** One member of a queue group, at random, remote groups weighted by their member count. */
+  private pickQueueMember(members: readonly Subscription[], origin: MessageTarget, localOnly: boolean): Subscription | undefined {
+    const eligible = (member: Subscription): boolean =>
+      member.remaining > 0 &&
+      !(member.target === origin && !origin.echo) &&
+      !(localOnly && member.target.kind === ConnectionKind.Route);
+    const weightOf = (member: Subscription): number => (member instanceof RemoteSubscription ? member.weight : 1);
+    let total = 0;
+    for (const member of members) if (eligible(member)) total += weightOf(member);
+    if (total === 0) return undefined;
+    let point = Math.random() * total;
+    for (const member of members) {
+      if (!eligible(member)) continue;
+      point -= weightOf(member);
+      if (point < 0) return member;
     }
     return undefined;
   }
@@ -238,19 +326,18 @@ export class EmbeddedNatsServer implements ServerCore {
     }
   }
 
-  private stallProducer(producer: ClientConnection, plain: readonly Subscription[], queues: readonly (readonly Subscription[])[]): void {
+  private stallProducer(producer: ClientConnection, subject: string): void {
+    const result = this.sublist.match(subject);
     const targets = new Set<MessageTarget>();
-    for (const subscription of plain) targets.add(subscription.target);
-    for (const members of queues) for (const member of members) targets.add(member.target);
+    for (const subscription of result.plain) targets.add(subscription.target);
+    for (const members of result.queues) for (const member of members) targets.add(member.target);
     for (const target of targets) {
-      if (target instanceof ClientConnection && target.isCongested) {
-        target.stallProducer(producer);
-      }
+      if (target instanceof ClientConnection && target.isCongested) target.stallProducer(producer);
     }
   }
 
-  scheduleFlush(client: ClientConnection): void {
-    this.dirtyClients.add(client);
+  scheduleFlush(target: { flush(): void }): void {
+    this.dirty.add(target);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flushAll());
@@ -258,8 +345,8 @@ export class EmbeddedNatsServer implements ServerCore {
 
   private flushAll(): void {
     this.flushScheduled = false;
-    for (const client of this.dirtyClients) client.flush();
-    this.dirtyClients.clear();
+    for (const target of this.dirty) target.flush();
+    this.dirty.clear();
   }
 
   countSlowConsumer(): void {
@@ -268,7 +355,7 @@ export class EmbeddedNatsServer implements ServerCore {
 
   onClientClosed(client: ClientConnection): void {
     this.clients.delete(client.id);
-    this.dirtyClients.delete(client);
+    this.dirty.delete(client);
     this.logger.debug({ cid: client.id, reason: client.closeReason }, 'client closed');
   }
 
@@ -282,8 +369,7 @@ export class EmbeddedNatsServer implements ServerCore {
 
   /** Opens an in-process connection: no socket, callbacks only. */
   connectLocal(name: string): NatsConnection {
-    const id = this.nextConnectionId++;
-    this.counters.totalConnections++;
+    const id = this.nextConnectionId();
     const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin);
     this.locals.set(id, connection);
     return connection;
@@ -299,6 +385,7 @@ export class EmbeddedNatsServer implements ServerCore {
     const listener = this.listener;
     this.listener = null;
     const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    await this.routes.stop();
     for (const client of [...this.clients.values()]) client.close(CloseReason.ServerShutdown);
     for (const connection of [...this.locals.values()]) await connection.close();
     this.flushAll();
