@@ -57,7 +57,7 @@ export class TypedLog {
     const handle = io.open(path, { create: true });
     const data = handle.read(0, handle.size());
     if (created || tornHeader(data)) {
-      if (data.length > 0) logger.warn({ file: path }, 'file holds a torn version header only; starting it afresh');
+      if (!created) logger.warn({ file: path, bytes: data.length }, 'file holds no complete version header; starting it afresh');
       handle.truncate(0);
       handle.append(versionHeader());
     } else {
