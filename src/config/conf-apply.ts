@@ -149,6 +149,7 @@ function applyPerChannel(draft: OptionsDraft, entry: ConfEntry): void {
 function channelLimitValue(node: ConfValue, kind: 'int' | 'size' | 'duration'): number | undefined {
   if (kind === 'duration') {
     if (node.type === 'string') return parseGoDurationMs(node.value);
+    if (node.type === 'int' && node.suffixed !== undefined) return parseGoDurationMs(node.suffixed);
     return node.type === 'int' ? node.value * 1_000 : undefined;
   }
   return node.type === 'int' ? node.value : undefined;

@@ -228,6 +228,8 @@ class ConfParser {
   private parseVariable(scopes: ConfMap[], position: ConfPosition): ConfValue {
     this.advance();
     const name = this.readBare();
+    // As nats-server does: `$2a$...` is a bcrypt hash written bare, not a variable.
+    if (name.startsWith('2a$')) return { type: 'string', value: `$${name}`, position };
     if (!/^[A-Za-z0-9_]+$/.test(name)) this.fail(`bad variable name "$${name}"`, position);
     for (let index = scopes.length - 1; index >= 0; index -= 1) {
       const entry: ConfEntry | undefined = scopes[index]?.get(name);
@@ -295,7 +297,7 @@ function classifyBare(token: string, position: ConfPosition, fail: (message: str
     if (multiplier !== undefined) {
       const value = Number(integer[1]) * multiplier;
       if (!Number.isSafeInteger(value)) fail(`integer "${token}" is out of range`);
-      return { type: 'int', value, position };
+      return (integer[2] ?? '') === '' ? { type: 'int', value, position } : { type: 'int', value, position, suffixed: token };
     }
   }
   if (/^-?\d+\.\d+$/.test(token)) return { type: 'float', value: Number(token), position };

@@ -9,7 +9,13 @@ export interface ConfPosition {
 
 export type ConfValue =
   | { readonly type: 'string'; readonly value: string; readonly position: ConfPosition }
-  | { readonly type: 'int'; readonly value: number; readonly position: ConfPosition }
+  | {
+      readonly type: 'int';
+      readonly value: number;
+      readonly position: ConfPosition;
+      /** The token as written when it carried a size suffix (`1m`), so a duration can reread it. */
+      readonly suffixed?: string;
+    }
   | { readonly type: 'float'; readonly value: number; readonly position: ConfPosition }
   | { readonly type: 'bool'; readonly value: boolean; readonly position: ConfPosition }
   | { readonly type: 'array'; readonly items: readonly ConfValue[]; readonly position: ConfPosition }

@@ -123,6 +123,9 @@ function validateNats(draft: OptionsDraft): void {
   if (nats.pingIntervalMs <= 0 || nats.writeDeadlineMs <= 0 || nats.authTimeoutMs <= 0) {
     fail('ping_interval, write_deadline and the authorization timeout must be greater than 0');
   }
+  if (/^\$2[abxy]?\$/.test(nats.password) || /^\$2[abxy]?\$/.test(nats.authToken)) {
+    fail('tstan does not support bcrypt-hashed passwords or tokens yet: give the plain value');
+  }
   if (nats.authToken !== '' && (nats.user !== '' || nats.password !== '')) {
     fail('--auth (token) cannot be combined with --user/--pass');
   }

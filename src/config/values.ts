@@ -53,6 +53,10 @@ export function valueFromConf(spec: OptionSpec, node: ConfValue): OptionValue | 
       if (node.type === 'string') return parseSizeBytes(node.value) ?? mismatch;
       return mismatch;
     case 'duration':
+      // A bare `1m` lexes as the size 1000000: read what was written as a Go duration instead.
+      if (node.type === 'int' && node.suffixed !== undefined) {
+        return parseGoDurationMs(node.suffixed) ?? { error: `invalid duration "${node.suffixed}" (examples: 90s, 1h30m)` };
+      }
       if (node.type === 'int' || node.type === 'float') return node.value * 1_000;
       if (node.type === 'string') {
         return parseGoDurationMs(node.value) ?? { error: `invalid duration "${node.value}" (examples: 90s, 1h30m)` };

@@ -97,6 +97,18 @@ describe('NATS conf syntax', () => {
     });
   });
 
+  it('keeps a bare bcrypt hash as a string, as nats-server does', () => {
+    expect(parse('password: $2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG')).toEqual({
+      password: '$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG',
+    });
+  });
+
+  it('remembers the written form of a suffixed integer', () => {
+    const value = parseConfText('a: 1m\nb: 5', 's.conf', { env: {} });
+    expect(value.get('a')?.value).toMatchObject({ type: 'int', value: 1_000_000, suffixed: '1m' });
+    expect(value.get('b')?.value).not.toHaveProperty('suffixed');
+  });
+
   it('marks the entries read as variables', () => {
     const map = parseConfText('V: 1\nx: $V', 'v.conf', { env: {} });
     expect(map.get('V')?.usedAsVariable).toBe(true);

@@ -225,6 +225,22 @@ describe('errors name the key, file and line', () => {
       .toMatch(/t5\.conf:1:1: "listen": port 99999 is out of range/);
   });
 
+  it('reads a bare duration such as 1m as a duration, not as the size it lexes to', () => {
+    const conf = file('bare.conf', 'ping_interval: 1m\nwrite_deadline: 5\nstreaming { hbi: 2h, store_limits { max_age: 1m, channels { a: { max_age: 1h } } } }\n');
+    const options = loadOptions(['-c', conf], {});
+    expect([options.nats.pingIntervalMs, options.nats.writeDeadlineMs, options.streaming.heartbeatIntervalMs]).toEqual([60_000, 5_000, 7_200_000]);
+    expect(options.streaming.limits.global.maxAgeMs).toBe(60_000);
+    expect(options.streaming.limits.perChannel[0]?.limits.maxAgeMs).toBe(3_600_000);
+    expect(messageOf(() => loadOptions(['-c', file('bare2.conf', 'ping_interval: 1k\n')], {})))
+      .toMatch(/bare2\.conf:1:1: "ping_interval": invalid duration "1k"/);
+  });
+
+  it('refuses bcrypt-hashed credentials, which tstan cannot check yet', () => {
+    const conf = file('bcrypt.conf', 'authorization { user: a, password: $2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG }\n');
+    expect(messageOf(() => loadOptions(['-c', conf], {})))
+      .toBe('tstan does not support bcrypt-hashed passwords or tokens yet: give the plain value');
+  });
+
   it('for a configuration file that cannot be read', () => {
     expect(messageOf(() => loadOptions(['-c', join(scratch, 'absent.conf')], {}))).toMatch(/cannot read configuration file ".*absent\.conf"/);
   });
