@@ -170,6 +170,8 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   onConnectUrlsChanged(): void {
+    // A server on its way down must not tell clients that the other servers are gone.
+    if (!this.running) return;
     for (const client of this.clients.values()) client.sendAsyncInfo();
   }
 
