@@ -56,3 +56,8 @@ function collectChanges(path: string, before: unknown, after: unknown, out: Opti
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** One line for the log: `streaming.limits.global.maxMsgs: 10 -> 20`. */
+export function describeChange(change: OptionChange): string {
+  return `${change.path}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`;
+}

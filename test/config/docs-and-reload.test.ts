@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { docsTableBegin, docsTableEnd, renderOptionsMarkdown } from '../../src/config/docs.js';
 import { loadOptions, readVersion } from '../../src/config/load.js';
 import { optionTable } from '../../src/config/option-table.js';
-import { diffOptions } from '../../src/config/reload.js';
+import { describeChange, diffOptions } from '../../src/config/reload.js';
 import { usageText, versionText } from '../../src/config/usage.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tstan-reload-'));
@@ -70,6 +70,7 @@ describe('reload diff', () => {
       path: 'streaming.limits.global.maxMsgs', before: 10, after: 20,
     });
     expect(diff.needsRestart.map((change) => change.path).sort()).toEqual(['nats.port', 'streaming.heartbeatIntervalMs']);
+    expect(diff.needsRestart.map(describeChange).sort()).toEqual(['nats.port: 4222 -> 5222', 'streaming.heartbeatIntervalMs: 30000 -> 5000']);
   });
 
   it('finds nothing to do when nothing changed', () => {
