@@ -14,6 +14,7 @@ const tstanCli = join(distRoot, 'src/cli/main.js');
 
 interface RunningServer {
   readonly port: number;
+  readonly clusterPort: number;
   readonly child: ChildProcess;
 }
 
@@ -25,9 +26,10 @@ async function startWithPortsFile(command: string, args: string[]): Promise<Runn
     const file = readdirSync(dir).find((name) => name.endsWith('.ports'));
     if (file) {
       try {
-        const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[] };
+        const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[]; cluster?: string[] };
         rmSync(dir, { recursive: true, force: true });
-        return { port: Number(new URL(ports.nats[0]!).port), child };
+        const clusterUrl = ports.cluster?.[0];
+        return { port: Number(new URL(ports.nats[0]!).port), clusterPort: clusterUrl ? Number(new URL(clusterUrl).port) : 0, child };
       } catch {
         // not fully written yet
       }
@@ -50,12 +52,13 @@ export interface NatsThroughput {
   readonly mbPerSecond: number;
 }
 
-async function measure(name: string, port: number, total: number): Promise<NatsThroughput> {
-  const subscriber = await connect({ port });
+async function measure(name: string, port: number, total: number, subscriberPort = port): Promise<NatsThroughput> {
+  const subscriber = await connect({ port: subscriberPort });
   const publisher = await connect({ port });
   const payload = new Uint8Array(128);
   let received = 0;
   const done = new Promise<void>((resolveDone) => {
+    subscriber.subscribe('bench.nats.ready', { callback: (_e, msg) => msg.respond(new Uint8Array(0)) });
     subscriber.subscribe('bench.nats', {
       callback: () => {
         if (++received === total) resolveDone();
@@ -63,6 +66,7 @@ async function measure(name: string, port: number, total: number): Promise<NatsT
     });
   });
   await subscriber.flush();
+  if (subscriberPort !== port) await waitForRoutedInterest(publisher);
   const started = process.hrtime.bigint();
   for (let i = 0; i < total; i++) {
     publisher.publish('bench.nats', payload);
@@ -77,42 +81,83 @@ async function measure(name: string, port: number, total: number): Promise<NatsT
   return { server: name, msgs: total, msgsPerSecond: Math.round(total / seconds), mbPerSecond: Math.round((total * 128) / seconds / 1e4) / 100 };
 }
 
+/** Across a route, interest arrives asynchronously: wait until a probe request finds a responder. */
+async function waitForRoutedInterest(publisher: Awaited<ReturnType<typeof connect>>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const probe = 'bench.nats.ready';
+  for (;;) {
+    try {
+      await publisher.request(probe, new Uint8Array(0), { timeout: 500 });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error('route interest never arrived');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function medianOf(runs: number, name: string, port: number, total: number): Promise<NatsThroughput> {
+async function medianOf(runs: number, name: string, port: number, total: number, subscriberPort = port): Promise<NatsThroughput> {
   const results: NatsThroughput[] = [];
-  for (let i = 0; i < runs; i++) results.push(await measure(name, port, total));
+  for (let i = 0; i < runs; i++) results.push(await measure(name, port, total, subscriberPort));
   const best = median(results.map((r) => r.msgsPerSecond));
   return results.find((r) => r.msgsPerSecond === best)!;
 }
 
-export async function runNatsBench(total = 500_000, runs = 3): Promise<object[]> {
-  const rows: object[] = [];
-  const tstan = await startWithPortsFile(process.execPath, [tstanCli]);
-  let tstanResult: NatsThroughput;
-  try {
-    tstanResult = await medianOf(runs, 'tstan', tstan.port, total);
-  } finally {
-    await stop(tstan);
+/** Runs one workload on tstan and on nats-server and adds the ratio. */
+async function compare(
+  workload: string,
+  measureTstan: () => Promise<NatsThroughput>,
+  measureNats: (() => Promise<NatsThroughput>) | null,
+): Promise<object[]> {
+  const tstan = await measureTstan();
+  const rows: object[] = [{ workload, ...tstan }];
+  if (!measureNats) {
+    rows.push({ workload, server: 'nats-server', note: 'not installed: apt-get install nats-server' });
+    return rows;
   }
-  rows.push({ workload: 'nats-pubsub', ...tstanResult });
-  const hasNatsServer = spawnSync('nats-server', ['--version']).status === 0;
-  if (hasNatsServer) {
-    const reference = await startWithPortsFile('nats-server', []);
-    try {
-      const natsResult = await medianOf(runs, 'nats-server', reference.port, total);
-      rows.push({ workload: 'nats-pubsub', ...natsResult });
-      rows.push({ workload: 'nats-pubsub', server: 'ratio tstan/nats-server', ratio: Math.round((tstanResult.msgsPerSecond / natsResult.msgsPerSecond) * 100) / 100 });
-    } finally {
-      await stop(reference);
-    }
-  } else {
-    rows.push({ workload: 'nats-pubsub', server: 'nats-server', note: 'not installed: apt-get install nats-server' });
-  }
+  const reference = await measureNats();
+  rows.push({ workload, ...reference });
+  rows.push({ workload, server: 'ratio tstan/nats-server', ratio: Math.round((tstan.msgsPerSecond / reference.msgsPerSecond) * 100) / 100 });
   return rows;
+}
+
+async function withServers<T>(starts: (() => Promise<RunningServer>)[], body: (servers: RunningServer[]) => Promise<T>): Promise<T> {
+  const servers: RunningServer[] = [];
+  try {
+    for (const start of starts) servers.push(await start());
+    return await body(servers);
+  } finally {
+    for (const server of servers) await stop(server);
+  }
+}
+
+export async function runNatsBench(total = 500_000, runs = 3): Promise<object[]> {
+  const hasNatsServer = spawnSync('nats-server', ['--version']).status === 0;
+  const tstanNode = (extra: string[] = []) => () => startWithPortsFile(process.execPath, [tstanCli, ...extra]);
+  const natsNode = (extra: string[] = []) => () => startWithPortsFile('nats-server', extra);
+  const single = await compare(
+    'nats-pubsub',
+    () => withServers([tstanNode()], ([s]) => medianOf(runs, 'tstan', s!.port, total)),
+    hasNatsServer ? () => withServers([natsNode()], ([s]) => medianOf(runs, 'nats-server', s!.port, total)) : null,
+  );
+  const cluster = ['--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'bench'];
+  const crossNode = (command: string, node: (extra: string[]) => () => Promise<RunningServer>) => async () => {
+    const first = await node(cluster)();
+    try {
+      return await withServers([node([...cluster, '--routes', `nats-route://127.0.0.1:${first.clusterPort}`])], ([second]) =>
+        medianOf(runs, command, first.port, total, second!.port),
+      );
+    } finally {
+      await stop(first);
+    }
+  };
+  const routed = await compare('nats-cross-node', crossNode('tstan', tstanNode), hasNatsServer ? crossNode('nats-server', natsNode) : null);
+  return [...single, ...routed];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
