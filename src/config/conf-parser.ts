@@ -16,6 +16,8 @@ export interface ConfParseContext {
 }
 
 const includeDepthMax = 10;
+/** Blocks and arrays nest at most this deep: deeper input is refused rather than overflow the stack. */
+const nestingDepthMax = 64;
 const bareStop = new Set([' ', '\t', '\r', '\n', ',', ';', '}', ']']);
 const keyStop = new Set([' ', '\t', '\r', '\n', '=', ':', '{', '}', '[', ']', ',', ';', '#', '"', "'"]);
 const boolWords: Readonly<Record<string, boolean>> = Object.freeze({
@@ -60,6 +62,7 @@ class ConfParser {
   private offset = 0;
   private line = 1;
   private column = 1;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -198,16 +201,23 @@ class ConfParser {
   private parseValue(scopes: ConfMap[]): ConfValue {
     const position = this.position();
     const char = this.peek();
-    if (char === '{') {
-      this.advance();
-      const entries: ConfMap = new Map();
-      this.parseMapBody(entries, [...scopes, entries], '}');
-      return { type: 'map', entries, position };
+    if (char === '{' || char === '[') {
+      if (this.depth >= nestingDepthMax) this.fail(`blocks and arrays nest deeper than ${nestingDepthMax} levels`);
+      this.depth += 1;
+      const value = char === '{' ? this.parseMap(scopes, position) : this.parseArray(scopes, position);
+      this.depth -= 1;
+      return value;
     }
-    if (char === '[') return this.parseArray(scopes, position);
     if (char === '"' || char === "'") return { type: 'string', value: this.parseQuoted(), position };
     if (char === '$') return this.parseVariable(scopes, position);
     return classifyBare(this.readBare(), position, (message) => this.fail(message, position));
+  }
+
+  private parseMap(scopes: ConfMap[], position: ConfPosition): ConfValue {
+    this.advance();
+    const entries: ConfMap = new Map();
+    this.parseMapBody(entries, [...scopes, entries], '}');
+    return { type: 'map', entries, position };
   }
 
   private parseArray(scopes: ConfMap[], position: ConfPosition): ConfValue {

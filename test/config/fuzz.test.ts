@@ -53,6 +53,12 @@ describe('robustness', () => {
     );
   });
 
+  it('refuses nesting deep enough to overflow the stack with a ConfigError', () => {
+    expect(() => parseConfText(`a: ${'['.repeat(100_000)}`, 'deep.conf', { env: {} })).toThrow(/deep\.conf:1:\d+: blocks and arrays nest deeper than 64 levels/);
+    expect(() => parseConfText(`a ${'{ b '.repeat(100_000)}`, 'deep.conf', { env: {} })).toThrow(ConfigError);
+    expect(() => parseConfText(`a: ${'['.repeat(60)}${']'.repeat(60)}`, 'ok.conf', { env: {} })).not.toThrow();
+  });
+
   it('loads random command lines or refuses them with a ConfigError', () => {
     const names = optionTable.flatMap((spec) => spec.flags);
     const word = fc.oneof(
