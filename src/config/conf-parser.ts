@@ -157,6 +157,8 @@ class ConfParser {
         this.fail(`key "${key}" has no value`, keyPosition);
       }
       const value = this.parseValue(scopes);
+      // Delete first so the map's order is the order of last writing: later lines win on apply.
+      map.delete(key);
       map.set(key, { key, keyPosition, value, usedAsVariable: false });
       this.expectValueEnd(close);
     }
@@ -194,7 +196,10 @@ class ConfParser {
     if (target === '') this.fail('include needs a file name', position);
     const path = resolve(dirname(this.file), target);
     const included = parseConfFileAt(path, this.context, this.includeStack, position);
-    for (const [key, entry] of included) map.set(key, entry);
+    for (const [key, entry] of included) {
+      map.delete(key);
+      map.set(key, entry);
+    }
     this.expectValueEnd(close);
   }
 

@@ -81,6 +81,11 @@ describe('precedence: defaults, then files, then flags', () => {
     expect([options.nats.port, options.logging.debug]).toEqual([7001, false]);
   });
 
+  it('lets the last line written win, even when two keys set the same option', () => {
+    const conf = file('last.conf', 'port: 1111\nlisten: "127.0.0.1:2222"\nport: 3333\n');
+    expect(loadOptions(['-c', conf], {}).nats).toMatchObject({ host: '127.0.0.1', port: 3333 });
+  });
+
   it('uses one file for both parts when only one is given', () => {
     const shared = file('shared.conf', 'port: 4333\nstreaming { cid: shared }\n');
     for (const flag of ['-c', '-sc']) {
