@@ -350,7 +350,19 @@ export class LevelRaftStore implements LogStore, StableStore {
   }
 
   private async commitBatch(operations: Operation[], appended: number, sync = this.sync): Promise<void> {
-    await this.db.batch(operations, { sync });
+    // The chained batch fills LevelDB's WriteBatch directly; the array form clones and
+    // re-validates every operation on the main thread, about ten times the cost per entry.
+    const batch = this.db.batch();
+    try {
+      for (const operation of operations) {
+        if (operation.type === 'put') batch.put(operation.key, operation.value);
+        else batch.del(operation.key);
+      }
+    } catch (error) {
+      await batch.close();
+      throw error;
+    }
+    await batch.write({ sync });
     this.writes++;
     if (sync) this.syncs++;
     this.entriesWritten += appended;
