@@ -69,12 +69,20 @@ function parseFlags(argv: readonly string[], draft: OptionsDraft): FlagAssignmen
     // As nats-server does: the words "version" and "help" are commands, anything else an error.
     if (word === 'version' && draft.action === 'run') draft.action = 'version';
     else if (word === 'help') draft.action = 'help';
-    else throw new ConfigError(`unrecognized command: "${word}"`);
+    else throw new ConfigError(`unrecognized command: "${word}"${boolHint(parsed.flags, word)}`);
   }
   for (const assignment of assignments) {
     if (['common.help', 'common.version', 'common.help_tls'].includes(assignment.spec.id)) applyFlag(draft, assignment);
   }
   return assignments;
+}
+
+/** `-SD false` is the classic slip: Go stops at `false`. Say how to write it. */
+function boolHint(flags: readonly FlagOccurrence[], word: string): string {
+  const last = flags[flags.length - 1];
+  if (last === undefined || !['true', 'false', '0', '1'].includes(word)) return '';
+  if (optionIndex.byFlag.get(last.name)?.kind !== 'bool' || last.written.includes('=')) return '';
+  return ` (a boolean flag takes its value after "=": -${last.name}=${word})`;
 }
 
 function applyFlag(draft: OptionsDraft, assignment: FlagAssignment): void {

@@ -124,7 +124,8 @@ describe('flag values', () => {
       [['-SD=yes'], 'invalid value "yes" for flag -SD: invalid boolean value "yes"'],
       [['-st', 'disk'], 'invalid value "disk" for flag -st: unknown store type "disk": use MEMORY, FILE or SQL'],
       [['--cluster', 'nats://u:p@h:6222'], 'invalid value "nats://u:p@h:6222" for flag -cluster: route credentials in the cluster URL are not supported yet'],
-      [['-SD', 'false'], 'unrecognized command: "false"'],
+      [['-SD', 'false'], 'unrecognized command: "false" (a boolean flag takes its value after "=": -SD=false)'],
+      [['-p', '1', 'false'], 'unrecognized command: "false"'],
       [['--bogus'], 'flag provided but not defined: -bogus'],
       [['-p'], 'flag needs an argument: -p'],
     ];
