@@ -79,7 +79,7 @@ export function writeIndexEntry(target: Buffer, offset: number, entry: IndexEntr
   target.writeBigUInt64LE(BigInt(entry.offset), offset + 8);
   target.writeBigInt64LE(entry.timestamp, offset + 16);
   target.writeUInt32LE(entry.size, offset + 24);
-  target.writeUInt32LE(crc(target.subarray(offset, offset + 28)), offset + 28);
+  target.writeUInt32LE(crc(target, offset, offset + 28), offset + 28);
   return offset + INDEX_ENTRY_SIZE;
 }
 

@@ -34,9 +34,9 @@ export class Slice {
   writtenBytes = 0;
   /** Entries already in the index file. */
   indexed = 0;
-  offsets = new Float64Array(64);
-  sizes = new Uint32Array(64);
-  timestamps = new BigInt64Array(64);
+  offsets: Float64Array = new Float64Array(64);
+  sizes: Uint32Array = new Uint32Array(64);
+  timestamps: BigInt64Array = new BigInt64Array(64);
   dropped = false;
 
   constructor(
@@ -63,6 +63,23 @@ export class Slice {
     this.offsets[this.count] = offset;
     this.sizes[this.count] = size;
     this.timestamps[this.count] = timestamp;
+    this.count++;
+    this.liveBytes += size;
+    this.writtenBytes += size + MSG_RECORD_OVERHEAD;
+  }
+
+  /** Takes over arrays already filled from the index file; entries count once accepted. */
+  adopt(firstSeq: number, offsets: Float64Array, sizes: Uint32Array, timestamps: BigInt64Array): void {
+    this.firstSeq = firstSeq;
+    this.offsets = offsets;
+    this.sizes = sizes;
+    this.timestamps = timestamps;
+    this.count = 0;
+  }
+
+  /** Counts the next adopted entry, its data record having been checked. */
+  acceptNext(): void {
+    const size = this.sizes[this.count]!;
     this.count++;
     this.liveBytes += size;
     this.writtenBytes += size + MSG_RECORD_OVERHEAD;
@@ -125,32 +142,51 @@ export function createSlice(dir: string, number: number, context: SliceContext):
 }
 
 interface IndexScan {
-  seqs: number[];
-  offsets: number[];
-  sizes: number[];
-  timestamps: bigint[];
+  firstSeq: number;
+  count: number;
+  offsets: Float64Array;
+  sizes: Uint32Array;
+  timestamps: BigInt64Array;
 }
 
+const TWO_POW_32 = 4294967296;
+
+/** Reads index entries straight into typed arrays; stops at the first unusable one. */
 function readIndexFile(path: string, data: Buffer, context: SliceContext): { scan: IndexScan; goodEnd: number } {
-  const scan: IndexScan = { seqs: [], offsets: [], sizes: [], timestamps: [] };
-  let offset = FILE_VERSION_SIZE;
+  const capacity = Math.max(64, Math.floor((data.length - FILE_VERSION_SIZE) / INDEX_ENTRY_SIZE) + 64);
+  const scan: IndexScan = {
+    firstSeq: 0,
+    count: 0,
+    offsets: new Float64Array(capacity),
+    sizes: new Uint32Array(capacity),
+    timestamps: new BigInt64Array(capacity),
+  };
   const crc = context.checkCrc ? context.crc : undefined;
+  let offset = FILE_VERSION_SIZE;
   while (offset + INDEX_ENTRY_SIZE <= data.length) {
-    const read = readIndexEntry(data, offset, crc);
-    if (read.type !== 'entry') {
+    const seqLo = data.readUInt32LE(offset);
+    const seqHi = data.readUInt32LE(offset + 4);
+    const posLo = data.readUInt32LE(offset + 8);
+    const posHi = data.readUInt32LE(offset + 12);
+    const size = data.readUInt32LE(offset + 24);
+    const stored = data.readUInt32LE(offset + 28);
+    let problem: string | undefined;
+    if (crc !== undefined && crc(data, offset, offset + 28) !== stored) problem = 'bad CRC-32';
+    else if (seqHi >= 0x200000 || posHi >= 0x200000) problem = 'value out of range';
+    const seq = seqHi * TWO_POW_32 + seqLo;
+    if (problem === undefined && (seq === 0 || (scan.count > 0 && seq !== scan.firstSeq + scan.count))) {
+      problem = `sequence ${seq} breaks the order`;
+    }
+    if (problem !== undefined) {
       // The index is derived from the data file: damage here is repaired from it.
-      context.logger.warn({ file: path, offset, problem: read.type }, 'index entry unusable; rebuilding index from data file');
+      context.logger.warn({ file: path, offset, problem }, 'index entry unusable; rebuilding index from data file');
       break;
     }
-    const expected = scan.seqs.length === 0 ? read.entry.seq : scan.seqs[0]! + scan.seqs.length;
-    if (read.entry.seq !== expected || read.entry.seq === 0) {
-      context.logger.warn({ file: path, offset, seq: read.entry.seq, expected }, 'index sequence break; rebuilding index from data file');
-      break;
-    }
-    scan.seqs.push(read.entry.seq);
-    scan.offsets.push(read.entry.offset);
-    scan.sizes.push(read.entry.size);
-    scan.timestamps.push(read.entry.timestamp);
+    if (scan.count === 0) scan.firstSeq = seq;
+    scan.offsets[scan.count] = posHi * TWO_POW_32 + posLo;
+    scan.sizes[scan.count] = size;
+    scan.timestamps[scan.count] = data.readBigInt64LE(offset + 16);
+    scan.count++;
     offset += INDEX_ENTRY_SIZE;
   }
   return { scan, goodEnd: offset };
@@ -181,15 +217,16 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
   }
   const { scan, goodEnd: idxGoodEnd } = readIndexFile(idxPath, index, context);
   const slice = new Slice(number, new AppendFile(datHandle, context.bufferBytes), new AppendFile(idxHandle, context.bufferBytes));
+  slice.adopt(scan.firstSeq, scan.offsets, scan.sizes, scan.timestamps);
   let rebuilt = 0;
   const crc = context.checkCrc ? context.crc : undefined;
   const result = scanRecords(data, { typed: false, crc }, (offset, _type, payload) => {
     const k = slice.count;
-    if (k < scan.seqs.length) {
+    if (k < scan.count) {
       if (scan.offsets[k] !== offset || scan.sizes[k] !== payload.length) {
-        return `record does not match index entry of sequence ${scan.seqs[k]}`;
+        return `record does not match index entry of sequence ${scan.firstSeq + k}`;
       }
-      slice.push(scan.seqs[k]!, offset, payload.length, scan.timestamps[k]!);
+      slice.acceptNext();
       return undefined;
     }
     let seq: number;
@@ -207,8 +244,8 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
     rebuilt++;
     return undefined;
   });
-  if (slice.count < scan.seqs.length) {
-    const missing = scan.seqs[slice.count]!;
+  if (slice.count < scan.count) {
+    const missing = scan.firstSeq + slice.count;
     const reason =
       result.end.kind === 'clean'
         ? `message ${missing} is indexed but the data file ends before its record`
@@ -217,10 +254,10 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
     context.logger.warn({ file: datPath, offset: result.goodEnd, reason }, 'truncate_bad_eof: cutting data and index');
   }
   settleEnd(datHandle, result.goodEnd, result.end, context);
-  slice.indexed = Math.min(slice.count, scan.seqs.length);
+  slice.indexed = Math.min(slice.count, scan.count);
   const idxEnd = FILE_VERSION_SIZE + slice.indexed * INDEX_ENTRY_SIZE;
   if (idxHandle.size() !== idxEnd) {
-    if (idxHandle.size() > idxGoodEnd || slice.indexed < scan.seqs.length) {
+    if (idxHandle.size() > idxGoodEnd || slice.indexed < scan.count) {
       context.logger.warn({ file: idxPath, offset: idxEnd }, 'cutting index file after its last usable entry');
     }
     slice.idx.truncate(idxEnd);

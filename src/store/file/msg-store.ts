@@ -42,7 +42,9 @@ export class FileMsgStore implements MsgStore {
   private last = 0;
   private msgs = 0;
   private bytes = 0;
-  private readonly recent = new Map<number, MsgProto>();
+  /** The last RECENT_MAX messages stored, by sequence modulo RECENT_MAX (delivery reads them). */
+  private readonly recentSeqs = new Float64Array(RECENT_MAX);
+  private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
   private readonly commit: GroupCommit;
   private dirSync: Promise<void> | undefined;
   private idxToSync = new Set<Slice>();
@@ -83,7 +85,7 @@ export class FileMsgStore implements MsgStore {
     for (const msg of msgs) checkMsgForStore(msg);
     if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.flush() };
     const encoded = this.encodeBatch(msgs);
-    for (let i = 0; i < msgs.length; i++) this.append(msgs[i]!, encoded[i]!);
+    this.appendAll(msgs, encoded);
     this.enforceCountLimits();
     this.expireAged(this.context.nowNs());
     return { firstSeq: msgs[0]!.sequence, lastSeq: msgs[msgs.length - 1]!.sequence, durable: this.flush() };
@@ -121,20 +123,39 @@ export class FileMsgStore implements MsgStore {
     return encoded;
   }
 
-  private append(msg: MsgProto, payload: Buffer): void {
-    const seq = msg.sequence;
-    const slice = this.writeSlice(seq, msg.timestamp);
-    const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + payload.length);
-    writeRecord(record, 0, 0, payload, this.context.crc);
-    const offset = slice.dat.append(record);
-    slice.push(seq, offset, payload.length, msg.timestamp);
-    this.unindexed.add(slice);
-    if (this.msgs === 0) this.first = seq;
-    this.last = seq;
-    this.msgs++;
-    this.bytes += payload.length;
-    this.recent.set(seq, msg);
-    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+  /** Frames the whole batch into one buffer and hands each slice its part in one append. */
+  private appendAll(msgs: MsgProto[], encoded: Buffer[]): void {
+    let total = 0;
+    for (const payload of encoded) total += RECORD_HEADER_SIZE + payload.length;
+    const buffer = Buffer.allocUnsafe(total);
+    let position = 0;
+    let segmentSlice: Slice | undefined;
+    let segmentStart = 0;
+    let segmentBase = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      const payload = encoded[i]!;
+      const seq = msg.sequence;
+      const slice = this.writeSlice(seq, msg.timestamp);
+      if (slice !== segmentSlice) {
+        if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(segmentStart, position));
+        segmentSlice = slice;
+        segmentStart = position;
+        segmentBase = slice.dat.size;
+      }
+      const offset = segmentBase + (position - segmentStart);
+      position = writeRecord(buffer, position, 0, payload, this.context.crc);
+      slice.push(seq, offset, payload.length, msg.timestamp);
+      this.unindexed.add(slice);
+      if (this.msgs === 0) this.first = seq;
+      this.last = seq;
+      this.msgs++;
+      this.bytes += payload.length;
+      const slot = seq % RECENT_MAX;
+      this.recentSeqs[slot] = seq;
+      this.recentMsgs[slot] = msg;
+    }
+    if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(segmentStart, position));
   }
 
   /** The slice `seq` goes to: a new one when limits say so or a sequence gap starts. */
@@ -193,7 +214,8 @@ export class FileMsgStore implements MsgStore {
     slice.liveBytes -= size;
     this.bytes -= size;
     this.msgs--;
-    this.recent.delete(slice.firstSeq + k);
+    const slot = (slice.firstSeq + k) % RECENT_MAX;
+    if (this.recentSeqs[slot] === slice.firstSeq + k) this.recentMsgs[slot] = undefined;
     this.first = this.msgs === 0 ? this.last + 1 : this.nextLiveSeq();
     while (this.slices.length > 1 && this.slices[0]!.liveCount === 0) this.dropFirstSlice();
   }
@@ -254,8 +276,8 @@ export class FileMsgStore implements MsgStore {
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
     this.checkOpen();
     if (!Number.isSafeInteger(seq) || seq < this.first || seq > this.last || this.msgs === 0) return undefined;
-    const cached = this.recent.get(seq);
-    if (cached !== undefined) return cached;
+    const slot = seq % RECENT_MAX;
+    if (this.recentSeqs[slot] === seq && this.recentMsgs[slot] !== undefined) return this.recentMsgs[slot];
     const slice = this.sliceOf(seq);
     if (slice === undefined) return undefined;
     const k = seq - slice.firstSeq;

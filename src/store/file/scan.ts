@@ -79,7 +79,7 @@ export function scanRecords(data: Buffer, options: ScanOptions, visit: RecordVis
       return { goodEnd: offset, end: { kind: 'torn', offset, reason } };
     }
     const payload = data.subarray(offset + RECORD_HEADER_SIZE, offset + RECORD_HEADER_SIZE + size);
-    if (options.crc !== undefined && options.crc(payload) !== storedCrc) {
+    if (options.crc !== undefined && options.crc(data, offset + RECORD_HEADER_SIZE, offset + RECORD_HEADER_SIZE + size) !== storedCrc) {
       return { goodEnd: offset, end: { kind: 'corrupt', offset, reason: 'CRC-32 mismatch' } };
     }
     const problem = visit(offset, type, payload);
