@@ -12,7 +12,8 @@ import { MonitorHttpServer } from '../monitor/http-server.js';
 import { StanServer } from '../server/server.js';
 import type { Store, StoreOptions } from '../store/types.js';
 import { openMemoryStore } from '../store/memory/memory-store.js';
-import { externalNatsOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+import { openFileStore } from '../store/file/file-store.js';
+import { externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 
 const systemClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n };
 
@@ -25,6 +26,8 @@ async function openStore(options: Options, logger: Logger): Promise<Store> {
   switch (options.streaming.storeType) {
     case 'MEMORY':
       return openMemoryStore(storeOptions);
+    case 'FILE':
+      return openFileStore({ ...storeOptions, dir: options.streaming.dir, file: fileStoreOptionsOf(options) });
     default:
       throw new TstanError('CONFIG_INVALID', `store type ${options.streaming.storeType} is not supported yet`);
   }
@@ -53,6 +56,10 @@ export class TstanNode {
   }
 
   async start(): Promise<void> {
+    if (this.options.clustering.clustered) {
+      // Refused rather than ignored: running standalone when a cluster was asked for loses data.
+      throw new TstanError('CONFIG_INVALID', 'clustered mode (--clustered) is not available yet in this build of tstan');
+    }
     try {
       const connector = await this.startTransport();
       this.store = await openStore(this.options, this.logger);

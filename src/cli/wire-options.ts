@@ -5,6 +5,7 @@ import type { StanServerOptions } from '../server/options.js';
 import type { NatsServerOptions } from '../transport/nats/options.js';
 import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store/limits.js';
 import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
+import type { FileStoreOptions as FileStoreSettings } from '../store/file/options.js';
 
 export function natsServerOptionsOf(options: Options): NatsServerOptions {
   const { configFile: _configFile, ...nats } = options.nats;
@@ -52,5 +53,27 @@ export function externalNatsOptionsOf(options: Options): ExternalNatsOptions {
     servers,
     ...(nats.user ? { user: nats.user, password: nats.password } : {}),
     ...(nats.authToken ? { token: nats.authToken } : {}),
+  };
+}
+
+/** The `file_*` options onto the FILE store's own option names. */
+export function fileStoreOptionsOf(options: Options): FileStoreSettings {
+  const file = options.fileStore;
+  return {
+    compactEnabled: file.compactEnabled,
+    compactFragPercent: file.compactFragmentationPercent,
+    compactIntervalSec: file.compactIntervalSeconds,
+    compactMinSizeBytes: file.compactMinFileBytes,
+    bufferSizeBytes: file.bufferBytes,
+    crc: file.crcEnabled,
+    crcPoly: file.crcPolynomial,
+    sync: file.syncOnFlush,
+    sliceMaxMsgs: file.sliceMaxMsgs,
+    sliceMaxBytes: file.sliceMaxBytes,
+    sliceMaxAgeMs: file.sliceMaxAgeMs,
+    sliceArchiveScript: file.sliceArchiveScript,
+    fdsLimit: file.fileDescriptorsMax,
+    parallelRecovery: file.parallelRecovery,
+    truncateBadEof: file.truncateBadEof,
   };
 }

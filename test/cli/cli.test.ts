@@ -3,6 +3,9 @@
 // subscribes from, stopped gracefully by SIGTERM.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runTstan, startTstan } from '../support/tstan-process.js';
 
 const require = createRequire(import.meta.url);
@@ -45,6 +48,39 @@ describe('tstan command', () => {
     const { code, stderr } = await runTstan(['--no_such_flag']);
     expect(code).toBe(1);
     expect(stderr).toContain('no_such_flag');
+  });
+
+  it('refuses --clustered until clustering is built, rather than running standalone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-clustered-'));
+    try {
+      const { code, stdout, stderr } = await runTstan(['-store', 'file', '-dir', dir, '--clustered', '--cluster_node_id', 'a', '-p', '-1']);
+      expect(code).toBe(1);
+      expect(stdout + stderr).toContain('clustered mode');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs on the FILE store in the reference layout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-file-'));
+    const node = await startTstan(['-cid', 'file-cluster', '-store', 'file', '-dir', dir]);
+    try {
+      const sc = stan.connect('file-cluster', 'file-client', { url: `nats://127.0.0.1:${node.port}` });
+      await new Promise<void>((resolve, reject) => {
+        sc.on('connect', () => resolve());
+        sc.on('error', (error) => reject(error as Error));
+      });
+      await new Promise<string>((resolve, reject) => sc.publish('file.channel', 'stored', (error, id) => (error ? reject(error) : resolve(id))));
+      await new Promise<void>((resolve) => {
+        sc.on('close', () => resolve());
+        sc.close();
+      });
+      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['server.dat', 'clients.dat', 'file.channel']));
+      expect(readdirSync(join(dir, 'file.channel'))).toEqual(expect.arrayContaining(['msgs.1.dat', 'msgs.1.idx', 'subs.dat']));
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves a node-nats-streaming client and stops on SIGTERM', async () => {
