@@ -86,11 +86,10 @@ function validateClustering(draft: OptionsDraft): void {
   if (draft.streaming.storeType === StoreType.memory) {
     fail('stan: clustering mode not supported with MEMORY store type');
   }
+  // The reference would generate an ID here, but the peers' lists could never name it.
+  // (With both --cluster_bootstrap and --cluster_peers, the peers win, as in the reference.)
   if (clustering.peers.length > 0 && own === '') {
     fail('--cluster_peers lists node IDs, so this node needs its own --cluster_node_id');
-  }
-  if (clustering.bootstrap && clustering.peers.length > 0) {
-    fail('--cluster_bootstrap and --cluster_peers exclude each other: bootstrap one seed node, or list all peers');
   }
   const counts: readonly (readonly [number, string, number])[] = [
     [clustering.logCacheSize, '--cluster_log_cache_size', 0],

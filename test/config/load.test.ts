@@ -271,8 +271,6 @@ describe('whole-configuration checks', () => {
     [['-st', 'sql'], 'tstan does not support the SQL store yet: use -st FILE or -st MEMORY'],
     [['--clustered'], 'stan: clustering mode not supported with MEMORY store type'],
     [['--clustered', '-st', 'file', ...dir, '--cluster_peers', 'a,b'], '--cluster_peers lists node IDs, so this node needs its own --cluster_node_id'],
-    [['--clustered', '-st', 'file', ...dir, '--cluster_node_id', 'a', '--cluster_peers', 'b', '--cluster_bootstrap'],
-      '--cluster_bootstrap and --cluster_peers exclude each other: bootstrap one seed node, or list all peers'],
     [['--cluster_node_id', 'a.b'], 'invalid cluster node ID "a.b": use letters, digits, "-" and "_" only'],
     [['-cid', 'a b'], 'invalid cluster ID "a b": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
     [['-cid', 'x.*'], 'invalid cluster ID "x.*": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
@@ -286,6 +284,11 @@ describe('whole-configuration checks', () => {
   ];
   it.each(cases.map(([argv, message]) => [argv.join(' '), argv, message] as const))('%s', (_name, argv, message) => {
     expect(messageOf(() => loadOptions(argv, {}))).toBe(message);
+  });
+
+  it('accepts --cluster_bootstrap with --cluster_peers (the peers take precedence when the cluster starts)', () => {
+    const options = loadOptions(['--clustered', '-st', 'file', ...dir, '--cluster_node_id', 'a', '--cluster_peers', 'b,c', '--cluster_bootstrap'], {});
+    expect(options.clustering).toMatchObject({ bootstrap: true, peers: ['b', 'c'] });
   });
 
   it('removes the node itself from its peers and derives the log level', () => {
