@@ -206,15 +206,51 @@ export class RaftDriver {
 
   /**
    * Stops the node: no more ticks, messages or Readies; the write in flight is allowed to land,
-   * proposals still waiting are rejected, transport and storage are closed.
+   * proposals still waiting are rejected, transport and storage are closed. With
+   * `transferLeadershipMs`, a leader first hands over to its most up-to-date voter and waits (at
+   * most that long) until it has stepped down, so the cluster need not wait out an election.
    */
-  async stop(): Promise<void> {
+  async stop(options: { transferLeadershipMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    if ((options.transferLeadershipMs ?? 0) > 0) await this.handOverLeadership(options.transferLeadershipMs!);
     if (this.closed) return;
     this.closed = true;
     this.halt(undefined);
     await this.inFlight?.catch(() => undefined);
     await this.transport.close();
     await this.storage.close();
+  }
+
+  private async handOverLeadership(timeoutMs: number): Promise<void> {
+    if (this.stopped || this.node.role !== 'leader') return;
+    const status = this.node.status();
+    let target = '';
+    let targetMatch = -1;
+    for (const voter of status.config.voters) {
+      const match = status.progress.get(voter)?.match ?? -1;
+      if (voter !== this.id && match > targetMatch) {
+        target = voter;
+        targetMatch = match;
+      }
+    }
+    if (target === '') return;
+    try {
+      this.transferLeadership(target);
+    } catch (error) {
+      this.logger.warn({ err: error, target }, 'leadership transfer refused; stopping without it');
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      const unsubscribe = this.onEvent((event) => {
+        if (event.type === 'stopped' || (event.type === 'role' && event.role !== 'leader')) finish();
+      });
+    });
   }
 
   private tick(): void {
@@ -225,6 +261,10 @@ export class RaftDriver {
 
   private receive(message: Message, from: string): void {
     if (this.stopped) return;
+    if (typeof message !== 'object' || message === null) {
+      this.logger.warn({ from }, 'dropping a raft message that is not an object');
+      return;
+    }
     if (message.from !== from || message.to !== this.id) {
       this.logger.warn({ from, claimed: message.from, to: message.to }, 'dropping a raft message with a wrong envelope');
       return;

@@ -67,8 +67,9 @@ function handleSnapshotChunk(r: Raft, message: InstallSnapshotMessage): void {
     acknowledge(r.log.committed);
     return;
   }
-  if (message.offset === 0 && r.log.matchTerm(meta.index, meta.term)) {
-    // Our log already holds the snapshot's last entry: only the commit index needs to move.
+  if (r.log.matchTerm(meta.index, meta.term)) {
+    // Our log already holds the snapshot's last entry (perhaps since the transfer began, from a
+    // late append): keep the log, which may go further, and only move the commit index.
     r.snapshotReceipt = undefined;
     r.log.commitTo(meta.index);
     acknowledge(meta.index);

@@ -236,9 +236,10 @@ export function proposeConfigChange(r: Raft, change: ConfigChange): number {
     if (!current.nonVoters.includes(change.node)) {
       throw new RaftError(RaftErrorCode.BadConfigChange, `node ${change.node} must join as a non-voter first`);
     }
+    // Caught up: it holds everything committed, so as a voter it cannot stall commitment.
     const match = r.progress.get(change.node)?.match ?? 0;
-    if (r.log.lastIndex() - match > r.options.appendEntriesMax) {
-      throw new RaftError(RaftErrorCode.NotCaughtUp, `node ${change.node} is at ${match}, the log at ${r.log.lastIndex()}`);
+    if (match < r.log.committed) {
+      throw new RaftError(RaftErrorCode.NotCaughtUp, `node ${change.node} is at ${match}, the commit index at ${r.log.committed}`);
     }
   }
   const config = applyConfigChange(current, change);

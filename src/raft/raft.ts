@@ -155,14 +155,14 @@ export class Raft {
     appendNoopAsLeader(this);
   }
 
-  /** Create progress for new members and drop it for removed ones (leader only). */
-  syncProgress(): void {
+  /** Create progress for new members (probing from `next`) and drop removed ones (leader only). */
+  syncProgress(next = this.log.lastIndex() + 1): void {
     const config = this.configs.current();
     const wanted = new Set([...config.voters, ...config.nonVoters]);
     for (const id of [...this.progress.keys()]) if (!wanted.has(id)) this.progress.delete(id);
     for (const id of wanted) {
       if (this.progress.has(id)) continue;
-      const progress = new Progress(this.log.lastIndex() + 1, this.options.inflightMessagesMax, this.options.inflightBytesMax);
+      const progress = new Progress(next, this.options.inflightMessagesMax, this.options.inflightBytesMax);
       progress.recentActive = true;
       this.progress.set(id, progress);
     }
@@ -173,7 +173,8 @@ export class Raft {
   appendToLog(entries: readonly Entry[]): void {
     this.log.append(entries);
     this.configs.onAppend(entries);
-    if (this.role === Role.Leader) this.syncProgress();
+    // A member added by these entries is probed from the first of them, so it receives them.
+    if (this.role === Role.Leader) this.syncProgress(entries[0]?.index);
   }
 
   tick(): void {

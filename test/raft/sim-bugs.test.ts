@@ -6,10 +6,11 @@ import { runSeed, summarize } from './sim/run.js';
 import type { SimOverrides } from './sim/options.js';
 import type { SimResult } from './sim/simulation.js';
 
-function firstFailure(overrides: SimOverrides, seedsMax: number): SimResult | undefined {
+async function firstFailure(overrides: SimOverrides, seedsMax: number): Promise<SimResult | undefined> {
   for (let seed = 1; seed <= seedsMax; seed++) {
     const result = runSeed(seed, overrides);
     if (!result.ok) return result;
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return undefined;
 }
@@ -29,17 +30,17 @@ const figure8Profile: SimOverrides = {
 };
 
 describe('bug switches are caught', () => {
-  it('a node that grants two votes in one term breaks election safety', () => {
+  it('a node that grants two votes in one term breaks election safety', async () => {
     const overrides: SimOverrides = { bugs: { doubleVote: true } };
-    const failure = firstFailure(overrides, 100);
+    const failure = await firstFailure(overrides, 100);
     expect(failure?.kind).toBe('correctness');
     expect(failure?.message).toMatch(/election safety/);
     expect(summarize(runSeed(failure!.seed, overrides))).toBe(summarize(failure!));
   });
 
-  it('a leader committing an earlier-term entry by counting replicas breaks leader completeness', () => {
+  it('a leader committing an earlier-term entry by counting replicas breaks leader completeness', async () => {
     const overrides: SimOverrides = { ...figure8Profile, bugs: { commitEarlierTerm: true } };
-    const failure = firstFailure(overrides, 100);
+    const failure = await firstFailure(overrides, 100);
     expect(failure?.kind).toBe('correctness');
     expect(failure?.message).toMatch(/leader completeness|state machine safety|at or below commit/);
   });
@@ -48,9 +49,9 @@ describe('bug switches are caught', () => {
     for (let seed = 1; seed <= 30; seed++) expect(runSeed(seed, figure8Profile).ok).toBe(true);
   });
 
-  it('a follower acknowledging entries before they are durable loses them in a power failure', () => {
+  it('a follower acknowledging entries before they are durable loses them in a power failure', async () => {
     const overrides: SimOverrides = { bugs: { ackBeforeDurable: true } };
-    const failure = firstFailure(overrides, 100);
+    const failure = await firstFailure(overrides, 100);
     expect(failure?.kind).toBe('correctness');
     // The leader then tells the follower a commit index past its (shortened) log: etcd's
     // "tocommit out of range", the signature of lost acknowledged writes.
