@@ -79,6 +79,17 @@ describe('MemoryNetwork', () => {
     expect(after).toEqual([9]);
   });
 
+  it('delivers what a node sent before it closed, like a real network', async () => {
+    const network = new MemoryNetwork<TestMessage>();
+    const sender = network.connect('a');
+    const b = collect(network, 'b');
+    sender.send('b', 1);
+    await sender.close();
+    sender.send('b', 2);
+    await nextTurn();
+    expect(b.received).toEqual([[1, 'a']]);
+  });
+
   it('survives a receiver that throws', async () => {
     const network = new MemoryNetwork<TestMessage>();
     const a = collect(network, 'a');

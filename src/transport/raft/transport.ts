@@ -13,7 +13,7 @@ export interface RaftTransport<M> {
   send(to: string, message: M): void;
   /** Installs the one handler of incoming messages (replacing any earlier one). */
   onMessage(handler: RaftMessageHandler<M>): void;
-  /** Stops sending and receiving; messages still queued for or from this node are dropped. */
+  /** Stops sending and receiving; messages still queued for this node are dropped. */
   close(): Promise<void>;
 }
 
