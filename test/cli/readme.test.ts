@@ -1,0 +1,29 @@
+// Keeps the README true: every flag in its flag table is one the option table knows, and the
+// quick-start commands it shows exist as npm scripts.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { optionIndex } from '../../src/config/option-table.js';
+import { repoRoot } from '../support/tstan-process.js';
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('names only flags that tstan accepts in its flag table', () => {
+    const section = readme.slice(readme.indexOf('## Flags'), readme.indexOf('## Monitoring'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const flags = [...rows.map((row) => row.split('|')[1]!).join(' ').matchAll(/`(-{1,2}[A-Za-z_]+)`/g)].map((m) => m[1]!.replace(/^-+/, ''));
+    expect(flags.length).toBeGreaterThan(30);
+    const unknown = flags.filter((flag) => !optionIndex.byFlag.has(flag));
+    expect(unknown).toEqual([]);
+  });
+
+  it('shows commands that exist', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    for (const script of ['start', 'test', 'bench', 'sim', 'build']) {
+      expect(readme).toContain(`npm ${script === 'start' || script === 'test' ? '' : 'run '}${script}`);
+      expect(pkg.scripts[script]).toBeDefined();
+    }
+    expect(pkg.bin['tstan']).toBe('dist/src/cli/main.js');
+  });
+});
