@@ -4,6 +4,7 @@ export { loadOptions, readVersion } from './load.js';
 export { usageText, versionText, tlsHelpText } from './usage.js';
 export { describeChange, diffOptions, isRuntimeChangeable, type OptionChange, type OptionsDiff } from './reload.js';
 export { optionTable } from './option-table.js';
+export { redactOptions } from './redact.js';
 export type { OptionSpec, OptionGroup } from './option-spec.js';
 export type {
   Action, ChannelLimits, ChannelLimitsOverride, ClusteringOptions, FileStoreOptions, LoggingOptions, LogLevel,

@@ -10,6 +10,7 @@ import { docsTableBegin, docsTableEnd, renderOptionsMarkdown } from '../../src/c
 import { loadOptions, readVersion } from '../../src/config/load.js';
 import { optionTable } from '../../src/config/option-table.js';
 import { describeChange, diffOptions } from '../../src/config/reload.js';
+import { redactOptions } from '../../src/config/redact.js';
 import { usageText, versionText } from '../../src/config/usage.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tstan-reload-'));
@@ -76,5 +77,19 @@ describe('reload diff', () => {
   it('finds nothing to do when nothing changed', () => {
     const options = loadOptions(['-mm', '5'], {});
     expect(diffOptions(options, loadOptions(['-mm', '5'], {}))).toEqual({ applicable: [], needsRestart: [] });
+  });
+});
+
+describe('redaction for the debug log of the configuration', () => {
+  it('hides passwords, tokens and URL credentials and keeps the rest', () => {
+    const options = loadOptions(['--user', 'u', '--pass', 'secret', '--routes', 'nats://ru:rp@h:6222,nats://h2:6222', '-ns', 'nats://a:b@x:4222,nats://y:4222'], {});
+    const redacted = redactOptions(options);
+    const text = JSON.stringify(redacted);
+    expect(text).not.toMatch(/secret|rp@|a:b@/);
+    expect(redacted.nats.user).toBe('u');
+    expect(redacted.routes.routes).toEqual(['nats://[redacted]@h:6222', 'nats://h2:6222']);
+    expect(redacted.streaming.natsServerUrl).toBe('nats://[redacted]@x:4222,nats://y:4222');
+    expect(redactOptions(loadOptions(['--auth', 'tok'], {})).nats.authToken).toBe('[redacted]');
+    expect(options.nats.password).toBe('secret');
   });
 });
