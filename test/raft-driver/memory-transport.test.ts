@@ -83,9 +83,9 @@ describe('MemoryNetwork', () => {
     const network = new MemoryNetwork<TestMessage>();
     const sender = network.connect('a');
     const b = collect(network, 'b');
-    sender.send('b', 1);
+    sender.send('b', { n: 1 });
     await sender.close();
-    sender.send('b', 2);
+    sender.send('b', { n: 2 });
     await nextTurn();
     expect(b.received).toEqual([[1, 'a']]);
   });
