@@ -31,6 +31,20 @@ describe('docs/configuration.md', () => {
     expect(doc.slice(begin, doc.indexOf(docsTableEnd) + docsTableEnd.length), 'docs/configuration.md is stale').toBe(renderOptionsMarkdown());
   });
 
+  it('shows an example configuration that loads', () => {
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const example = /```\n(# comments[\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    writeFileSync(join(scratch, 'auth.conf'), 'debug: true\n');
+    const path = join(scratch, 'example.conf');
+    writeFileSync(path, example ?? '');
+    const options = loadOptions(['-c', path], {});
+    expect(options.nats).toMatchObject({ port: 4222, httpPort: 8222, authToken: 's3cret' });
+    expect(options.streaming).toMatchObject({ clusterId: 'my-cluster', storeType: 'FILE', heartbeatIntervalMs: 10_000 });
+    expect(options.streaming.limits.perChannel.map((item) => item.channel)).toEqual(['orders.*', 'audit']);
+    expect(options.clustering).toMatchObject({ clustered: true, nodeId: 'a', peers: ['b', 'c'] });
+  });
+
   it('has one row per option, with its status', () => {
     const rows = renderOptionsMarkdown().split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Flags'));
     expect(rows).toHaveLength(optionTable.length);
