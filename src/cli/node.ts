@@ -8,7 +8,8 @@ import { EmbeddedNatsServer } from '../transport/nats/server.js';
 import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js';
 import type { NatsConnector } from '../transport/nats/connection.js';
 import { ExternalNatsConnector } from '../transport/nats/external-connection.js';
-import { MonitorHttpServer } from '../monitor/http-server.js';
+import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
+import { streamingHandlers } from '../monitor/streaming/handlers.js';
 import { StanServer } from '../server/server.js';
 import type { Store, StoreOptions } from '../store/types.js';
 import { openMemoryStore } from '../store/memory/memory-store.js';
@@ -65,11 +66,23 @@ export class TstanNode {
       this.store = await openStore(this.options, this.logger);
       this.stan = new StanServer(connector, this.store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
       await this.stan.start();
+      this.mountStreamingMonitor(this.stan);
       this.announcePorts();
     } catch (error) {
       await this.shutdown();
       throw error;
     }
+  }
+
+  /** /streaming/* on the node's monitoring port, and /readyz that says whether it serves. */
+  private mountStreamingMonitor(stan: StanServer): void {
+    const monitor = this.nats?.monitor ?? this.ownMonitor;
+    if (!monitor) return;
+    for (const [path, handler] of streamingHandlers(stan.monitorView())) monitor.route(path, handler);
+    monitor.route('/readyz', () => {
+      if (this.stan?.isRunning) return { status: 'ok' };
+      return new RawResponse('application/json', JSON.stringify({ status: 'unavailable' }), 503);
+    });
   }
 
   /** The ports file is written once the whole node serves, so its presence means "ready". */

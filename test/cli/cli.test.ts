@@ -107,6 +107,11 @@ describe('tstan command', () => {
       });
       const health = await fetch(`http://127.0.0.1:${node.httpPort}/healthz`);
       expect(health.status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${node.httpPort}/readyz`)).status).toBe(200);
+      const serverz = (await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/serverz`)).json()) as Record<string, unknown>;
+      expect(serverz).toMatchObject({ cluster_id: 'cli-cluster', state: 'STANDALONE' });
+      const channelsz = (await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/channelsz?channel=cli.channel`)).json()) as Record<string, unknown>;
+      expect(channelsz).toMatchObject({ name: 'cli.channel', msgs: 1, last_seq: 1 });
     } finally {
       expect(await node.stop('SIGTERM')).toBe(0);
     }
