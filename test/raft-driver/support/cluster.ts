@@ -55,6 +55,8 @@ export interface ClusterOptions {
   readonly snapshotEveryEntries?: number;
   readonly raft?: RaftDriverOptions['raft'];
   readonly decorate?: NodeDecorator;
+  /** Use this data directory (e.g. one a crashed process left) instead of a fresh one. */
+  readonly root?: string;
 }
 
 export interface ClusterMember {
@@ -75,7 +77,7 @@ export class TestCluster {
   ) {}
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
-    const root = await mkdtemp(join(tmpdir(), 'tstan-raft-cluster-'));
+    const root = options.root ?? (await mkdtemp(join(tmpdir(), 'tstan-raft-cluster-')));
     const cluster = new TestCluster(root, options.ids ?? ['a', 'b', 'c'], options);
     for (const id of cluster.ids) await cluster.startNode(id);
     return cluster;
