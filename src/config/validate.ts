@@ -47,6 +47,10 @@ function validateStreaming(draft: OptionsDraft): void {
   if (streaming.storeType === StoreType.file && streaming.dir === '') {
     fail('the FILE store needs a root directory: set -dir (or dir in the streaming configuration)');
   }
+  for (const url of streaming.natsServerUrl.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    // NATS clients default to port 4222, so only the host is required here.
+    checkUrl(url, '-ns (nats_server)', 4222);
+  }
   if (streaming.heartbeatIntervalMs <= 0) fail('-hbi (hb_interval) must be greater than 0');
   if (streaming.heartbeatTimeoutMs <= 0) fail('-hbt (hb_timeout) must be greater than 0');
   if (streaming.heartbeatFailCountMax < 1) fail('-hbf (hb_fail_count) must be at least 1');
@@ -128,14 +132,7 @@ function validateNats(draft: OptionsDraft): void {
   if (nats.authToken !== '' && (nats.user !== '' || nats.password !== '')) {
     fail('--auth (token) cannot be combined with --user/--pass');
   }
-  for (const route of draft.routes.routes) {
-    try {
-      const { host, port } = parseHostPort(route, -2);
-      if (host === '' || port === -2) throw new Error('a route needs a host and a port');
-    } catch (error) {
-      fail(`invalid route "${route}": ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  for (const route of draft.routes.routes) checkUrl(route, 'route', -2);
   if (draft.routes.connectRetries < 0) fail('--connect_retries cannot be negative');
 }
 
@@ -153,4 +150,14 @@ function validateFileStore(draft: OptionsDraft): void {
     [file.fileDescriptorsMax, '--file_fds_limit'], [file.readBufferBytes, '--file_read_buffer_size'],
   ];
   for (const [value, name] of nonNegative) if (value < 0) fail(`${name} cannot be negative`);
+}
+
+/** A server URL must name a host, and a port unless `defaultPort` stands in (-2: none). */
+function checkUrl(url: string, what: string, defaultPort: number): void {
+  try {
+    const { host, port } = parseHostPort(url, defaultPort);
+    if (host === '' || port === -2) throw new Error(defaultPort === -2 ? 'it needs a host and a port' : 'it needs a host');
+  } catch (error) {
+    fail(`invalid ${what} "${url}": ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -278,12 +278,17 @@ describe('whole-configuration checks', () => {
     [['-hbi', '0s'], '-hbi (hb_interval) must be greater than 0'],
     [['-hbf', '0'], '-hbf (hb_fail_count) must be at least 1'],
     [['--auth', 't', '--user', 'u'], '--auth (token) cannot be combined with --user/--pass'],
-    [['--routes', 'nats://hostonly'], 'invalid route "nats://hostonly": a route needs a host and a port'],
+    [['--routes', 'nats://hostonly'], 'invalid route "nats://hostonly": it needs a host and a port'],
+    [['-ns', 'nats://a:4222,nats://:4222'], 'invalid -ns (nats_server) "nats://:4222": it needs a host'],
     [['--file_compact_frag', '101'], '--file_compact_frag is a percentage (0 to 100)'],
     [['--file_parallel_recovery', '0'], '--file_parallel_recovery must be at least 1'],
   ];
   it.each(cases.map(([argv, message]) => [argv.join(' '), argv, message] as const))('%s', (_name, argv, message) => {
     expect(messageOf(() => loadOptions(argv, {}))).toBe(message);
+  });
+
+  it('accepts -ns URLs without a port, as NATS clients default to 4222', () => {
+    expect(loadOptions(['-ns', 'nats://demo.nats.io,tls://h:4443'], {}).streaming.natsServerUrl).toBe('nats://demo.nats.io,tls://h:4443');
   });
 
   it('accepts --cluster_bootstrap with --cluster_peers (the peers take precedence when the cluster starts)', () => {
