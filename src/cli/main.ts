@@ -6,7 +6,7 @@ import { loadOptions } from '../config/load.js';
 import { tlsHelpText, usageText, versionText } from '../config/usage.js';
 import type { Options } from '../config/options.js';
 import { ConfigError } from '../util/errors.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { createRootLogger } from '../util/logger.js';
 import { TstanNode } from './node.js';
 
 function logLevelOf(options: Options): 'info' | 'debug' | 'trace' {
@@ -14,14 +14,20 @@ function logLevelOf(options: Options): 'info' | 'debug' | 'trace' {
 }
 
 async function run(options: Options): Promise<number> {
-  const logger: Logger = createLogger({ level: logLevelOf(options), ...(options.logging.file ? { file: options.logging.file } : {}) });
+  const root = createRootLogger({
+    level: logLevelOf(options),
+    timestamps: options.logging.timestamps,
+    ...(options.logging.file ? { file: options.logging.file } : {}),
+  });
+  const logger = root.logger;
   logger.debug({ options }, 'effective configuration');
   const node = new TstanNode(options, logger);
   try {
     await node.start();
   } catch (error) {
     logger.fatal({ err: error }, 'start-up failed');
-    logger.flush();
+    root.flush();
+    process.stderr.write(`tstan: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -37,10 +43,14 @@ async function run(options: Options): Promise<number> {
           logger.error({ err: error }, 'shutdown failed');
           resolve(1);
         })
-        .finally(() => logger.flush());
+        .finally(() => root.flush());
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR1', () => {
+      root.reopen();
+      logger.info('log file reopened');
+    });
   });
 }
 

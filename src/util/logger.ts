@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -6,15 +6,39 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Write to this file instead of stdout (the `-l` flag). */
   file?: string;
+  /** Include a timestamp in each line (`-T`, on by default). */
+  timestamps?: boolean;
   name?: string;
 }
 
+export interface RootLogger {
+  readonly logger: Logger;
+  /** Reopens the log file (SIGUSR1, after a log rotation); a no-op on stdout. */
+  reopen(): void;
+  /** Writes out what is buffered; call before exiting. */
+  flush(): void;
+}
+
 /** One root logger per server instance; components take `logger.child({ component })`. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createRootLogger(options: LoggerOptions = {}): RootLogger {
   const destination = options.file
     ? pino.destination({ dest: options.file, sync: false, mkdir: true })
     : pino.destination({ dest: 1, sync: false });
-  return pino({ level: options.level ?? 'info', name: options.name ?? 'tstan' }, destination);
+  const logger = pino(
+    { level: options.level ?? 'info', name: options.name ?? 'tstan', timestamp: options.timestamps ?? true },
+    destination as DestinationStream,
+  );
+  return {
+    logger,
+    reopen: () => {
+      if (options.file) destination.reopen();
+    },
+    flush: () => destination.flushSync(),
+  };
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return createRootLogger(options).logger;
 }
 
 /** A logger that writes nothing, for tests and the simulator. */

@@ -3,10 +3,11 @@
 // subscribes from, stopped gracefully by SIGTERM.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTstan, startTstan } from '../support/tstan-process.js';
+import { until } from '../support/embedded.js';
 
 const require = createRequire(import.meta.url);
 interface StanMsg {
@@ -57,6 +58,23 @@ describe('tstan command', () => {
       expect(code).toBe(1);
       expect(stdout + stderr).toContain('clustered mode');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('logs JSON to the -l file, and reopens it on SIGUSR1 after a rotation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-log-'));
+    const file = join(dir, 'tstan.log');
+    const node = await startTstan(['-l', file]);
+    try {
+      await until(() => existsSync(file) && readFileSync(file, 'utf8').includes('streaming server ready'), 10_000, 'log lines');
+      const first = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(first.every((line) => typeof line['time'] === 'number' && typeof line['msg'] === 'string')).toBe(true);
+      renameSync(file, `${file}.1`);
+      node.child.kill('SIGUSR1');
+      await until(() => existsSync(file) && readFileSync(file, 'utf8').includes('log file reopened'), 10_000, 'reopened log');
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
   });
