@@ -79,6 +79,43 @@ describe('tstan command', () => {
     }
   });
 
+  it('meshes two processes with --cluster and --routes', async () => {
+    const { freePort } = await import('../support/ports.js');
+    const { connect } = await import('nats');
+    const clusterPort = await freePort();
+    const first = await startTstan(['--cluster', `nats://127.0.0.1:${clusterPort}`, '--cluster_name', 'cli-mesh']);
+    const second = await startTstan(['--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'cli-mesh', '--routes', `nats-route://127.0.0.1:${clusterPort}`]);
+    try {
+      const routez = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/routez`)).json()) as { num_routes: number }).num_routes;
+      const deadline = Date.now() + 15_000;
+      while ((await routez(first.httpPort)) !== 1 || (await routez(second.httpPort)) !== 1) {
+        if (Date.now() > deadline) throw new Error('route never formed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const subscriber = await connect({ port: second.port });
+      const publisher = await connect({ port: first.port });
+      const sub = subscriber.subscribe('across', { max: 1 });
+      subscriber.subscribe('across.ready', { callback: (_e, msg) => msg.respond(new Uint8Array(0)) });
+      await subscriber.flush();
+      // The request succeeds once the first node has heard the second node's interest.
+      for (;;) {
+        try {
+          await publisher.request('across.ready', new Uint8Array(0), { timeout: 500 });
+          break;
+        } catch {
+          if (Date.now() > deadline) throw new Error('interest never crossed the route');
+        }
+      }
+      publisher.publish('across', new TextEncoder().encode('over the route'));
+      for await (const msg of sub) expect(new TextDecoder().decode(msg.data)).toBe('over the route');
+      await publisher.close();
+      await subscriber.close();
+    } finally {
+      expect(await second.stop('SIGTERM')).toBe(0);
+      expect(await first.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('runs on the FILE store in the reference layout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tstan-file-'));
     const node = await startTstan(['-cid', 'file-cluster', '-store', 'file', '-dir', dir]);

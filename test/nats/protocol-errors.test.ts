@@ -125,3 +125,22 @@ describe('server pings', () => {
     }
   });
 });
+
+describe('connection limit', () => {
+  it('refuses connections past max_connections and serves the ones within it', async () => {
+    const server = await startEmbedded({ maxConnections: 2 });
+    try {
+      const first = await RawClient.open(server.port);
+      const second = await RawClient.open(server.port);
+      const third = await RawClient.open(server.port).catch((error: Error) => error);
+      expect(third).toBeInstanceOf(Error);
+      expect(String(third)).toContain("maximum connections exceeded");
+      first.send('CONNECT {}\r\nPING\r\n');
+      await first.waitFor(/PONG\r\n/);
+      first.close();
+      second.close();
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
