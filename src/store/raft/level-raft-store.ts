@@ -10,16 +10,8 @@ import { Level } from 'level';
 import { assert } from '../../util/assert.js';
 import { StoreCorruptError, TstanError } from '../../util/errors.js';
 import type { Entry, HardState } from '../../raft/types.js';
-import {
-  decodeEntry,
-  decodeMeta,
-  encodeEntry,
-  encodeMeta,
-  entryBytes,
-  entryKey,
-  metaKey,
-} from './records.js';
-import { checkLogOnOpen, type LogPoint } from './log-check.js';
+import { decodeEntry, encodeEntry, encodeMeta, entryBytes, entryKey, HARD_STATE_KEY, SNAPSHOT_POINT_KEY } from './records.js';
+import { readOpenedState, type LogPoint, type OpenedState } from './log-check.js';
 
 export const RaftStoreErrorCode = {
   /** The index asked for has been compacted away (behind the snapshot). */
@@ -80,9 +72,6 @@ export interface RaftStoreStats {
   readonly entriesWritten: number;
 }
 
-const HARD_STATE_KEY = metaKey('hardstate');
-const SNAPSHOT_POINT_KEY = metaKey('snapshotpoint');
-const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
 type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -394,56 +383,10 @@ interface WriteState {
   last: LogPoint;
 }
 
-interface OpenedState {
-  readonly snapshotPoint: LogPoint;
-  readonly hardState: HardState;
-  readonly last: LogPoint;
-}
-
 function hardStateBody(hardState: HardState): [number, string, number] {
   return [hardState.term, hardState.vote, hardState.commit];
 }
 
 function copyHardState(hardState: HardState): HardState {
   return { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-async function readOpenedState(
-  db: Level<Buffer, Buffer>,
-  location: string,
-  openCheckEntries: number,
-): Promise<OpenedState> {
-  const snapshotPoint = await readSnapshotPoint(db, location);
-  const hardState = await readHardState(db, location);
-  const last = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
-  if (hardState.commit > last.index) {
-    throw new StoreCorruptError(
-      `${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`,
-    );
-  }
-  return { snapshotPoint, hardState, last };
-}
-
-async function readSnapshotPoint(db: Level<Buffer, Buffer>, location: string): Promise<LogPoint> {
-  const value = await db.get(SNAPSHOT_POINT_KEY);
-  if (value === undefined) return { index: 0, term: 0 };
-  const body = decodeMeta(value, 'snapshotpoint', location) as Partial<LogPoint> | null;
-  if (body === null || !isCount(body.index) || !isCount(body.term)) {
-    throw new StoreCorruptError(`${location}: raft metadata 'snapshotpoint' has a bad shape`);
-  }
-  return { index: body.index, term: body.term };
-}
-
-async function readHardState(db: Level<Buffer, Buffer>, location: string): Promise<HardState> {
-  const value = await db.get(HARD_STATE_KEY);
-  if (value === undefined) return EMPTY_HARD_STATE;
-  const body = decodeMeta(value, 'hardstate', location);
-  if (!Array.isArray(body) || !isCount(body[0]) || typeof body[1] !== 'string' || !isCount(body[2])) {
-    throw new StoreCorruptError(`${location}: raft metadata 'hardstate' has a bad shape`);
-  }
-  return { term: body[0], vote: body[1], commit: body[2] };
 }

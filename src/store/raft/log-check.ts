@@ -1,11 +1,21 @@
-// The open-time check of the Raft log. LevelDB drops a damaged write-ahead-log record silently
-// on recovery, so a batch in the middle of the log can vanish while later ones survive; the core
-// would then serve a log with a hole or an entry of the wrong term. Reading the tail back and
-// checking that indexes are contiguous and terms never decrease turns that into a clear error.
+// What the Raft store reads on open: hard state, snapshot point, and a check of the log. LevelDB
+// drops a damaged write-ahead-log record silently on recovery, so a batch in the middle of the
+// log can vanish while later ones survive; the core would then serve a log with a hole or an
+// entry of the wrong term. Reading the tail back and checking that indexes are contiguous and
+// terms never decrease turns that into a clear error.
 
 import type { Level } from 'level';
 import { StoreCorruptError } from '../../util/errors.js';
-import { decodeEntry, ENTRY_KEY_MAX, entryKey, indexOfEntryKey } from './records.js';
+import type { HardState } from '../../raft/types.js';
+import {
+  decodeEntry,
+  decodeMeta,
+  ENTRY_KEY_MAX,
+  entryKey,
+  HARD_STATE_KEY,
+  indexOfEntryKey,
+  SNAPSHOT_POINT_KEY,
+} from './records.js';
 
 /** A position in the log: an index and the term of the entry there. */
 export interface LogPoint {
@@ -62,4 +72,50 @@ export async function checkLogOnOpen(
     );
   }
   return last ?? snapshotPoint;
+}
+
+export interface OpenedState {
+  readonly snapshotPoint: LogPoint;
+  readonly hardState: HardState;
+  readonly last: LogPoint;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export async function readOpenedState(
+  db: Level<Buffer, Buffer>,
+  location: string,
+  openCheckEntries: number,
+): Promise<OpenedState> {
+  const snapshotPoint = await readSnapshotPoint(db, location);
+  const hardState = await readHardState(db, location);
+  const last = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
+  if (hardState.commit > last.index) {
+    throw new StoreCorruptError(
+      `${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`,
+    );
+  }
+  return { snapshotPoint, hardState, last };
+}
+
+async function readSnapshotPoint(db: Level<Buffer, Buffer>, location: string): Promise<LogPoint> {
+  const value = await db.get(SNAPSHOT_POINT_KEY);
+  if (value === undefined) return { index: 0, term: 0 };
+  const body = decodeMeta(value, 'snapshotpoint', location) as Partial<LogPoint> | null;
+  if (body === null || !isCount(body.index) || !isCount(body.term)) {
+    throw new StoreCorruptError(`${location}: raft metadata 'snapshotpoint' has a bad shape`);
+  }
+  return { index: body.index, term: body.term };
+}
+
+async function readHardState(db: Level<Buffer, Buffer>, location: string): Promise<HardState> {
+  const value = await db.get(HARD_STATE_KEY);
+  if (value === undefined) return { term: 0, vote: '', commit: 0 };
+  const body = decodeMeta(value, 'hardstate', location);
+  if (!Array.isArray(body) || !isCount(body[0]) || typeof body[1] !== 'string' || !isCount(body[2])) {
+    throw new StoreCorruptError(`${location}: raft metadata 'hardstate' has a bad shape`);
+  }
+  return { term: body[0], vote: body[1], commit: body[2] };
 }

@@ -51,6 +51,9 @@ export function metaKey(name: string): Buffer {
   return Buffer.concat([Buffer.of(META_PREFIX), Buffer.from(name, 'ascii')]);
 }
 
+export const HARD_STATE_KEY = metaKey('hardstate');
+export const SNAPSHOT_POINT_KEY = metaKey('snapshotpoint');
+
 export function encodeEntry(entry: Entry): Buffer {
   const value = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.data.length);
   value[0] = RECORD_VERSION;
