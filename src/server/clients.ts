@@ -111,9 +111,9 @@ export class ClientRegistry {
     return '';
   }
 
-  /** A publish is valid for the client registered with this connID, or by client ID for protocol 0. */
-  isValidPublisher(clientId: string, connId: Uint8Array): boolean {
-    if (connId.length > 0) return this.ctx.clientsByConnId.get(connIdKey(connId))?.id === clientId;
+  /** A publish is valid for the client registered with this connID (latin1 key), or by client ID for protocol 0. */
+  isValidPublisher(clientId: string, connIdKeyLatin1: string): boolean {
+    if (connIdKeyLatin1 !== '') return this.ctx.clientsByConnId.get(connIdKeyLatin1)?.id === clientId;
     return this.ctx.clients.has(clientId);
   }
 

@@ -21,6 +21,8 @@ export interface DeliveryHooks {
 export class Delivery {
   /** The last message read asynchronously per channel (stores with asyncLookup only). */
   private readonly prefetched = new Map<string, MsgProto>();
+  /** First-delivery encodings shared by the receivers of one deliverNew pass. */
+  private encoded: Map<number, Buffer> | undefined;
 
   constructor(
     private readonly send: NatsConnection,
@@ -31,10 +33,14 @@ export class Delivery {
 
   /** After a store write: every online subscription of the channel gets what it can take. */
   deliverNew(channel: ChannelState): void {
+    // With several receivers each new message is encoded once for all of them.
+    const shared = channel.subs.size + channel.queueGroups.size > 1;
+    if (shared) this.encoded = new Map();
     for (const sub of channel.subs) {
       if (!sub.isClosed && sub.initialized && !sub.stalled) this.deliverToSub(sub, Number.MAX_SAFE_INTEGER);
     }
     for (const group of channel.queueGroups.values()) this.deliverToGroup(group, Number.MAX_SAFE_INTEGER);
+    if (shared) this.encoded = undefined;
   }
 
   /** Delivery of a backlog in bounded passes, one per event-loop turn. */
@@ -132,7 +138,11 @@ export class Delivery {
   }
 
   private sendFirst(sub: SubscriptionState, msg: MsgProto): void {
-    const bytes = encodeMsgProto(msg);
+    let bytes = this.encoded?.get(msg.sequence);
+    if (bytes === undefined) {
+      bytes = encodeMsgProto(msg);
+      this.encoded?.set(msg.sequence, bytes);
+    }
     this.send.publish(sub.inbox, bytes);
     const expiration = Date.now() + sub.ackWaitMs;
     sub.pending.set(msg.sequence, expiration);

@@ -5,6 +5,7 @@ import type { MsgProto } from '../store/records.js';
 import { decodeCtrlMsg } from '../store/records.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
+import { decodePubMsgView, encodePubAckFast } from './protocol.js';
 import type { ServerContext } from './context.js';
 import type { ClientRegistry } from './clients.js';
 import { armInactivity, getOrCreateChannel } from './channels.js';
@@ -35,16 +36,16 @@ export class Publisher {
   /** NATS callback for `_STAN.pub.<cid>.>`; `payload` is valid only during the call. */
   onPublish(reply: string | undefined, payload: Uint8Array): void {
     const ackSubject = reply ?? '';
-    let pub;
-    try {
-      pub = this.ctx.codec.decodePubMsg(payload);
-    } catch {
+    const pub = decodePubMsgView(payload);
+    if (pub === null) {
       if (this.isCtrlMsg(payload)) return;
       this.sendAck(ackSubject, '', StanErrors.invalidPublishRequest);
       return;
     }
     if (!this.accepting) return;
-    if (pub.guid === '' || !isValidChannel(pub.subject) || !this.clients.isValidPublisher(pub.clientID, pub.connID)) {
+    // A known channel was validated when it was created.
+    const knownChannel = this.ctx.channels.has(pub.subject);
+    if (pub.guid === '' || (!knownChannel && !isValidChannel(pub.subject)) || !this.clients.isValidPublisher(pub.clientID, pub.connId)) {
       this.sendAck(ackSubject, pub.guid, StanErrors.invalidPublishRequest);
       return;
     }
@@ -56,7 +57,7 @@ export class Publisher {
       sequence: 0,
       subject: pub.subject,
       reply: pub.reply,
-      // protobufjs hands out a view of the NATS buffer, which the connection may reuse.
+      // The decoder hands out a view of the NATS buffer, which the connection may reuse.
       data: pub.data.length === 0 ? pub.data : Uint8Array.prototype.slice.call(pub.data),
       timestamp: 0n,
       redelivered: false,
@@ -89,7 +90,7 @@ export class Publisher {
 
   private sendAck(subject: string, guid: string, error: string): void {
     if (subject === '') return;
-    this.ctx.send.publish(subject, this.ctx.codec.encodePubAck(guid, error));
+    this.ctx.send.publish(subject, encodePubAckFast(guid, error));
   }
 
   private flush(): void {
