@@ -4,6 +4,15 @@
 import type { FileHandle } from './io.js';
 import { StoreIoError } from './errors.js';
 
+/**
+ * Marks a Promise as watched so a rejection nobody awaits yet (a directory fsync in no-sync mode)
+ * does not crash the process; whoever awaits it later still sees the rejection.
+ */
+export function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 interface Deferred {
   readonly promise: Promise<void>;
   resolve(): void;
@@ -20,14 +29,17 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** Runs `round` back-to-back; callers arriving during a round share the next one. */
+/** Runs `round` back-to-back; callers arriving before or during a round share the next one. */
 export class GroupCommit {
   private busy = false;
+  /** The round scheduled on a microtask that has not begun yet: late callers join it. */
+  private scheduled: Promise<void> | undefined;
   private queued: Deferred | undefined;
 
   constructor(private readonly round: () => Promise<void>) {}
 
   request(): Promise<void> {
+    if (this.scheduled !== undefined) return this.scheduled;
     if (!this.busy) return this.start();
     this.queued ??= deferred();
     return this.queued.promise;
@@ -35,12 +47,13 @@ export class GroupCommit {
 
   private start(): Promise<void> {
     this.busy = true;
-    let run: Promise<void>;
-    try {
-      run = this.round();
-    } catch (error) {
-      run = Promise.reject(error);
-    }
+    // Start on a microtask: every batch stored in the same synchronous run of the event loop
+    // (one per channel and turn from the server, or several from a caller) shares this round.
+    const run = Promise.resolve().then(() => {
+      this.scheduled = undefined;
+      return this.round();
+    });
+    this.scheduled = run;
     const after = (): void => {
       this.busy = false;
       const next = this.queued;

@@ -22,6 +22,7 @@ import {
 } from '../types.js';
 import type { DirLock, FileIo } from './io.js';
 import { NodeFileIo } from './node-io.js';
+import { observed } from './append-file.js';
 import { StoreLockedError } from './errors.js';
 import { createCrc32, type Crc32 } from './crc32.js';
 import { FileName, parseSliceName } from './format.js';
@@ -132,7 +133,7 @@ export class FileStore implements Store {
     const exists = this.io.exists(dir);
     if (!exists) {
       this.io.mkdir(dir);
-      this.rootDirSync = Promise.all([this.rootDirSync, this.io.syncDir(this.root)]).then(() => undefined);
+      this.rootDirSync = observed(Promise.all([this.rootDirSync, this.io.syncDir(this.root)]).then(() => undefined));
     }
     const holder = { limits: limitsForChannel(this.limits, name) };
     const subs = new FileSubStore(

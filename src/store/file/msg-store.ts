@@ -14,7 +14,7 @@ import {
   type NotLoaded,
   type StoredBatch,
 } from '../types.js';
-import { GroupCommit } from './append-file.js';
+import { GroupCommit, observed } from './append-file.js';
 import { checkMsgForStore } from '../memory/memory-msg-store.js';
 import { StoreIoError } from './errors.js';
 import { RECORD_HEADER_SIZE, writeRecord } from './format.js';
@@ -165,7 +165,7 @@ export class FileMsgStore implements MsgStore {
     const slice = createSlice(this.context.dir, (current?.number ?? 0) + 1, this.context);
     this.slices.push(slice);
     const previousDirSync = this.dirSync;
-    this.dirSync = Promise.all([previousDirSync, this.context.io.syncDir(this.context.dir)]).then(() => undefined);
+    this.dirSync = observed(Promise.all([previousDirSync, this.context.io.syncDir(this.context.dir)]).then(() => undefined));
     // An emptied slice left alone only to keep the last sequence goes once a newer one exists.
     if (current !== undefined && current.liveCount === 0 && this.slices.length === 2) this.dropFirstSlice();
     return slice;
@@ -365,7 +365,9 @@ export class FileMsgStore implements MsgStore {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (!this.context.options.sync) {
       try {
-        this.writeAll(false);
+        // Without fsync no index entry is written before close: an entry must vouch for a
+        // durable record, and an index left behind by a crash is rebuilt from the data file.
+        for (const slice of this.unindexed) slice.dat.writeOut();
       } catch (error) {
         return Promise.reject(this.fail(error));
       }
@@ -374,11 +376,6 @@ export class FileMsgStore implements MsgStore {
     return this.commit.request();
   }
 
-  /** Writes queued records of every slice with new ones; and their index entries unless told. */
-  private writeAll(indexOnlyAfterSync: boolean): void {
-    for (const slice of this.unindexed) slice.dat.writeOut();
-    if (!indexOnlyAfterSync) this.writeIndexes([...this.unindexed].map((s) => [s, s.count] as const));
-  }
 
   /** Appends index entries up to the given counts (records already durable, or no-sync mode). */
   private writeIndexes(upTo: ReadonlyArray<readonly [Slice, number]>): void {
@@ -397,7 +394,7 @@ export class FileMsgStore implements MsgStore {
     this.commitBusy = true;
     try {
       const covered = [...this.unindexed].map((s) => [s, s.count] as const);
-      this.writeAll(true);
+      for (const [slice] of covered) slice.dat.writeOut();
       const dirSync = this.dirSync;
       this.dirSync = undefined;
       const idxSyncs = [...this.idxToSync].map((s) => s.idx.handle.sync());

@@ -22,7 +22,6 @@ import { checkClientInfo } from '../memory/memory-store.js';
 import { TypedLog, type TypedLogContext } from './typed-log.js';
 
 const CLIENT_TYPES: ReadonlySet<number> = new Set(Object.values(ClientRecord));
-const CLIENT_DEAD_TYPES: ReadonlySet<number> = new Set([ClientRecord.delete]);
 
 export class ServerFile {
   private constructor(
@@ -91,7 +90,7 @@ export class ClientsFile {
 
   constructor(root: string, context: TypedLogContext) {
     const path = posix.join(root, FileName.clients);
-    this.log = TypedLog.open(path, CLIENT_TYPES, CLIENT_DEAD_TYPES, context, (type, payload) => {
+    this.log = TypedLog.open(path, CLIENT_TYPES, context, (type, payload) => {
       try {
         if (type === ClientRecord.add) {
           const info = decodeClientInfo(payload);
@@ -118,15 +117,13 @@ export class ClientsFile {
     }
     this.clients.set(info.id, { ...info, connId: new Uint8Array(info.connId) });
     this.log.append(ClientRecord.add, payload);
-    this.log.liveRecords++;
     return this.log.flush();
   }
 
   delete(clientId: string): Promise<boolean> {
     if (!this.clients.delete(clientId)) return Promise.resolve(false);
     this.log.append(ClientRecord.delete, encodeClientDelete({ id: clientId }));
-    this.log.deadRecords++;
-    if (this.log.shouldCompact()) {
+    if (this.log.shouldCompact(() => this.clients.size)) {
       this.log.compact([...this.clients.values()].map((c) => [ClientRecord.add, encodeClientInfo(c)] as const));
     }
     return this.log.flush().then(() => true);

@@ -19,7 +19,6 @@ import { checkSubState } from '../memory/memory-sub-store.js';
 import { TypedLog, type TypedLogContext, type TypedRecord } from './typed-log.js';
 
 const SUB_TYPES: ReadonlySet<number> = new Set(Object.values(SubRecord));
-const DEAD_TYPES: ReadonlySet<number> = new Set([SubRecord.delete, SubRecord.ack]);
 
 interface StoredSub {
   state: SubState;
@@ -38,7 +37,7 @@ export class FileSubStore implements SubStore {
     private readonly maxSubscriptions: () => number,
     parentDirSync?: Promise<void>,
   ) {
-    this.log = TypedLog.open(path, SUB_TYPES, DEAD_TYPES, context, (type, payload) => this.replay(type, payload), parentDirSync);
+    this.log = TypedLog.open(path, SUB_TYPES, context, (type, payload) => this.replay(type, payload), parentDirSync);
   }
 
   private replay(type: number, payload: Buffer): string | undefined {
@@ -97,7 +96,6 @@ export class FileSubStore implements SubStore {
     this.maxSubId = Math.max(this.maxSubId, id);
     this.subs.set(id, { state, pending: new Set() });
     this.log.append(SubRecord.create, payload);
-    this.log.liveRecords++;
   }
 
   updateSub(sub: SubState): void {
@@ -109,14 +107,12 @@ export class FileSubStore implements SubStore {
     const payload = this.encode(state);
     stored.state = state;
     this.log.append(SubRecord.update, payload);
-    this.log.liveRecords++;
   }
 
   deleteSub(subId: number): boolean {
     this.checkOpen();
     if (!this.subs.delete(subId)) return false;
     this.log.append(SubRecord.delete, encodeSubStateDelete({ id: subId }));
-    this.log.deadRecords++;
     this.maybeCompact();
     return true;
   }
@@ -131,7 +127,6 @@ export class FileSubStore implements SubStore {
     sub.pending.add(seq);
     if (seq > sub.state.lastSent) sub.state.lastSent = seq;
     this.log.append(SubRecord.sent, encodeSubStateUpdate({ id: subId, seqno: seq }));
-    this.log.liveRecords++;
   }
 
   ackSeqPending(subId: number, seq: number): void {
@@ -139,7 +134,6 @@ export class FileSubStore implements SubStore {
     const sub = this.subs.get(subId);
     if (sub === undefined || !sub.pending.delete(seq)) return;
     this.log.append(SubRecord.ack, encodeSubStateUpdate({ id: subId, seqno: seq }));
-    this.log.deadRecords++;
     this.maybeCompact();
   }
 
@@ -176,7 +170,12 @@ export class FileSubStore implements SubStore {
   }
 
   private maybeCompact(): void {
-    if (!this.log.shouldCompact()) return;
+    const live = (): number => {
+      let records = this.subs.size;
+      for (const sub of this.subs.values()) records += sub.pending.size;
+      return records;
+    };
+    if (!this.log.shouldCompact(live)) return;
     const records: TypedRecord[] = [];
     for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
       records.push([SubRecord.create, encodeSubState(state)]);

@@ -7,7 +7,7 @@ import type { Logger } from '../../util/logger.js';
 import type { FileIo } from './io.js';
 import type { Crc32 } from './crc32.js';
 import type { FileStoreOptions } from './options.js';
-import { AppendFile } from './append-file.js';
+import { AppendFile, observed } from './append-file.js';
 import { encodeRecord, versionHeader } from './format.js';
 import { checkVersion, scanRecords, tornHeader } from './scan.js';
 import { corrupt, settleEnd } from './recover.js';
@@ -26,10 +26,8 @@ export type TypedRecord = readonly [type: number, payload: Buffer];
 export class TypedLog {
   private file: AppendFile;
   private dirSync: Promise<void> | undefined;
-  /** Records that still count (adds, updates, pending seqs). */
-  liveRecords = 0;
-  /** Records made obsolete (deletes, acks): the fragmentation of the reference. */
-  deadRecords = 0;
+  /** Records in the file; those a compaction would not rewrite are its fragmentation. */
+  private records = 0;
   private lastCompactMs: number;
 
   private constructor(
@@ -45,15 +43,13 @@ export class TypedLog {
   static open(
     path: string,
     types: ReadonlySet<number>,
-    deadTypes: ReadonlySet<number>,
     context: TypedLogContext,
     visit: (type: number, payload: Buffer) => string | undefined,
     parentDirSync?: Promise<void>,
   ): TypedLog {
     const { io, options, logger } = context;
     const created = !io.exists(path);
-    let live = 0;
-    let dead = 0;
+    let records = 0;
     const handle = io.open(path, { create: true });
     const data = handle.read(0, handle.size());
     if (created || tornHeader(data)) {
@@ -65,21 +61,20 @@ export class TypedLog {
       if (bad !== undefined) throw corrupt(path, 0, bad);
       const crc = options.crc ? context.crc : undefined;
       const result = scanRecords(data, { typed: true, crc, types }, (_offset, type, payload) => {
-        if (deadTypes.has(type)) dead++;
-        else live++;
+        records++;
         return visit(type, payload);
       });
       settleEnd(handle, result.goodEnd, result.end, { logger, truncateBadEof: options.truncateBadEof });
     }
     const log = new TypedLog(path, new AppendFile(handle, options.bufferSizeBytes), context);
-    log.liveRecords = live;
-    log.deadRecords = dead;
-    if (created) log.dirSync = Promise.all([parentDirSync, io.syncDir(posix.dirname(path))]).then(() => undefined);
+    log.records = records;
+    if (created) log.dirSync = observed(Promise.all([parentDirSync, io.syncDir(posix.dirname(path))]).then(() => undefined));
     return log;
   }
 
   append(type: number, payload: Buffer): void {
     this.file.append(encodeRecord(type, payload, this.context.crc));
+    this.records++;
   }
 
   get size(): number {
@@ -92,14 +87,13 @@ export class TypedLog {
     if (this.dirSync === dirSync) this.dirSync = undefined;
   }
 
-  /** True when the options say the file is worth rewriting now. */
-  shouldCompact(): boolean {
+  /** True when the options say the file is worth rewriting now; `live` = records it would keep. */
+  shouldCompact(live: () => number): boolean {
     const { options } = this.context;
-    if (!options.compactEnabled) return false;
-    const total = this.liveRecords + this.deadRecords;
-    if (total === 0 || (this.deadRecords * 100) / total < options.compactFragPercent) return false;
+    if (!options.compactEnabled || this.records === 0) return false;
     if (this.file.size < options.compactMinSizeBytes) return false;
-    return this.context.nowMs() - this.lastCompactMs >= options.compactIntervalSec * 1000;
+    if (this.context.nowMs() - this.lastCompactMs < options.compactIntervalSec * 1000) return false;
+    return ((this.records - live()) * 100) / this.records >= options.compactFragPercent;
   }
 
   /** Replaces the file by one holding only `records` (the live state). */
@@ -119,7 +113,7 @@ export class TypedLog {
     this.file = new AppendFile(tmp, options.bufferSizeBytes);
     // Until the directory is synced the old file is what a crash leaves, and it holds every
     // record written so far: waiters on the old file stay correct.
-    this.dirSync = io.syncDir(posix.dirname(this.path));
+    this.dirSync = observed(io.syncDir(posix.dirname(this.path)));
     old.flush(options.sync).then(
       () => old.close(),
       () => old.close(),
@@ -128,8 +122,7 @@ export class TypedLog {
       { file: this.path, before: old.size, after: content.length, records: records.length },
       'compacted',
     );
-    this.liveRecords = records.length;
-    this.deadRecords = 0;
+    this.records = records.length;
     this.lastCompactMs = this.context.nowMs();
   }
 
