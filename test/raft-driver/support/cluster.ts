@@ -96,7 +96,7 @@ export class TestCluster {
       transport,
       stateMachine,
       bootstrap: { voters: [...this.ids], nonVoters: [] },
-      tickMs: this.options.tickMs ?? 20,
+      tickMs: this.options.tickMs ?? 50,
       snapshotEveryEntries: this.options.snapshotEveryEntries ?? 8192,
       ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
     });
