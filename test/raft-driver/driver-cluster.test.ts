@@ -95,6 +95,29 @@ describe('RaftDriver with LevelDB on the in-memory transport', () => {
     expect(c.stateMachine(c.ids[0]!).records.length).toBe(250);
   });
 
+  it('group-commits: proposals made together share a handful of fsyncs', async () => {
+    cluster = await TestCluster.start();
+    const leader = await cluster.waitForLeader();
+    await cluster.waitForApplied(leader.status().lastIndex);
+    const before = leader.stats();
+    const acknowledged = await proposeMany(leader, 'group', 400);
+    const after = leader.stats();
+    expect(after.proposalsCommitted - before.proposalsCommitted).toBe(400);
+    expect(after.entriesPersisted - before.entriesPersisted).toBeGreaterThanOrEqual(400);
+    // One Ready takes everything proposed in the same turn: far fewer fsyncs than entries.
+    expect(after.syncs - before.syncs).toBeLessThanOrEqual(10);
+    await cluster.waitForApplied(Math.max(...acknowledged.keys()));
+    expectConverged(cluster, acknowledged);
+  });
+
+  it('runs with cluster_sync=false: no fsync at all, same replication', async () => {
+    cluster = await TestCluster.start({ sync: false });
+    const acknowledged = await proposeMany(await cluster.waitForLeader(), 'nosync', 100);
+    await cluster.waitForApplied(Math.max(...acknowledged.keys()));
+    expectConverged(cluster, acknowledged);
+    for (const driver of cluster.running()) expect(driver.stats().syncs).toBe(0);
+  });
+
   it('refuses proposals on a follower and after stop, with stable codes', async () => {
     cluster = await TestCluster.start();
     const leader = await cluster.waitForLeader();
