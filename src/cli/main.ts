@@ -8,19 +8,50 @@ import type { Options } from '../config/options.js';
 import { ConfigError } from '../util/errors.js';
 import { createRootLogger } from '../util/logger.js';
 import { TstanNode } from './node.js';
+import { redactOptions } from '../config/redact.js';
+import { describeChange, diffOptions } from '../config/reload.js';
+import type { Logger } from '../util/logger.js';
 
 function logLevelOf(options: Options): 'info' | 'debug' | 'trace' {
   return options.logging.level;
 }
 
-async function run(options: Options): Promise<number> {
+/**
+ * SIGHUP: reads the flags and files again and applies what can change at run time (channel
+ * limits, log level); says which changes need a restart and keeps the old values for those.
+ */
+function reload(argv: readonly string[], startup: Options, current: Options, node: TstanNode, logger: Logger): Options {
+  let next: Options;
+  try {
+    next = loadOptions(argv, process.env);
+  } catch (error) {
+    logger.error({ err: error }, 'configuration reload failed; keeping the running configuration');
+    return current;
+  }
+  const diff = diffOptions(current, next);
+  // What needs a restart is judged against what the process started with, so it is said each time.
+  const needsRestart = diffOptions(startup, next).needsRestart;
+  try {
+    if (diff.applicable.some((change) => change.path.startsWith('streaming.limits.'))) node.applyLimits(next);
+  } catch (error) {
+    logger.error({ err: error }, 'new limits refused; keeping the running configuration');
+    return current;
+  }
+  if (next.logging.level !== current.logging.level) logger.level = next.logging.level;
+  for (const change of diff.applicable) logger.info(`reloaded: ${describeChange(change)}`);
+  for (const change of needsRestart) logger.warn(`not reloaded, needs a restart: ${describeChange(change)}`);
+  if (diff.applicable.length === 0 && needsRestart.length === 0) logger.info('configuration reloaded: no changes');
+  return next;
+}
+
+async function run(options: Options, argv: readonly string[]): Promise<number> {
   const root = createRootLogger({
     level: logLevelOf(options),
     timestamps: options.logging.timestamps,
     ...(options.logging.file ? { file: options.logging.file } : {}),
   });
   const logger = root.logger;
-  logger.debug({ options }, 'effective configuration');
+  logger.debug({ options: redactOptions(options) }, 'effective configuration');
   const node = new TstanNode(options, logger);
   try {
     await node.start();
@@ -47,6 +78,10 @@ async function run(options: Options): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    let current = options;
+    process.on('SIGHUP', () => {
+      current = reload(argv, options, current, node, logger);
+    });
     process.on('SIGUSR1', () => {
       root.reopen();
       logger.info('log file reopened');
@@ -79,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write('configuration is valid\n');
       return 0;
     case 'run':
-      return run(options);
+      return run(options, argv);
   }
 }
 

@@ -116,6 +116,15 @@ export class TstanNode {
     return new ExternalNatsConnector(externalNatsOptionsOf(this.options));
   }
 
+  /**
+   * Applies what can change at run time (channel limits) from a reloaded configuration. Throws
+   * ConfigError when the new limits are invalid; the old ones then stay in force.
+   */
+  applyLimits(next: Options): void {
+    const limits = storeLimitsOf(next);
+    this.store?.setLimits(limits);
+  }
+
   /** Stops accepting, answers what is in flight, closes the store, then the transport. */
   async shutdown(): Promise<void> {
     removePortsFile(this.portsFile);

@@ -3,7 +3,7 @@
 // subscribes from, stopped gracefully by SIGTERM.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTstan, startTstan } from '../support/tstan-process.js';
@@ -113,6 +113,29 @@ describe('tstan command', () => {
     } finally {
       expect(await second.stop('SIGTERM')).toBe(0);
       expect(await first.stop('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('reloads channel limits on SIGHUP and says which changes need a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-reload-'));
+    const conf = join(dir, 'streaming.conf');
+    const log = join(dir, 'tstan.log');
+    writeFileSync(conf, 'streaming {\n  hb_interval: "30s"\n  store_limits { max_msgs: 10 }\n}\n');
+    const node = await startTstan(['-sc', conf, '-l', log]);
+    try {
+      const storez = async () =>
+        ((await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/storez`)).json()) as { limits: { max_msgs: number } }).limits;
+      expect((await storez()).max_msgs).toBe(10);
+      writeFileSync(conf, 'streaming {\n  hb_interval: "20s"\n  store_limits { max_msgs: 25 }\n}\n');
+      node.child.kill('SIGHUP');
+      await until(() => existsSync(log) && readFileSync(log, 'utf8').includes('not reloaded'), 10_000, 'reload log');
+      expect((await storez()).max_msgs).toBe(25);
+      const lines = readFileSync(log, 'utf8');
+      expect(lines).toMatch(/reloaded: .*max_?[mM]sgs/);
+      expect(lines).toMatch(/needs a restart: .*(hb_?[iI]nterval|heartbeatInterval)/);
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

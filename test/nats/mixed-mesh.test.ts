@@ -130,3 +130,29 @@ for (const direction of ['tstan dials nats-server', 'nats-server dials tstan'] a
     });
   });
 }
+
+describe('route credentials', () => {
+  it('dials a nats-server that requires route authorization with the credentials of the route URL', async () => {
+    const oracle = await startOracle({ args: ['--cluster_name', 'mesh', '--cluster', 'nats://ru:rp@127.0.0.1:-1'] });
+    const tstanClusterPort = await freePort();
+    const wrong = await startRouted(tstanClusterPort, [`nats-route://ru:nope@127.0.0.1:${oracle.clusterPort}`]);
+    const right = await startRouted(await freePort(), [`nats-route://ru:rp@127.0.0.1:${oracle.clusterPort}`]);
+    try {
+      // nats-server registers a route only once its CONNECT passed authorization.
+      const remoteIds = async (): Promise<string[]> => {
+        const body = (await (await fetch(`http://127.0.0.1:${oracle.httpPort}/routez`)).json()) as { routes?: { remote_id: string }[] };
+        return (body.routes ?? []).map((r) => r.remote_id);
+      };
+      const deadline = Date.now() + 15_000;
+      while (!(await remoteIds()).includes(right.serverId)) {
+        if (Date.now() > deadline) throw new Error('authorized route never registered');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await remoteIds()).toEqual([right.serverId]);
+    } finally {
+      await wrong.shutdown();
+      await right.shutdown();
+      await oracle.stop();
+    }
+  });
+});

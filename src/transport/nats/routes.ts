@@ -140,8 +140,19 @@ export class RouteManager implements RouteHost {
     return JSON.stringify(info);
   }
 
-  private connectJson(): string {
+  /** The CONNECT of a route we dial; credentials in its URL (`nats://user:pass@host:port`) go in it. */
+  private connectJson(url: string): string {
+    let user = '';
+    let pass = '';
+    try {
+      const parsed = new URL(url.replace(/^nats-route:/, 'nats:'));
+      user = decodeURIComponent(parsed.username);
+      pass = decodeURIComponent(parsed.password);
+    } catch {
+      // An unparsable URL was never dialled.
+    }
     return JSON.stringify({
+      ...(user ? { user, pass } : {}),
       echo: true,
       verbose: false,
       pedantic: false,
@@ -157,7 +168,7 @@ export class RouteManager implements RouteHost {
     const id = this.server.nextConnectionId();
     const route = new RouteConnection(id, socket, solicitedUrl, this, this.server.options, this.logger.child({ rid: id }));
     this.pending.add(route);
-    route.start(this.connectJson(), this.infoJson());
+    route.start(this.connectJson(solicitedUrl), this.infoJson());
     return route;
   }
 
