@@ -38,6 +38,8 @@ export class Slice {
   sizes: Uint32Array = new Uint32Array(64);
   timestamps: BigInt64Array = new BigInt64Array(64);
   dropped = false;
+  /** Files closed to save descriptors (file_fds_limit); reopened on the next read. */
+  parked = false;
 
   constructor(
     readonly number: number,
@@ -115,9 +117,26 @@ export class Slice {
     this.timestamps = timestamps;
   }
 
-  close(): void {
+  /** Closes both files to stay under `file_fds_limit`; `unpark` reopens them. */
+  park(): void {
+    if (this.parked) return;
     this.dat.close();
     this.idx.close();
+    this.parked = true;
+  }
+
+  unpark(io: FileIo, bufferBytes: number): void {
+    if (!this.parked) return;
+    this.dat = new AppendFile(io.open(this.dat.path, { create: false }), bufferBytes);
+    this.idx = new AppendFile(io.open(this.idx.path, { create: false }), bufferBytes);
+    this.parked = false;
+  }
+
+  close(): void {
+    if (this.parked) return;
+    this.dat.close();
+    this.idx.close();
+    this.parked = true;
   }
 }
 
@@ -264,6 +283,9 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
   }
   if (rebuilt > 0) {
     context.logger.warn({ file: idxPath, entries: rebuilt }, 'index was behind its data file; rebuilt missing entries');
+    // An entry vouches for a durable record: after a kill -9 the records read here may still
+    // sit in the page cache only.
+    datHandle.syncBlocking();
     const entries = slice.takeUnindexed(context.crc, slice.count);
     if (entries !== undefined) slice.idx.append(entries);
     slice.idx.writeOut();

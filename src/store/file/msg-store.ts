@@ -74,6 +74,7 @@ export class FileMsgStore implements MsgStore {
       this.last = lastSlice.lastSeq;
     }
     this.commit = new GroupCommit(() => this.round());
+    if (context.options.fdsLimit > 0) this.parkIdleSlices();
     // Limits may have shrunk, and messages dropped before the restart come back from the files.
     this.enforceCountLimits(false);
     this.scheduleExpiry();
@@ -301,7 +302,9 @@ export class FileMsgStore implements MsgStore {
   private readRecord(slice: Slice, k: number): MsgProto {
     const offset = slice.offsets[k]!;
     const size = slice.sizes[k]!;
+    slice.unpark(this.context.io, this.context.bufferBytes);
     const record = slice.dat.read(offset, RECORD_HEADER_SIZE + size);
+    if (this.context.options.fdsLimit > 0 && this.idle(slice)) slice.park();
     const path = slice.dat.path;
     if (record.length !== RECORD_HEADER_SIZE + size || record.readUInt32LE(0) !== size) {
       throw corrupt(path, offset, `message ${slice.firstSeq + k} record does not match its index entry`);
@@ -402,12 +405,26 @@ export class FileMsgStore implements MsgStore {
       const datSyncs = covered.map(([s]) => s.dat.handle.sync());
       await Promise.all([...datSyncs, ...idxSyncs, dirSync]);
       this.writeIndexes(covered);
+      if (this.context.options.fdsLimit > 0) this.parkIdleSlices();
     } catch (error) {
       throw this.fail(error);
     } finally {
       this.commitBusy = false;
       this.discardDropped();
     }
+  }
+
+  /** A slice with nothing left to write or sync, and not the one being written. */
+  private idle(slice: Slice): boolean {
+    return slice !== this.slices[this.slices.length - 1] && !this.unindexed.has(slice) && !this.idxToSync.has(slice);
+  }
+
+  /**
+   * file_fds_limit: only the slice being written keeps its files open; older slices are closed
+   * once their last writes are durable and reopened briefly when a message is read from them.
+   */
+  private parkIdleSlices(): void {
+    for (const slice of this.slices) if (!slice.parked && this.idle(slice)) slice.park();
   }
 
   private fail(error: unknown): Error {
