@@ -189,6 +189,9 @@ export class RaftDriver {
       return Promise.reject(error as Error);
     }
     this.scheduleDrive();
+    // A proposal of an earlier term of ours may still wait at this index: this node lost the
+    // leadership, its entry was cut, and it leads again. That entry can no longer commit.
+    this.pending.get(index)?.reject(dropped(index));
     return new Promise<number>((resolve, reject) => {
       this.pending.set(index, { term: this.node.term, resolve, reject });
     });
