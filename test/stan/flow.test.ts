@@ -51,12 +51,11 @@ describe.each(NATS_KINDS)('%s: acks and flow control', (nats) => {
 
   it('MaxInFlight stops delivery until an ack frees a slot', async () => {
     await publishMany(client, 'inflight', 10);
-    const sub = await subscribe(client, 'inflight', client.subscriptionOptions().setDeliverAllAvailable()
-      .setManualAckMode(true).setMaxInFlight(3).setAckWait(30_000));
     const got: StanMessage[] = [];
     let waiter: (() => void) | undefined;
     let want = 0;
-    sub.on('message', (m: StanMessage) => {
+    const sub = await subscribe(client, 'inflight', client.subscriptionOptions().setDeliverAllAvailable()
+      .setManualAckMode(true).setMaxInFlight(3).setAckWait(30_000), undefined, (m) => {
       got.push(m);
       if (got.length >= want) waiter?.();
     });

@@ -201,8 +201,11 @@ export function subscribe(
   channel: string,
   opts: StanSubscriptionOptions,
   queue?: string,
+  onMessage?: (msg: StanMessage) => void,
 ): Promise<StanSubscription> {
   const sub = queue === undefined ? client.subscribe(channel, opts) : client.subscribe(channel, queue, opts);
+  // The backlog may arrive in the same read as the server's answer: listen before `ready`.
+  if (onMessage) sub.on('message', onMessage);
   return new Promise((resolve, reject) => {
     sub.once('ready', () => resolve(sub));
     sub.once('error', (err: Error) => reject(err));
