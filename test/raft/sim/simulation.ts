@@ -22,6 +22,7 @@ type SimEvent = { readonly time: number; readonly seq: number } & (
   | { readonly kind: 'restart'; readonly node: number }
   | { readonly kind: 'crash'; readonly node: number }
   | { readonly kind: 'propose' }
+  | { readonly kind: 'operator' }
   | { readonly kind: 'heal' }
 );
 type EventBody = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'time' | 'seq'> : never) : never;
@@ -162,6 +163,7 @@ export class Simulation implements NodeHost {
     });
     this.schedule(this.options.proposalIntervalMs, { kind: 'propose' });
     this.schedule(this.options.faultIntervalMs, { kind: 'fault' });
+    if (this.options.membershipChanges) this.schedule(this.rng.between(300, 1000), { kind: 'operator' });
     this.schedule(this.options.faultPhaseMs, { kind: 'heal' });
   }
 
@@ -248,6 +250,11 @@ export class Simulation implements NodeHost {
       case 'heal':
         this.heal();
         return;
+      case 'operator':
+        if (this.healed) return;
+        this.changeMembership();
+        this.schedule(this.rng.between(300, 1000), { kind: 'operator' });
+        return;
     }
   }
 
@@ -322,12 +329,15 @@ export class Simulation implements NodeHost {
         }
       }
     } else if (this.options.membershipChanges) {
-      const leader = this.leaderNode();
-      if (leader) {
-        const change = applyMembershipStep(leader, ids, this.rng);
-        if (change) this.note(change);
-      }
+      this.changeMembership();
     }
+  }
+
+  private changeMembership(): void {
+    const leader = this.leaderNode();
+    if (!leader) return;
+    const change = applyMembershipStep(leader, this.nodes.map((node) => node.id), this.rng);
+    if (change) this.note(change);
   }
 
   private heal(): void {
