@@ -4,7 +4,7 @@
 // then write the index entries, so an index entry always vouches for a durable record. Limits
 // drop messages from the front and delete a slice once all of its messages are gone.
 import { TstanError } from '../../util/errors.js';
-import { encodeMsgProto, msgProtoSize, RecordInvalidError, type MsgProto } from '../records.js';
+import type { MsgProto } from '../records.js';
 import {
   StoreErrorCode,
   type ChannelLimits,
@@ -19,8 +19,7 @@ import { checkMsgForStore } from '../memory/memory-msg-store.js';
 import { StoreIoError } from './errors.js';
 import { RECORD_HEADER_SIZE, writeRecord } from './format.js';
 import { createSlice, Slice, type SliceContext } from './msg-slice.js';
-import { corrupt } from './recover.js';
-import { decodeMsgProto } from '../records.js';
+import { encodeBatch, readMessage } from './msg-codec.js';
 import type { FileStoreOptions } from './options.js';
 
 const RECENT_MAX = 4096;
@@ -85,43 +84,11 @@ export class FileMsgStore implements MsgStore {
     if (!Array.isArray(msgs)) throw new TstanError(StoreErrorCode.RecordInvalid, 'storeBatch takes an array of messages');
     for (const msg of msgs) checkMsgForStore(msg);
     if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.flush() };
-    const encoded = this.encodeBatch(msgs);
+    const encoded = encodeBatch(msgs, this.last, this.context.channel);
     this.appendAll(msgs, encoded);
     this.enforceCountLimits();
     this.expireAged(this.context.nowNs());
     return { firstSeq: msgs[0]!.sequence, lastSeq: msgs[msgs.length - 1]!.sequence, durable: this.flush() };
-  }
-
-  /** Validates and encodes every message before anything is stored; assigns sequences last. */
-  private encodeBatch(msgs: MsgProto[]): Buffer[] {
-    let next = this.last;
-    const sequences: number[] = [];
-    for (const msg of msgs) {
-      const seq = msg.sequence === 0 ? next + 1 : msg.sequence;
-      if (!Number.isSafeInteger(seq) || seq <= next) {
-        throw new TstanError(
-          StoreErrorCode.SequenceInvalid,
-          `channel ${this.context.channel}: sequence ${msg.sequence} does not follow ${next}`,
-        );
-      }
-      sequences.push(seq);
-      next = seq;
-    }
-    const originals = msgs.map((m) => m.sequence);
-    const encoded: Buffer[] = [];
-    try {
-      for (let i = 0; i < msgs.length; i++) {
-        msgs[i]!.sequence = sequences[i]!;
-        encoded.push(encodeMsgProto(msgs[i]!));
-      }
-    } catch (error) {
-      msgs.forEach((m, i) => (m.sequence = originals[i]!));
-      if (error instanceof RecordInvalidError) {
-        throw new TstanError(StoreErrorCode.RecordInvalid, error.message, { cause: error });
-      }
-      throw error;
-    }
-    return encoded;
   }
 
   /** Frames the whole batch into one buffer and hands each slice its part in one append. */
@@ -300,24 +267,10 @@ export class FileMsgStore implements MsgStore {
   }
 
   private readRecord(slice: Slice, k: number): MsgProto {
-    const offset = slice.offsets[k]!;
-    const size = slice.sizes[k]!;
     slice.unpark(this.context.io, this.context.bufferBytes);
-    const record = slice.dat.read(offset, RECORD_HEADER_SIZE + size);
+    const msg = readMessage(slice, k, this.context.checkCrc ? this.context.crc : undefined);
     if (this.context.options.fdsLimit > 0 && this.idle(slice)) slice.park();
-    const path = slice.dat.path;
-    if (record.length !== RECORD_HEADER_SIZE + size || record.readUInt32LE(0) !== size) {
-      throw corrupt(path, offset, `message ${slice.firstSeq + k} record does not match its index entry`);
-    }
-    const payload = record.subarray(RECORD_HEADER_SIZE);
-    if (this.context.checkCrc && this.context.crc(payload) !== record.readUInt32LE(4)) {
-      throw corrupt(path, offset, `message ${slice.firstSeq + k}: CRC-32 mismatch`);
-    }
-    try {
-      return decodeMsgProto(payload);
-    } catch (error) {
-      throw corrupt(path, offset, (error as Error).message);
-    }
+    return msg;
   }
 
   lookup(seq: number): Promise<MsgProto | undefined> {

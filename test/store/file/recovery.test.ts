@@ -205,4 +205,21 @@ describe('recovery repairs and refusals', () => {
       message: expect.stringContaining('unsupported file version 2'),
     });
   });
+
+  it('reports damage found when reading a message after start-up', async () => {
+    const disk = new SimDisk();
+    await storeWithMessages(disk, 3);
+    const store = openStore('/data', { io: disk });
+    const state = await store.recover();
+    const dat = disk.readFile('/data/foo/msgs.1.dat');
+    dat[dat.length - 2] = dat[dat.length - 2]! ^ 0x04;
+    disk.writeFile('/data/foo/msgs.1.dat', dat);
+    const msgs = state!.channels[0]!.channel.msgs;
+    expect(Buffer.from((await msgs.lookup(1))!.data).toString()).toBe('m1');
+    await expect(msgs.lookup(3)).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      message: expect.stringMatching(/^\/data\/foo\/msgs\.1\.dat: message 3: CRC-32 mismatch at offset \d+$/),
+    });
+    await store.close();
+  });
 });
