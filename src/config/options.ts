@@ -2,6 +2,7 @@
 // defaults, then the configuration files, then the flags. Units are last in every name.
 
 import { defaultNatsServerOptions, type NatsServerOptions } from '../transport/nats/options.js';
+import type { RouteOptions } from '../transport/nats/routes.js';
 
 export const StoreType = { memory: 'MEMORY', file: 'FILE', sql: 'SQL' } as const;
 export type StoreType = (typeof StoreType)[keyof typeof StoreType];
@@ -18,18 +19,7 @@ export interface NatsOptions extends NatsServerOptions {
 }
 
 /** Routes between the embedded NATS servers (`--cluster`, `--routes`, the `cluster {}` block of `-c`). */
-export interface RoutesOptions {
-  /** Host routes listen on; '' when no route listener is configured. */
-  readonly listenHost: string;
-  /** Port routes listen on; 0 when none, -1 picks a free port. */
-  readonly listenPort: number;
-  readonly name: string;
-  /** URLs to solicit (`nats://host:port`, `nats-route://...`). */
-  readonly routes: readonly string[];
-  readonly advertise: string;
-  readonly noAdvertise: boolean;
-  readonly connectRetries: number;
-}
+export type RoutesOptions = RouteOptions;
 
 /** Per-channel limits. Global values: 0 = unlimited. Per-channel values: 0 = inherit, negative = unlimited. */
 export interface ChannelLimits {
