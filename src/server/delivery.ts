@@ -208,8 +208,9 @@ export class Delivery {
     if (owner.pending.size === 0) this.stopAckTimer(owner);
     if (owner.stalled && owner.pending.size < owner.maxInFlight) {
       owner.stalled = false;
-      if (owner.group) this.deliverToGroup(owner.group, this.batchMax);
-      else if (!owner.isClosed && this.deliverToSub(owner, this.batchMax)) this.schedule(owner);
+      if (owner.group) {
+        if (this.deliverToGroup(owner.group, this.batchMax)) this.schedule(owner);
+      } else if (!owner.isClosed && this.deliverToSub(owner, this.batchMax)) this.schedule(owner);
     }
     return true;
   }
