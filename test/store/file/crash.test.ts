@@ -1,8 +1,9 @@
 // Proves acknowledged data survives crashes. kill -9: a child process publishes batches and
 // prints each one once durable; the test SIGKILLs it mid-stream, reopens the directory and finds
 // every reported batch in order with its sequences, and the durable subscription where it was
-// (twice, the second writer having recovered). Power failure: the same stream on the simulated
-// disk, which drops every unsynced write (tearing the last), for many seeds.
+// (twice, the second writer having recovered); while the writer lives, its directory lock keeps
+// a second store out, and after the kill its stale lock is taken over. Power failure: the same
+// stream on the simulated disk, which drops every unsynced write (tearing the last), many seeds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,10 @@ async function writeThenKill(dir: string, ackedMin: number): Promise<number> {
     const [word, first, last] = line.split(' ');
     if (word !== 'acked') continue;
     expect(Number(first)).toBe(lastAcked === 0 ? Number(first) : lastAcked + 1);
+    if (lastAcked === 0) {
+      // The live writer holds the directory lock: a second store is refused.
+      await expect(openStore(dir).recover()).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    }
     lastAcked = Number(last);
     if (lastAcked >= ackedMin) {
       child.kill('SIGKILL');
