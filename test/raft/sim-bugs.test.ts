@@ -50,13 +50,20 @@ describe('bug switches are caught', () => {
   });
 
   it('a follower acknowledging entries before they are durable loses them in a power failure', async () => {
-    const overrides: SimOverrides = { bugs: { ackBeforeDurable: true } };
+    // The send-time durability check is off: the loss itself must be found, after a crash.
+    const overrides: SimOverrides = { bugs: { ackBeforeDurable: true }, checkDurableBeforeSend: false };
     const failure = await firstFailure(overrides, 100);
     expect(failure?.kind).toBe('correctness');
     // The leader then tells the follower a commit index past its (shortened) log: etcd's
     // "tocommit out of range", the signature of lost acknowledged writes.
     expect(failure?.message).toMatch(/beyond the last index|acknowledged|leader completeness|state machine/);
     expect(failure?.stats.crashes).toBeGreaterThan(0);
+  });
+
+  it('the send-time durability check catches an acknowledgement of entries not yet durable at once', () => {
+    const result = runSeed(1, { bugs: { ackBeforeDurable: true } });
+    expect(result.kind).toBe('correctness');
+    expect(result.message).toMatch(/durability: n\d acknowledged \d+ with only \d+ durable/);
   });
 
   it('the same seeds pass with durability honoured', () => {

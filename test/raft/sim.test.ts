@@ -1,7 +1,8 @@
 // Proves the Raft core safe and live under faults: 2000 seeds of the deterministic simulator
 // (partitions, loss, duplication, reordering, power failures, torn tails, transfers, membership
 // changes), each checked for election safety, log matching, leader completeness, state-machine
-// safety, commit monotonicity, no lost acknowledged proposal, and convergence after healing.
+// safety, commit monotonicity, votes and acknowledgements backed by durable state when sent, no
+// lost acknowledged proposal, and convergence after healing.
 import { describe, expect, it } from 'vitest';
 import { runSeed, summarize } from './sim/run.js';
 

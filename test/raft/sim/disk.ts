@@ -79,6 +79,11 @@ export class SimDisk {
   durableHardState(): HardState {
     return this.durable.initialState().hardState;
   }
+
+  /** The last index that would survive a power failure now. */
+  durableLastIndex(): number {
+    return this.durable.lastIndex();
+  }
 }
 
 function applyOp(storage: MemoryStorage, op: DiskOp): void {

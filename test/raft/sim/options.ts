@@ -27,6 +27,8 @@ export interface SimOptions {
   /** Start one node outside the cluster, to join during the run. */
   readonly spareNode: boolean;
   readonly tornTails: boolean;
+  /** Check at send time that every vote and acknowledgement is backed by durable state. */
+  readonly checkDurableBeforeSend: boolean;
   /** Targeted faults (FoundationDB's BUGGIFY): chance to isolate a new leader at once. */
   readonly isolateNewLeaderRate: number;
   /** Chance to crash a leader right after its commit index moves. */
@@ -63,6 +65,7 @@ export function randomOptions(seed: number, overrides: SimOverrides = {}): SimOp
     membershipChanges,
     spareNode: membershipChanges && nodes > 3 && rng.chance(0.5),
     tornTails: rng.chance(0.5),
+    checkDurableBeforeSend: true,
     isolateNewLeaderRate: rng.pick([0, 0, 0.1, 0.3]),
     crashOnCommitRate: rng.pick([0, 0, 0.02, 0.1]),
     bugs: {},
@@ -95,6 +98,7 @@ export function describeOptions(options: SimOptions): string {
     `torn=${options.tornTails}`,
     `isolateLeader=${options.isolateNewLeaderRate}`,
     `crashOnCommit=${options.crashOnCommitRate}`,
+    ...(options.checkDurableBeforeSend ? [] : ['durableCheck=off']),
     ...(bugs.length > 0 ? [`bugs=${bugs.join(',')}`] : []),
   ].join(' ');
 }

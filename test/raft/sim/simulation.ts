@@ -107,13 +107,28 @@ export class Simulation implements NodeHost {
 
   send(from: SimNode, messages: readonly Message[]): void {
     for (const message of messages) {
+      if (this.options.checkDurableBeforeSend) this.checkDurable(from, message);
       if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'installSnapshot') {
         this.checker.onLeaderTraffic(message.from, message.term);
       }
       if (message.type === 'installSnapshot' && message.offset === 0) this.stats.snapshotsSent++;
       for (const delay of this.network.deliveries(message, this.now)) this.schedule(delay, { kind: 'deliver', message });
     }
-    void from;
+  }
+
+  /** The durability contract: what a vote or an acknowledgement promises is already on disk. */
+  private checkDurable(from: SimNode, message: Message): void {
+    if (message.type === 'appendResponse' && !message.reject) {
+      const durable = from.disk.durableLastIndex();
+      if (durable < message.index) {
+        this.checker.fail(`durability: ${from.id} acknowledged ${message.index} with only ${durable} durable`);
+      }
+    } else if (message.type === 'voteResponse' && !message.reject) {
+      const hardState = from.disk.durableHardState();
+      if (hardState.term !== message.term || hardState.vote !== message.to) {
+        this.checker.fail(`durability: ${from.id} granted ${message.to} term ${message.term} before persisting the vote`);
+      }
+    }
   }
 
   scheduleFsync(node: SimNode, incarnation: number): void {
