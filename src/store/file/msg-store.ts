@@ -353,8 +353,15 @@ export class FileMsgStore implements MsgStore {
       for (const [slice] of covered) slice.dat.writeOut();
       const dirSync = this.dirSync;
       this.dirSync = undefined;
-      const idxSyncs = [...this.idxToSync].map((s) => s.idx.handle.sync());
-      this.idxToSync.clear();
+      // The index is never needed for durability (recovery rebuilds what it lacks from the data
+      // file), so only finished slices get their index fsynced here; the written slice's at close.
+      const writing = this.slices[this.slices.length - 1];
+      const idxSyncs: Array<Promise<void>> = [];
+      for (const slice of this.idxToSync) {
+        if (slice === writing) continue;
+        idxSyncs.push(slice.idx.handle.sync());
+        this.idxToSync.delete(slice);
+      }
       const datSyncs = covered.map(([s]) => s.dat.handle.sync());
       await Promise.all([...datSyncs, ...idxSyncs, dirSync]);
       this.writeIndexes(covered);
