@@ -252,6 +252,7 @@ export class Delivery {
       // Dropped by limits meanwhile: acknowledged on the client's behalf, as the reference does.
       sub.pending.delete(sequence);
       store.subs.ackSeqPending(sub.id, sequence);
+      (sub.group?.redeliveryCounts ?? sub.redeliveryCounts).delete(sequence);
       return;
     }
     let target = sub;

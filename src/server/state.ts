@@ -1,6 +1,5 @@
 // The server's in-memory view of clients, channels and subscriptions. Plain data with small
 // helpers: the behaviour lives in the handler modules that mutate it.
-import type { NatsSubscription } from '../transport/nats/connection.js';
 import type { Channel } from '../store/types.js';
 
 export interface ClientState {
@@ -41,7 +40,6 @@ export interface SubscriptionState {
   /** Pending acks: sequence -> expiration (ms since the epoch). */
   readonly pending: Map<number, number>;
   stalled: boolean;
-  ackSub: NatsSubscription | undefined;
   ackTimer: NodeJS.Timeout | undefined;
   /** When the ack timer fires (ms), or 0 when not armed. */
   ackTimerAtMs: number;

@@ -87,7 +87,6 @@ function newSubscription(
     lastSent,
     pending: new Map(),
     stalled: false,
-    ackSub: undefined,
     ackTimer: undefined,
     ackTimerAtMs: 0,
     initialized: false,

@@ -62,7 +62,7 @@ export interface StanClient {
   on(event: string, cb: (...args: never[]) => void): this;
   once(event: string, cb: (...args: never[]) => void): this;
   removeAllListeners(event?: string): this;
-  publish(channel: string, data: string | Buffer, cb?: (err: Error | undefined, guid: string) => void): string;
+  publish(channel: string, data: string | Buffer, cb?: (err: Error | string | undefined, guid: string) => void): string;
   subscribe(channel: string, opts?: StanSubscriptionOptions): StanSubscription;
   subscribe(channel: string, queue: string, opts?: StanSubscriptionOptions): StanSubscription;
   subscriptionOptions(): StanSubscriptionOptions;
@@ -185,7 +185,8 @@ export function closeClient(client: StanClient): Promise<void> {
 
 export function publish(client: StanClient, channel: string, data: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
-    client.publish(channel, data, (err, guid) => (err ? reject(err) : resolve(guid)));
+    // node-nats-streaming reports a PubAck error as the bare string.
+    client.publish(channel, data, (err, guid) => (err ? reject(typeof err === 'string' ? new Error(err) : err) : resolve(guid)));
   });
 }
 
