@@ -168,6 +168,7 @@ export class RaftNode {
     if (this.outstanding) return false;
     const r = this.raft;
     return (
+      r.appendsPending ||
       r.outbox.length > 0 ||
       r.log.unstableEntries().length > 0 ||
       r.log.pendingSnapshot() !== undefined ||
@@ -183,17 +184,12 @@ export class RaftNode {
   ready(): Ready {
     if (this.outstanding) throw new RaftError(RaftErrorCode.ReadyMisuse, 'ready() called before advance() of the previous Ready');
     const r = this.raft;
+    r.flushAppends();
     const hardState = r.hardState();
     assert(hardState.term >= this.previousHardState.term, `term went back from ${this.previousHardState.term} to ${hardState.term}`);
     assert(hardState.commit >= this.previousHardState.commit, `commit went back from ${this.previousHardState.commit} to ${hardState.commit}`);
-    const messages: Message[] = [];
-    const messagesAfterPersist: Message[] = [];
-    const ackEarly = r.options.bugs.ackBeforeDurable === true;
-    for (const message of r.outbox) {
-      const early = ackEarly && message.type === 'appendResponse';
-      (needsPersistBeforeSend(message) && !early ? messagesAfterPersist : messages).push(message);
-    }
-    r.outbox.length = 0;
+    const messages = this.takeMessages();
+    const messagesAfterPersist = r.outbox.splice(0);
     const snapshot = r.log.pendingSnapshot();
     const entries = [...r.log.unstableEntries()];
     const hardStateChanged = !sameHardState(hardState, this.previousHardState);
@@ -211,6 +207,26 @@ export class RaftNode {
     };
     this.outstanding = ready;
     return ready;
+  }
+
+  /**
+   * Messages that depend on nothing being persisted (a leader's appends and heartbeats,
+   * pre-votes), available even while a Ready is being persisted: a leader keeps replicating
+   * while its own fsync is in flight (thesis §10.2.1). The rest wait for the next Ready.
+   */
+  takeMessages(): Message[] {
+    const r = this.raft;
+    r.flushAppends();
+    const now: Message[] = [];
+    const later: Message[] = [];
+    const ackEarly = r.options.bugs.ackBeforeDurable === true;
+    for (const message of r.outbox) {
+      const early = ackEarly && message.type === 'appendResponse';
+      (needsPersistBeforeSend(message) && !early ? later : now).push(message);
+    }
+    r.outbox.length = 0;
+    r.outbox.push(...later);
+    return now;
   }
 
   /** The Ready returned by ready() has been carried out: persisted, sent and applied. */

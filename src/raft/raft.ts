@@ -46,6 +46,8 @@ export class Raft {
   randomizedElectionTicks = 0;
   /** Leader only: the target of a leadership transfer in progress, or ''. */
   transferee = '';
+  /** Leader: proposals were appended since the last broadcast of AppendEntries. */
+  appendsPending = false;
   /** Entries below this index may be deleted once the Ready carrying it is handled. */
   compactBefore = 0;
   readonly outbox: Message[] = [];
@@ -79,6 +81,13 @@ export class Raft {
       this.configs.onAppend(entries);
       index += entries.length;
     }
+  }
+
+  /** Send the batched proposals to every follower whose window allows it. */
+  flushAppends(): void {
+    if (!this.appendsPending) return;
+    this.appendsPending = false;
+    if (this.role === Role.Leader) broadcastAppend(this);
   }
 
   hardState(): HardState {
@@ -319,7 +328,8 @@ export class Raft {
     }
     const index = this.log.lastIndex() + 1;
     this.appendToLog([{ index, term: this.term, type: entry.type, data: entry.data }]);
-    broadcastAppend(this);
+    // Proposals of one event-loop turn go out together when the driver next takes a Ready.
+    this.appendsPending = true;
     return index;
   }
 

@@ -84,6 +84,7 @@ export class SimNode {
   /** Take and carry out Readies until one waits for an fsync or nothing is left. */
   drive(): void {
     this.noteLeadership();
+    if (this.up && this.inFlight) this.host.send(this, this.raft.takeMessages());
     while (this.up && !this.inFlight && this.raft.hasReady()) {
       const ready = this.raft.ready();
       this.inFlight = ready;
