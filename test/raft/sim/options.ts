@@ -51,7 +51,7 @@ export function randomOptions(seed: number, overrides: SimOverrides = {}): SimOp
     delayMaxMs: rng.pick([10, 30, 80, 200]),
     fsyncMinMs: 1,
     fsyncMaxMs: rng.pick([2, 10, 30]),
-    faultPhaseMs: 12_000,
+    faultPhaseMs: 20_000,
     healPhaseMsMax: 20_000,
     faultIntervalMs: rng.pick([400, 800, 1500]),
     crashRestartMsMax: rng.pick([300, 1500, 4000]),
