@@ -1,7 +1,9 @@
 // RaftNode (etcd's RawNode): the API a driver uses. Feed it ticks, messages and proposals; take
 // a Ready, carry it out in the order its fields state, then call advance. The durability order
 // is data: `messages` may leave at once (a leader's appends go out while its own write is in
-// flight), `messagesAfterPersist` only once snapshot, entries and hard state are fsynced.
+// flight), `messagesAfterPersist` only once snapshot, entries and hard state are fsynced. One
+// Ready is outstanding at a time; while it is being persisted, takeMessages() hands out what
+// needs no persistence, and the leader counts its own entries only at advance().
 import type { Entry, HardState } from './types.js';
 import type { ClusterConfig, Message, Snapshot, SnapshotMeta } from './messages.js';
 import type { RaftOptions } from './options.js';
