@@ -3,6 +3,7 @@
 import { StanErrors } from './errors.js';
 import { isValidClientId } from './names.js';
 import type { ConnectRequest } from './protocol.js';
+import type { ClientInfo } from '../store/records.js';
 import type { ServerContext } from './context.js';
 import type { ClientState } from './state.js';
 import { closeSubscription } from './unsubscribe.js';
@@ -48,7 +49,22 @@ export class ClientRegistry {
     });
   }
 
-  private register(req: ConnectRequest): ClientState {
+  /** A client recovered from a persistent store: registered again, heartbeats decide its fate. */
+  restore(info: ClientInfo): void {
+    this.register(
+      {
+        clientID: info.id,
+        heartbeatInbox: info.hbInbox,
+        protocol: info.protocol,
+        connID: info.connId,
+        pingInterval: info.pingInterval,
+        pingMaxOut: info.pingMaxOut,
+      },
+      false,
+    );
+  }
+
+  private register(req: ConnectRequest, persist = true): ClientState {
     const client: ClientState = {
       id: req.clientID,
       hbInbox: req.heartbeatInbox,
@@ -65,6 +81,13 @@ export class ClientRegistry {
     };
     this.ctx.clients.set(client.id, client);
     if (client.connId !== '') this.ctx.clientsByConnId.set(client.connId, client);
+    if (persist) this.persistClient(client, req);
+    this.scheduleHeartbeat(client, this.ctx.options.hbIntervalMs);
+    this.ctx.logger.debug({ clientId: client.id }, 'client connected');
+    return client;
+  }
+
+  private persistClient(client: ClientState, req: ConnectRequest): void {
     this.ctx.store
       .addClient({
         id: client.id,
@@ -75,9 +98,6 @@ export class ClientRegistry {
         pingMaxOut: req.pingMaxOut,
       })
       .catch((error: unknown) => this.ctx.logger.error({ err: error, clientId: client.id }, 'storing client failed'));
-    this.scheduleHeartbeat(client, this.ctx.options.hbIntervalMs);
-    this.ctx.logger.debug({ clientId: client.id }, 'client connected');
-    return client;
   }
 
   /** Unregisters a client: non-durable subscriptions removed, durables go offline. */

@@ -216,6 +216,12 @@ export class Delivery {
   }
 
   private onAckTimer(sub: SubscriptionState): void {
+    this.redeliverExpired(sub);
+  }
+
+  /** Redelivers every expired pending message now and re-arms the timer for the rest. */
+  redeliverExpired(sub: SubscriptionState): void {
+    if (sub.ackTimer !== undefined) clearTimeout(sub.ackTimer);
     sub.ackTimer = undefined;
     sub.ackTimerAtMs = 0;
     if (sub.isClosed || !sub.initialized || sub.pending.size === 0) return;
@@ -233,7 +239,8 @@ export class Delivery {
     if (sub.group) for (const m of sub.group.members) if (m !== sub) this.rearm(m);
   }
 
-  private rearm(sub: SubscriptionState): void {
+  /** Arms the ack timer for the earliest pending expiration, if any. */
+  rearm(sub: SubscriptionState): void {
     let next = Number.MAX_SAFE_INTEGER;
     for (const expiration of sub.pending.values()) if (expiration < next) next = expiration;
     if (next !== Number.MAX_SAFE_INTEGER) this.armAckTimer(sub, next);

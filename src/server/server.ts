@@ -2,7 +2,7 @@
 // serves the STAN protocol subjects over a Store. Construct, `await start()`, `await shutdown()`.
 import type { Logger } from 'pino';
 import type { NatsConnection, NatsConnector, NatsSubscription } from '../transport/nats/connection.js';
-import type { Store } from '../store/types.js';
+import type { RecoveredState, Store } from '../store/types.js';
 import { TstanError } from '../util/errors.js';
 import { StanCodec, decodeAck } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
@@ -14,6 +14,7 @@ import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 import { StanErrors } from './errors.js';
 import { probeForOtherServer } from './probe.js';
+import { restoreState } from './recovery.js';
 import type { ServerContext } from './context.js';
 import type { StreamingMonitorView } from '../monitor/streaming/view.js';
 import { StanMonitorView } from './monitor-view.js';
@@ -26,6 +27,7 @@ export class StanServer {
   private publisher: Publisher | undefined;
   private readonly protocolSubs: NatsSubscription[] = [];
   private ackSub: NatsSubscription | undefined;
+  private readonly recoveredAckSubs: NatsSubscription[] = [];
   /** Subscribe, unsubscribe and close requests run one after the other, in arrival order. */
   private control: Promise<void> = Promise.resolve();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -69,8 +71,11 @@ export class StanServer {
       if (!this.options.skipServerProbe) {
         await probeForOtherServer(hb, this.codec, this.subjects, cid, this.options.serverProbeMs);
       }
-      await this.initStore();
+      const recovered = await this.initStore();
       this.ctx = this.createContext(general, send, hb);
+      if (recovered !== undefined) {
+        for (const inbox of restoreState(this.ctx, this.clientRegistry!, recovered)) this.subscribeAckInbox(this.ctx, inbox);
+      }
       this.subscribeProtocol(this.ctx);
       await new Promise<void>((resolve, reject) => general.flush((error) => (error ? reject(error) : resolve())));
     } catch (error) {
@@ -83,11 +88,14 @@ export class StanServer {
     this.logger.info({ clusterId: cid, store: this.store.type }, 'streaming server ready');
   }
 
-  private async initStore(): Promise<void> {
+  /** Recovers a persistent store's state (restored once the context exists) and records our subjects. */
+  private async initStore(): Promise<RecoveredState | undefined> {
     const recovered = await this.store.recover();
-    if (recovered !== undefined) {
-      // Restoring clients and subscriptions of a persistent store comes with the FILE store.
-      this.logger.warn({ clients: recovered.clients.length }, 'recovered store state is not restored yet');
+    if (recovered !== undefined && recovered.info.clusterId !== '' && recovered.info.clusterId !== this.options.clusterId) {
+      throw new TstanError(
+        'STAN_CLUSTER_ID_MISMATCH',
+        `cluster ID "${this.options.clusterId}" does not match recovered value of "${recovered.info.clusterId}"`,
+      );
     }
     const s = this.subjects;
     await this.store.init({
@@ -101,6 +109,18 @@ export class StanServer {
       acksSubs: s.acksSubs,
       nodeId: '',
     });
+    return recovered;
+  }
+
+  /** An ack inbox handed out by an earlier run, outside this run's wildcard. */
+  private subscribeAckInbox(ctx: ServerContext, inbox: string): void {
+    this.recoveredAckSubs.push(ctx.general.subscribe(inbox, (subject, _reply, payload) => {
+      try {
+        this.onAck(ctx, subject, payload);
+      } catch (error) {
+        this.logger.error({ err: error }, 'ack handler failed');
+      }
+    }));
   }
 
   private createContext(general: NatsConnection, send: NatsConnection, hb: NatsConnection): ServerContext {
@@ -284,6 +304,7 @@ export class StanServer {
       await this.publisher?.drain();
       await this.control;
       this.ackSub?.unsubscribe();
+      for (const sub of this.recoveredAckSubs) sub.unsubscribe();
       this.clientRegistry?.stop();
       for (const channel of ctx.channels.values()) {
         if (channel.inactivityTimer !== undefined) clearTimeout(channel.inactivityTimer);
