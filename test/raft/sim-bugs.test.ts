@@ -66,6 +66,12 @@ describe('bug switches are caught', () => {
     expect(result.message).toMatch(/durability: n\d acknowledged \d+ with only \d+ durable/);
   });
 
+  it('the liveness check reports a cluster given no time to converge after healing', () => {
+    const result = runSeed(3, { healPhaseMsMax: 50 });
+    expect(result.kind).toBe('liveness');
+    expect(result.message).toMatch(/no convergence 50ms after healing/);
+  });
+
   it('the same seeds pass with durability honoured', () => {
     for (let seed = 1; seed <= 10; seed++) expect(runSeed(seed).ok).toBe(true);
   });
