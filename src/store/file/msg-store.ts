@@ -193,21 +193,23 @@ export class FileMsgStore implements MsgStore {
     return slice === undefined ? this.last + 1 : slice.firstSeq + slice.removed;
   }
 
+  /**
+   * Drops the oldest slice from memory now, and from disk only after a commit round made the
+   * newer messages that pushed it out durable: were the unlink durable first, a power failure
+   * could leave a channel without those messages and without the older ones, its sequence lost.
+   */
   private dropFirstSlice(): void {
     const slice = this.slices.shift()!;
     slice.dropped = true;
     this.idxToSync.delete(slice);
     this.unindexed.delete(slice);
     this.discarded.push(slice);
-    if (!this.commitBusy) this.discardDropped();
+    if (!this.context.options.sync) this.discardDropped(this.discarded.length);
+    else observed(this.commit.request());
   }
 
-  private commitBusy = false;
-
-  private discardDropped(): void {
-    const dropped = this.discarded;
-    this.discarded = [];
-    for (const slice of dropped) this.context.discardSlice(slice);
+  private discardDropped(count: number): void {
+    for (const slice of this.discarded.splice(0, count)) this.context.discardSlice(slice);
   }
 
   expireAged(nowNs: bigint): number {
@@ -347,7 +349,7 @@ export class FileMsgStore implements MsgStore {
   }
 
   private async round(): Promise<void> {
-    this.commitBusy = true;
+    const droppedBefore = this.discarded.length;
     try {
       const covered = [...this.unindexed].map((s) => [s, s.count] as const);
       for (const [slice] of covered) slice.dat.writeOut();
@@ -366,11 +368,9 @@ export class FileMsgStore implements MsgStore {
       await Promise.all([...datSyncs, ...idxSyncs, dirSync]);
       this.writeIndexes(covered);
       if (this.context.options.fdsLimit > 0) this.parkIdleSlices();
+      this.discardDropped(droppedBefore);
     } catch (error) {
       throw this.fail(error);
-    } finally {
-      this.commitBusy = false;
-      this.discardDropped();
     }
   }
 
@@ -409,11 +409,11 @@ export class FileMsgStore implements MsgStore {
         await Promise.all([...covered.map(([s]) => s.dat.handle.sync()), this.dirSync]);
         this.writeIndexes(covered);
         await Promise.all([...this.idxToSync].map((s) => s.idx.handle.sync()));
+        this.discardDropped(this.discarded.length);
       }
     } finally {
       this.closed = true;
-      this.discardDropped();
-      for (const slice of this.slices) slice.close();
+      for (const slice of [...this.slices, ...this.discarded]) slice.close();
     }
   }
 }
