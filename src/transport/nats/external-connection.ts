@@ -56,8 +56,13 @@ class ExternalConnection implements NatsConnection {
 
   publish(subject: string, payload: Uint8Array, reply?: string): void {
     if (this.client.isClosed()) return;
-    if (reply === undefined) this.client.publish(subject, payload);
-    else this.client.publish(subject, payload, { reply });
+    try {
+      if (reply === undefined) this.client.publish(subject, payload);
+      else this.client.publish(subject, payload, { reply });
+    } catch {
+      // Like a NATS publish on the wire: fire and forget. A payload over max_payload or a bad
+      // subject is dropped here instead of throwing into the caller's hot path.
+    }
   }
 
   subscribe(subject: string, callback: MsgCallback, queue?: string): NatsSubscription {

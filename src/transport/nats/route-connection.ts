@@ -74,6 +74,8 @@ export class RouteConnection implements MessageTarget, ParserSink {
   private flushScheduled = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private pingsOutstanding = 0;
+  private prefixSubject = '';
+  private prefix: Buffer = Buffer.alloc(0);
 
   constructor(
     readonly id: number,
@@ -238,6 +240,20 @@ export class RouteConnection implements MessageTarget, ParserSink {
   /** Forwards one message; `queues` names the groups whose chosen member is on the remote side. */
   sendMessage(subject: string, reply: string | undefined, queues: readonly string[] | null, headerBytes: number, payload: Uint8Array): void {
     if (this.closed) return;
+    if (headerBytes === 0 && !reply && (!queues || queues.length === 0)) {
+      // The common case: reuse the encoded `RMSG $G <subject> ` while the subject repeats.
+      if (this.prefixSubject !== subject) {
+        this.prefix = Buffer.from(`RMSG ${globalAccount} ${subject} `);
+        this.prefixSubject = subject;
+      }
+      this.outbound.writeBytes(this.prefix);
+      this.outbound.writeSizeLine(payload.length);
+      this.outbound.writePayload(payload);
+      this.stats.outMsgs++;
+      this.stats.outBytes += payload.length;
+      this.scheduleFlush();
+      return;
+    }
     let middle = '';
     if (queues && queues.length > 0) middle = reply ? ` + ${reply} ${queues.join(' ')}` : ` | ${queues.join(' ')}`;
     else if (reply) middle = ` ${reply}`;

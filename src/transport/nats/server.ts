@@ -247,14 +247,22 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     this.routingLocalOrigin = origin.kind === ConnectionKind.Local;
     let count = 0;
     let congested = false;
+    // Most messages reach at most one route; a Map is made only when more routes or queues need one.
+    let onlyRoute: RouteConnection | null = null;
     let toRoutes: Map<RouteConnection, string[]> | null = null;
     try {
       for (const subscription of result.plain) {
         const target = subscription.target;
         if (target.kind === ConnectionKind.Route) {
-          if (fromRoute) continue;
-          toRoutes ??= new Map();
-          if (!toRoutes.has(target as RouteConnection)) toRoutes.set(target as RouteConnection, []);
+          if (fromRoute || target === onlyRoute) continue;
+          if (onlyRoute === null && toRoutes === null) {
+            onlyRoute = target as RouteConnection;
+          } else {
+            toRoutes ??= new Map();
+            if (onlyRoute) toRoutes.set(onlyRoute, []);
+            onlyRoute = null;
+            if (!toRoutes.has(target as RouteConnection)) toRoutes.set(target as RouteConnection, []);
+          }
           continue;
         }
         if (target === origin && !origin.echo) continue;
@@ -267,6 +275,8 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
         if (!member) continue;
         if (member.target.kind === ConnectionKind.Route) {
           toRoutes ??= new Map();
+          if (onlyRoute) toRoutes.set(onlyRoute, []);
+          onlyRoute = null;
           const route = member.target as RouteConnection;
           const names = toRoutes.get(route);
           if (names) names.push(member.queue);
@@ -276,7 +286,11 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
         congested = this.deliver(member, subject, reply, headerBytes, payload) || congested;
         count++;
       }
-      if (toRoutes) {
+      if (onlyRoute) {
+        onlyRoute.sendMessage(subject, reply, null, headerBytes, payload);
+        this.counters.outMsgs++;
+        count++;
+      } else if (toRoutes) {
         for (const [route, queues] of toRoutes) {
           route.sendMessage(subject, reply, queues, headerBytes, payload);
           this.counters.outMsgs++;
