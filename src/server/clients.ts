@@ -147,7 +147,11 @@ export class ClientRegistry {
     if (client.hbTimer !== undefined) clearTimeout(client.hbTimer);
     client.hbTimer = setTimeout(() => {
       client.hbTimer = undefined;
-      this.heartbeat(client);
+      try {
+        this.heartbeat(client);
+      } catch (error) {
+        this.ctx.logger.error({ err: error, clientId: client.id }, 'heartbeat failed');
+      }
     }, delayMs);
   }
 

@@ -51,7 +51,9 @@ export class Delivery {
       group.deliveryScheduled = true;
       setImmediate(() => {
         group.deliveryScheduled = false;
-        if (this.deliverToGroup(group, this.batchMax)) this.schedule(sub);
+        this.guard(() => {
+          if (this.deliverToGroup(group, this.batchMax)) this.schedule(sub);
+        });
       });
       return;
     }
@@ -59,8 +61,19 @@ export class Delivery {
     sub.deliveryScheduled = true;
     setImmediate(() => {
       sub.deliveryScheduled = false;
-      if (!sub.isClosed && sub.initialized && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
+      this.guard(() => {
+        if (!sub.isClosed && sub.initialized && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
+      });
     });
+  }
+
+  /** Work started from a timer or setImmediate: a failure is logged, never fatal to the server. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.logger.error({ err: error }, 'delivery failed');
+    }
   }
 
   /** Sends up to `budget` messages; returns true when more are available and the sub can take them. */
@@ -186,7 +199,7 @@ export class Delivery {
       clearTimeout(sub.ackTimer);
     }
     sub.ackTimerAtMs = atMs;
-    sub.ackTimer = setTimeout(() => this.onAckTimer(sub), Math.max(0, atMs - Date.now()));
+    sub.ackTimer = setTimeout(() => this.guard(() => this.onAckTimer(sub)), Math.max(0, atMs - Date.now()));
   }
 
   stopAckTimer(sub: SubscriptionState): void {

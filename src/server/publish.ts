@@ -75,7 +75,13 @@ export class Publisher {
     this.ctx.counters.bytesIn += msg.data.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (error) {
+          this.ctx.logger.error({ err: error }, 'publish flush failed');
+        }
+      });
     }
   }
 
