@@ -45,3 +45,19 @@ export function renderOptionsMarkdown(table: readonly OptionSpec[] = optionTable
   lines.push('', docsTableEnd);
   return lines.join('\n');
 }
+
+export const readmeTableBegin = '<!-- options-summary:begin (generated from src/config/option-table.ts) -->';
+export const readmeTableEnd = '<!-- options-summary:end -->';
+
+/** A compact table of every option for the README: spellings, default, and whether tstan has it. */
+export function renderOptionsSummary(table: readonly OptionSpec[] = optionTable): string {
+  const lines = [readmeTableBegin, '', '| option | default | status |', '|---|---|---|'];
+  for (const spec of table) {
+    const flags = spec.flags.map((flag, index) => `\`${flagSpelling(flag, index, spec.flags.length)}\``).join(', ');
+    const name = flags || spec.conf.map((spelling) => `${spelling.section}: \`${spelling.keys[0]}\``).join(', ');
+    const status = spec.status.supported ? 'supported' : 'not yet';
+    lines.push(`| ${escapeCell(name)} | ${spec.defaultText === '' ? '' : escapeCell(`\`${spec.defaultText}\``)} | ${status} |`);
+  }
+  lines.push('', readmeTableEnd);
+  return lines.join('\n');
+}

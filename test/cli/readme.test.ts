@@ -1,14 +1,29 @@
 // Keeps the README true: every flag in its flag table is one the option table knows, and the
 // quick-start commands it shows exist as npm scripts.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optionIndex } from '../../src/config/option-table.js';
+import { readmeTableBegin, readmeTableEnd, renderOptionsSummary } from '../../src/config/docs.js';
 import { repoRoot } from '../support/tstan-process.js';
 
-const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const readmePath = join(repoRoot, 'README.md');
+let readme = readFileSync(readmePath, 'utf8');
 
 describe('README', () => {
+  it('lists every option with its status, as the option table has it', () => {
+    const start = readme.indexOf(readmeTableBegin);
+    const end = readme.indexOf(readmeTableEnd) + readmeTableEnd.length;
+    expect(start).toBeGreaterThan(0);
+    const rendered = renderOptionsSummary();
+    // After changing the option table: TSTAN_WRITE_DOCS=1 npx vitest run test/cli/readme.test.ts
+    if (process.env['TSTAN_WRITE_DOCS'] === '1') {
+      readme = readme.slice(0, start) + rendered + readme.slice(end);
+      writeFileSync(readmePath, readme);
+    }
+    expect(readme.slice(start, readme.indexOf(readmeTableEnd) + readmeTableEnd.length)).toBe(rendered);
+  });
+
   it('names only flags that tstan accepts in its flag table', () => {
     const section = readme.slice(readme.indexOf('## Flags'), readme.indexOf('## Monitoring'));
     const rows = section.split('\n').filter((line) => line.startsWith('| `'));
