@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
+import { cpuSeconds, peakRssMb } from './proc-stats.js';
 
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const tstanCli = join(distRoot, 'src/cli/main.js');
@@ -50,9 +51,12 @@ export interface NatsThroughput {
   readonly msgs: number;
   readonly msgsPerSecond: number;
   readonly mbPerSecond: number;
+  /** Server CPU (user + system) per message, summed over the server processes involved. */
+  readonly serverCpuUsPerMsg: number;
+  readonly peakRssMb: number;
 }
 
-async function measure(name: string, port: number, total: number, subscriberPort = port): Promise<NatsThroughput> {
+async function measure(name: string, pids: readonly number[], port: number, total: number, subscriberPort = port): Promise<NatsThroughput> {
   const subscriber = await connect({ port: subscriberPort });
   const publisher = await connect({ port });
   const payload = new Uint8Array(128);
@@ -67,6 +71,7 @@ async function measure(name: string, port: number, total: number, subscriberPort
   });
   await subscriber.flush();
   if (subscriberPort !== port) await waitForRoutedInterest(publisher);
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const started = process.hrtime.bigint();
   for (let i = 0; i < total; i++) {
     publisher.publish('bench.nats', payload);
@@ -76,9 +81,17 @@ async function measure(name: string, port: number, total: number, subscriberPort
   await publisher.flush();
   await done;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
   await publisher.close();
   await subscriber.close();
-  return { server: name, msgs: total, msgsPerSecond: Math.round(total / seconds), mbPerSecond: Math.round((total * 128) / seconds / 1e4) / 100 };
+  return {
+    server: name,
+    msgs: total,
+    msgsPerSecond: Math.round(total / seconds),
+    mbPerSecond: Math.round((total * 128) / seconds / 1e4) / 100,
+    serverCpuUsPerMsg: Math.round((cpu / total) * 1e6 * 100) / 100,
+    peakRssMb: Math.round(pids.reduce((max, pid) => Math.max(max, peakRssMb(pid)), 0)),
+  };
 }
 
 /** Across a route, interest arrives asynchronously: wait until a probe request finds a responder. */
@@ -101,9 +114,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function medianOf(runs: number, name: string, port: number, total: number, subscriberPort = port): Promise<NatsThroughput> {
+async function medianOf(runs: number, name: string, servers: readonly RunningServer[], total: number): Promise<NatsThroughput> {
+  const pids = servers.map((server) => server.child.pid ?? 0);
+  const port = servers[0]!.port;
+  const subscriberPort = servers[servers.length - 1]!.port;
   const results: NatsThroughput[] = [];
-  for (let i = 0; i < runs; i++) results.push(await measure(name, port, total, subscriberPort));
+  for (let i = 0; i < runs; i++) results.push(await measure(name, pids, port, total, subscriberPort));
   const best = median(results.map((r) => r.msgsPerSecond));
   return results.find((r) => r.msgsPerSecond === best)!;
 }
@@ -142,15 +158,15 @@ export async function runNatsBench(total = 500_000, runs = 3): Promise<object[]>
   const natsNode = (extra: string[] = []) => () => startWithPortsFile('nats-server', extra);
   const single = await compare(
     'nats-pubsub',
-    () => withServers([tstanNode()], ([s]) => medianOf(runs, 'tstan', s!.port, total)),
-    hasNatsServer ? () => withServers([natsNode()], ([s]) => medianOf(runs, 'nats-server', s!.port, total)) : null,
+    () => withServers([tstanNode()], (servers) => medianOf(runs, 'tstan', servers, total)),
+    hasNatsServer ? () => withServers([natsNode()], (servers) => medianOf(runs, 'nats-server', servers, total)) : null,
   );
   const cluster = ['--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'bench'];
   const crossNode = (command: string, node: (extra: string[]) => () => Promise<RunningServer>) => async () => {
     const first = await node(cluster)();
     try {
       return await withServers([node([...cluster, '--routes', `nats-route://127.0.0.1:${first.clusterPort}`])], ([second]) =>
-        medianOf(runs, command, first.port, total, second!.port),
+        medianOf(runs, command, [first, second!], total),
       );
     } finally {
       await stop(first);
