@@ -37,5 +37,7 @@ export interface ServerContext {
   /** Prefix of the ack inboxes this server hands out; one wildcard subscription covers them. */
   readonly ackPrefix: string;
   nextAckInbox: number;
+  /** Store write latency observer, when metrics are attached. */
+  observeStoreWrite: ((startNs: bigint, endNs: bigint) => void) | undefined;
   readonly startedMs: number;
 }

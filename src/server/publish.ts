@@ -152,6 +152,8 @@ export class Publisher {
       msgs[i] = msg;
     }
     channel.lastTimestampNs = now;
+    const observe = this.ctx.observeStoreWrite;
+    const startNs = observe === undefined ? 0n : process.hrtime.bigint();
     let durable: Promise<void>;
     try {
       durable = channel.store.msgs.storeBatch(msgs).durable;
@@ -166,6 +168,7 @@ export class Publisher {
     this.inFlight++;
     durable.then(
       () => {
+        if (observe !== undefined) observe(startNs, process.hrtime.bigint());
         for (const p of pending) this.sendAck(p.ackSubject, p.guid, '');
         this.settle();
       },

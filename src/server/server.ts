@@ -18,6 +18,8 @@ import { restoreState } from './recovery.js';
 import type { ServerContext } from './context.js';
 import type { StreamingMonitorView } from '../monitor/streaming/view.js';
 import { StanMonitorView } from './monitor-view.js';
+import { MetricsBinding } from './metrics-binding.js';
+import type { StreamingMetrics } from '../monitor/metrics.js';
 
 export class StanServer {
   readonly options: StanServerOptions;
@@ -49,6 +51,17 @@ export class StanServer {
   }
 
   private view: StanMonitorView | undefined;
+  private metricsBinding: MetricsBinding | undefined;
+
+  /** Feeds Prometheus metrics (one registry per server) from this server; call after start(). */
+  attachMetrics(metrics: StreamingMetrics): void {
+    const ctx = this.ctx;
+    if (ctx === undefined) throw new TstanError('STAN_STATE', 'metrics can be attached once the server has started');
+    this.metricsBinding?.stop();
+    const binding = new MetricsBinding(ctx, metrics);
+    this.metricsBinding = binding;
+    ctx.observeStoreWrite = (startNs, endNs) => binding.observeStoreWrite(startNs, endNs);
+  }
 
   /** The read-only view the /streaming/*z handlers serve. */
   monitorView(): StreamingMonitorView {
@@ -141,6 +154,7 @@ export class StanServer {
       counters: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, redeliveries: 0 },
       ackPrefix: general.newInbox() + '.',
       nextAckInbox: 1,
+      observeStoreWrite: undefined,
       startedMs: Date.now(),
     };
     const registry = new ClientRegistry(ctx);
@@ -306,6 +320,7 @@ export class StanServer {
       this.ackSub?.unsubscribe();
       for (const sub of this.recoveredAckSubs) sub.unsubscribe();
       this.clientRegistry?.stop();
+      this.metricsBinding?.stop();
       for (const channel of ctx.channels.values()) {
         if (channel.inactivityTimer !== undefined) clearTimeout(channel.inactivityTimer);
         for (const sub of channel.subs) ctx.delivery.stopAckTimer(sub);
