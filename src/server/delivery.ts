@@ -36,10 +36,14 @@ export class Delivery {
     // With several receivers each new message is encoded once for all of them.
     const shared = channel.subs.size + channel.queueGroups.size > 1;
     if (shared) this.encoded = new Map();
+    // Bounded per turn: a subscriber far behind catches up over several turns.
     for (const sub of channel.subs) {
-      if (!sub.isClosed && sub.initialized && !sub.stalled) this.deliverToSub(sub, Number.MAX_SAFE_INTEGER);
+      if (!sub.isClosed && sub.initialized && !sub.stalled && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
     }
-    for (const group of channel.queueGroups.values()) this.deliverToGroup(group, Number.MAX_SAFE_INTEGER);
+    for (const group of channel.queueGroups.values()) {
+      const head = group.members[0];
+      if (head !== undefined && this.deliverToGroup(group, this.batchMax)) this.schedule(head);
+    }
     if (shared) this.encoded = undefined;
   }
 
