@@ -272,7 +272,10 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
     if (!context.truncateBadEof) throw corrupt(datPath, result.goodEnd, reason);
     context.logger.warn({ file: datPath, offset: result.goodEnd, reason }, 'truncate_bad_eof: cutting data and index');
   }
-  settleEnd(datHandle, result.goodEnd, result.end, context);
+  if (settleEnd(datHandle, result.goodEnd, result.end, context)) {
+    // Cut: the writer must continue from the new end, not from the size it saw before.
+    slice.dat = new AppendFile(datHandle, context.bufferBytes);
+  }
   slice.indexed = Math.min(slice.count, scan.count);
   const idxEnd = FILE_VERSION_SIZE + slice.indexed * INDEX_ENTRY_SIZE;
   if (idxHandle.size() !== idxEnd) {

@@ -14,7 +14,9 @@ interface Inode {
   data: Buffer;
   length: number;
   synced: Buffer;
-  pending: PendingOp[];
+  /** Writes and truncations since the last completed fsync, each with its number. */
+  pending: Array<{ readonly n: number; readonly op: PendingOp }>;
+  ops: number;
 }
 
 type Entry = { readonly kind: 'file'; readonly inode: Inode } | { readonly kind: 'dir' };
@@ -108,10 +110,10 @@ export class SimDisk implements FileIo {
       const torn = inode.pending[keep];
       inode.data = Buffer.from(inode.synced);
       inode.length = inode.synced.length;
-      for (const op of survivors) applyOp(inode, op);
-      if (torn?.type === 'write' && random() < 0.5) {
-        const cut = Math.floor(random() * torn.data.length);
-        applyOp(inode, { type: 'write', position: torn.position, data: torn.data.subarray(0, cut) });
+      for (const { op } of survivors) applyOp(inode, op);
+      if (torn?.op.type === 'write' && random() < 0.5) {
+        const cut = Math.floor(random() * torn.op.data.length);
+        applyOp(inode, { type: 'write', position: torn.op.position, data: torn.op.data.subarray(0, cut) });
       }
       inode.synced = Buffer.from(inode.data.subarray(0, inode.length));
       inode.pending = [];
@@ -133,13 +135,14 @@ export class SimDisk implements FileIo {
     inode.pending = [];
   }
 
+
   open(path: string, options: { create: boolean }): FileHandle {
     const name = posix.normalize(path);
     let entry = this.entries.get(name);
     if (entry === undefined) {
       if (!options.create) throw enoent(name);
       this.parentDir(name);
-      entry = { kind: 'file', inode: { data: Buffer.alloc(0), length: 0, synced: Buffer.alloc(0), pending: [] } };
+      entry = { kind: 'file', inode: { data: Buffer.alloc(0), length: 0, synced: Buffer.alloc(0), pending: [], ops: 0 } };
       this.changed(name);
       this.entries.set(name, entry);
     }
@@ -193,20 +196,30 @@ export class SimDisk implements FileIo {
     this.entries.delete(name);
   }
 
+  /**
+   * Like a real fsync of a directory, completes later (next macrotask): the entries as they were
+   * at the call become durable then, unless a power failure struck first.
+   */
   syncDir(path: string): Promise<void> {
     const name = posix.normalize(path);
     this.stats.dirSyncs++;
-    const forget = (path: string): void => {
-      for (const child of this.durable.childrenOf(path)) forget(child);
-      this.durable.delete(path);
-    };
-    for (const child of this.dirty.get(name) ?? []) {
-      const entry = this.entries.get(child);
-      if (entry !== this.durable.get(child)) forget(child);
-      if (entry !== undefined) this.durable.set(child, entry);
-    }
+    const changes = [...(this.dirty.get(name) ?? [])].map((child) => [child, this.entries.get(child)] as const);
     this.dirty.delete(name);
-    return Promise.resolve();
+    const generation = this.generation;
+    return new Promise((resolve, reject) => {
+      setImmediate(() => {
+        if (generation !== this.generation) return reject(new Error(`EIO: power failure during fsync of ${name}`));
+        const forget = (target: string): void => {
+          for (const child of this.durable.childrenOf(target)) forget(child);
+          this.durable.delete(target);
+        };
+        for (const [child, entry] of changes) {
+          if (entry !== this.durable.get(child)) forget(child);
+          if (entry !== undefined) this.durable.set(child, entry);
+        }
+        resolve();
+      });
+    });
   }
 
   lock(path: string): DirLock {
@@ -243,13 +256,29 @@ export class SimDisk implements FileIo {
     const record = (op: PendingOp): void => {
       live();
       applyOp(inode, op);
-      inode.pending.push(op);
+      inode.pending.push({ n: ++inode.ops, op });
     };
     const syncNow = (): void => {
       live();
       disk.stats.fileSyncs++;
       inode.synced = Buffer.from(inode.data.subarray(0, inode.length));
       inode.pending = [];
+    };
+    // Completes on a later macrotask with what was written before the call; a power failure
+    // in between leaves the file as it was.
+    const syncLater = (): Promise<void> => {
+      live();
+      disk.stats.fileSyncs++;
+      const snapshot = Buffer.from(inode.data.subarray(0, inode.length));
+      const upTo = inode.ops;
+      return new Promise((resolve, reject) => {
+        setImmediate(() => {
+          if (generation !== disk.generation) return reject(new Error(`EIO: power failure during fsync of ${path}`));
+          inode.synced = snapshot;
+          inode.pending = inode.pending.filter((p) => p.n > upTo);
+          resolve();
+        });
+      });
     };
     return {
       path,
@@ -262,10 +291,7 @@ export class SimDisk implements FileIo {
       writeAt: (position, data) => record({ type: 'write', position, data: Buffer.from(data) }),
       append: (data) => record({ type: 'write', position: inode.length, data: Buffer.from(data) }),
       truncate: (length) => record({ type: 'truncate', length }),
-      sync: () => {
-        syncNow();
-        return Promise.resolve();
-      },
+      sync: syncLater,
       syncBlocking: () => syncNow(),
       close: () => undefined,
     };

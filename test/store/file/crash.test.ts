@@ -118,8 +118,11 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
     const store = openStore('/data', { io: disk, limits, file });
     const state: RecoveredState | undefined = await store.recover();
     if (state === undefined) await store.init(serverInfo());
-    if (life > 0) {
-      const msgs = state!.channels.find((c) => c.channel.name === 'foo')!.channel.msgs;
+    const recovered = state?.channels.find((c) => c.channel.name === 'foo');
+    // Nothing acknowledged yet: the channel's creation itself may not have been durable.
+    if (life > 0 && recovered === undefined) expect(acked).toBe(0);
+    if (life > 0 && recovered !== undefined) {
+      const msgs = recovered.channel.msgs;
       const last = msgs.lastSequence();
       expect(last).toBeGreaterThanOrEqual(acked);
       // Limits may have dropped old messages (for later ones a crash then lost, never acked):
@@ -131,10 +134,12 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
         const msg = msgs.lookupSync(seq);
         expect(typeof msg === 'object' ? Buffer.from(msg.data).toString() : msg).toBe(payloadFor(seq));
       }
-      const channel = state!.channels.find((c) => c.channel.name === 'foo')!;
-      const durable = channel.subscriptions.find((s) => s.sub.durableName === 'd')!;
-      expect(durable.sub.lastSent).toBeGreaterThanOrEqual(sentDurable);
-      expect(durable.pending.every((seq) => seq > ackedSub)).toBe(true);
+      const durable = recovered.subscriptions.find((s) => s.sub.durableName === 'd');
+      if (durable === undefined) expect(sentDurable).toBe(0);
+      else {
+        expect(durable.sub.lastSent).toBeGreaterThanOrEqual(sentDurable);
+        expect(durable.pending.every((seq) => seq > ackedSub)).toBe(true);
+      }
     }
     const channel = await store.createChannel('foo');
     let subId = channel.subs.list().find((s) => s.sub.durableName === 'd')?.sub.id;
@@ -165,6 +170,9 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
       // Sometimes wait, so failures land both between and inside commit rounds.
       if (random() < 0.5) await done;
     }
+    // Half the time let the commit rounds start (microtasks) so their writes reach the disk
+    // but their fsyncs (a later macrotask) do not complete: the failure then tears them.
+    if (random() < 0.5) for (let i = 0; i < 5; i++) await Promise.resolve();
     disk.powerFail(random);
     await Promise.allSettled(inFlight);
   }

@@ -138,7 +138,16 @@ describe('recovery repairs and refusals', () => {
     expect(state!.channels[0]!.channel.msgs.lastSequence()).toBe(3);
     expect(warnings.lines.some((l) => l.msg === 'cutting torn record at end of file')).toBe(true);
     expect(disk.readFile('/data/foo/msgs.1.dat').length).toBe(dat.length);
+    // Writing goes on from the cut, and the next start finds every message.
+    const foo = state!.channels[0]!.channel;
+    await foo.msgs.storeBatch([message('foo', 'm4', 4n), message('foo', 'm5', 5n)]).durable;
     await store.close();
+    const again = openStore('/data', { io: disk });
+    const next = await again.recover();
+    const msgs = next!.channels[0]!.channel.msgs;
+    expect(msgs.lastSequence()).toBe(5);
+    expect(Buffer.from((await msgs.lookup(4))!.data).toString()).toBe('m4');
+    await again.close();
   });
 
   it('stops on a bit flip before the tail, naming file and offset', async () => {
