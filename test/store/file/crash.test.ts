@@ -141,6 +141,11 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
         expect(durable.pending.every((seq) => seq > ackedSub)).toBe(true);
       }
     }
+    // Acknowledged client registrations survive too (clients.dat, compacted on some seeds).
+    if (life > 0) expect(state!.clients.map((c) => c.id)).toEqual(Array.from({ length: life }, (_, i) => `client-${i}`));
+    await store.addClient({ id: `client-${life}`, hbInbox: 'hb', connId: new Uint8Array(0), protocol: 1, pingInterval: 0, pingMaxOut: 0 });
+    await store.addClient({ id: `gone-${life}`, hbInbox: 'hb', connId: new Uint8Array(0), protocol: 1, pingInterval: 0, pingMaxOut: 0 });
+    await store.deleteClient(`gone-${life}`);
     const channel = await store.createChannel('foo');
     let subId = channel.subs.list().find((s) => s.sub.durableName === 'd')?.sub.id;
     if (subId === undefined) {
@@ -179,7 +184,7 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
 }
 
 describe('power failure on the simulated disk', () => {
-  it('keeps every acknowledged batch and the durable position, for 60 seeds', async () => {
+  it('keeps every acknowledged batch, client and the durable position, for 60 seeds', async () => {
     for (let seed = 1; seed <= 60; seed++) {
       try {
         await recoverAfterPowerFailure(seed);
