@@ -289,7 +289,10 @@ export class FileStore implements Store {
       if (max > 0 && this.channels.size >= max) throw new TstanError(StoreErrorCode.TooManyChannels, 'too many channels');
       return Promise.resolve(this.openChannel(name, false));
     } catch (error) {
-      return Promise.reject(error);
+      if (error instanceof TstanError) return Promise.reject(error);
+      // The disk refused (name too long for the file system, no space, permissions...).
+      const reason = error instanceof Error ? error.message : String(error);
+      return Promise.reject(new TstanError(StoreErrorCode.Io, `cannot create channel ${JSON.stringify(name)}: ${reason}`, { cause: error }));
     }
   }
 

@@ -110,6 +110,17 @@ describe('FileStore on node:fs', () => {
     expect(files).toEqual(['msgs.4.dat', 'msgs.4.idx', 'msgs.5.dat', 'msgs.5.idx', 'msgs.6.dat', 'msgs.6.idx', 'msgs.7.dat', 'msgs.7.idx']);
   });
 
+  it('answers a channel name the file system refuses with STORE_IO, and goes on working', async () => {
+    const dir = tempDir();
+    const store = openStore(dir);
+    await store.recover();
+    await store.init(serverInfo());
+    await expect(store.createChannel('x'.repeat(300))).rejects.toMatchObject({ code: 'STORE_IO' });
+    const ok = await store.createChannel('fine');
+    await ok.msgs.storeBatch([message('fine', 'still works', 1n)]).durable;
+    await store.close();
+  });
+
   it('refuses a second store on a locked directory', async () => {
     const dir = tempDir();
     const first = openStore(dir);
