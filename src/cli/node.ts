@@ -10,6 +10,7 @@ import type { NatsConnector } from '../transport/nats/connection.js';
 import { ExternalNatsConnector } from '../transport/nats/external-connection.js';
 import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
 import { streamingHandlers } from '../monitor/streaming/handlers.js';
+import { StreamingMetrics } from '../monitor/metrics.js';
 import { StanServer } from '../server/server.js';
 import type { Store, StoreOptions } from '../store/types.js';
 import { openMemoryStore } from '../store/memory/memory-store.js';
@@ -79,6 +80,9 @@ export class TstanNode {
     const monitor = this.nats?.monitor ?? this.ownMonitor;
     if (!monitor) return;
     for (const [path, handler] of streamingHandlers(stan.monitorView())) monitor.route(path, handler);
+    const metrics = new StreamingMetrics();
+    stan.attachMetrics(metrics);
+    monitor.route('/metrics', metrics.handler());
     monitor.route('/readyz', () => {
       if (this.stan?.isRunning) return { status: 'ok' };
       return new RawResponse('application/json', JSON.stringify({ status: 'unavailable' }), 503);

@@ -27,6 +27,8 @@ export interface MetricsGaugeSource {
   subscriptions(): number;
   /** Messages sent and not yet acknowledged, over every subscription. */
   pendingAcks(): number;
+  /** Called before each scrape, so that counters the server keeps elsewhere are brought up to date. */
+  beforeScrape?(): void;
 }
 
 export interface StreamingMetricsOptions {
@@ -144,6 +146,9 @@ export class StreamingMetrics {
 
   /** The `/metrics` handler for the monitoring HTTP server (Prometheus text format). */
   handler(): MonitorHandler {
-    return async () => new RawResponse(this.registry.contentType, await this.registry.metrics());
+    return async () => {
+      this.source?.beforeScrape?.();
+      return new RawResponse(this.registry.contentType, await this.registry.metrics());
+    };
   }
 }

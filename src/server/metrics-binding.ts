@@ -41,6 +41,7 @@ export class MetricsBinding {
         for (const channel of ctx.channels.values()) for (const sub of channelSubs(channel)) count += sub.pending.size;
         return count;
       },
+      beforeScrape: () => this.push(),
     });
     this.timer = setInterval(() => this.push(), PUSH_INTERVAL_MS);
     this.timer.unref();

@@ -190,6 +190,8 @@ describe('tstan command', () => {
       expect(serverz).toMatchObject({ cluster_id: 'cli-cluster', state: 'STANDALONE' });
       const channelsz = (await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/channelsz?channel=cli.channel`)).json()) as Record<string, unknown>;
       expect(channelsz).toMatchObject({ name: 'cli.channel', msgs: 1, last_seq: 1 });
+      const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/^tstan_messages_in_total 1$/m);
     } finally {
       expect(await node.stop('SIGTERM')).toBe(0);
     }
