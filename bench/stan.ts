@@ -5,6 +5,7 @@
 // [--scale F]` runs it alone; `runStanBench(options)` returns one JSON object per workload.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { cpuSeconds, peakRssMb } from './proc-stats.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -102,19 +103,6 @@ async function stopServer(server: ServerProcess): Promise<void> {
   if (server.child.exitCode !== null) return;
   server.child.kill('SIGTERM');
   await once(server.child, 'exit');
-}
-
-/** utime + stime of a process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) / 1024 : 0;
 }
 
 function connect(port: number, clientId: string): Promise<StanConn> {
