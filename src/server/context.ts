@@ -1,4 +1,5 @@
 // State and collaborators shared by the handler modules of one STAN server instance.
+import type { SubStoreFlusher } from './sub-flush.js';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '../transport/nats/connection.js';
 import type { Store } from '../store/types.js';
@@ -29,6 +30,8 @@ export interface ServerContext {
   /** Heartbeats and probes. */
   readonly hb: NatsConnection;
   readonly delivery: Delivery;
+  /** Flushes changed subscription state once per event-loop turn. */
+  readonly subsFlusher: SubStoreFlusher;
   readonly clients: Map<string, ClientState>;
   readonly clientsByConnId: Map<string, ClientState>;
   readonly channels: Map<string, ChannelState>;

@@ -1,6 +1,7 @@
 // Message delivery to subscriptions: new messages in sequence order under MaxInFlight, queue
 // group member choice, acks, and AckWait redelivery. Everything runs inside NATS and store
 // callbacks or timers, synchronously: no Promise per message.
+import type { SubStoreFlusher } from './sub-flush.js';
 import type { Logger } from 'pino';
 import type { NatsConnection } from '../transport/nats/connection.js';
 import { encodeMsgProto, type MsgProto } from '../store/records.js';
@@ -29,6 +30,7 @@ export class Delivery {
     private readonly batchMax: number,
     private readonly hooks: DeliveryHooks,
     private readonly logger: Logger,
+    private readonly subsFlusher: SubStoreFlusher,
   ) {}
 
   /** After a store write: every online subscription of the channel gets what it can take. */
@@ -164,6 +166,7 @@ export class Delivery {
     const expiration = Date.now() + sub.ackWaitMs;
     sub.pending.set(msg.sequence, expiration);
     sub.channel.store.subs.addSeqPending(sub.id, msg.sequence);
+    this.subsFlusher.markDirty(sub.channel.store.subs);
     if (sub.pending.size >= sub.maxInFlight) sub.stalled = true;
     if (sub.ackTimer === undefined) this.armAckTimer(sub, expiration);
     this.hooks.onDelivered?.(sub, msg.data.length, false);
@@ -221,6 +224,7 @@ export class Delivery {
     }
     owner.pending.delete(sequence);
     owner.channel.store.subs.ackSeqPending(owner.id, sequence);
+    this.subsFlusher.markDirty(owner.channel.store.subs);
     (owner.group?.redeliveryCounts ?? owner.redeliveryCounts).delete(sequence);
     if (owner.pending.size === 0) this.stopAckTimer(owner);
     if (owner.stalled && owner.pending.size < owner.maxInFlight) {
@@ -276,6 +280,7 @@ export class Delivery {
       // Dropped by limits meanwhile: acknowledged on the client's behalf, as the reference does.
       sub.pending.delete(sequence);
       store.subs.ackSeqPending(sub.id, sequence);
+      this.subsFlusher.markDirty(store.subs);
       (sub.group?.redeliveryCounts ?? sub.redeliveryCounts).delete(sequence);
       return;
     }
@@ -285,7 +290,9 @@ export class Delivery {
       if (target !== sub) {
         sub.pending.delete(sequence);
         store.subs.ackSeqPending(sub.id, sequence);
+        this.subsFlusher.markDirty(store.subs);
         store.subs.addSeqPending(target.id, sequence);
+        this.subsFlusher.markDirty(store.subs);
       }
     }
     target.pending.set(sequence, now + target.ackWaitMs);
@@ -310,6 +317,7 @@ export class Delivery {
       if (msg === undefined) {
         sub.pending.delete(sequence);
         sub.channel.store.subs.ackSeqPending(sub.id, sequence);
+        this.subsFlusher.markDirty(sub.channel.store.subs);
         continue;
       }
       sub.pending.set(sequence, now + sub.ackWaitMs);
@@ -329,6 +337,7 @@ export class Delivery {
       const target = group.members[index++ % group.members.length]!;
       target.pending.set(sequence, dueMs);
       store.subs.addSeqPending(target.id, sequence);
+      this.subsFlusher.markDirty(store.subs);
       if (target.pending.size >= target.maxInFlight) target.stalled = true;
     }
     from.pending.clear();

@@ -15,6 +15,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 import { StanErrors } from './errors.js';
 import { probeForOtherServer } from './probe.js';
 import { restoreState } from './recovery.js';
+import { SubStoreFlusher } from './sub-flush.js';
 import type { ServerContext } from './context.js';
 import type { StreamingMonitorView } from '../monitor/streaming/view.js';
 import { StanMonitorView } from './monitor-view.js';
@@ -151,6 +152,7 @@ export class StanServer {
       clientsByConnId: new Map(),
       channels: new Map(),
       subsByAckInbox: new Map(),
+      subsFlusher: new SubStoreFlusher(this.logger),
       counters: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, redeliveries: 0 },
       ackPrefix: general.newInbox() + '.',
       nextAckInbox: 1,
@@ -165,7 +167,7 @@ export class StanServer {
         ctx.counters.bytesOut += bytes;
         if (redelivered) ctx.counters.redeliveries++;
       },
-    }, this.logger);
+    }, this.logger, ctx.subsFlusher);
     this.clientRegistry = registry;
     this.publisher = new Publisher(ctx, registry);
     return ctx;

@@ -232,6 +232,14 @@ export async function handleSubscribe(
     return;
   }
   const sub = placement.sub;
+  try {
+    // A subscription (above all a durable) exists for the client only once the store holds it.
+    await sub.channel.store.subs.flush();
+  } catch (error) {
+    closeSubscription(ctx, sub, true);
+    reply('', error instanceof Error ? error.message : String(error));
+    return;
+  }
   ctx.subsByAckInbox.set(sub.ackInbox, sub);
   reply(sub.ackInbox, '');
   sub.initialized = true;

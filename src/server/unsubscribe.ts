@@ -16,6 +16,7 @@ function detach(ctx: ServerContext, sub: SubscriptionState): void {
 
 function forget(ctx: ServerContext, sub: SubscriptionState): void {
   sub.channel.store.subs.deleteSub(sub.id);
+  ctx.subsFlusher.markDirty(sub.channel.store.subs);
   sub.pending.clear();
 }
 
@@ -39,6 +40,7 @@ export function closeSubscription(ctx: ServerContext, sub: SubscriptionState, un
       sub.stalled = false;
       group.shadow = sub;
       channel.store.subs.updateSub(toSubState(sub));
+      ctx.subsFlusher.markDirty(channel.store.subs);
     } else {
       forget(ctx, sub);
       channel.queueGroups.delete(group.name);
@@ -47,6 +49,7 @@ export function closeSubscription(ctx: ServerContext, sub: SubscriptionState, un
     sub.isClosed = true;
     sub.stalled = false;
     channel.store.subs.updateSub(toSubState(sub));
+    ctx.subsFlusher.markDirty(channel.store.subs);
   } else {
     channel.subs.delete(sub);
     if (sub.isDurable) channel.durables.delete(durableKey(sub.clientId, channel.name, sub.durableName));
