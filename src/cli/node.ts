@@ -64,6 +64,7 @@ export class TstanNode {
     }
     try {
       const connector = await this.startTransport();
+      this.mountReadiness();
       this.store = await openStore(this.options, this.logger);
       this.stan = new StanServer(connector, this.store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
       await this.stan.start();
@@ -75,7 +76,7 @@ export class TstanNode {
     }
   }
 
-  /** /streaming/* on the node's monitoring port, and /readyz that says whether it serves. */
+  /** /streaming/* and /metrics on the node's monitoring port. */
   private mountStreamingMonitor(stan: StanServer): void {
     const monitor = this.nats?.monitor ?? this.ownMonitor;
     if (!monitor) return;
@@ -83,7 +84,12 @@ export class TstanNode {
     const metrics = new StreamingMetrics();
     stan.attachMetrics(metrics);
     monitor.route('/metrics', metrics.handler());
-    monitor.route('/readyz', () => {
+  }
+
+  /** /readyz answers 503 from the moment monitoring listens until the streaming server serves. */
+  private mountReadiness(): void {
+    const monitor = this.nats?.monitor ?? this.ownMonitor;
+    monitor?.route('/readyz', () => {
       if (this.stan?.isRunning) return { status: 'ok' };
       return new RawResponse('application/json', JSON.stringify({ status: 'unavailable' }), 503);
     });
