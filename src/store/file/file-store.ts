@@ -1,6 +1,7 @@
 // The FILE store: a data directory in the reference server's layout (PROTOCOL.md §6) behind the
 // Store interface. Recovery takes the directory lock, reads server.dat, clients.dat and every
 // channel directory; a fresh or emptied store answers `undefined` and waits for init().
+import { sumChannelStates } from '../totals.js';
 import { posix } from 'node:path';
 import { spawn } from 'node:child_process';
 import { TstanError } from '../../util/errors.js';
@@ -317,14 +318,7 @@ export class FileStore implements Store {
   }
 
   totals(): MsgStoreState {
-    let msgs = 0;
-    let bytes = 0;
-    for (const channel of this.channels.values()) {
-      const state = channel.msgs.state();
-      msgs += state.msgs;
-      bytes += state.bytes;
-    }
-    return { msgs, bytes };
+    return sumChannelStates(this.channels.values());
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // and nothing survives a restart, so every write is "durable" at once (one shared resolved
 // Promise, no per-batch allocation).
 
+import { sumChannelStates } from '../totals.js';
 import { TstanError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import {
@@ -173,14 +174,7 @@ export class MemoryStore implements Store {
   }
 
   totals(): MsgStoreState {
-    let msgs = 0;
-    let bytes = 0;
-    for (const channel of this.channels.values()) {
-      const state = channel.msgs.state();
-      msgs += state.msgs;
-      bytes += state.bytes;
-    }
-    return { msgs, bytes };
+    return sumChannelStates(this.channels.values());
   }
 
   close(): Promise<void> {
