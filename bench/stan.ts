@@ -36,6 +36,8 @@ export interface StanBenchOptions {
   readonly scale?: number;
   /** Print the table beside the reference figures (default true). */
   readonly print?: boolean;
+  /** Workloads to run (default all), e.g. ['W3']. */
+  readonly only?: readonly string[];
 }
 
 const MSG_BYTES = 128;
@@ -75,7 +77,9 @@ interface ServerProcess {
 }
 
 async function startServer(): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SERVER_SCRIPT], {
+  // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
+  const extraArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...extraArgs, '--input-type=module', '-e', SERVER_SCRIPT], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...process.env,
@@ -295,7 +299,10 @@ function summary(r: Record<string, unknown>): string {
 export async function runStanBench(options: StanBenchOptions = {}): Promise<object[]> {
   const runs = options.runs ?? 3;
   const scale = options.scale ?? 1;
-  const workloads: Array<[keyof typeof REFERENCE, Workload]> = [['W1', w1], ['W2', w2], ['W3', w3], ['W4', w4]];
+  const only = options.only;
+  const workloads = ([['W1', w1], ['W2', w2], ['W3', w3], ['W4', w4]] as Array<[keyof typeof REFERENCE, Workload]>).filter(
+    ([name]) => only === undefined || only.includes(name),
+  );
   const results: Array<Record<string, unknown>> = [];
   for (const [name, workload] of workloads) {
     const result = await runWorkload(name, workload, runs, scale);
@@ -321,7 +328,8 @@ function argValue(name: string): string | undefined {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const runs = Number(argValue('--runs') ?? 3);
   const scale = Number(argValue('--scale') ?? 1);
-  runStanBench({ runs, scale }).then(
+  const only = argValue('--only')?.split(',');
+  runStanBench({ runs, scale, ...(only === undefined ? {} : { only }) }).then(
     () => process.exit(0),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);

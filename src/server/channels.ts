@@ -6,6 +6,7 @@ import { countActiveSubs, type ChannelState } from './state.js';
 export function newChannelState(ctx: ServerContext, name: string, store: ChannelState['store']): ChannelState {
   return {
     name,
+    nameBytes: utf8Key(name),
     store,
     subs: new Set(),
     durables: new Map(),
@@ -15,6 +16,12 @@ export function newChannelState(ctx: ServerContext, name: string, store: Channel
     inactivityTimer: undefined,
     deleting: false,
   };
+}
+
+/** The name's UTF-8 bytes, or null for a name that does not survive UTF-8 (a lone surrogate). */
+function utf8Key(name: string): Uint8Array | null {
+  const bytes = Buffer.from(name, 'utf8');
+  return bytes.toString('utf8') === name ? bytes : null;
 }
 
 /** The channel's state, creating the channel in the store when new. Rejects with the store's wire error. */

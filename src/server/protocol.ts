@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { PubMsgDecoder, encodePubAck, guidOf } from './pub-decoder.js';
 
 export interface PubMsg {
   clientID: string;
@@ -249,6 +250,72 @@ export function decodeAck(bytes: Uint8Array): Ack | null {
   return { subject, sequence };
 }
 
+/**
+ * The sequence of an Ack for the channel whose UTF-8 name is `channelBytes`, or -1 when the Ack
+ * is malformed or names another channel: what `decodeAck` and a comparison of its subject with
+ * the name would say, without decoding the subject of every ack.
+ */
+export function ackedSequence(bytes: Uint8Array, channelBytes: Uint8Array | null, channel: string): number {
+  if (channelBytes === null) return slowAckedSequence(bytes, channel);
+  let sequence = 0;
+  let subjectMatches = channelBytes.length === 0;
+  let pos = 0;
+  while (pos < bytes.length) {
+    const key = bytes[pos++]!;
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (key >= 0x80) return -1;
+    if (wire === 0) {
+      let value = 0;
+      let scale = 1;
+      for (let i = 0; ; i++) {
+        if (pos >= bytes.length || i >= 10) return -1;
+        const b = bytes[pos++]!;
+        value += (b & 0x7f) * scale;
+        scale *= 128;
+        if (b < 0x80) break;
+      }
+      if (field === 2) sequence = value;
+    } else if (wire === 2) {
+      let length = 0;
+      let scale = 1;
+      for (let i = 0; ; i++) {
+        if (pos >= bytes.length || i >= 5) return -1;
+        const b = bytes[pos++]!;
+        length += (b & 0x7f) * scale;
+        scale *= 128;
+        if (b < 0x80) break;
+      }
+      if (pos + length > bytes.length) return -1;
+      if (field === 1) {
+        if (!sameBytes(bytes, pos, length, channelBytes)) return slowAckedSequence(bytes, channel);
+        subjectMatches = true;
+      }
+      pos += length;
+    } else if (wire === 5) {
+      pos += 4;
+    } else if (wire === 1) {
+      pos += 8;
+    } else {
+      return -1;
+    }
+  }
+  if (pos > bytes.length) return -1;
+  return subjectMatches ? sequence : -1;
+}
+
+/** Another subject, invalid UTF-8 or a repeated field: the exact reading decides. */
+function slowAckedSequence(bytes: Uint8Array, channel: string): number {
+  const ack = decodeAck(bytes);
+  return ack === null || ack.subject !== channel ? -1 : ack.sequence;
+}
+
+function sameBytes(bytes: Uint8Array, start: number, length: number, expected: Uint8Array): boolean {
+  if (length !== expected.length) return false;
+  for (let i = 0; i < length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
+}
+
 /** A publish as the hot path reads it: `data` is a view of the NATS buffer, `connId` a latin1 key. */
 export interface PubMsgView {
   clientID: string;
@@ -259,108 +326,18 @@ export interface PubMsgView {
   connId: string;
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /**
- * Decodes PubMsg (PROTOCOL.md §2.1) without protobufjs: one arrives per published message.
- * Unknown fields are skipped as protobuf requires; returns null when the bytes are not a valid
- * encoding (truncated, bad wire type for a known field, over-long varint).
+ * Decodes PubMsg (PROTOCOL.md §2.1) without protobufjs; null when the bytes are not a valid
+ * encoding. The server itself uses a long-lived PubMsgDecoder (pub-decoder.ts).
  */
 export function decodePubMsgView(bytes: Uint8Array): PubMsgView | null {
-  const buf = asBuffer(bytes);
-  const view: PubMsgView = { clientID: '', guid: '', subject: '', reply: '', data: EMPTY_BYTES, connId: '' };
-  const end = buf.length;
-  let pos = 0;
-  while (pos < end) {
-    // Tag: fields up to 10 fit in one byte; larger ones are read as a varint.
-    let key = buf[pos++]!;
-    if (key >= 0x80) {
-      if (pos >= end) return null;
-      const b = buf[pos++]!;
-      if (b >= 0x80) return null;
-      key = (key & 0x7f) | (b << 7);
-    }
-    const field = key >>> 3;
-    const wire = key & 7;
-    if (field === 0) return null;
-    if (wire === 2) {
-      let length = 0;
-      let shift = 0;
-      for (;;) {
-        if (pos >= end || shift > 28) return null;
-        const b = buf[pos++]!;
-        length += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-        if (b < 0x80) break;
-      }
-      if (length > end - pos) return null;
-      const start = pos;
-      pos += length;
-      switch (field) {
-        case 1: view.clientID = buf.toString('utf8', start, pos); break;
-        case 2: view.guid = buf.toString('utf8', start, pos); break;
-        case 3: view.subject = buf.toString('utf8', start, pos); break;
-        case 4: view.reply = buf.toString('utf8', start, pos); break;
-        case 5: view.data = buf.subarray(start, pos); break;
-        case 6: view.connId = buf.toString('latin1', start, pos); break;
-        default: break;
-      }
-    } else if (field >= 1 && field <= 6) {
-      return null;
-    } else if (wire === 0) {
-      for (let i = 0; ; i++) {
-        if (pos >= end || i >= 10) return null;
-        if (buf[pos++]! < 0x80) break;
-      }
-    } else if (wire === 1) {
-      pos += 8;
-    } else if (wire === 5) {
-      pos += 4;
-    } else {
-      return null;
-    }
-  }
-  return pos === end ? view : null;
+  const fields = new PubMsgDecoder().decode(bytes);
+  if (fields === null) return null;
+  const { clientID, subject, reply, data, connId } = fields;
+  return { clientID, guid: guidOf(fields), subject, reply, data, connId };
 }
 
 /** PubAck{guid=1, error=2} without protobufjs: one goes out per published message. */
 export function encodePubAckFast(guid: string, error: string): Buffer {
-  const guidLength = Buffer.byteLength(guid, 'utf8');
-  const errorLength = error === '' ? 0 : Buffer.byteLength(error, 'utf8');
-  const size = (guidLength > 0 ? 1 + varintLength(guidLength) + guidLength : 0) + (errorLength > 0 ? 1 + varintLength(errorLength) + errorLength : 0);
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  if (guidLength > 0) {
-    out[pos++] = 0x0a;
-    pos = putVarint(out, pos, guidLength);
-    pos += out.write(guid, pos, 'utf8');
-  }
-  if (errorLength > 0) {
-    out[pos++] = 0x12;
-    pos = putVarint(out, pos, errorLength);
-    out.write(error, pos, 'utf8');
-  }
-  return out;
-}
-
-function varintLength(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function putVarint(out: Buffer, pos: number, value: number): number {
-  while (value >= 0x80) {
-    out[pos++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[pos++] = value;
-  return pos;
+  return encodePubAck(guid, error);
 }

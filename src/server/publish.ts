@@ -5,7 +5,8 @@ import type { MsgProto } from '../store/records.js';
 import { decodeCtrlMsg } from '../store/records.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
-import { decodePubMsgView, encodePubAckFast } from './protocol.js';
+import { encodePubAckFast } from './protocol.js';
+import { PubMsgDecoder, guidOf, guidOfPubAck, successPubAck } from './pub-decoder.js';
 import type { ServerContext } from './context.js';
 import type { ClientRegistry } from './clients.js';
 import { armInactivity, getOrCreateChannel } from './channels.js';
@@ -13,10 +14,13 @@ import type { ChannelState } from './state.js';
 
 interface PendingPublish {
   readonly msg: MsgProto;
-  readonly guid: string;
+  /** The PubAck sent on success; it carries the guid (guidOfPubAck). Empty when none is wanted. */
+  readonly ack: Buffer;
   /** Where the PubAck goes; '' when the publisher asked for none. */
   readonly ackSubject: string;
 }
+
+const NO_ACK = Buffer.alloc(0);
 
 export class Publisher {
   /** Publishes received this turn, per channel name, in arrival order. */
@@ -27,6 +31,7 @@ export class Publisher {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private accepting = true;
+  private readonly decoder = new PubMsgDecoder();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -36,7 +41,7 @@ export class Publisher {
   /** NATS callback for `_STAN.pub.<cid>.>`; `payload` is valid only during the call. */
   onPublish(reply: string | undefined, payload: Uint8Array): void {
     const ackSubject = reply ?? '';
-    const pub = decodePubMsgView(payload);
+    const pub = this.decoder.decode(payload);
     if (pub === null) {
       if (this.isCtrlMsg(payload)) return;
       this.sendAck(ackSubject, '', StanErrors.invalidPublishRequest);
@@ -45,12 +50,12 @@ export class Publisher {
     if (!this.accepting) return;
     // A known channel was validated when it was created.
     const knownChannel = this.ctx.channels.has(pub.subject);
-    if (pub.guid === '' || (!knownChannel && !isValidChannel(pub.subject)) || !this.clients.isValidPublisher(pub.clientID, pub.connId)) {
-      this.sendAck(ackSubject, pub.guid, StanErrors.invalidPublishRequest);
+    if (pub.guidEnd === pub.guidStart || (!knownChannel && !isValidChannel(pub.subject)) || !this.clients.isValidPublisher(pub.clientID, pub.connId)) {
+      this.sendAck(ackSubject, guidOf(pub), StanErrors.invalidPublishRequest);
       return;
     }
     if (this.queued >= this.ctx.options.publishQueueMax) {
-      this.sendAck(ackSubject, pub.guid, 'stan: publish queue is full');
+      this.sendAck(ackSubject, guidOf(pub), 'stan: publish queue is full');
       return;
     }
     const msg: MsgProto = {
@@ -58,7 +63,7 @@ export class Publisher {
       subject: pub.subject,
       reply: pub.reply,
       // The decoder hands out a view of the NATS buffer, which the connection may reuse.
-      data: pub.data.length === 0 ? pub.data : Uint8Array.prototype.slice.call(pub.data),
+      data: pub.data.length === 0 ? pub.data : Buffer.from(pub.data),
       timestamp: 0n,
       redelivered: false,
       redeliveryCount: 0,
@@ -69,7 +74,7 @@ export class Publisher {
       batch = [];
       this.batches.set(pub.subject, batch);
     }
-    batch.push({ msg, guid: pub.guid, ackSubject });
+    batch.push({ msg, ack: ackSubject === '' ? NO_ACK : successPubAck(pub), ackSubject });
     this.queued++;
     this.ctx.counters.msgsIn++;
     this.ctx.counters.bytesIn += msg.data.length;
@@ -121,7 +126,7 @@ export class Publisher {
       },
       (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
-        for (const p of pending) this.sendAck(p.ackSubject, p.guid, text);
+        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
         this.settle();
       },
     );
@@ -139,7 +144,7 @@ export class Publisher {
 
   private store(channel: ChannelState, pending: PendingPublish[]): void {
     if (channel.deleting) {
-      for (const p of pending) this.sendAck(p.ackSubject, p.guid, StanErrors.channelBeingDeleted);
+      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), StanErrors.channelBeingDeleted);
       return;
     }
     // Timestamps in ns, non-decreasing per channel even if the wall clock steps back.
@@ -159,7 +164,7 @@ export class Publisher {
       durable = channel.store.msgs.storeBatch(msgs).durable;
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      for (const p of pending) this.sendAck(p.ackSubject, p.guid, text);
+      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
       return;
     }
     // Subscribers may see the batch before its publishers get their acks, as in the reference.
@@ -169,13 +174,13 @@ export class Publisher {
     durable.then(
       () => {
         if (observe !== undefined) observe(startNs, process.hrtime.bigint());
-        for (const p of pending) this.sendAck(p.ackSubject, p.guid, '');
+        for (const p of pending) if (p.ackSubject !== '') this.ctx.send.publish(p.ackSubject, p.ack);
         this.settle();
       },
       (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
         this.ctx.logger.error({ err: error, channel: channel.name }, 'storing messages failed');
-        for (const p of pending) this.sendAck(p.ackSubject, p.guid, text);
+        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
         this.settle();
       },
     );

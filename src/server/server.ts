@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { NatsConnection, NatsConnector, NatsSubscription } from '../transport/nats/connection.js';
 import type { RecoveredState, Store } from '../store/types.js';
 import { TstanError } from '../util/errors.js';
-import { StanCodec, decodeAck } from './protocol.js';
+import { StanCodec, ackedSequence } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
 import { stanSubjects, type StanSubjects } from './subjects.js';
 import { Delivery } from './delivery.js';
@@ -300,9 +300,10 @@ export class StanServer {
   private onAck(ctx: ServerContext, subject: string, payload: Uint8Array): void {
     const sub = ctx.subsByAckInbox.get(subject);
     if (sub === undefined) return;
-    const ack = decodeAck(payload);
-    if (ack === null || ack.subject !== sub.channel.name) return;
-    ctx.delivery.ack(sub, ack.sequence);
+    const channel = sub.channel;
+    const sequence = ackedSequence(payload, channel.nameBytes, channel.name);
+    if (sequence < 0) return;
+    ctx.delivery.ack(sub, sequence);
   }
 
   /**

@@ -65,6 +65,8 @@ export interface QueueGroupState {
 
 export interface ChannelState {
   readonly name: string;
+  /** The name in UTF-8, to match acks against without decoding them (null: decode them). */
+  readonly nameBytes: Uint8Array | null;
   readonly store: Channel;
   /** Plain and durable subscriptions (not queue members). */
   readonly subs: Set<SubscriptionState>;
