@@ -329,7 +329,8 @@ export class ClientConnection implements MessageTarget, ParserSink {
   }
 
   private afterWrite(): boolean {
-    const pending = this.pendingBytes;
+    const socketBytes = this.socket.writableLength;
+    const pending = this.outbound.pendingBytes + socketBytes;
     if (pending > this.options.maxPendingBytes) {
       this.logger.warn({ cid: this.id, pending }, 'slow consumer detected, closing connection');
       this.server.countSlowConsumer();
@@ -340,7 +341,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.flushScheduled = true;
       this.server.scheduleFlush(this);
     }
-    return this.isCongested;
+    return socketBytes > this.options.maxPendingBytes / 2;
   }
 
   /**

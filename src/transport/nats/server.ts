@@ -58,6 +58,8 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   readonly routes: RouteManager;
   private flushScheduled = false;
   private routingLocalOrigin = false;
+  /** Whether the last dispatch reached a congested target: a second result without an object per message. */
+  private dispatchCongested = false;
   private portsFile = '';
   private running = false;
 
@@ -214,11 +216,11 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     payload: Uint8Array,
     wantsNoResponders: boolean,
   ): void {
-    const delivered = this.dispatch(origin, subject, reply, headerBytes, payload, null);
-    if (delivered.count === 0 && reply !== undefined && wantsNoResponders && origin instanceof ClientConnection) {
+    const count = this.dispatch(origin, subject, reply, headerBytes, payload, null);
+    if (count === 0 && reply !== undefined && wantsNoResponders && origin instanceof ClientConnection) {
       this.answerNoResponders(origin, reply);
     }
-    if (delivered.congested && origin instanceof ClientConnection) this.stallProducer(origin, subject);
+    if (this.dispatchCongested && origin instanceof ClientConnection) this.stallProducer(origin, subject);
   }
 
   /** A message from a route: local subscribers only, and only the queue groups it names. */
@@ -230,6 +232,7 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
    * Delivers to every matching subscription and to one member of each queue group. Routes get
    * one RMSG each, naming the queue groups whose chosen member is on their side. `routedQueues`
    * is non-null for a message that came from a route: then no route is sent to (one hop).
+   * Returns how many targets it reached and sets `dispatchCongested`.
    */
   private dispatch(
     origin: MessageTarget,
@@ -238,7 +241,7 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     headerBytes: number,
     payload: Uint8Array,
     routedQueues: readonly string[] | null,
-  ): { count: number; congested: boolean } {
+  ): number {
     this.counters.inMsgs++;
     this.counters.inBytes += payload.length;
     const result = this.sublist.match(subject);
@@ -300,7 +303,8 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     } finally {
       this.routingLocalOrigin = previousLocal;
     }
-    return { count, congested };
+    this.dispatchCongested = congested;
+    return count;
   }
 
   private deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
