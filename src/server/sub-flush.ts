@@ -8,10 +8,14 @@ import type { SubStore } from '../store/types.js';
 export class SubStoreFlusher {
   private readonly dirty = new Set<SubStore>();
   private scheduled = false;
+  private lastMarked: SubStore | undefined;
 
   constructor(private readonly logger: Logger) {}
 
   markDirty(store: SubStore): void {
+    // One store is usually marked once per delivered message and ack: skip the Set for repeats.
+    if (this.scheduled && this.lastMarked === store) return;
+    this.lastMarked = store;
     this.dirty.add(store);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -21,6 +25,7 @@ export class SubStoreFlusher {
   /** Flushes every changed sub store; resolves when all are durable. */
   async flushAll(): Promise<void> {
     this.scheduled = false;
+    this.lastMarked = undefined;
     const stores = [...this.dirty];
     this.dirty.clear();
     const results = await Promise.allSettled(stores.map((store) => store.flush()));

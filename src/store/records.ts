@@ -137,13 +137,24 @@ export function msgProtoSize(msg: MsgProto): number {
   return size;
 }
 
+/** Splits an int64 into the unsigned 32-bit halves of its two's complement without BigInt temporaries. */
+const int64Halves = new DataView(new ArrayBuffer(8));
+
+/** Writes a string already measured as `length` UTF-8 bytes; short ASCII ones byte by byte. */
+function writeText(buf: Buffer, pos: number, text: string, length: number): number {
+  if (length !== text.length || length > 64) return pos + buf.write(text, pos, 'utf8');
+  for (let i = 0; i < length; i++) buf[pos + i] = text.charCodeAt(i);
+  return pos + length;
+}
+
 export function encodeMsgProto(msg: MsgProto): Buffer {
   checkMsgProto(msg);
   const subjectLength = Buffer.byteLength(msg.subject, 'utf8');
-  const replyLength = Buffer.byteLength(msg.reply, 'utf8');
-  const ts = BigInt.asUintN(64, msg.timestamp);
-  const tsLo = Number(ts & 0xffffffffn);
-  const tsHi = Number(ts >> 32n);
+  const replyLength = msg.reply === '' ? 0 : Buffer.byteLength(msg.reply, 'utf8');
+  // The view holds nothing between calls: set and read back at once (BigInt.asUintN(64) semantics).
+  int64Halves.setBigUint64(0, msg.timestamp, true);
+  const tsLo = int64Halves.getUint32(0, true);
+  const tsHi = int64Halves.getUint32(4, true);
   const buf = Buffer.allocUnsafe(msgProtoBody(msg, subjectLength, replyLength, tsLo, tsHi));
   let pos = 0;
   if (msg.sequence !== 0) {
@@ -153,12 +164,12 @@ export function encodeMsgProto(msg: MsgProto): Buffer {
   if (subjectLength !== 0) {
     buf[pos++] = 0x12;
     pos = writeVarint(buf, pos, subjectLength);
-    pos += buf.write(msg.subject, pos, 'utf8');
+    pos = writeText(buf, pos, msg.subject, subjectLength);
   }
   if (replyLength !== 0) {
     buf[pos++] = 0x1a;
     pos = writeVarint(buf, pos, replyLength);
-    pos += buf.write(msg.reply, pos, 'utf8');
+    pos = writeText(buf, pos, msg.reply, replyLength);
   }
   if (msg.data.length !== 0) {
     buf[pos++] = 0x22;
