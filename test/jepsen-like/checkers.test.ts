@@ -28,7 +28,7 @@ function historyBuilder() {
       push({ proc: reader, type: 'ok', f: 'deliver', channel, value, seq, reader, readerKind });
     },
     drain(proc: string, channel: string, entries: readonly [string, number][], complete = true) {
-      push({ proc, type: 'invoke', f: 'drain', channel });
+      push({ proc, type: 'invoke', f: 'drain', channel, reader: proc });
       for (const [value, seq] of entries) this.deliver(proc, channel, value, seq, 'drain');
       push({ proc, type: complete ? 'ok' : 'info', f: 'drain', channel });
     },
@@ -80,6 +80,17 @@ describe('total-queue (Jepsen semantics)', () => {
     expect(c0?.all.lost).toBe(0);
     expect(c0?.readers['dur']?.lostValues).toEqual(['p0-2']);
     expect(c0?.valid).toBe(false);
+  });
+
+  it('checks a drain that read nothing (an emptied channel) as a reader that lost everything', () => {
+    const h = historyBuilder();
+    h.publish('pub-0', 'c0', 'p0-1');
+    h.deliver('dur', 'c0', 'p0-1', 1);
+    h.drain('drain-c0', 'c0', []);
+    const [c0] = checkTotalQueue(h.ops);
+    expect(c0?.readers['drain-c0']?.lost).toBe(1);
+    expect(c0?.valid).toBe(false);
+    expect(checkHistory(h.ops).valid).toBe(false);
   });
 
   it('does not count failed or indeterminate publishes that never came out as lost', () => {

@@ -1,6 +1,7 @@
 // Runs chaos scenarios against a standalone tstan node and prints one JSON row per scenario.
 //   node --import tsx test/jepsen-like/cli.ts [--scenario NAME] [--seed N] [--dir ROOT]
-//        [--warmup-ms N] [--fault-ms N] [--keep]
+//        [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory]
+// (--store memory loses everything at a kill: a run that must fail, to see the checkers bite)
 // Without --scenario every scenario runs in order. Exit codes (TigerBeetle style): 0 all valid,
 // 1 a checker failed, 2 a harness error (the run could not be checked).
 import { mkdirSync } from 'node:fs';
@@ -20,6 +21,7 @@ async function main(): Promise<number> {
       'warmup-ms': { type: 'string' },
       'fault-ms': { type: 'string' },
       keep: { type: 'boolean' },
+      store: { type: 'string' },
     },
   });
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
@@ -27,11 +29,13 @@ async function main(): Promise<number> {
   const rootDir = values.dir ?? tmpdir();
   mkdirSync(rootDir, { recursive: true });
   const phases = { warmupMs: Number(values['warmup-ms'] ?? 5_000), faultMs: Number(values['fault-ms'] ?? 20_000) };
+  const store = values.store ?? 'file';
+  if (store !== 'file' && store !== 'memory') throw new Error(`--store must be file or memory, got ${store}`);
   const selected = values.scenario === undefined ? scenarios : [findScenario(values.scenario)];
   process.stderr.write(`seed ${seed}; scenarios ${selected.map((s) => s.name).join(', ')}\n`);
   const reports: RunReport[] = [];
   for (const scenario of selected) {
-    const report = await runScenario(scenario, { seed, rootDir, phases, keep: values.keep === true });
+    const report = await runScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, store });
     reports.push(report);
     process.stdout.write(JSON.stringify(report) + '\n');
   }

@@ -25,7 +25,7 @@ export interface Figures {
   endToEndP99Ms: number;
   acks: { sent: number; dropped: number };
   connects: { ok: number; retries: number; lost: number };
-  faults: { kind: string; node: string; atMs: number; durationMs: number; firstAckAfterMs: number | null }[];
+  faults: { kind: string; node: string; atMs: number; durationMs: number; firstAckAfterStartMs: number | null; firstAckAfterEndMs: number | null }[];
 }
 
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -108,8 +108,16 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
     acks: { sent: count.acksSent, dropped: count.acksDropped },
     connects: { ok: count.connectOk, retries: count.connectRetries, lost: count.lost },
     faults: faults.map((f) => {
-      const firstAck = ackTimes.find((t) => t > f.startNs);
-      return { kind: f.kind, node: f.node, atMs: ms(f.startNs - origin), durationMs: ms(f.endNs - f.startNs), firstAckAfterMs: firstAck === undefined ? null : ms(firstAck - f.startNs) };
+      const afterStart = ackTimes.find((t) => t > f.startNs);
+      const afterEnd = ackTimes.find((t) => t > f.endNs);
+      return {
+        kind: f.kind,
+        node: f.node,
+        atMs: ms(f.startNs - origin),
+        durationMs: ms(f.endNs - f.startNs),
+        firstAckAfterStartMs: afterStart === undefined ? null : ms(afterStart - f.startNs),
+        firstAckAfterEndMs: afterEnd === undefined ? null : ms(afterEnd - f.endNs),
+      };
     }),
   };
 }

@@ -20,6 +20,7 @@ export interface Phases {
 
 export interface ScenarioContext {
   readonly node: TstanNode;
+  readonly history: HistoryRecorder;
   readonly nemesis: Nemesis;
   readonly workload: Workload;
   readonly random: Random;
@@ -34,6 +35,8 @@ export interface Scenario {
   faults(ctx: ScenarioContext): Promise<void>;
 }
 
+/** Load must flow between two kills, or a round tests nothing. */
+const UP_BETWEEN_KILLS_MS = 1_000;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const scenarios: readonly Scenario[] = [
@@ -44,13 +47,14 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'kill-9',
-    description: 'three rounds of SIGKILL, 0.5-1 s down, restart on the same directory',
+    description: 'three rounds of SIGKILL, 0.5-1 s down, restart on the same directory; at least 1 s up between rounds',
     faults: async (ctx) => {
       const rounds = 3;
       const slot = ctx.phases.faultMs / rounds;
       for (let round = 0; round < rounds; round++) {
         await ctx.at(round * slot + ctx.random.next() * slot * 0.3);
         await ctx.nemesis.killAndRestart(ctx.node, 500 + ctx.random.int(500));
+        await delay(UP_BETWEEN_KILLS_MS);
       }
     },
   },
@@ -99,12 +103,15 @@ export interface RunOptions {
   readonly rootDir: string;
   readonly phases: Phases;
   readonly workload?: Partial<WorkloadConfig>;
+  /** The node's store; FILE by default. */
+  readonly store?: 'file' | 'memory';
   /** Keep the run directory even when the verdict is valid. */
   readonly keep?: boolean;
 }
 
 export interface RunReport {
   readonly scenario: string;
+  readonly store: 'file' | 'memory';
   readonly seed: number;
   readonly verdict: 'valid' | 'invalid' | 'error';
   readonly reasons: readonly string[];
@@ -122,7 +129,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const runDir = mkdtempSync(join(options.rootDir, `${scenario.name}-`));
   const config: WorkloadConfig = { ...defaultWorkload, ...options.workload };
   const [port, httpPort] = [await freePort(), await freePort()];
-  const node = new TstanNode({ name: 'n1', clusterId: config.clusterId, dataDir: join(runDir, 'data'), runDir, port, httpPort });
+  const node = new TstanNode({ name: 'n1', clusterId: config.clusterId, dataDir: join(runDir, 'data'), runDir, port, httpPort, store: options.store ?? 'file' });
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
   const random = seededRandom(options.seed);
   const nemesis = new Nemesis(history);
@@ -135,7 +142,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await delay(options.phases.warmupMs);
     const faultStartMs = Date.now();
     const at = (atMs: number) => delay(Math.max(0, faultStartMs + atMs - Date.now()));
-    await scenario.faults({ node, nemesis, workload, random, phases: options.phases, at });
+    await scenario.faults({ node, history, nemesis, workload, random, phases: options.phases, at });
     await at(options.phases.faultMs);
     if (!node.running) await node.start();
     await workload.drain();
@@ -149,13 +156,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const nodeLogErrors = node.errorLines().length;
   if (harnessError !== undefined) {
     const reasons = [`harness error: ${harnessError instanceof Error ? (harnessError.stack ?? harnessError.message) : String(harnessError)}`];
-    return { scenario: scenario.name, seed: options.seed, verdict: 'error', reasons, figures: null, nodeLogErrors, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
+    return { scenario: scenario.name, store: options.store ?? 'file', seed: options.seed, verdict: 'error', reasons, figures: null, nodeLogErrors, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
   }
   const verdict = checkHistory(history.ops);
   const figures = computeFigures(history.ops, verdict, nemesis.events);
   if (verdict.valid && options.keep !== true) rmSync(runDir, { recursive: true, force: true });
   return {
     scenario: scenario.name,
+    store: options.store ?? 'file',
     seed: options.seed,
     verdict: verdict.valid ? 'valid' : 'invalid',
     reasons: verdict.reasons.slice(0, REASONS_MAX),

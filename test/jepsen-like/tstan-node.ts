@@ -13,6 +13,8 @@ export interface NodeSpec {
   readonly runDir: string;
   readonly port: number;
   readonly httpPort: number;
+  /** FILE unless said otherwise; MEMORY loses everything at a kill, which shows the checkers bite. */
+  readonly store?: 'file' | 'memory';
   readonly extraArgs?: readonly string[];
 }
 
@@ -50,7 +52,9 @@ export class TstanNode {
     rmSync(portsDir, { recursive: true, force: true });
     const s = this.spec;
     const args = ['--import', 'tsx', cliEntry, '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
-    args.push('-store', 'file', '-dir', s.dataDir, '--ports_file_dir', portsDir, ...(s.extraArgs ?? []));
+    if (s.store === 'memory') args.push('-store', 'memory');
+    else args.push('-store', 'file', '-dir', s.dataDir);
+    args.push('--ports_file_dir', portsDir, ...(s.extraArgs ?? []));
     const log = openSync(this.logFile, 'a');
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', log, log] });
     closeSync(log);

@@ -118,7 +118,7 @@ export class Workload {
     }
     const waits = [...groups].map(async ([reader, members]) => {
       const proc = `${reader}-${channel}`;
-      this.history.record({ proc, type: 'invoke', f: 'drain', channel, seq: last });
+      this.history.record({ proc, type: 'invoke', f: 'drain', channel, seq: last, reader });
       const done = await waitCovered(members.map((m) => m.seen), last, this.config.drainTimeoutMs);
       this.history.record({ proc, type: done ? 'ok' : 'info', f: 'drain', channel, seq: last, ...(done ? {} : { error: 'did not read to the end' }) });
     });
@@ -128,7 +128,7 @@ export class Workload {
   /** A new non-durable deliver-all reader of the whole channel. */
   private async freshReader(channel: string, last: number): Promise<void> {
     const proc = `drain-${channel}`;
-    this.history.record({ proc, type: 'invoke', f: 'drain', channel, seq: last });
+    this.history.record({ proc, type: 'invoke', f: 'drain', channel, seq: last, reader: 'drain' });
     const deadline = Date.now() + this.config.drainTimeoutMs;
     const seen = new Set<number>();
     const session = await connectWithRetries(this.ctx, proc, proc, () => Date.now() > deadline);

@@ -57,7 +57,7 @@ function collectPublishes(history: readonly Op[]): Map<string, PublishInfo> {
 export function checkSequences(history: readonly Op[]): SequenceResult {
   const examples: SequenceViolation[] = [];
   const note = (channel: string, detail: string) => {
-    if (examples.length < EXAMPLES_MAX) examples.push({ channel, detail });
+    if (examples.length < EXAMPLES_MAX && !examples.some((e) => e.channel === channel && e.detail === detail)) examples.push({ channel, detail });
   };
   const deliveries = history.filter((op) => op.f === 'deliver' && op.type === 'ok' && op.channel !== undefined && op.value !== undefined && op.seq !== undefined);
   const publishes = collectPublishes(history);

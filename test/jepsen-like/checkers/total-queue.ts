@@ -132,6 +132,11 @@ export function checkTotalQueue(history: readonly Op[]): ChannelQueueResult[] {
     return entry;
   };
   for (const op of history) {
+    // A reader that read nothing must still be checked: its drain names it.
+    if (op.f === 'drain' && op.type === 'invoke' && op.channel !== undefined && op.reader !== undefined) {
+      const entry = channelOf(op.channel);
+      if (!entry.byReader.has(op.reader)) entry.byReader.set(op.reader, []);
+    }
     if (op.channel === undefined || op.value === undefined) continue;
     if (op.f === 'publish' && op.type === 'invoke') channelOf(op.channel).attempts.push(op.value);
     else if (op.f === 'publish' && op.type === 'ok') channelOf(op.channel).enqueues.push(op.value);
