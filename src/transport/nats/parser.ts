@@ -100,6 +100,8 @@ function operationName(line: Buffer, start: number, end: number): string {
   return line.toString('latin1', start, end).toUpperCase();
 }
 
+const SUBJECT_CACHE_BYTES = 256;
+
 export class ProtocolParser {
   private state: State = State.Control;
   private controlPending: Buffer | null = null;
@@ -111,6 +113,9 @@ export class ProtocolParser {
   private payloadFilled = 0;
   private readonly tokenStarts: number[] = [];
   private readonly tokenEnds: number[] = [];
+  private readonly lastArgBytes = Buffer.allocUnsafe(SUBJECT_CACHE_BYTES);
+  private lastArgLength = -1;
+  private lastArg = '';
 
   constructor(
     private readonly sink: ParserSink,
@@ -218,13 +223,36 @@ export class ProtocolParser {
       return;
     }
     const args = new Array<string>(argCount);
-    for (let i = 0; i < argCount; i++) args[i] = line.toString('utf8', this.tokenStarts[i + 1]!, this.tokenEnds[i + 1]!);
+    args[0] = this.firstArg(line, this.tokenStarts[1]!, this.tokenEnds[1]!);
+    for (let i = 1; i < argCount; i++) args[i] = line.toString('utf8', this.tokenStarts[i + 1]!, this.tokenEnds[i + 1]!);
     this.payloadOp = op;
     this.payloadArgs = args;
     this.payloadHeaderBytes = headers;
     this.payloadBytes = total;
     this.payloadFilled = 0;
     this.state = State.Payload;
+  }
+
+  /**
+   * The subject of a message: a client usually repeats the previous one (a publisher's channel,
+   * a subscriber's ack inbox), and then gets the same string back, with no new string to make or
+   * hash. Subjects up to SUBJECT_CACHE_BYTES are remembered as a copy of their bytes.
+   */
+  private firstArg(line: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length === this.lastArgLength) {
+      const previous = this.lastArgBytes;
+      let i = 0;
+      while (i < length && previous[i] === line[start + i]) i++;
+      if (i === length) return this.lastArg;
+    }
+    const text = line.toString('utf8', start, end);
+    if (length <= SUBJECT_CACHE_BYTES) {
+      line.copy(this.lastArgBytes, 0, start, end);
+      this.lastArgLength = length;
+      this.lastArg = text;
+    }
+    return text;
   }
 
   private readPayload(chunk: Buffer, offset: number): number {
