@@ -25,7 +25,36 @@ export interface Figures {
   endToEndP99Ms: number;
   acks: { sent: number; dropped: number };
   connects: { ok: number; retries: number; lost: number };
-  faults: { kind: string; node: string; atMs: number; durationMs: number; firstAckAfterStartMs: number | null; firstAckAfterEndMs: number | null }[];
+  faults: FaultFigures[];
+}
+
+export interface FaultFigures {
+  kind: string;
+  node: string;
+  atMs: number;
+  durationMs: number;
+  firstAckAfterStartMs: number | null;
+  firstAckAfterEndMs: number | null;
+  /** Consumer crashes: sequences the subscriber got again after the crash, and how many of those it had acked. */
+  redelivered?: number;
+  redeliveredAfterAck?: number;
+}
+
+/** What a crashed subscriber got again: only un-acked messages should come back (an ack in flight may be lost too). */
+function consumerRedeliveries(history: readonly Op[], proc: string, crashNs: number): { redelivered: number; redeliveredAfterAck: number } {
+  const before = new Set<number>();
+  const ackedBefore = new Set<number>();
+  const again = new Set<number>();
+  for (const op of history) {
+    if (op.proc !== proc || op.seq === undefined) continue;
+    if (op.tMonoNs <= crashNs) {
+      if (op.f === 'deliver') before.add(op.seq);
+      else if (op.f === 'ack' && op.type === 'info') ackedBefore.add(op.seq);
+    } else if (op.f === 'deliver' && before.has(op.seq)) again.add(op.seq);
+  }
+  let redeliveredAfterAck = 0;
+  for (const seq of again) if (ackedBefore.has(seq)) redeliveredAfterAck++;
+  return { redelivered: again.size, redeliveredAfterAck };
 }
 
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -107,7 +136,7 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
     endToEndP99Ms: ms(percentile(endToEnd, 99)),
     acks: { sent: count.acksSent, dropped: count.acksDropped },
     connects: { ok: count.connectOk, retries: count.connectRetries, lost: count.lost },
-    faults: faults.map((f) => {
+    faults: faults.map((f): FaultFigures => {
       const afterStart = ackTimes.find((t) => t > f.startNs);
       const afterEnd = ackTimes.find((t) => t > f.endNs);
       return {
@@ -117,6 +146,7 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
         durationMs: ms(f.endNs - f.startNs),
         firstAckAfterStartMs: afterStart === undefined ? null : ms(afterStart - f.startNs),
         firstAckAfterEndMs: afterEnd === undefined ? null : ms(afterEnd - f.endNs),
+        ...(f.kind === 'consumer-crash' ? consumerRedeliveries(history, f.node, f.endNs) : {}),
       };
     }),
   };

@@ -153,22 +153,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await node.stop();
     history.close();
   }
-  const nodeLogErrors = node.errorLines().length;
   if (harnessError !== undefined) {
     const reasons = [`harness error: ${harnessError instanceof Error ? (harnessError.stack ?? harnessError.message) : String(harnessError)}`];
-    return { scenario: scenario.name, store: options.store ?? 'file', seed: options.seed, verdict: 'error', reasons, figures: null, nodeLogErrors, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
+    return { scenario: scenario.name, store: options.store ?? 'file', seed: options.seed, verdict: 'error', reasons, figures: null, nodeLogErrors: node.errorLines().length, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
   }
   const verdict = checkHistory(history.ops);
   const figures = computeFigures(history.ops, verdict, nemesis.events);
-  if (verdict.valid && options.keep !== true) rmSync(runDir, { recursive: true, force: true });
+  // CHAOS.md §5.5 #7: an error, panic, assert or corruption line in the node's log fails the run.
+  const errorLines = node.errorLines();
+  const reasons = errorLines.length === 0 ? verdict.reasons : [`node log has ${errorLines.length} error lines, first: ${errorLines[0]?.slice(0, 300)}`, ...verdict.reasons];
+  const valid = verdict.valid && errorLines.length === 0;
+  if (valid && options.keep !== true) rmSync(runDir, { recursive: true, force: true });
   return {
     scenario: scenario.name,
     store: options.store ?? 'file',
     seed: options.seed,
-    verdict: verdict.valid ? 'valid' : 'invalid',
-    reasons: verdict.reasons.slice(0, REASONS_MAX),
+    verdict: valid ? 'valid' : 'invalid',
+    reasons: reasons.slice(0, REASONS_MAX),
     figures,
-    nodeLogErrors,
+    nodeLogErrors: errorLines.length,
     checkerMs: Math.round(verdict.checkerMs),
     durationMs: Date.now() - startedMs,
     runDir,
