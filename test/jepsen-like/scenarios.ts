@@ -113,6 +113,7 @@ export interface RunReport {
   readonly scenario: string;
   readonly store: 'file' | 'memory';
   readonly seed: number;
+  readonly phases: Phases;
   readonly verdict: 'valid' | 'invalid' | 'error';
   readonly reasons: readonly string[];
   readonly figures: Figures | null;
@@ -155,7 +156,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
   if (harnessError !== undefined) {
     const reasons = [`harness error: ${harnessError instanceof Error ? (harnessError.stack ?? harnessError.message) : String(harnessError)}`];
-    return { scenario: scenario.name, store: options.store ?? 'file', seed: options.seed, verdict: 'error', reasons, figures: null, nodeLogErrors: node.errorLines().length, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
+    return { scenario: scenario.name, store: options.store ?? 'file', seed: options.seed, phases: options.phases, verdict: 'error', reasons, figures: null, nodeLogErrors: node.errorLines().length, checkerMs: 0, durationMs: Date.now() - startedMs, runDir };
   }
   const verdict = checkHistory(history.ops);
   const figures = computeFigures(history.ops, verdict, nemesis.events);
@@ -168,6 +169,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     scenario: scenario.name,
     store: options.store ?? 'file',
     seed: options.seed,
+    phases: options.phases,
     verdict: valid ? 'valid' : 'invalid',
     reasons: reasons.slice(0, REASONS_MAX),
     figures,

@@ -4,7 +4,8 @@
 //   sequence (else: stored twice; a bug unless the client published it twice);
 // - lost write: p was acknowledged, nobody read it, yet a message invoked after p's ack was read;
 // - each durable reader and drain sees new sequences in order without gaps; a sequence it saw
-//   before is a redelivery (counted, not failed); queue groups share a channel and are exempt;
+//   before is a redelivery (counted, not failed), one flagged redelivered is exempt from order
+//   (it was sent before and lost in transit); queue groups share a channel and are exempt;
 // - real-time order: ack(A) before invoke(B) ⇒ seq(A) < seq(B), by a sweep over invoke times;
 // - per-publisher FIFO on each channel: one connection's publishes are stored in invoke order.
 import type { Op } from '../history.js';
@@ -127,7 +128,9 @@ function checkReaderOrder(deliveries: readonly Op[], note: (channel: string, det
       continue;
     }
     state.seen.add(seq);
-    if (state.ordered && state.max > 0) {
+    // Flagged as redelivered but new to this reader: the server sent it before and it was lost on
+    // the way (a dropped connection); it may come back after later sequences.
+    if (state.ordered && state.max > 0 && op.redelivered !== true) {
       if (seq > state.max + 1) {
         gaps++;
         note(channel, `${op.reader ?? op.proc} jumped from ${state.max} to ${seq}`);
