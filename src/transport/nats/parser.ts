@@ -102,6 +102,16 @@ function operationName(line: Buffer, start: number, end: number): string {
 
 const SUBJECT_CACHE_BYTES = 256;
 
+interface CachedArg {
+  readonly bytes: Buffer;
+  length: number;
+  text: string;
+}
+
+function newCachedArg(): CachedArg {
+  return { bytes: Buffer.allocUnsafe(SUBJECT_CACHE_BYTES), length: -1, text: '' };
+}
+
 export class ProtocolParser {
   private state: State = State.Control;
   private controlPending: Buffer | null = null;
@@ -113,9 +123,7 @@ export class ProtocolParser {
   private payloadFilled = 0;
   private readonly tokenStarts: number[] = [];
   private readonly tokenEnds: number[] = [];
-  private readonly lastArgBytes = Buffer.allocUnsafe(SUBJECT_CACHE_BYTES);
-  private lastArgLength = -1;
-  private lastArg = '';
+  private readonly argCache: readonly [CachedArg, CachedArg] = [newCachedArg(), newCachedArg()];
 
   constructor(
     private readonly sink: ParserSink,
@@ -223,8 +231,11 @@ export class ProtocolParser {
       return;
     }
     const args = new Array<string>(argCount);
-    args[0] = this.firstArg(line, this.tokenStarts[1]!, this.tokenEnds[1]!);
-    for (let i = 1; i < argCount; i++) args[i] = line.toString('utf8', this.tokenStarts[i + 1]!, this.tokenEnds[i + 1]!);
+    for (let i = 0; i < argCount; i++) {
+      const start = this.tokenStarts[i + 1]!;
+      const end = this.tokenEnds[i + 1]!;
+      args[i] = i < 2 ? this.cachedArg(i as 0 | 1, line, start, end) : line.toString('utf8', start, end);
+    }
     this.payloadOp = op;
     this.payloadArgs = args;
     this.payloadHeaderBytes = headers;
@@ -234,23 +245,25 @@ export class ProtocolParser {
   }
 
   /**
-   * The subject of a message: a client usually repeats the previous one (a publisher's channel,
-   * a subscriber's ack inbox), and then gets the same string back, with no new string to make or
-   * hash. Subjects up to SUBJECT_CACHE_BYTES are remembered as a copy of their bytes.
+   * The subject or reply of a message: a client usually repeats the previous one (a publisher's
+   * channel and its PubAck inbox, a subscriber connection's ack inbox), and then gets the same
+   * string back, with no new string to make or hash. Each of the first two arguments keeps a copy
+   * of its last bytes (up to SUBJECT_CACHE_BYTES).
    */
-  private firstArg(line: Buffer, start: number, end: number): string {
+  private cachedArg(slot: 0 | 1, line: Buffer, start: number, end: number): string {
     const length = end - start;
-    if (length === this.lastArgLength) {
-      const previous = this.lastArgBytes;
+    const cached = this.argCache[slot];
+    if (length === cached.length) {
+      const previous = cached.bytes;
       let i = 0;
       while (i < length && previous[i] === line[start + i]) i++;
-      if (i === length) return this.lastArg;
+      if (i === length) return cached.text;
     }
     const text = line.toString('utf8', start, end);
     if (length <= SUBJECT_CACHE_BYTES) {
-      line.copy(this.lastArgBytes, 0, start, end);
-      this.lastArgLength = length;
-      this.lastArg = text;
+      line.copy(cached.bytes, 0, start, end);
+      cached.length = length;
+      cached.text = text;
     }
     return text;
   }
