@@ -218,14 +218,15 @@ export class Delivery {
   /** Processes one ack; returns false when the sequence was not pending anywhere. */
   ack(sub: SubscriptionState, sequence: number): boolean {
     let owner: SubscriptionState | undefined = sub;
-    if (!sub.pending.has(sequence)) {
+    if (!sub.pending.delete(sequence)) {
       owner = sub.group?.members.find((m) => m.pending.has(sequence));
       if (owner === undefined) return false;
+      owner.pending.delete(sequence);
     }
-    owner.pending.delete(sequence);
     owner.channel.store.subs.ackSeqPending(owner.id, sequence);
     this.subsFlusher.markDirty(owner.channel.store.subs);
-    (owner.group?.redeliveryCounts ?? owner.redeliveryCounts).delete(sequence);
+    const counts = owner.group?.redeliveryCounts ?? owner.redeliveryCounts;
+    if (counts.size !== 0) counts.delete(sequence);
     if (owner.pending.size === 0) this.stopAckTimer(owner);
     if (owner.stalled && owner.pending.size < owner.maxInFlight) {
       owner.stalled = false;
