@@ -9,7 +9,7 @@ import { checkHistory } from './checkers/check-history.js';
 import { Nemesis } from './faults.js';
 import { computeFigures, type Figures } from './figures.js';
 import { HistoryRecorder } from './history.js';
-import { seededRandom, type Random } from './random.js';
+import { deriveSeed, seededRandom, type Random } from './random.js';
 import { TstanNode } from './tstan-node.js';
 import { Workload, defaultWorkload, type WorkloadConfig } from './workload.js';
 
@@ -132,10 +132,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const [port, httpPort] = [await freePort(), await freePort()];
   const node = new TstanNode({ name: 'n1', clusterId: config.clusterId, dataDir: join(runDir, 'data'), runDir, port, httpPort, store: options.store ?? 'file' });
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
-  const random = seededRandom(options.seed);
+  const random = seededRandom(deriveSeed(options.seed, 'nemesis'));
   const nemesis = new Nemesis(history);
   const target = { name: node.spec.name, url: node.url, lastSeq: (channel: string) => node.lastSeq(channel) };
-  const workload = new Workload(config, target, history, random);
+  const workload = new Workload(config, target, history, options.seed);
   let harnessError: unknown;
   try {
     await node.start();

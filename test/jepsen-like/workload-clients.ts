@@ -24,7 +24,8 @@ export interface ClientContext {
   readonly settings: ClientSettings;
   readonly target: WorkloadTarget;
   readonly history: HistoryRecorder;
-  readonly random: Random;
+  /** The random stream of the client named `label`. */
+  randomFor(label: string): Random;
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -58,6 +59,7 @@ export class Publisher {
   private session: StanSession | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly random: Random;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -67,6 +69,7 @@ export class Publisher {
     private readonly outstandingMax: number,
   ) {
     this.proc = `pub-${index}`;
+    this.random = ctx.randomFor(this.proc);
   }
 
   async start(): Promise<void> {
@@ -88,7 +91,7 @@ export class Publisher {
   private tick(): void {
     const session = this.session;
     if (session === undefined || this.outstanding >= this.outstandingMax) return;
-    const channel = this.channels[this.ctx.random.int(this.channels.length)] as string;
+    const channel = this.channels[this.random.int(this.channels.length)] as string;
     const value = `p${this.index}-${++this.n}`;
     const node = this.ctx.target.name;
     this.ctx.history.record({ proc: this.proc, type: 'invoke', f: 'publish', channel, value, node });
@@ -128,11 +131,14 @@ export class Subscriber {
   private session: StanSession | undefined;
   private stopped = false;
   private subscription: { close(): void } | undefined;
+  private readonly random: Random;
 
   constructor(
     private readonly ctx: ClientContext,
     readonly spec: SubscriberSpec,
-  ) {}
+  ) {
+    this.random = ctx.randomFor(spec.proc);
+  }
 
   get channel(): string {
     return this.spec.channel;
@@ -185,7 +191,7 @@ export class Subscriber {
       this.held.push(delivery);
       return;
     }
-    if (this.ackDropProbability > 0 && this.ctx.random.next() < this.ackDropProbability) {
+    if (this.ackDropProbability > 0 && this.random.next() < this.ackDropProbability) {
       this.ctx.history.record({ proc, type: 'fail', f: 'ack', channel, seq: delivery.seq, node, error: 'dropped by the harness' });
       return;
     }

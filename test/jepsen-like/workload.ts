@@ -4,7 +4,7 @@
 // deliver-all reader reads each channel from sequence 1. Every wait is bounded; a reader that does
 // not reach the end records its drain as `info`, which the checkers treat as a harness error.
 import type { HistoryRecorder } from './history.js';
-import type { Random } from './random.js';
+import { deriveSeed, seededRandom } from './random.js';
 import { StanSession } from './stan-client.js';
 import { Publisher, Subscriber, connectWithRetries, type ClientContext, type ClientSettings, type WorkloadTarget } from './workload-clients.js';
 
@@ -70,9 +70,9 @@ export class Workload {
     readonly config: WorkloadConfig,
     private readonly target: DrainTarget,
     private readonly history: HistoryRecorder,
-    random: Random,
+    seed: number,
   ) {
-    this.ctx = { settings: config, target, history, random };
+    this.ctx = { settings: config, target, history, randomFor: (label) => seededRandom(deriveSeed(seed, label)) };
     const c = config;
     const subOptions = { maxInFlight: c.maxInFlight, ackWaitMs: c.ackWaitMs, manualAcks: true };
     for (const channel of c.channels) {
