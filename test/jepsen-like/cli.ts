@@ -1,7 +1,9 @@
 // Runs chaos scenarios against a standalone tstan node and prints one JSON row per scenario.
 //   node --import tsx test/jepsen-like/cli.ts [--scenario NAME] [--seed N] [--dir ROOT]
-//        [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory]
-// (--store memory loses everything at a kill: a run that must fail, to see the checkers bite)
+//        [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory] [--tstan-root DIR]
+// (--store memory loses everything at a kill: a run that must fail, to see the checkers bite;
+// --tstan-root runs another checkout, e.g. a git worktree of a commit, with node_modules linked,
+// so that edits to this tree during a run do not change the server between two restarts)
 // Without --scenario every scenario runs in order. Exit codes (TigerBeetle style): 0 all valid,
 // 1 a checker failed, 2 a harness error (the run could not be checked).
 import { mkdirSync } from 'node:fs';
@@ -22,6 +24,7 @@ async function main(): Promise<number> {
       'fault-ms': { type: 'string' },
       keep: { type: 'boolean' },
       store: { type: 'string' },
+      'tstan-root': { type: 'string' },
     },
   });
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
@@ -35,7 +38,7 @@ async function main(): Promise<number> {
   process.stderr.write(`seed ${seed}; scenarios ${selected.map((s) => s.name).join(', ')}\n`);
   const reports: RunReport[] = [];
   for (const scenario of selected) {
-    const report = await runScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, store });
+    const report = await runScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, store, ...(values['tstan-root'] === undefined ? {} : { tstanRoot: values['tstan-root'] }) });
     reports.push(report);
     process.stdout.write(JSON.stringify(report) + '\n');
   }

@@ -50,6 +50,18 @@ export class Nemesis {
     this.end('pause', node.spec.name, startNs);
   }
 
+  /** SIGSTOP for `pauseMs`, SIGKILL while stopped, stay down `downMs`, start again. */
+  async pauseThenKill(node: TstanNode, pauseMs: number, downMs: number): Promise<void> {
+    const startNs = this.begin('pause-kill', node.spec.name);
+    node.signal('SIGSTOP');
+    await delay(pauseMs);
+    node.signal('SIGKILL');
+    await node.waitExit();
+    await delay(downMs);
+    await node.start();
+    this.end('pause-kill', node.spec.name, startNs);
+  }
+
   /** SIGTERM, wait for the exit, start again. */
   async gracefulRestart(node: TstanNode): Promise<void> {
     const startNs = this.begin('graceful-restart', node.spec.name);

@@ -59,6 +59,27 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'kill-9-rapid',
+    description: 'SIGKILL again and again, 0.1-0.4 s down and 0.2-1.5 s up: kills land during recovery and reconnects',
+    faults: async (ctx) => {
+      const endMs = Date.now() + ctx.phases.faultMs * 0.8;
+      while (Date.now() < endMs) {
+        await ctx.nemesis.killAndRestart(ctx.node, 100 + ctx.random.int(300));
+        await delay(200 + ctx.random.int(1_300));
+      }
+    },
+  },
+  {
+    name: 'pause-kill',
+    description: 'SIGSTOP for 1-2 s, SIGKILL while stopped, restart: publishes queued to a frozen node die with it',
+    faults: async (ctx) => {
+      for (let round = 0; round < 2; round++) {
+        await ctx.at(ctx.phases.faultMs * (0.15 + round * 0.45) + ctx.random.int(1_000));
+        await ctx.nemesis.pauseThenKill(ctx.node, 1_000 + ctx.random.int(1_000), 300);
+      }
+    },
+  },
+  {
     name: 'pause',
     description: 'SIGSTOP for 3 s (past AckWait and the PubAck timeout), then SIGCONT',
     faults: async (ctx) => {
@@ -105,6 +126,8 @@ export interface RunOptions {
   readonly workload?: Partial<WorkloadConfig>;
   /** The node's store; FILE by default. */
   readonly store?: 'file' | 'memory';
+  /** Run tstan from this checkout instead of this one (see NodeSpec.tstanRoot). */
+  readonly tstanRoot?: string;
   /** Keep the run directory even when the verdict is valid. */
   readonly keep?: boolean;
 }
@@ -130,7 +153,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const runDir = mkdtempSync(join(options.rootDir, `${scenario.name}-`));
   const config: WorkloadConfig = { ...defaultWorkload, ...options.workload };
   const [port, httpPort] = [await freePort(), await freePort()];
-  const node = new TstanNode({ name: 'n1', clusterId: config.clusterId, dataDir: join(runDir, 'data'), runDir, port, httpPort, store: options.store ?? 'file' });
+  const node = new TstanNode({ name: 'n1', clusterId: config.clusterId, dataDir: join(runDir, 'data'), runDir, port, httpPort, store: options.store ?? 'file', ...(options.tstanRoot === undefined ? {} : { tstanRoot: options.tstanRoot }) });
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
   const random = seededRandom(deriveSeed(options.seed, 'nemesis'));
   const nemesis = new Nemesis(history);

@@ -15,6 +15,11 @@ export interface NodeSpec {
   readonly httpPort: number;
   /** FILE unless said otherwise; MEMORY loses everything at a kill, which shows the checkers bite. */
   readonly store?: 'file' | 'memory';
+  /**
+   * The checkout whose `src/cli/main.ts` runs (default: this one). Each start loads the sources as
+   * they are on disk then, so a tree being edited meanwhile is better snapshotted (git worktree).
+   */
+  readonly tstanRoot?: string;
   readonly extraArgs?: readonly string[];
 }
 
@@ -51,12 +56,14 @@ export class TstanNode {
     const portsDir = join(this.spec.runDir, `${this.spec.name}.ports.d`);
     rmSync(portsDir, { recursive: true, force: true });
     const s = this.spec;
-    const args = ['--import', 'tsx', cliEntry, '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
+    const root = s.tstanRoot ?? repoRoot;
+    const entry = s.tstanRoot === undefined ? cliEntry : join(s.tstanRoot, 'src/cli/main.ts');
+    const args = ['--import', 'tsx', entry, '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
     if (s.store === 'memory') args.push('-store', 'memory');
     else args.push('-store', 'file', '-dir', s.dataDir);
     args.push('--ports_file_dir', portsDir, ...(s.extraArgs ?? []));
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     this.paused = false;
