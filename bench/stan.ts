@@ -5,6 +5,9 @@
 // [--scale F]` runs it alone; `runStanBench(options)` returns one JSON object per workload.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cpuSeconds, peakRssMb } from './proc-stats.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -38,29 +41,35 @@ export interface StanBenchOptions {
   readonly print?: boolean;
   /** Workloads to run (default all), e.g. ['W3']. */
   readonly only?: readonly string[];
+  /** Store configurations to run (default both): MEMORY, and FILE with fsync on (the default). */
+  readonly stores?: readonly StoreKind[];
 }
+
+export type StoreKind = 'MEMORY' | 'FILE';
 
 const MSG_BYTES = 128;
 const CLUSTER_ID = 'test-cluster';
 const MAX_INFLIGHT = 16_384;
 
-const REFERENCE = {
-  W1: '60,000 msgs/s',
-  W2: 'p50 0.21 / p99 1.12 ms',
-  W3: '52,200 msgs/s',
-  W4: '13,100 msgs/s',
+const REFERENCES = {
+  MEMORY: { W1: '60,000 msgs/s', W2: 'p50 0.21 / p99 1.12 ms', W3: '52,200 msgs/s', W4: '13,100 msgs/s' },
+  FILE: { W1: '71,800 msgs/s', W2: 'p50 0.62 / p99 1.82 ms', W3: '55,400 msgs/s', W4: '12,200 msgs/s' },
 } as const;
+const REFERENCE = REFERENCES.MEMORY;
 
 // The server process: embedded NATS on a free port, STAN over MEMORY; prints its port, stops on SIGTERM.
 const SERVER_SCRIPT = `
 const [serverMod, natsMod, storeMod, limitsMod, loggerMod] = await Promise.all([
-  import(process.env.TSTAN_SERVER), import(process.env.TSTAN_NATS), import(process.env.TSTAN_STORE),
+  import(process.env.TSTAN_SERVER), import(process.env.TSTAN_NATS),
+  import(process.env.TSTAN_DIR ? process.env.TSTAN_FILE_STORE : process.env.TSTAN_STORE),
   import(process.env.TSTAN_LIMITS), import(process.env.TSTAN_LOGGER)]);
 const logger = loggerMod.silentLogger();
 const nats = new natsMod.EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
 await nats.start();
-const store = await storeMod.openMemoryStore({ limits: limitsMod.defaultStoreLimits(),
-  clock: { nowNs: () => BigInt(Date.now()) * 1000000n }, logger });
+const storeOptions = { limits: limitsMod.defaultStoreLimits(), clock: { nowNs: () => BigInt(Date.now()) * 1000000n }, logger };
+const store = process.env.TSTAN_DIR
+  ? storeMod.openFileStore({ ...storeOptions, dir: process.env.TSTAN_DIR })
+  : await storeMod.openMemoryStore(storeOptions);
 const server = new serverMod.StanServer(nats.connector(), store, { clusterId: '${CLUSTER_ID}' }, logger);
 await server.start();
 process.stdout.write('PORT ' + nats.port + '\\n');
@@ -76,7 +85,7 @@ interface ServerProcess {
   readonly child: ChildProcess;
 }
 
-async function startServer(): Promise<ServerProcess> {
+async function startServer(dir: string): Promise<ServerProcess> {
   // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
   const extraArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
   const child = spawn(process.execPath, [...extraArgs, '--input-type=module', '-e', SERVER_SCRIPT], {
@@ -86,6 +95,8 @@ async function startServer(): Promise<ServerProcess> {
       TSTAN_SERVER: moduleUrl('../src/server/server.js'),
       TSTAN_NATS: moduleUrl('../src/transport/nats/server.js'),
       TSTAN_STORE: moduleUrl('../src/store/memory/memory-store.js'),
+      TSTAN_FILE_STORE: moduleUrl('../src/store/file/file-store.js'),
+      TSTAN_DIR: dir,
       TSTAN_LIMITS: moduleUrl('../src/store/limits.js'),
       TSTAN_LOGGER: moduleUrl('../src/util/logger.js'),
     },
@@ -256,10 +267,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-async function runWorkload(name: keyof typeof REFERENCE, workload: Workload, runs: number, scale: number): Promise<Record<string, unknown>> {
+async function runWorkload(
+  name: keyof typeof REFERENCE,
+  workload: Workload,
+  runs: number,
+  scale: number,
+  storeKind: StoreKind,
+): Promise<Record<string, unknown>> {
   const samples: Array<Record<string, number>> = [];
   for (let run = 0; run < runs; run++) {
-    const server = await startServer();
+    // A fresh, empty data directory for every FILE run (BENCH.md).
+    const dir = storeKind === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
+    const server = await startServer(dir);
     try {
       const pid = server.child.pid!;
       const cpuBefore = cpuSeconds(pid);
@@ -276,11 +295,13 @@ async function runWorkload(name: keyof typeof REFERENCE, workload: Workload, run
       });
     } finally {
       await stopServer(server);
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   }
-  const result: Record<string, unknown> = { workload: name, config: 'standalone MEMORY', client: 'node-nats-streaming', runs, scale };
+  const config = storeKind === 'FILE' ? 'standalone FILE (fsync on)' : 'standalone MEMORY';
+  const result: Record<string, unknown> = { workload: name, config, client: 'node-nats-streaming', runs, scale };
   for (const key of Object.keys(samples[0] ?? {})) result[key] = Number(median(samples.map((s) => s[key]!)).toFixed(3));
-  result['reference'] = REFERENCE[name];
+  result['reference'] = REFERENCES[storeKind][name];
   return result;
 }
 
@@ -300,19 +321,24 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<obje
   const runs = options.runs ?? 3;
   const scale = options.scale ?? 1;
   const only = options.only;
+  const stores = options.stores ?? (['MEMORY', 'FILE'] as const);
   const workloads = ([['W1', w1], ['W2', w2], ['W3', w3], ['W4', w4]] as Array<[keyof typeof REFERENCE, Workload]>).filter(
     ([name]) => only === undefined || only.includes(name),
   );
   const results: Array<Record<string, unknown>> = [];
-  for (const [name, workload] of workloads) {
-    const result = await runWorkload(name, workload, runs, scale);
-    results.push(result);
-    if (options.print !== false) process.stdout.write(JSON.stringify(result) + '\n');
+  for (const storeKind of stores) {
+    for (const [name, workload] of workloads) {
+      const result = await runWorkload(name, workload, runs, scale, storeKind);
+      results.push(result);
+      if (options.print !== false) process.stdout.write(JSON.stringify(result) + '\n');
+    }
   }
   if (options.print !== false) {
-    const lines = ['', '| workload | tstan standalone MEMORY | reference MEMORY | server CPU µs/msg | peak RSS MB |', '|---|---:|---:|---:|---:|'];
+    const lines = ['', '| workload | configuration | tstan | reference | server CPU µs/msg | peak RSS MB |', '|---|---|---:|---:|---:|---:|'];
     for (const r of results) {
-      lines.push(`| ${String(r['workload'])} | ${summary(r)} | ${String(r['reference'])} | ${String(r['serverCpuUsPerMsg'])} | ${Number(r['peakRssMb']).toFixed(0)} |`);
+      lines.push(
+        `| ${String(r['workload'])} | ${String(r['config'])} | ${summary(r)} | ${String(r['reference'])} | ${String(r['serverCpuUsPerMsg'])} | ${Number(r['peakRssMb']).toFixed(0)} |`,
+      );
     }
     lines.push('', 'Reference: 4–7 µs server CPU per message, 80–140 MB RSS. node-nats-streaming saturates near 60–70k msgs/s in W1.');
     process.stdout.write(lines.join('\n') + '\n');
@@ -329,7 +355,8 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const runs = Number(argValue('--runs') ?? 3);
   const scale = Number(argValue('--scale') ?? 1);
   const only = argValue('--only')?.split(',');
-  runStanBench({ runs, scale, ...(only === undefined ? {} : { only }) }).then(
+  const stores = argValue('--stores')?.split(',') as StoreKind[] | undefined;
+  runStanBench({ runs, scale, ...(only === undefined ? {} : { only }), ...(stores === undefined ? {} : { stores }) }).then(
     () => process.exit(0),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
