@@ -6,7 +6,7 @@ import type { RecoveredState, Store } from '../store/types.js';
 import { TstanError } from '../util/errors.js';
 import { StanCodec, ackedSequence } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
-import { stanSubjects, type StanSubjects } from './subjects.js';
+import { subjectsAfterRecovery, stanSubjects, type StanSubjects } from './subjects.js';
 import { Delivery } from './delivery.js';
 import { ClientRegistry } from './clients.js';
 import { Publisher } from './publish.js';
@@ -24,7 +24,7 @@ import type { StreamingMetrics } from '../monitor/metrics.js';
 
 export class StanServer {
   readonly options: StanServerOptions;
-  readonly subjects: StanSubjects;
+  private subjectsInUse: StanSubjects;
   private ctx: ServerContext | undefined;
   private clientRegistry: ClientRegistry | undefined;
   private publisher: Publisher | undefined;
@@ -43,8 +43,13 @@ export class StanServer {
     private readonly logger: Logger,
   ) {
     this.options = stanServerOptions(options);
-    this.subjects = stanSubjects(this.options.clusterId, this.options.discoverPrefix);
+    this.subjectsInUse = stanSubjects(this.options.clusterId, this.options.discoverPrefix);
     this.codec = new StanCodec();
+  }
+
+  /** The protocol subjects served: computed from the cluster ID, or recovered from the store. */
+  get subjects(): StanSubjects {
+    return this.subjectsInUse;
   }
 
   get context(): ServerContext | undefined {
@@ -111,6 +116,7 @@ export class StanServer {
         `cluster ID "${this.options.clusterId}" does not match recovered value of "${recovered.info.clusterId}"`,
       );
     }
+    if (recovered !== undefined) this.subjectsInUse = subjectsAfterRecovery(this.subjectsInUse, recovered.info);
     const s = this.subjects;
     await this.store.init({
       clusterId: this.options.clusterId,
