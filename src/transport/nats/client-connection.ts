@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../util/logger.js';
 import { ProtocolParser, ParseError, clientPayloadOps, splitArgs, type ParserSink } from './parser.js';
 import { OutboundBuffer } from './outbound-buffer.js';
+import { PingKeeper } from './ping-keeper.js';
 import { ConnectionKind, Subscription, type MessageTarget } from './subscription.js';
 import { isValidPublishSubject, isValidSubscribeSubject } from './subject.js';
 import type { NatsServerOptions } from './options.js';
@@ -105,10 +106,9 @@ export class ClientConnection implements MessageTarget, ParserSink {
   readonly remotePort: number;
 
   private readonly parser: ProtocolParser;
+  private readonly pings: PingKeeper;
   private readonly outbound = new OutboundBuffer();
   private connectReceived = false;
-  private pingsOutstanding = 0;
-  private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
   /** Producers paused because this connection's outbound queue is congested. */
@@ -126,6 +126,12 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.parser = new ProtocolParser(this, options, clientPayloadOps);
+    this.pings = new PingKeeper(
+      options.pingIntervalMs,
+      options.pingsOutstandingMax,
+      () => this.sendText('PING\r\n'),
+      () => this.fatal(CloseReason.StaleConnection, 'Stale Connection'),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.logger.debug({ cid: id, err: error.message }, 'client socket error'));
@@ -148,10 +154,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.authTimer = setTimeout(() => this.fatal(CloseReason.AuthTimeout, 'Authentication Timeout'), this.options.authTimeoutMs);
       this.authTimer.unref();
     }
-    if (this.options.pingIntervalMs > 0) {
-      this.pingTimer = setInterval(() => this.sendPing(), this.options.pingIntervalMs);
-      this.pingTimer.unref();
-    }
+    this.pings.start();
   }
 
   private onData(chunk: Buffer): void {
@@ -159,14 +162,6 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.parser.parse(chunk);
   }
 
-  private sendPing(): void {
-    if (this.pingsOutstanding >= this.options.pingsOutstandingMax) {
-      this.fatal(CloseReason.StaleConnection, 'Stale Connection');
-      return;
-    }
-    this.pingsOutstanding++;
-    this.sendText('PING\r\n');
-  }
 
   // ---- ParserSink ----
 
@@ -184,7 +179,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
         this.sendText('PONG\r\n');
         return;
       case 'PONG':
-        this.pingsOutstanding = 0;
+        this.pings.pong();
         return;
       case 'SUB':
         this.handleSub(splitArgs(rest));
@@ -426,7 +421,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.closed = true;
     this.closeReason = reason;
     this.parser.halt();
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pings.stop();
     if (this.authTimer) clearTimeout(this.authTimer);
     this.onDrain();
     for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../util/logger.js';
 import { ProtocolParser, routePayloadOps, splitArgs, type ParseError, type ParserSink } from './parser.js';
 import { OutboundBuffer } from './outbound-buffer.js';
+import { PingKeeper } from './ping-keeper.js';
 import { ConnectionKind, Subscription, type MessageTarget } from './subscription.js';
 import type { NatsServerOptions } from './options.js';
 
@@ -70,10 +71,9 @@ export class RouteConnection implements MessageTarget, ParserSink {
   readonly remotePort: number;
 
   private readonly parser: ProtocolParser;
+  private readonly pings: PingKeeper;
   private readonly outbound = new OutboundBuffer();
   private flushScheduled = false;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private pingsOutstanding = 0;
   private prefixSubject = '';
   private prefix: Buffer = Buffer.alloc(0);
 
@@ -89,6 +89,12 @@ export class RouteConnection implements MessageTarget, ParserSink {
     this.remoteAddress = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.remotePort = socket.remotePort ?? 0;
     this.parser = new ProtocolParser(this, { maxControlLineBytes: options.maxControlLineBytes * 4, maxPayloadBytes: options.maxPayloadBytes + 64 * 1024 }, routePayloadOps);
+    this.pings = new PingKeeper(
+      options.pingIntervalMs,
+      options.pingsOutstandingMax,
+      () => this.sendText('PING\r\n'),
+      () => this.close('stale connection'),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.parser.parse(chunk));
     socket.on('error', (error) => this.logger.debug({ err: error.message }, 'route socket error'));
@@ -103,20 +109,9 @@ export class RouteConnection implements MessageTarget, ParserSink {
   start(connectJson: string, infoJson: string): void {
     if (this.solicited) this.sendText(`CONNECT ${connectJson}\r\n`);
     this.sendText(`INFO ${infoJson}\r\n`);
-    if (this.options.pingIntervalMs > 0) {
-      this.pingTimer = setInterval(() => this.sendPing(), this.options.pingIntervalMs);
-      this.pingTimer.unref();
-    }
+    this.pings.start();
   }
 
-  private sendPing(): void {
-    if (this.pingsOutstanding >= this.options.pingsOutstandingMax) {
-      this.close('stale connection');
-      return;
-    }
-    this.pingsOutstanding++;
-    this.sendText('PING\r\n');
-  }
 
   // ---- ParserSink ----
 
@@ -132,7 +127,7 @@ export class RouteConnection implements MessageTarget, ParserSink {
         this.sendText('PONG\r\n');
         return;
       case 'PONG':
-        this.pingsOutstanding = 0;
+        this.pings.pong();
         return;
       case 'RS+':
       case 'LS+':
@@ -304,7 +299,7 @@ export class RouteConnection implements MessageTarget, ParserSink {
     this.flush();
     this.closed = true;
     this.parser.halt();
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pings.stop();
     this.socket.end(() => void this.socket.destroy());
     this.host.onRouteClosed(this, reason);
   }
