@@ -139,6 +139,35 @@ describe('tstan command', () => {
     }
   });
 
+  it('runs on an external NATS server with -ns, serving monitoring on its own port', async () => {
+    const { startOracle } = await import('../support/nats-server.js');
+    const oracle = await startOracle();
+    const node = await startTstan(['-cid', 'ns-cluster', '-ns', oracle.url]);
+    try {
+      expect(node.port).toBe(0);
+      const sc = stan.connect('ns-cluster', 'ns-client', { url: oracle.url });
+      await new Promise<void>((resolve, reject) => {
+        sc.on('connect', () => resolve());
+        sc.on('error', (error) => reject(error as Error));
+      });
+      await new Promise<string>((resolve, reject) => sc.publish('ns.channel', 'via nats-server', (error, id) => (error ? reject(error) : resolve(id))));
+      const nsOptions = sc.subscriptionOptions();
+      nsOptions.setDeliverAllAvailable();
+      const sub = sc.subscribe('ns.channel', nsOptions);
+      const msg = await new Promise<StanMsg>((resolve) => sub.on('message', resolve));
+      expect(String(msg.getData())).toBe('via nats-server');
+      const channelsz = (await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/channelsz?channel=ns.channel`)).json()) as Record<string, unknown>;
+      expect(channelsz).toMatchObject({ name: 'ns.channel', msgs: 1 });
+      await new Promise<void>((resolve) => {
+        sc.on('close', () => resolve());
+        sc.close();
+      });
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
+      await oracle.stop();
+    }
+  });
+
   it('runs on the FILE store in the reference layout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tstan-file-'));
     const node = await startTstan(['-cid', 'file-cluster', '-store', 'file', '-dir', dir]);

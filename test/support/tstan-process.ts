@@ -64,6 +64,7 @@ export async function startTstan(args: string[], timeoutMs = 20_000): Promise<Ts
   const portOf = (urls: string[] | undefined): number => (urls?.[0] ? Number(new URL(urls[0]).port) : 0);
   return {
     child,
+    // With -ns there is no client port of ours: the file names only monitoring, and port is 0.
     port: portOf(ports['nats']),
     httpPort: portOf(ports['monitoring']),
     output: () => output,

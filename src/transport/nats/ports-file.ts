@@ -15,9 +15,9 @@ export interface BoundPorts {
 
 /** Writes the ports file and returns its path. */
 export function writePortsFile(dir: string, ports: BoundPorts): string {
-  const content: Record<string, string[]> = {
-    nats: advertisedHosts(ports.host).map((host) => `nats://${host}:${ports.port}`),
-  };
+  const content: Record<string, string[]> = {};
+  // With -ns the NATS server is someone else's: there is no client port of ours to name.
+  if (ports.port) content['nats'] = advertisedHosts(ports.host).map((host) => `nats://${host}:${ports.port}`);
   if (ports.httpPort) content['monitoring'] = advertisedHosts(ports.httpHost).map((host) => `http://${host}:${ports.httpPort}`);
   if (ports.clusterPort && ports.clusterHost !== undefined) {
     content['cluster'] = advertisedHosts(ports.clusterHost).map((host) => `nats://${host}:${ports.clusterPort}`);
