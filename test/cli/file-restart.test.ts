@@ -71,7 +71,25 @@ describe('FILE store through kill -9', () => {
           if (!error) confirmed.push(i);
         });
       }
-      await until(() => confirmed.length >= 300 && acked.length === 50, 20_000, 'acks before the kill');
+      await until(() => confirmed.length >= 300 && acked.length === 50, 20_000, 'acks sent before the kill');
+      // Acks are fire-and-forget in STAN: wait until the server has processed all 50 ...
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const body = (await (await fetch(`http://127.0.0.1:${node.httpPort}/streaming/channelsz?channel=orders&subs=1`)).json()) as {
+          subscriptions?: { durable_name: string; last_sent: number; pending_count: number }[];
+        };
+        const durable = body.subscriptions?.find((s) => s.durable_name === 'dur');
+        if (durable && durable.last_sent - durable.pending_count >= 50) break;
+        if (Date.now() > deadline) throw new Error('the server never processed the acks');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // ... and that they are on disk: a subscription's reply waits for its channel's sub store to
+      // be durable, and the store keeps call order, so the acks before it are durable too.
+      await new Promise<void>((resolve, reject) => {
+        const marker = first.subscribe('orders', first.subscriptionOptions());
+        (marker as unknown as { on(e: string, h: (x?: Error) => void): void }).on('ready', () => resolve());
+        (marker as unknown as { on(e: string, h: (x?: Error) => void): void }).on('error', (error) => reject(error));
+      });
       // The kill comes while publishes are still in flight.
       node.child.kill('SIGKILL');
       await node.stop();
