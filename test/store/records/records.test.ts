@@ -201,7 +201,7 @@ const arbSub = fc.record({
 
 describe('properties', () => {
   it('MsgProto round-trips and agrees with protobufjs', () => {
-    const check = root.lookupType('spb.MsgProtoCheck');
+    const check = root.lookupType('pb.MsgProto');
     fc.assert(
       fc.property(arbMsg, (msg) => {
         const bytes = encodeMsgProto(msg);
