@@ -87,7 +87,7 @@ export class StanCodec {
   private readonly closeResponse: protobuf.Type;
   private readonly ack: protobuf.Type;
 
-  constructor(root: protobuf.Root = protobuf.loadSync(findProtoFile())) {
+  constructor(private readonly root: protobuf.Root = protobuf.loadSync(findProtoFile())) {
     this.pubMsg = root.lookupType('pb.PubMsg');
     this.pubAck = root.lookupType('pb.PubAck');
     this.msgProto = root.lookupType('pb.MsgProto');
@@ -130,44 +130,11 @@ export class StanCodec {
     return this.decode<T>(this.typeOf(name), bytes);
   }
 
+  /** A message type of package pb by name, e.g. 'PubAck'. */
   private typeOf(name: string): protobuf.Type {
-    switch (name) {
-      case 'PubAck':
-        return this.pubAck;
-      case 'ConnectResponse':
-        return this.connectResponse;
-      case 'SubscriptionResponse':
-        return this.subscriptionResponse;
-      case 'CloseResponse':
-        return this.closeResponse;
-      case 'PingResponse':
-        return this.pingResponse;
-      case 'MsgProto':
-        return this.msgProto;
-      default:
-        return this.typeOfRequest(name);
-    }
-  }
-
-  private typeOfRequest(name: string): protobuf.Type {
-    switch (name) {
-      case 'PubMsg':
-        return this.pubMsg;
-      case 'ConnectRequest':
-        return this.connectRequest;
-      case 'SubscriptionRequest':
-        return this.subscriptionRequest;
-      case 'UnsubscribeRequest':
-        return this.unsubscribeRequest;
-      case 'CloseRequest':
-        return this.closeRequest;
-      case 'Ping':
-        return this.ping;
-      case 'Ack':
-        return this.ack;
-      default:
-        throw new Error(`unknown protocol message ${name}`);
-    }
+    const type = this.root.lookup(`pb.${name}`);
+    if (!(type instanceof protobuf.Type)) throw new Error(`unknown protocol message ${name}`);
+    return type;
   }
 
   /** Encodes any message of the protocol by name (tests, probes, tools). */
