@@ -162,49 +162,49 @@ export class StanCodec {
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Where an Ack's fields lie in its bytes; the subject is the last one present (proto3). */
+interface AckFields {
+  sequence: number;
+  subjectStart: number;
+  subjectLength: number;
+  subjectCount: number;
+}
+
 /**
- * Decodes Ack{subject=1:string, sequence=2:uint64} without protobufjs: one arrives per delivered
- * message. Returns null on malformed input (acks have no reply, so bad ones are dropped).
+ * Walks Ack{subject=1:string, sequence=2:uint64} without protobufjs or decoding the subject.
+ * `onSubject` sees every subject field and may reject it. Returns null on malformed input.
  */
-export function decodeAck(bytes: Uint8Array): Ack | null {
-  let subject = '';
-  let sequence = 0;
+function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null {
+  const fields: AckFields = { sequence: 0, subjectStart: 0, subjectLength: 0, subjectCount: 0 };
   let pos = 0;
   while (pos < bytes.length) {
     const key = bytes[pos++]!;
     const field = key >>> 3;
     const wire = key & 7;
     if (key >= 0x80) return null;
-    if (wire === 0) {
+    if (wire === 0 || wire === 2) {
       let value = 0;
       let scale = 1;
+      // A varint field takes up to 10 bytes; a length prefix here never more than 5.
       for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= 10) return null;
+        if (pos >= bytes.length || i >= (wire === 0 ? 10 : 5)) return null;
         const b = bytes[pos++]!;
         value += (b & 0x7f) * scale;
         scale *= 128;
         if (b < 0x80) break;
       }
-      if (field === 2) sequence = value;
-    } else if (wire === 2) {
-      let length = 0;
-      let scale = 1;
-      for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= 5) return null;
-        const b = bytes[pos++]!;
-        length += (b & 0x7f) * scale;
-        scale *= 128;
-        if (b < 0x80) break;
+      if (wire === 0) {
+        if (field === 2) fields.sequence = value;
+        continue;
       }
-      if (pos + length > bytes.length) return null;
+      if (pos + value > bytes.length) return null;
       if (field === 1) {
-        try {
-          subject = textDecoder.decode(bytes.subarray(pos, pos + length));
-        } catch {
-          return null;
-        }
+        if (onSubject !== undefined && !onSubject(pos, value)) return null;
+        fields.subjectStart = pos;
+        fields.subjectLength = value;
+        fields.subjectCount++;
       }
-      pos += length;
+      pos += value;
     } else if (wire === 5) {
       pos += 4;
     } else if (wire === 1) {
@@ -213,8 +213,25 @@ export function decodeAck(bytes: Uint8Array): Ack | null {
       return null;
     }
   }
-  if (pos > bytes.length) return null;
-  return { subject, sequence };
+  return pos > bytes.length ? null : fields;
+}
+
+/**
+ * Decodes an Ack: one arrives per delivered message. Returns null on malformed input (acks have
+ * no reply, so bad ones are dropped).
+ */
+export function decodeAck(bytes: Uint8Array): Ack | null {
+  let subject = '';
+  // Every subject field must be valid UTF-8; the last one present wins.
+  const fields = scanAck(bytes, (start, length) => {
+    try {
+      subject = textDecoder.decode(bytes.subarray(start, start + length));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return fields === null ? null : { subject, sequence: fields.sequence };
 }
 
 /**
@@ -224,51 +241,14 @@ export function decodeAck(bytes: Uint8Array): Ack | null {
  */
 export function ackedSequence(bytes: Uint8Array, channelBytes: Uint8Array | null, channel: string): number {
   if (channelBytes === null) return slowAckedSequence(bytes, channel);
-  let sequence = 0;
-  let subjectMatches = channelBytes.length === 0;
-  let pos = 0;
-  while (pos < bytes.length) {
-    const key = bytes[pos++]!;
-    const field = key >>> 3;
-    const wire = key & 7;
-    if (key >= 0x80) return -1;
-    if (wire === 0) {
-      let value = 0;
-      let scale = 1;
-      for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= 10) return -1;
-        const b = bytes[pos++]!;
-        value += (b & 0x7f) * scale;
-        scale *= 128;
-        if (b < 0x80) break;
-      }
-      if (field === 2) sequence = value;
-    } else if (wire === 2) {
-      let length = 0;
-      let scale = 1;
-      for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= 5) return -1;
-        const b = bytes[pos++]!;
-        length += (b & 0x7f) * scale;
-        scale *= 128;
-        if (b < 0x80) break;
-      }
-      if (pos + length > bytes.length) return -1;
-      if (field === 1) {
-        if (!sameBytes(bytes, pos, length, channelBytes)) return slowAckedSequence(bytes, channel);
-        subjectMatches = true;
-      }
-      pos += length;
-    } else if (wire === 5) {
-      pos += 4;
-    } else if (wire === 1) {
-      pos += 8;
-    } else {
-      return -1;
-    }
+  const fields = scanAck(bytes);
+  if (fields === null) return -1;
+  if (fields.subjectCount === 0) return channelBytes.length === 0 ? fields.sequence : -1;
+  if (fields.subjectCount === 1 && sameBytes(bytes, fields.subjectStart, fields.subjectLength, channelBytes)) {
+    return fields.sequence;
   }
-  if (pos > bytes.length) return -1;
-  return subjectMatches ? sequence : -1;
+  // Another subject, invalid UTF-8 or a repeated field: the exact reading decides.
+  return slowAckedSequence(bytes, channel);
 }
 
 /** Another subject, invalid UTF-8 or a repeated field: the exact reading decides. */
