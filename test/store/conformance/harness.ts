@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { silentLogger } from '../../../src/util/logger.js';
 import { defaultStoreLimits, type StoreLimits } from '../../../src/store/limits.js';
-import { emptyMsgProto, emptySubState, type MsgProto, type SubState } from '../../../src/store/records.js';
+import { emptyMsgProto, emptyServerInfo, emptySubState, type MsgProto, type ServerInfo, type SubState } from '../../../src/store/records.js';
 import type { LimitReason, RecoveredState, Store, StoreOptions } from '../../../src/store/types.js';
 
 /** Opens the store under test on `dir`; called again with the same `dir` to reopen it. */
@@ -77,8 +77,9 @@ export class Harness {
   }
 }
 
-export function serverInfo(clusterId: string) {
+export function serverInfo(clusterId = 'test-cluster'): ServerInfo {
   return {
+    ...emptyServerInfo(),
     clusterId,
     discovery: `_STAN.discover.${clusterId}`,
     publish: `_STAN.pub.${clusterId}`,
@@ -87,7 +88,6 @@ export function serverInfo(clusterId: string) {
     close: `_STAN.close.${clusterId}`,
     subClose: `_STAN.subclose.${clusterId}`,
     acksSubs: `_STAN.ack.${clusterId}`,
-    nodeId: '',
   };
 }
 

@@ -4,8 +4,8 @@ import { FileStore } from '../../../../src/store/file/file-store.js';
 import type { FileIo } from '../../../../src/store/file/io.js';
 import type { FileStoreOptions } from '../../../../src/store/file/options.js';
 import { defaultStoreLimits } from '../../../../src/store/limits.js';
-import type { MsgProto, ServerInfo, StoreLimits } from '../../../../src/store/types.js';
-import { emptyMsgProto, emptyServerInfo } from '../../../../src/store/records.js';
+import type { MsgProto, StoreLimits } from '../../../../src/store/types.js';
+import { emptyMsgProto } from '../../../../src/store/records.js';
 
 export interface TestClock {
   nowNs(): bigint;
@@ -50,19 +50,8 @@ export function openStore(dir: string, options: OpenOptions = {}): FileStore {
   });
 }
 
-export function serverInfo(clusterId = 'test-cluster'): ServerInfo {
-  return {
-    ...emptyServerInfo(),
-    clusterId,
-    discovery: `_STAN.discover.${clusterId}`,
-    publish: `_STAN.pub.${clusterId}`,
-    subscribe: `_STAN.sub.${clusterId}`,
-    unsubscribe: `_STAN.unsub.${clusterId}`,
-    close: `_STAN.close.${clusterId}`,
-    subClose: `_STAN.subclose.${clusterId}`,
-    acksSubs: `_STAN.ack.${clusterId}`,
-  };
-}
+/** The ServerInfo every store test records; one definition for the conformance suite and these tests. */
+export { serverInfo } from '../../conformance/harness.js';
 
 export function message(channel: string, text: string, timestamp: bigint, sequence = 0): MsgProto {
   return { ...emptyMsgProto(), sequence, subject: channel, data: Buffer.from(text), timestamp };
