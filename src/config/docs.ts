@@ -18,16 +18,33 @@ function confCell(spec: OptionSpec): string {
     .join('<br>');
 }
 
+/** `supported`, `not yet: why`, `refused at start-up: why`, with `tstan only` where it applies. */
+function statusText(spec: OptionSpec, detailed: boolean): string {
+  let status: string;
+  if (!spec.status.supported) status = detailed ? `not yet: ${spec.status.reason}` : 'not yet';
+  else if (spec.refusedAtStartup !== undefined) status = detailed ? `parsed and checked, refused at start-up: ${spec.refusedAtStartup}` : 'refused at start-up (not built yet)';
+  else status = 'supported';
+  return spec.tstanOnly ? `${status} (tstan only)` : status;
+}
+
+function defaultCell(spec: OptionSpec, detailed: boolean): string {
+  if (spec.defaultText === '') return detailed ? '—' : '';
+  const reference = spec.referenceDefault;
+  if (reference === undefined) return `\`${spec.defaultText}\``;
+  return detailed
+    ? `\`${spec.defaultText}\` (nats-streaming-server: \`${reference.text}\`: ${reference.why})`
+    : `\`${spec.defaultText}\` (reference: \`${reference.text}\`)`;
+}
+
 function row(spec: OptionSpec): string {
   const flags = spec.flags.map((flag, index) => `\`${flagSpelling(flag, index, spec.flags.length)}\``).join(', ');
-  const status = spec.status.supported ? 'supported' : `not yet: ${spec.status.reason}`;
   const cells = [
     flags === '' ? '—' : flags,
     confCell(spec) === '' ? '—' : confCell(spec),
     spec.kind,
-    spec.defaultText === '' ? '—' : `\`${spec.defaultText}\``,
+    defaultCell(spec, true),
     spec.usage + (spec.hidden ? ' (not in the reference usage text)' : ''),
-    status,
+    statusText(spec, true),
   ];
   return `| ${cells.map(escapeCell).join(' | ')} |`;
 }
@@ -55,8 +72,7 @@ export function renderOptionsSummary(table: readonly OptionSpec[] = optionTable)
   for (const spec of table) {
     const flags = spec.flags.map((flag, index) => `\`${flagSpelling(flag, index, spec.flags.length)}\``).join(', ');
     const name = flags || spec.conf.map((spelling) => `${spelling.section}: \`${spelling.keys[0]}\``).join(', ');
-    const status = spec.status.supported ? 'supported' : 'not yet';
-    lines.push(`| ${escapeCell(name)} | ${spec.defaultText === '' ? '' : escapeCell(`\`${spec.defaultText}\``)} | ${status} |`);
+    lines.push(`| ${escapeCell(name)} | ${escapeCell(defaultCell(spec, false))} | ${statusText(spec, false)} |`);
   }
   lines.push('', readmeTableEnd);
   return lines.join('\n');

@@ -136,7 +136,7 @@ function applyFile(draft: OptionsDraft, tree: ConfMap, roles: FileRoles, prefer:
   }
 }
 
-/** tstan's version, from the package.json above this module (in src/ or in dist/src/). */
+/** tstan's version, from the package.json above this module (src/config/, dist/src/config/ or the dist/bin/ bundle). */
 export function readVersion(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {

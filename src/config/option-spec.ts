@@ -48,6 +48,12 @@ export type OptionStatus =
   | { readonly supported: true }
   | { readonly supported: false; readonly reason: string };
 
+/** A default of ours that is not the reference server's, and why (shown by -h and the docs). */
+export interface ReferenceDefault {
+  readonly text: string;
+  readonly why: string;
+}
+
 export interface OptionSpec {
   /** Stable identifier, used by docs and tests. */
   readonly id: string;
@@ -66,6 +72,15 @@ export interface OptionSpec {
   readonly hidden: boolean;
   /** Applied after the other flags, as the reference does for `-SDV`/`-DV`. */
   readonly late: boolean;
+  /** Not an option of the reference server: tstan's own (e.g. `--log_format`). */
+  readonly tstanOnly: boolean;
+  /** Set when our default differs from the reference server's. */
+  readonly referenceDefault: ReferenceDefault | undefined;
+  /**
+   * Parsed and validated, but this build refuses to start with it set (src/cli/node.ts
+   * checkStartable says so for `tstan -t` and start-up alike); the reason is shown in the docs.
+   */
+  readonly refusedAtStartup: string | undefined;
   /** Writes a value into the draft; may throw Error with a message that the loader places. */
   readonly apply: (draft: OptionsDraft, value: OptionValue) => void;
 }
@@ -84,6 +99,9 @@ export interface OptionInit {
   readonly notYet?: string;
   readonly hidden?: boolean;
   readonly late?: boolean;
+  readonly tstanOnly?: boolean;
+  readonly referenceDefault?: ReferenceDefault;
+  readonly refusedAtStartup?: string;
   readonly apply?: (draft: OptionsDraft, value: OptionValue) => void;
 }
 
@@ -117,6 +135,9 @@ export function option(init: OptionInit): OptionSpec {
     status,
     hidden: init.hidden ?? false,
     late: init.late ?? false,
+    tstanOnly: init.tstanOnly ?? false,
+    referenceDefault: init.referenceDefault,
+    refusedAtStartup: init.refusedAtStartup,
     apply: init.apply ?? (() => undefined),
   });
 }

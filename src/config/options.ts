@@ -104,12 +104,17 @@ export interface ClusteringOptions {
   readonly commitTimeoutMs: number;
 }
 
+export const LogFormatChoice = { auto: 'auto', json: 'json', text: 'text' } as const;
+export type LogFormatChoice = (typeof LogFormatChoice)[keyof typeof LogFormatChoice];
+
 export interface LoggingOptions {
   /** Derived: trace if -V or -SV, debug if -D or -SD, else info. */
   readonly level: LogLevel;
   /** `-l`: log to this file instead of stdout ('' = stdout). */
   readonly file: string;
   readonly timestamps: boolean;
+  /** `--log_format`: `auto` is text on a terminal and JSON otherwise (always JSON into a file). */
+  readonly format: LogFormatChoice;
   readonly debug: boolean;
   readonly trace: boolean;
   readonly stanDebug: boolean;
@@ -195,7 +200,8 @@ export function defaultOptionsDraft(version: string): OptionsDraft {
       logCacheSize: 512,
       logSnapshots: 2,
       trailingLogs: 10_240,
-      sync: false,
+      // Durable by default, unlike the reference: see clustering.sync in table-streaming.ts.
+      sync: true,
       raftLogging: false,
       proceedOnRestoreFailure: false,
       allowAddRemoveNode: false,
@@ -205,7 +211,7 @@ export function defaultOptionsDraft(version: string): OptionsDraft {
       commitTimeoutMs: 100,
     },
     logging: {
-      level: 'info', file: '', timestamps: true, debug: false, trace: false, stanDebug: false, stanTrace: false,
+      level: 'info', file: '', timestamps: true, format: 'auto', debug: false, trace: false, stanDebug: false, stanTrace: false,
     },
   };
 }

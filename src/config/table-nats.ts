@@ -4,8 +4,15 @@
 import {
   asBool, asList, asNumber, asString, conf, option, OptionGroup, parseHostPort, type OptionSpec,
 } from './option-spec.js';
+import { LogFormatChoice } from './options.js';
 
 const E = OptionGroup.embeddedNats;
+
+function logFormatOf(text: string): LogFormatChoice {
+  const lower = text.toLowerCase();
+  if (lower === LogFormatChoice.auto || lower === LogFormatChoice.json || lower === LogFormatChoice.text) return lower;
+  throw new Error(`unknown log format "${text}": use auto, json or text`);
+}
 const tlsReason = 'TLS for clients is not built yet';
 
 export const embeddedNatsOptions: readonly OptionSpec[] = [
@@ -103,13 +110,19 @@ export const loggingOptions: readonly OptionSpec[] = [
     apply: (d, v) => { d.logging.timestamps = asBool(v); },
   }),
   option({
+    id: 'logging.log_format', group: L, flags: ['log_format'], conf: [conf('nats', 'log_format')], kind: 'string',
+    argName: '<auto|json|text>', defaultValue: 'auto', tstanOnly: true,
+    usage: 'Log lines as JSON or as text; auto is text on a terminal, JSON otherwise and into a -l file',
+    apply: (d, v) => { d.logging.format = logFormatOf(asString(v)); },
+  }),
+  option({
     id: 'logging.syslog', group: L, flags: ['s', 'syslog'], conf: [conf('nats', 'syslog')], kind: 'bool',
-    defaultValue: false, usage: 'Log to syslog', notYet: 'syslog output is not built; logs are pino JSON',
+    defaultValue: false, usage: 'Log to syslog', notYet: 'syslog output is not built; logs go to stdout or the -l file (--log_format)',
   }),
   option({
     id: 'logging.remote_syslog', group: L, flags: ['r', 'remote_syslog'], conf: [conf('nats', 'remote_syslog')],
     kind: 'string', defaultValue: '', usage: 'Syslog server address (udp://localhost:514)',
-    notYet: 'syslog output is not built; logs are pino JSON',
+    notYet: 'syslog output is not built; logs go to stdout or the -l file (--log_format)',
   }),
   option({
     id: 'logging.debug', group: L, flags: ['D', 'debug'], conf: [conf('nats', 'debug')], kind: 'bool',

@@ -167,6 +167,7 @@ export const clusteringOptions: readonly OptionSpec[] = [
   option({
     id: 'clustering.clustered', group: CG, flags: ['clustered'], kind: 'bool', defaultValue: false,
     usage: 'Run as a node of a Raft cluster (a `cluster {}` block in -sc does the same)',
+    refusedAtStartup: 'clustered streaming is not built yet',
     apply: (d, v) => { d.clustering.clustered = asBool(v); },
   }),
   option({
@@ -206,7 +207,11 @@ export const clusteringOptions: readonly OptionSpec[] = [
   }),
   option({
     id: 'clustering.sync', group: CG, flags: ['cluster_sync'], conf: [conf(cs, 'sync')], kind: 'bool',
-    defaultValue: false, usage: 'fsync every write to the replicated log and the message store',
+    defaultValue: true, usage: 'fsync every write to the replicated log and the message store',
+    referenceDefault: {
+      text: 'false',
+      why: 'a message is acknowledged only once it is fsynced on a majority of the nodes, so no acknowledged message is lost when every node loses power',
+    },
     apply: (d, v) => { d.clustering.sync = asBool(v); },
   }),
   option({

@@ -13,13 +13,41 @@ export function flagSpelling(flag: string, index: number, count: number): string
   return short ? `-${flag}` : `--${flag}`;
 }
 
+/**
+ * `(default: x)`: every non-empty default, booleans that default to true included (a false one
+ * goes without saying), and the reference's value beside ours where they differ.
+ */
+function defaultNote(spec: OptionSpec): string {
+  const shown = spec.kind === 'bool' ? spec.defaultValue === true || spec.referenceDefault !== undefined : spec.defaultText !== '';
+  if (!shown) return '';
+  const reference = spec.referenceDefault === undefined ? '' : `; nats-streaming-server: ${spec.referenceDefault.text}`;
+  return ` (default: ${spec.defaultText}${reference})`;
+}
+
+function statusNote(spec: OptionSpec): string {
+  if (!spec.status.supported) return ' [not yet supported]';
+  if (spec.refusedAtStartup !== undefined) return ' [not available yet]';
+  return spec.tstanOnly ? ' [tstan only]' : '';
+}
+
 function usageLine(spec: OptionSpec): string {
   const names = spec.flags.map((flag, index) => flagSpelling(flag, index, spec.flags.length)).join(', ');
   const argument = spec.kind === 'bool' ? '' : ` ${spec.argName}`;
   const left = `    ${names}${argument}`;
-  const defaultNote = spec.kind === 'bool' || spec.defaultText === '' ? '' : ` (default: ${spec.defaultText})`;
-  const status = spec.status.supported ? '' : ' [not yet supported]';
-  return `${left.padEnd(44)} ${spec.usage}${defaultNote}${status}`;
+  return `${left.padEnd(44)} ${spec.usage}${defaultNote(spec)}${statusNote(spec)}`;
+}
+
+/** The closing paragraph of -h: where our defaults differ from the reference's, and why. */
+function differingDefaults(table: readonly OptionSpec[]): string[] {
+  const differing = table.filter((spec) => spec.referenceDefault !== undefined && spec.flags.length > 0);
+  if (differing.length === 0) return [];
+  const lines = ['Defaults that differ from nats-streaming-server:'];
+  for (const spec of differing) {
+    const name = flagSpelling(spec.flags[spec.flags.length - 1]!, spec.flags.length - 1, spec.flags.length);
+    lines.push(`    ${name} is ${spec.defaultText} (nats-streaming-server: ${spec.referenceDefault!.text}): ${spec.referenceDefault!.why}.`);
+  }
+  lines.push('');
+  return lines;
 }
 
 /** The full usage text printed by `-h`. */
@@ -32,15 +60,16 @@ export function usageText(table: readonly OptionSpec[] = optionTable): string {
     for (const spec of specs) lines.push(usageLine(spec));
     lines.push('');
   }
+  lines.push(...differingDefaults(table));
   lines.push('Configuration files: -c takes the NATS part, -sc the streaming part (its `streaming {}` block,');
   lines.push('or its top level). Flags override files, files override defaults.');
   lines.push('');
   return lines.join('\n');
 }
 
-/** The `-v` text. */
+/** The `-v` text, one line. */
 export function versionText(version: string): string {
-  return `tstan version ${version}, NATS Streaming protocol compatible with nats-streaming-server v0.25.6`;
+  return `tstan version ${version}, NATS Streaming protocol compatible with nats-streaming-server v0.25.6\n`;
 }
 
 /** The `--help_tls` text. */

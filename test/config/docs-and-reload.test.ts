@@ -48,8 +48,11 @@ describe('docs/configuration.md', () => {
   it('has one row per option, with its status', () => {
     const rows = renderOptionsMarkdown().split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Flags'));
     expect(rows).toHaveLength(optionTable.length);
-    expect(rows.filter((line) => line.endsWith('| supported |'))).toHaveLength(
-      optionTable.filter((spec) => spec.status.supported).length,
+    expect(rows.filter((line) => line.endsWith('| supported |') || line.endsWith('| supported (tstan only) |'))).toHaveLength(
+      optionTable.filter((spec) => spec.status.supported && spec.refusedAtStartup === undefined).length,
+    );
+    expect(rows.filter((line) => line.includes('refused at start-up'))).toHaveLength(
+      optionTable.filter((spec) => spec.refusedAtStartup !== undefined).length,
     );
   });
 });

@@ -29,6 +29,7 @@ const sampleById: Readonly<Record<string, string>> = {
   'routes.routes': '["nats://a:6222", "nats://b:6222"]',
   'clustering.peers': '[p1, p2], node_id: n0',
   'clustering.node_id': 'n1',
+  'logging.log_format': 'text',
 };
 
 function sampleOf(spec: OptionSpec): string {

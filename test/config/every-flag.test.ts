@@ -28,6 +28,7 @@ const sampleById: Readonly<Record<string, string>> = {
   'clustering.node_id': 'n1',
   'clustering.peers': 'p1,p2',
   'streaming.signal': 'stop',
+  'logging.log_format': 'text',
 };
 const contextById: Readonly<Record<string, readonly string[]>> = {
   'streaming.store': ['-dir', scratch],
