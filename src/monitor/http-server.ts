@@ -1,8 +1,11 @@
 // The monitoring HTTP server (`-m`): JSON endpoints registered by path, as nats-server serves
 // /varz, /connz and /subsz and the streaming layer adds /streaming/*. Handlers are functions of
-// the query string; what they return is sent as indented JSON, or as-is for a RawResponse.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// the query string; what they return is sent as indented JSON, or as-is for a RawResponse. The
+// root `/` lists every endpoint: an HTML page of links for a browser, as nats-server serves one,
+// and `{ "endpoints": [...] }` for everything else.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.js';
+import { listenOn } from '../util/listen.js';
 
 export class RawResponse {
   constructor(
@@ -30,22 +33,20 @@ export class MonitorHttpServer {
   }
 
   async listen(host: string, port: number): Promise<number> {
+    // node:http is loaded only by a node that serves monitoring: it costs start-up time otherwise.
+    const { createServer } = await import('node:http');
     const server = createServer((request, response) => void this.handle(request, response));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    return listenOn(server, host, port, 'monitoring');
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://monitor');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (path === '/' && !this.routes.has('/')) {
+      this.sendIndex(request, response);
+      return;
+    }
     const handler = this.routes.get(path);
     if (!handler) {
       response.writeHead(404, { 'content-type': 'text/plain' });
@@ -69,6 +70,18 @@ export class MonitorHttpServer {
     }
   }
 
+  /** HTML when the client prefers it (browsers send `Accept: text/html,...`), JSON otherwise. */
+  private sendIndex(request: IncomingMessage, response: ServerResponse): void {
+    const paths = this.paths();
+    if (!prefersHtml(request.headers.accept)) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ endpoints: paths }, null, 2));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(indexPage(paths));
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
@@ -80,3 +93,35 @@ export class MonitorHttpServer {
 
 /** A bad query parameter: answered with 400 and the message. */
 export class MonitorRequestError extends Error {}
+
+/** True when `accept` names text/html before (or without) application/json, as browsers send it. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const html = types.indexOf('text/html');
+  const json = types.indexOf('application/json');
+  return html >= 0 && (json < 0 || html < json);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The page of links to every endpoint, plain HTML with no script or external resource. */
+function indexPage(paths: readonly string[]): string {
+  const links = paths.map((path) => `    <li><a href=".${escapeHtml(path)}">${escapeHtml(path)}</a></li>`).join('\n');
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head><meta charset="utf-8"><title>tstan monitoring</title></head>',
+    '<body>',
+    '  <h1>tstan monitoring</h1>',
+    '  <p>The endpoints answer JSON (<code>/metrics</code>: Prometheus text); <code>/streaming/*</code> as nats-streaming-server does, the others as nats-server does.</p>',
+    '  <ul>',
+    links,
+    '  </ul>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

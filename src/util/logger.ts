@@ -1,6 +1,10 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { formatLogLine } from './log-text.js';
 
 export type { Logger };
+
+/** `json`: one pino JSON object per line (files, Kubernetes); `text`: nats-server-style lines. */
+export type LogFormat = 'json' | 'text';
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
@@ -9,6 +13,10 @@ export interface LoggerOptions {
   /** Include a timestamp in each line (`-T`, on by default). */
   timestamps?: boolean;
   name?: string;
+  /** Default `json`. The caller decides (the CLI picks `text` for a terminal). */
+  format?: LogFormat;
+  /** ANSI colours in `text` format. */
+  color?: boolean;
 }
 
 export interface RootLogger {
@@ -24,10 +32,10 @@ export function createRootLogger(options: LoggerOptions = {}): RootLogger {
   const destination = options.file
     ? pino.destination({ dest: options.file, sync: false, mkdir: true })
     : pino.destination({ dest: 1, sync: false });
-  const logger = pino(
-    { level: options.level ?? 'info', name: options.name ?? 'tstan', timestamp: options.timestamps ?? true },
-    destination as DestinationStream,
-  );
+  const color = options.color ?? false;
+  const stream: DestinationStream =
+    options.format === 'text' ? { write: (line: string) => destination.write(formatLogLine(line, { color })) } : destination;
+  const logger = pino({ level: options.level ?? 'info', name: options.name ?? 'tstan', timestamp: options.timestamps ?? true }, stream);
   return {
     logger,
     reopen: () => {

@@ -66,7 +66,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
     );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.logger.debug({ cid: id, err: error.message }, 'client socket error'));
+    socket.on('error', (error) => this.logger.debug({ err: error.message }, 'client socket error'));
     socket.on('close', () => this.close(CloseReason.ClientClosed));
     socket.on('drain', () => this.onDrain());
   }
@@ -150,10 +150,9 @@ export class ClientConnection implements MessageTarget, ParserSink {
   }
 
   onParseError(error: ParseError, detail: string): void {
-    this.logger.debug({ cid: this.id, detail }, `client protocol error: ${error}`);
     const reason = error === ParseError.PayloadTooLarge ? CloseReason.MaxPayload : CloseReason.ParseError;
     const text = error === ParseError.BadPayloadSize || error === ParseError.MissingPayloadTerminator ? ParseError.UnknownOperation : error;
-    this.fatal(reason, text);
+    this.fatal(reason, text, detail === '' ? error : `${error}: ${detail}`);
   }
 
   private handleConnect(json: string): void {
@@ -259,7 +258,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
     const socketBytes = this.socket.writableLength;
     const pending = this.outbound.pendingBytes + socketBytes;
     if (pending > this.options.maxPendingBytes) {
-      this.logger.warn({ cid: this.id, pending }, 'slow consumer detected, closing connection');
+      this.logger.warn({ pending }, 'slow consumer detected, closing connection');
       this.server.countSlowConsumer();
       this.close(CloseReason.SlowConsumer);
       return false;
@@ -291,8 +290,15 @@ export class ClientConnection implements MessageTarget, ParserSink {
   }
 
   /** Sends `-ERR` and closes after the error has been written. */
-  private fatal(reason: CloseReason, text: string): void {
+  /**
+   * Sends -ERR and closes. Said in the log at the default level with the client's address (the
+   * logger's bindings), as nats-server does: a client closed for a bad frame, an oversized payload
+   * or bad credentials is what an operator looks for. A stale connection is routine: debug.
+   */
+  private fatal(reason: CloseReason, text: string, detail = text): void {
     if (this.closed) return;
+    if (reason === CloseReason.StaleConnection) this.logger.debug({ reason }, `closing client: ${detail}`);
+    else this.logger.warn({ reason }, `closing client: ${detail}`);
     this.sendErr(text);
     this.close(reason);
   }

@@ -208,5 +208,4 @@ export function registerNatsMonitorRoutes(monitor: MonitorHttpServer, server: Em
   monitor.route('/subscriptionsz', (query) => subsz(server, query));
   monitor.route('/routez', (query) => routez(server, query));
   monitor.route('/healthz', () => ({ status: server.isRunning ? 'ok' : 'unavailable' }));
-  monitor.route('/', () => ({ endpoints: monitor.paths() }));
 }

@@ -5,6 +5,7 @@ import { connect as dial, createServer, type Server as NetServer, type Socket } 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
 import { advertisedHosts } from './addresses.js';
+import { listenOn } from '../../util/listen.js';
 import type { NatsServerOptions } from './options.js';
 import { RemoteSubscription, RouteConnection, type RouteHost, type RouteInfo } from './route-connection.js';
 import type { Subscription } from './subscription.js';
@@ -98,16 +99,9 @@ export class RouteManager implements RouteHost {
     if (this.options.listenPort !== 0) {
       const listener = createServer((socket) => this.attach(socket, ''));
       this.listener = listener;
-      await new Promise<void>((resolve, reject) => {
-        listener.once('error', reject);
-        listener.listen(this.options.listenPort === -1 ? 0 : this.options.listenPort, this.options.listenHost || '0.0.0.0', () => {
-          listener.off('error', reject);
-          resolve();
-        });
-      });
+      const port = this.options.listenPort === -1 ? 0 : this.options.listenPort;
+      this.boundPort = await listenOn(listener, this.options.listenHost || '0.0.0.0', port, 'routes');
       listener.on('error', (error) => this.logger.error({ err: error }, 'route listener error'));
-      const address = listener.address();
-      this.boundPort = typeof address === 'object' && address ? address.port : 0;
       this.logger.info({ port: this.boundPort, cluster: this.clusterName }, 'listening for route connections');
     }
     for (const url of this.options.routes) this.solicit(url, true, 0);

@@ -5,6 +5,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
 import { newServerId } from '../../util/nuid.js';
+import { listenOn } from '../../util/listen.js';
 import { ClientConnection, CloseReason, type ConnectOptions } from './client-connection.js';
 import type { NatsConnection, NatsConnector } from './connection.js';
 import { LocalConnection } from './local-connection.js';
@@ -62,14 +63,16 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   private dispatchCongested = false;
   private portsFile = '';
   private running = false;
+  private readonly logger: Logger;
 
-  constructor(
-    options: Partial<NatsServerOptions> = {},
-    private readonly logger: Logger,
-    routeOptions: RouteOptions = noRoutes,
-  ) {
+  /**
+   * `logger` is the node's logger: the server and each of its parts add their own `component`
+   * to it (a child of a child would repeat the key in every line).
+   */
+  constructor(options: Partial<NatsServerOptions> = {}, logger: Logger, routeOptions: RouteOptions = noRoutes) {
     this.options = Object.freeze({ ...defaultNatsServerOptions, ...options });
-    this.routes = new RouteManager(this, routeOptions, logger.child({ component: 'routes' }));
+    this.logger = logger.child({ component: 'nats' });
+    this.routes = new RouteManager(this, routeOptions, logger.child({ component: 'nats-routes' }));
     this.serverName = this.options.serverName || this.serverId;
     this.sublist = new Sublist(this.options.subjectCacheEntriesMax);
     this.monitor = new MonitorHttpServer(logger.child({ component: 'monitor' }));
@@ -95,16 +98,8 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   async start(): Promise<void> {
     const listener = createServer((socket) => this.accept(socket));
     this.listener = listener;
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(this.options.port === -1 ? 0 : this.options.port, this.options.host, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    });
+    this.boundPort = await listenOn(listener, this.options.host, this.options.port === -1 ? 0 : this.options.port, 'clients');
     listener.on('error', (error) => this.logger.error({ err: error }, 'client listener error'));
-    const address = listener.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : 0;
     if (this.routes.enabled) await this.routes.start();
     if (this.options.httpPort !== 0) {
       const httpHost = this.options.httpHost || this.options.host;
@@ -139,7 +134,9 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
       return;
     }
     const id = this.nextConnectionId();
-    const client = new ClientConnection(id, socket, this, this.options, this.logger.child({ component: 'client', cid: id }));
+    // The client's address in every line about it, as nats-server prefixes them with ip:port - cid.
+    const address = `${(socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${socket.remotePort ?? 0}`;
+    const client = new ClientConnection(id, socket, this, this.options, this.logger.child({ cid: id, client: address }));
     this.clients.set(id, client);
     client.start();
   }
