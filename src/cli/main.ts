@@ -6,14 +6,21 @@ import { loadOptions } from '../config/load.js';
 import { tlsHelpText, usageText, versionText } from '../config/usage.js';
 import type { Options } from '../config/options.js';
 import { ConfigError } from '../util/errors.js';
-import { createRootLogger } from '../util/logger.js';
-import { TstanNode } from './node.js';
+import { createRootLogger, type LogFormat } from '../util/logger.js';
+import { TstanNode, checkStartable } from './node.js';
 import { redactOptions } from '../config/redact.js';
 import { describeChange, diffOptions } from '../config/reload.js';
 import type { Logger } from '../util/logger.js';
 
-function logLevelOf(options: Options): 'info' | 'debug' | 'trace' {
-  return options.logging.level;
+/** `auto`: readable text for a person at a terminal, JSON for files, pipes and log collectors. */
+function logFormatOf(options: Options): LogFormat {
+  const chosen = options.logging.format;
+  if (chosen !== 'auto') return chosen;
+  return options.logging.file === '' && process.stdout.isTTY === true ? 'text' : 'json';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -45,9 +52,12 @@ function reload(argv: readonly string[], startup: Options, current: Options, nod
 }
 
 async function run(options: Options, argv: readonly string[]): Promise<number> {
+  const format = logFormatOf(options);
   const root = createRootLogger({
-    level: logLevelOf(options),
+    level: options.logging.level,
     timestamps: options.logging.timestamps,
+    format,
+    color: format === 'text' && options.logging.file === '' && process.stdout.isTTY === true && !process.env['NO_COLOR'],
     ...(options.logging.file ? { file: options.logging.file } : {}),
   });
   const logger = root.logger;
@@ -56,9 +66,11 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
   try {
     await node.start();
   } catch (error) {
-    logger.fatal({ err: error }, 'start-up failed');
+    // One clear line for the person who started us; the stack only for whoever asked for debug.
+    logger.debug({ err: error }, 'start-up failed');
+    if (options.logging.file !== '') logger.fatal(`start-up failed: ${messageOf(error)}`);
     root.flush();
-    process.stderr.write(`tstan: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`tstan: ${messageOf(error)}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -93,6 +105,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let options: Options;
   try {
     options = loadOptions(argv, process.env);
+    // `-t` accepts exactly what start-up accepts: the same checks, in the same order.
+    if (options.action === 'check' || options.action === 'run') checkStartable(options);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tstan: ${error.message}\n`);

@@ -1,37 +1,50 @@
 // One tstan node assembled from its parts: the embedded NATS server (or a connector to an external
 // deployment with -ns), the store, the STAN server and the monitoring endpoints. Start-up and
 // shutdown run in dependency order; a failed start-up undoes what was started.
+//
+// Start-up time is part of the contract (orchestrators and client test helpers give a spawned
+// server about 250 ms): only the embedded NATS server is loaded before the client port listens.
+// The streaming layer (protobufjs), the stores, prom-client and the `nats` client behind -ns are
+// imported when they are needed, so a client connecting early waits for the streaming server's
+// subscriptions the way it would with the reference server.
 import type { Logger } from '../util/logger.js';
-import { TstanError } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
 import type { Options } from '../config/options.js';
 import { EmbeddedNatsServer } from '../transport/nats/server.js';
 import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js';
 import type { NatsConnector } from '../transport/nats/connection.js';
-import { ExternalNatsConnector } from '../transport/nats/external-connection.js';
 import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
-import { streamingHandlers } from '../monitor/streaming/handlers.js';
-import { StreamingMetrics } from '../monitor/metrics.js';
-import { StanServer } from '../server/server.js';
+import type { StanServer } from '../server/server.js';
 import type { Store, StoreOptions } from '../store/types.js';
-import { openMemoryStore } from '../store/memory/memory-store.js';
-import { openFileStore } from '../store/file/file-store.js';
 import { externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 
 const systemClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n };
 
+/**
+ * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
+ * both ask here, so `-t` accepts exactly what start-up accepts. Throws ConfigError.
+ */
+export function checkStartable(options: Options): void {
+  if (options.clustering.clustered) {
+    // Refused rather than ignored: running standalone when a cluster was asked for loses data.
+    throw new ConfigError('clustered mode (--clustered, or a cluster {} block) is not available yet in this build of tstan');
+  }
+}
+
+/** The store asked for; each store names itself in its log lines (`component`). */
 async function openStore(options: Options, logger: Logger): Promise<Store> {
-  const storeOptions: StoreOptions = {
-    limits: storeLimitsOf(options),
-    clock: systemClock,
-    logger: logger.child({ component: 'store' }),
-  };
+  const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock: systemClock, logger };
   switch (options.streaming.storeType) {
-    case 'MEMORY':
+    case 'MEMORY': {
+      const { openMemoryStore } = await import('../store/memory/memory-store.js');
       return openMemoryStore(storeOptions);
-    case 'FILE':
+    }
+    case 'FILE': {
+      const { openFileStore } = await import('../store/file/file-store.js');
       return openFileStore({ ...storeOptions, dir: options.streaming.dir, file: fileStoreOptionsOf(options) });
+    }
     default:
-      throw new TstanError('CONFIG_INVALID', `store type ${options.streaming.storeType} is not supported yet`);
+      throw new ConfigError(`store type ${options.streaming.storeType} is not supported yet`);
   }
 }
 
@@ -58,17 +71,15 @@ export class TstanNode {
   }
 
   async start(): Promise<void> {
-    if (this.options.clustering.clustered) {
-      // Refused rather than ignored: running standalone when a cluster was asked for loses data.
-      throw new TstanError('CONFIG_INVALID', 'clustered mode (--clustered) is not available yet in this build of tstan');
-    }
+    checkStartable(this.options);
     try {
       const connector = await this.startTransport();
       this.mountReadiness();
-      this.store = await openStore(this.options, this.logger);
-      this.stan = new StanServer(connector, this.store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
+      const [store, { StanServer }] = await Promise.all([openStore(this.options, this.logger), import('../server/server.js')]);
+      this.store = store;
+      this.stan = new StanServer(connector, store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
       await this.stan.start();
-      this.mountStreamingMonitor(this.stan);
+      await this.mountStreamingMonitor(this.stan);
       this.announcePorts();
     } catch (error) {
       await this.shutdown();
@@ -76,10 +87,15 @@ export class TstanNode {
     }
   }
 
-  /** /streaming/* and /metrics on the node's monitoring port. */
-  private mountStreamingMonitor(stan: StanServer): void {
+  /** /streaming/* and /metrics on the node's monitoring port; prom-client is loaded only then. */
+  private async mountStreamingMonitor(stan: StanServer): Promise<void> {
+    if (this.httpPort === 0) return;
     const monitor = this.nats?.monitor ?? this.ownMonitor;
     if (!monitor) return;
+    const [{ streamingHandlers }, { StreamingMetrics }] = await Promise.all([
+      import('../monitor/streaming/handlers.js'),
+      import('../monitor/metrics.js'),
+    ]);
     for (const [path, handler] of streamingHandlers(stan.monitorView())) monitor.route(path, handler);
     const metrics = new StreamingMetrics();
     stan.attachMetrics(metrics);
@@ -112,7 +128,7 @@ export class TstanNode {
   private async startTransport(): Promise<NatsConnector> {
     if (this.options.streaming.natsServerUrl === '') {
       const natsOptions = { ...natsServerOptionsOf(this.options), portsFileDir: '' };
-      this.nats = new EmbeddedNatsServer(natsOptions, this.logger.child({ component: 'nats' }), this.options.routes);
+      this.nats = new EmbeddedNatsServer(natsOptions, this.logger, this.options.routes);
       await this.nats.start();
       return this.nats.connector();
     }
@@ -123,6 +139,7 @@ export class TstanNode {
       this.ownMonitor.route('/healthz', () => ({ status: this.stan?.isRunning ? 'ok' : 'unavailable' }));
       this.ownMonitorPort = await this.ownMonitor.listen(nats.httpHost || nats.host, nats.httpPort === -1 ? 0 : nats.httpPort);
     }
+    const { ExternalNatsConnector } = await import('../transport/nats/external-connection.js');
     return new ExternalNatsConnector(externalNatsOptionsOf(this.options));
   }
 

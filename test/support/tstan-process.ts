@@ -1,5 +1,6 @@
 // Runs the tstan command as a child process straight from the TypeScript sources (through tsx),
-// on free ports announced in a ports file, and stops it.
+// or from a built entry (`entry`: e.g. the bundle), on free ports announced in a ports file, and
+// stops it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -19,9 +20,20 @@ export interface TstanProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  readonly timeoutMs?: number;
+  /** A built JavaScript entry to run with plain node instead of the sources through tsx. */
+  readonly entry?: string;
+}
+
+function nodeArgs(options: SpawnOptions): string[] {
+  return options.entry === undefined ? ['--import', 'tsx', cliEntry] : [options.entry];
+}
+
 /** Runs `tstan args...` to completion and returns its exit code and output. */
-export async function runTstan(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runTstan(args: string[], options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const child = spawn(process.execPath, [...nodeArgs(options), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,11 +45,12 @@ export async function runTstan(args: string[], timeoutMs = 20_000): Promise<{ co
 }
 
 /** Starts a long-running tstan with `-p -1 -m -1` and waits for its ports file. */
-export async function startTstan(args: string[], timeoutMs = 20_000): Promise<TstanProcess> {
+export async function startTstan(args: string[], options: SpawnOptions = {}): Promise<TstanProcess> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const portsDir = mkdtempSync(join(tmpdir(), 'tstan-cli-'));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', cliEntry, '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', portsDir, ...args],
+    [...nodeArgs(options), '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', portsDir, ...args],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
