@@ -7,8 +7,10 @@ import { runNatsBench } from './nats.js';
 import { runStanBench } from './stan.js';
 import { runRaftBench } from './raft.js';
 import { runFileStoreBench } from './file-store.js';
+import { runStartupBench } from './startup.js';
 
 const suites = {
+  startup: async (scale: number) => runStartupBench({ runs: Math.max(5, Math.round(20 * scale)) }),
   nats: async (scale: number) => runNatsBench(Math.max(10_000, Math.round(500_000 * scale))),
   stan: async (scale: number) => runStanBench({ scale }),
   raft: async () => [await runRaftBench()],
