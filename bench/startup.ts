@@ -3,8 +3,10 @@
 // Each figure is the median of `runs` spawns (default 20) of a fresh process on a free port, idle
 // MEMORY store. Rows: the bundled command (`dist/bin/tstan.js`, what `npm start` and the `tstan`
 // bin run) and the same code loaded module by module (`dist/src/cli/main.js`), so the bundle's
-// share is visible. `--load N` adds a row with N busy processes competing for the CPU.
-// `node dist/bench/startup.js [--runs N] [--load N]` runs it alone.
+// share is visible. `--load N` adds a row with N busy processes competing for the CPU; `--entry
+// PATH` (repeatable) adds a row for another build's entry, e.g. an older checkout's
+// dist/src/cli/main.js, measured in turn with the others. `node dist/bench/startup.js [--runs N]
+// [--load N] [--entry PATH]` runs it alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
@@ -22,6 +24,8 @@ export interface StartupBenchOptions {
   readonly runs?: number;
   /** Busy processes competing for the CPU during an extra row (0: no such row). */
   readonly load?: number;
+  /** More entries to measure beside ours (another build's main.js or bundle). */
+  readonly entries?: readonly string[];
   readonly print?: boolean;
 }
 
@@ -100,7 +104,7 @@ async function waitForStan(nc: NatsConnection, child: ChildProcess): Promise<voi
 async function measureOnce(entry: string): Promise<Sample> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [entry, '-a', '127.0.0.1', '-p', String(port), '--log_format', 'json'], {
+  const child = spawn(process.execPath, [entry, '-a', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let nc: NatsConnection | undefined;
@@ -125,11 +129,20 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
-async function measureEntry(name: keyof typeof entries, runs: number, load: number): Promise<StartupRow> {
-  // One unmeasured run warms the page cache, as any second start of a server would be.
-  await measureOnce(entries[name]);
-  const samples: Sample[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await measureOnce(entries[name]));
+/**
+ * Measures the entries in turn (A B A B ...), so a change in the machine's load during the run
+ * moves every row alike; one unmeasured round first warms the page cache.
+ */
+async function measureEntries(named: readonly (readonly [string, string])[], runs: number, load: number): Promise<StartupRow[]> {
+  for (const [, path] of named) await measureOnce(path);
+  const samples = named.map((): Sample[] => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [index, [, path]] of named.entries()) samples[index]!.push(await measureOnce(path));
+  }
+  return named.map(([name], index) => rowOf(name, samples[index]!, runs, load));
+}
+
+function rowOf(name: string, samples: readonly Sample[], runs: number, load: number): StartupRow {
   const accept = samples.map((s) => s.acceptMs).sort((a, b) => a - b);
   const stan = samples.map((s) => s.stanMs).sort((a, b) => a - b);
   return {
@@ -161,11 +174,13 @@ async function stopLoad(children: readonly ChildProcess[]): Promise<void> {
 
 export async function runStartupBench(options: StartupBenchOptions = {}): Promise<StartupRow[]> {
   const runs = options.runs ?? 20;
-  const rows = [await measureEntry('bundle', runs, 0), await measureEntry('modules', runs, 0)];
+  const named: (readonly [string, string])[] = [['bundle', entries.bundle], ['modules', entries.modules]];
+  for (const path of options.entries ?? []) named.push([path, path]);
+  const rows = await measureEntries(named, runs, 0);
   if ((options.load ?? 0) > 0) {
     const load = startLoad(options.load ?? 0);
     try {
-      rows.push(await measureEntry('bundle', runs, options.load ?? 0));
+      rows.push(...(await measureEntries([['bundle', entries.bundle]], runs, options.load ?? 0)));
     } finally {
       await stopLoad(load);
     }
@@ -174,7 +189,7 @@ export async function runStartupBench(options: StartupBenchOptions = {}): Promis
     process.stderr.write(`start-up, median of ${runs} (client port accepts / first STAN connect answered; target ${ACCEPT_TARGET_MS} ms idle):\n`);
     for (const row of rows) {
       const load = row.load > 0 ? `, ${row.load} busy processes` : '';
-      process.stderr.write(`  ${row.entry.padEnd(8)}${load}: ${row.accept_ms_median} ms / ${row.stan_connect_ms_median} ms (accept p90 ${row.accept_ms_p90} ms)\n`);
+      process.stderr.write(`  ${row.entry}${load}: ${row.accept_ms_median} ms / ${row.stan_connect_ms_median} ms (accept p90 ${row.accept_ms_p90} ms)\n`);
     }
   }
   return rows;
@@ -192,7 +207,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const argv = process.argv.slice(2);
   const runs = argNumber(argv, 'runs');
   const load = argNumber(argv, 'load');
-  runStartupBench({ ...(runs === undefined ? {} : { runs }), ...(load === undefined ? {} : { load }) })
+  const extra = argv.flatMap((arg, index) => (arg === '--entry' && argv[index + 1] !== undefined ? [resolve(argv[index + 1]!)] : []));
+  runStartupBench({ ...(runs === undefined ? {} : { runs }), ...(load === undefined ? {} : { load }), entries: extra })
     .then((rows) => {
       for (const row of rows) console.log(JSON.stringify({ suite: 'startup', ...row }));
     })
