@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTstan, startTstan } from '../support/tstan-process.js';
 import { until } from '../support/embedded.js';
+import { skipWithout } from '../support/test-deps.js';
 
 const require = createRequire(import.meta.url);
 interface StanMsg {
@@ -170,7 +171,7 @@ describe('tstan command', () => {
     }
   });
 
-  it('runs on an external NATS server with -ns, serving monitoring on its own port', async () => {
+  it.skipIf(skipWithout('nats-server'))('runs on an external NATS server with -ns, serving monitoring on its own port', async () => {
     const { startOracle } = await import('../support/nats-server.js');
     const oracle = await startOracle();
     const node = await startTstan(['-cid', 'ns-cluster', '-ns', oracle.url]);

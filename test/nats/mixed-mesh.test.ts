@@ -8,6 +8,7 @@ import { startOracle, type OracleServer } from '../support/nats-server.js';
 import { startRouted } from '../support/mesh.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/embedded.js';
+import { skipWithout } from '../support/test-deps.js';
 
 const sc = StringCodec();
 
@@ -28,7 +29,7 @@ async function received(sub: { getReceived(): number }, count: number): Promise<
 }
 
 for (const direction of ['tstan dials nats-server', 'nats-server dials tstan'] as const) {
-  describe(`mixed mesh: ${direction}`, () => {
+  describe.skipIf(skipWithout('nats-server'))(`mixed mesh: ${direction}`, () => {
     let oracle: OracleServer;
     let tstan: EmbeddedNatsServer;
     let onTstan: NatsConnection;
@@ -131,7 +132,7 @@ for (const direction of ['tstan dials nats-server', 'nats-server dials tstan'] a
   });
 }
 
-describe('route credentials', () => {
+describe.skipIf(skipWithout('nats-server'))('route credentials', () => {
   it('dials a nats-server that requires route authorization with the credentials of the route URL', async () => {
     const oracle = await startOracle({ args: ['--cluster_name', 'mesh', '--cluster', 'nats://ru:rp@127.0.0.1:-1'] });
     const tstanClusterPort = await freePort();

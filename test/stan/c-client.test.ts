@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { skipWithout } from '../support/test-deps.js';
 import { closeClient, collect, dataOf, publish, startHarness, type Harness, type StanClient } from './harness.js';
 
 const run = promisify(execFile);
 const source = join(dirname(fileURLToPath(import.meta.url)), 'c', 'stan-pubsub.c');
 
-describe('C client (libnats streaming)', () => {
+describe.skipIf(skipWithout('libnats-dev', 'cc'))('C client (libnats streaming)', () => {
   let h: Harness;
   let client: StanClient;
   let dir: string;

@@ -6,10 +6,10 @@ import { StanServer } from '../../src/server/server.js';
 import { openMemoryStore } from '../../src/store/memory/memory-store.js';
 import { defaultStoreLimits } from '../../src/store/limits.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { NATS_KINDS, closeClient, collect, publishMany, startHarness, waitFor, type Harness } from './harness.js';
+import { describeEachNatsKind, closeClient, collect, publishMany, startHarness, waitFor, type Harness } from './harness.js';
 import { pubMsg, rawClient, rawConnect, type RawClient } from './raw.js';
 
-describe.each(NATS_KINDS)('%s: connect', (nats) => {
+describeEachNatsKind('%s: connect', (nats) => {
   let h: Harness;
   let raw: RawClient;
   beforeAll(async () => {

@@ -2,7 +2,7 @@
 // leaving, duplicate durables, replace_durable) with node-nats-streaming against the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NATS_KINDS, closeClient, collect, dataOf, publishMany, startHarness, subscribe, waitFor,
+  describeEachNatsKind, closeClient, collect, dataOf, publishMany, startHarness, subscribe, waitFor,
   type Harness, type StanClient, type StanMessage, type StanSubscription,
 } from './harness.js';
 
@@ -23,7 +23,7 @@ function subError(client: StanClient, channel: string, opts: ReturnType<StanClie
   });
 }
 
-describe.each(NATS_KINDS)('%s: durables', (nats) => {
+describeEachNatsKind('%s: durables', (nats) => {
   let h: Harness;
   let client: StanClient;
   beforeAll(async () => {

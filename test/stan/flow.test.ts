@@ -2,11 +2,11 @@
 // redelivery and a departing member's messages reaching the others, through node-nats-streaming.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NATS_KINDS, closeClient, collect, dataOf, publishMany, serverSubs, startHarness, subscribe, waitFor,
+  describeEachNatsKind, closeClient, collect, dataOf, publishMany, serverSubs, startHarness, subscribe, waitFor,
   type Harness, type StanClient, type StanMessage,
 } from './harness.js';
 
-describe.each(NATS_KINDS)('%s: acks and flow control', (nats) => {
+describeEachNatsKind('%s: acks and flow control', (nats) => {
   let h: Harness;
   let client: StanClient;
   beforeAll(async () => {

@@ -14,6 +14,8 @@ import type { SubscriptionState } from '../../src/server/state.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { streamingHandlers } from '../../src/monitor/streaming/handlers.js';
 import { startOracle, type OracleServer } from '../support/nats-server.js';
+import { skipWithout } from '../support/test-deps.js';
+import { describe } from 'vitest';
 
 const require = createRequire(import.meta.url);
 // node-nats-streaming is CommonJS without types: the few calls the tests make are typed here.
@@ -252,3 +254,13 @@ export function serverSubs(h: Harness, channel: string): SubscriptionState[] {
 
 /** Suites that run on both: the embedded NATS server, and Debian's nats-server as with `-ns`. */
 export const NATS_KINDS: readonly NatsKind[] = ['embedded', 'nats-server'];
+
+/**
+ * `describe` once per NATS kind (`%s` in the title becomes the kind); the nats-server kind is
+ * skipped where nats-server is missing (test/support/test-deps.ts decides, and says so once).
+ */
+export function describeEachNatsKind(title: string, body: (nats: NatsKind) => void): void {
+  for (const kind of NATS_KINDS) {
+    describe.skipIf(kind === 'nats-server' && skipWithout('nats-server'))(title.replace('%s', kind), () => body(kind));
+  }
+}

@@ -4,12 +4,12 @@
 // accepted before it stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NATS_KINDS, closeClient, collect, publish, publishMany, serverSubs, startHarness, subscribe, waitFor,
+  describeEachNatsKind, closeClient, collect, publish, publishMany, serverSubs, startHarness, subscribe, waitFor,
   type Harness, type StanClient, type StanMessage,
 } from './harness.js';
 import { rawClient, type RawClient } from './raw.js';
 
-describe.each(NATS_KINDS)('%s: unsubscribe and close requests', (nats) => {
+describeEachNatsKind('%s: unsubscribe and close requests', (nats) => {
   let h: Harness;
   let client: StanClient;
   let raw: RawClient;

@@ -1,9 +1,9 @@
 // Proves each of the five start positions delivers exactly the reference's messages, with
 // node-nats-streaming over real sockets to the embedded NATS server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NATS_KINDS, closeClient, collect, dataOf, publishMany, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
+import { describeEachNatsKind, closeClient, collect, dataOf, publishMany, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
 
-describe.each(NATS_KINDS)('%s: start positions', (nats) => {
+describeEachNatsKind('%s: start positions', (nats) => {
   let h: Harness;
   let client: StanClient;
 

@@ -1,10 +1,13 @@
-// Starts Debian's nats-server (the oracle) on free ports and stops it; tests skip nothing silently:
-// when the binary is missing the helper throws, and .ci/run installs it.
+// Starts Debian's nats-server (the oracle) on free ports and stops it. npm's pretest installs it
+// where it can (scripts/test-deps.mjs); tests that need it are skipped only through
+// test/support/test-deps.ts, which says so, and a missing binary here is an error that says how
+// to install it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { installCommand, missingTestTools } from '../../scripts/test-deps.mjs';
 
 export interface OracleServer {
   readonly port: number;
@@ -22,7 +25,12 @@ export interface OracleOptions {
 
 async function waitForPortsFile(dir: string, child: ChildProcess, timeoutMs: number): Promise<Record<string, string[]>> {
   const deadline = Date.now() + timeoutMs;
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
   for (;;) {
+    if (spawnError !== undefined) {
+      throw new Error(`cannot run nats-server (${spawnError.message}): ${installCommand(missingTestTools(['nats-server']))}`);
+    }
     const file = readdirSync(dir).find((name) => name.endsWith('.ports'));
     if (file) {
       try {
