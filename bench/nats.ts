@@ -11,7 +11,8 @@ import { connect } from 'nats';
 import { cpuSeconds, peakRssMb } from './proc-stats.js';
 
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const tstanCli = join(distRoot, 'src/cli/main.js');
+// The bundled command, as `npm start` and the `tstan` bin run it.
+const tstanCli = join(distRoot, 'bin/tstan.js');
 
 interface RunningServer {
   readonly port: number;

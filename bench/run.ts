@@ -1,4 +1,4 @@
-// `npm run bench`: every workload of BENCH.md and the component benchmarks, one JSON line per
+// `npm run bench`: every workload of docs/benchmarks.md §2 and the component benchmarks, one JSON line per
 // result. `--only nats,stan,raft,file` picks suites; `--scale 0.1` shrinks message counts for a
 // quick look. Built to dist/bench/run.js (npm run build).
 import { resolve } from 'node:path';

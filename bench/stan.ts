@@ -1,4 +1,4 @@
-// W1–W4 of BENCH.md against a standalone tstan over the MEMORY store, driven by the published
+// W1–W4 of docs/benchmarks.md §2 against a standalone tstan over the MEMORY store, driven by the published
 // node-nats-streaming client. The server runs in its own process (embedded NATS + STAN server,
 // loaded from the compiled dist/) so its CPU seconds and peak RSS are read from /proc. Each
 // figure is the median of `runs` runs on a fresh server. `node dist/bench/stan.js [--runs N]
@@ -33,9 +33,9 @@ interface StanConn {
 const stan = require('node-nats-streaming') as { connect(cid: string, id: string, opts: object): StanConn };
 
 export interface StanBenchOptions {
-  /** Runs per workload; the median is reported (BENCH.md: 3). */
+  /** Runs per workload; the median is reported (docs/benchmarks.md §2: 3). */
   readonly runs?: number;
-  /** Multiplies every message count (1 = BENCH.md's counts); smaller for smoke runs. */
+  /** Multiplies every message count (1 = the counts of docs/benchmarks.md §2); smaller for smoke runs. */
   readonly scale?: number;
   /** Print the table beside the reference figures (default true). */
   readonly print?: boolean;
@@ -276,7 +276,7 @@ async function runWorkload(
 ): Promise<Record<string, unknown>> {
   const samples: Array<Record<string, number>> = [];
   for (let run = 0; run < runs; run++) {
-    // A fresh, empty data directory for every FILE run (BENCH.md).
+    // A fresh, empty data directory for every FILE run (docs/benchmarks.md §2).
     const dir = storeKind === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
     const server = await startServer(dir);
     try {

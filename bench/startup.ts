@@ -17,7 +17,7 @@ import { connect as connectNats, type NatsConnection } from 'nats';
 import { freePort } from '../test/support/ports.js';
 
 const CLUSTER_ID = 'test-cluster';
-/** BENCH.md's target for the client port, idle; nats-streaming-server takes about 30 ms. */
+/** The target for the client port, idle (docs/benchmarks.md §6); nats-streaming-server takes about 30 ms. */
 export const ACCEPT_TARGET_MS = 100;
 
 export interface StartupBenchOptions {

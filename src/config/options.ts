@@ -150,7 +150,7 @@ export const defaultChannelLimits: ChannelLimits = Object.freeze({
   maxInactivityMs: 0,
 });
 
-/** A fresh draft holding the reference server's defaults (PROTOCOL.md §3.1, §4.1). */
+/** A fresh draft holding the reference server's defaults (docs/protocol.md §3.1, §4). */
 export function defaultOptionsDraft(version: string): OptionsDraft {
   return {
     action: 'run',

@@ -1,4 +1,4 @@
-// The nemesis for process faults (CHAOS.md §5.2): SIGKILL and restart on the same directory,
+// The nemesis for process faults (docs/testing.md §5.2): SIGKILL and restart on the same directory,
 // SIGSTOP/SIGCONT, graceful restart, and a consumer crash (a subscriber's connection dropped with
 // a batch unacknowledged, then the same durable resumes). Each fault's start and end go into the
 // history as `fault` operations of the `nemesis` process, on the harness's monotonic clock.

@@ -1,4 +1,4 @@
-// The figures of CHAOS.md §5.7 that a standalone node has, computed from a history and the
+// The figures of docs/testing.md §5.7 that a standalone node has, computed from a history and the
 // checkers' verdict: counts, loss and duplicates by cause, the longest gap between successful
 // acks, publish latency, end-to-end delivery latency and recovery after each fault.
 import type { HistoryVerdict } from './checkers/check-history.js';

@@ -1,7 +1,7 @@
 // Scenarios for one standalone tstan node on the FILE store, and the runner that takes a scenario
-// through its phases (CHAOS.md §5.4): start the node and the workload, warm up, run the fault
+// through its phases (docs/testing.md §5.4): start the node and the workload, warm up, run the fault
 // schedule within the fault phase, heal, drain, stop everything, check the history. The seed
-// decides channel choices, fault times and victims; the report is one JSON row of §5.7 figures.
+// decides channel choices, fault times and victims; the report is one JSON row of the figures of docs/testing.md §5.7.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
@@ -97,7 +97,7 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'consumer-crash',
-    description: 'CHAOS.md §5.6 #22 standalone: 10% of acks dropped; a durable and a queue member lose their connection mid-batch and resume',
+    description: 'scenario 22 of docs/testing.md §5.6, standalone: 10% of acks dropped; a durable and a queue member lose their connection mid-batch and resume',
     faults: async (ctx) => {
       for (const s of ctx.workload.subscribers) s.ackDropProbability = 0.1;
       const channels = ctx.workload.config.channels;
@@ -183,7 +183,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
   const verdict = checkHistory(history.ops);
   const figures = computeFigures(history.ops, verdict, nemesis.events);
-  // CHAOS.md §5.5 #7: an error, panic, assert or corruption line in the node's log fails the run.
+  // docs/testing.md §5.5, check 7: an error, panic, assert or corruption line in the node's log fails the run.
   const errorLines = node.errorLines();
   const reasons = errorLines.length === 0 ? verdict.reasons : [`node log has ${errorLines.length} error lines, first: ${errorLines[0]?.slice(0, 300)}`, ...verdict.reasons];
   const valid = verdict.valid && errorLines.length === 0;

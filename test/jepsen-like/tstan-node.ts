@@ -1,6 +1,6 @@
 // One tstan node as a child process that faults can kill, pause and restart on the same data
 // directory and the same ports (chosen free once, at run time), so clients find it again. Its
-// output goes to a log file, scanned afterwards for error lines (CHAOS.md §5.5 #7).
+// output goes to a log file, scanned afterwards for error lines (docs/testing.md §5.5, check 7).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The chaos workload (CHAOS.md §5.4): publishers with unique payloads `p<proc>-<n>` at a bounded
+// The chaos workload (docs/testing.md §5.4): publishers with unique payloads `p<proc>-<n>` at a bounded
 // rate over channels c0..ck, a durable manual-ack subscriber per channel and optionally a durable
 // queue group, then a drain: subscribers read to the channel's last sequence and a fresh
 // deliver-all reader reads each channel from sequence 1. Every wait is bounded; a reader that does

@@ -1,4 +1,4 @@
-// The reference server's monitoring endpoints (PROTOCOL.md §5) as pure functions of a
+// The reference server's monitoring endpoints (docs/protocol.md §5) as pure functions of a
 // StreamingMonitorView: /streaming/serverz, /storez, /clientsz, /channelsz, with the reference
 // JSON field names, query parameters (subs=1, client=, channel=, offset, limit) and 404 texts.
 // Mounted on the monitoring HTTP server by path.

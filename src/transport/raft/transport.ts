@@ -17,7 +17,7 @@ export interface RaftTransport<M> {
   close(): Promise<void>;
 }
 
-/** A node ID is one NATS subject token and not a reserved subject name (DESIGN.md decision 1). */
+/** A node ID is one NATS subject token and not a reserved subject name (docs/architecture.md §4, decision 1). */
 export function isValidNodeId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== 'join' && id !== 'bootstrap';
 }

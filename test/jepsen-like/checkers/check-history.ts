@@ -1,5 +1,5 @@
 // Runs every checker over one history and gives a single verdict with its reasons. A drain that
-// did not complete is a harness error (CHAOS.md §2.2): without it, no loss can be ruled out.
+// did not complete is a harness error (docs/testing.md §5.4): without it, no loss can be ruled out.
 import type { Op } from '../history.js';
 import { checkSequences, type SequenceResult } from './sequences.js';
 import { checkTotalQueue, type ChannelQueueResult } from './total-queue.js';

@@ -1,4 +1,4 @@
-// Redpanda-style sequence checks for a log with server-assigned sequences (CHAOS.md §2.3).
+// Redpanda-style sequence checks for a log with server-assigned sequences (docs/testing.md §5.5.2).
 // PubAcks carry no sequence, so a publish's sequence is learnt from whoever read its payload.
 // - seq → payload is a function (else: inconsistent sequence), and one payload sits at one
 //   sequence (else: stored twice; a bug unless the client published it twice);
@@ -54,7 +54,7 @@ function collectPublishes(history: readonly Op[]): Map<string, PublishInfo> {
   return publishes;
 }
 
-/** Checks every §2.3 property over the deliveries of a history. */
+/** Checks every property of docs/testing.md §5.5.2 over the deliveries of a history. */
 export function checkSequences(history: readonly Op[]): SequenceResult {
   const examples: SequenceViolation[] = [];
   const note = (channel: string, detail: string) => {

@@ -1,4 +1,4 @@
-// Jepsen's total-queue checker (CHAOS.md §2.2) as multiset arithmetic, O(n): attempts are
+// Jepsen's total-queue checker (docs/testing.md §5.5.1) as multiset arithmetic, O(n): attempts are
 // invoked publishes, enqueues are acknowledged ones, dequeues are deliveries. STAN is
 // publish/subscribe, so every reader of a channel (a durable, a queue group, a drain) is a
 // consumer of the whole channel and gets its own total-queue; the channel as a whole is checked

@@ -1,4 +1,4 @@
-// Proves the on-disk format byte by byte: files written by hand from PROTOCOL.md §6 (version
+// Proves the on-disk format byte by byte: files written by hand from docs/protocol.md §6 (version
 // header, record framing with CRC-32, typed headers, 32-byte index entries) are read back exactly
 // by the store, and the CRC-32 tables match the reference's IEEE and Castagnoli values.
 import { describe, expect, it } from 'vitest';

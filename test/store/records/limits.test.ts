@@ -1,4 +1,4 @@
-// Proves store limits validation and inheritance (PROTOCOL.md §3.2): reference error texts for
+// Proves store limits validation and inheritance (docs/protocol.md §3.2): reference error texts for
 // bad global values and per-channel names, wildcard matching, and inheritance from the widest to
 // the narrowest entry with 0 = inherit and negative = unlimited.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // Proves the hand-written spb/MsgProto codecs: golden bytes written by hand from the field numbers
-// of PROTOCOL.md §2, exact int64 timestamps, round trips and a protobufjs cross-check (fast-check),
+// of docs/protocol.md §2, exact int64 timestamps, round trips and a protobufjs cross-check (fast-check),
 // and clear RECORD_INVALID errors (never a crash) on malformed input.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// An independent minimal reader of the reference file-store format, written from PROTOCOL.md §6
+// An independent minimal reader of the reference file-store format, written from docs/protocol.md §6
 // without the store's code: CRC-32 bit by bit, records, index entries and protobuf fields. Tests
 // parse what the store writes through it, so a mistake shared by writer and reader shows up.
 
