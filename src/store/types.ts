@@ -63,6 +63,12 @@ export interface StoreOptions {
   clock: StoreClock;
   logger: Logger;
   /**
+   * Who drops messages past max_age between batches: the store on a timer of its own (default),
+   * or its caller through expireAged() — a replicated state machine, whose nodes must all drop
+   * the same messages at the same point of the log, never each on its own clock.
+   */
+  ageExpiry?: 'timer' | 'caller';
+  /**
    * Called the first time a channel drops messages for a reason (the reference logs one warning),
    * once per channel store and reason.
    */
@@ -178,7 +184,8 @@ export interface MsgStore {
   state(): MsgStoreState;
 
   /**
-   * Drops messages older than max_age at `nowNs` (the store also does this by itself on a timer
+   * Drops messages older than max_age at `nowNs` (unless `ageExpiry` is 'caller', the store also
+   * does this by itself on a timer
    * it owns and on every storeBatch). Returns the number dropped.
    */
   expireAged(nowNs: bigint): number;

@@ -174,6 +174,7 @@ export class FileStore implements Store {
       options: this.options,
       limits,
       nowNs: () => this.config.clock.nowNs(),
+      expireOnTimer: this.config.ageExpiry !== 'caller',
       onLimitReached: this.config.onLimitReached,
       discardSlice: (slice) => this.discardSlice(name, slice),
     };

@@ -30,6 +30,8 @@ export interface MsgStoreContext extends SliceContext {
   readonly options: FileStoreOptions;
   readonly limits: () => ChannelLimits;
   readonly nowNs: () => bigint;
+  /** False when the caller expires messages by age (StoreOptions.ageExpiry 'caller'). */
+  readonly expireOnTimer: boolean;
   readonly onLimitReached: ((channel: string, reason: LimitReason) => void) | undefined;
   /** Removes a dropped slice's files (unlink, or rename + archive script). */
   readonly discardSlice: (slice: Slice) => void;
@@ -232,7 +234,7 @@ export class FileMsgStore implements MsgStore {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     const { maxAgeMs } = this.context.limits();
-    if (maxAgeMs <= 0 || this.msgs === 0 || this.closed) return;
+    if (!this.context.expireOnTimer || maxAgeMs <= 0 || this.msgs === 0 || this.closed) return;
     const slice = this.slices.find((s) => s.liveCount > 0)!;
     const dueNs = slice.timestamps[slice.removed]! + BigInt(maxAgeMs) * 1_000_000n;
     const waitMs = Number((dueNs - this.context.nowNs()) / 1_000_000n);

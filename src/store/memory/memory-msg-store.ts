@@ -23,6 +23,8 @@ export interface MemoryMsgStoreHooks {
   readonly channel: string;
   readonly clock: StoreClock;
   readonly durable: Promise<void>;
+  /** False when the caller expires messages by age (StoreOptions.ageExpiry 'caller'). */
+  readonly expireOnTimer: boolean;
   onLimitReached?: ((channel: string, reason: LimitReason) => void) | undefined;
   /** Throws STORE_CLOSED once the owning store is closed. */
   checkOpen(): void;
@@ -140,7 +142,7 @@ export class MemoryMsgStore implements MsgStore {
   }
 
   private armAgeTimer(): void {
-    if (this.ageTimer !== undefined || this.count() === 0 || this.limits.maxAgeMs <= 0) return;
+    if (!this.hooks.expireOnTimer || this.ageTimer !== undefined || this.count() === 0 || this.limits.maxAgeMs <= 0) return;
     const expiresNs = this.items[this.head]!.timestamp + BigInt(this.limits.maxAgeMs) * NS_PER_MS;
     const delayNs = expiresNs - this.hooks.clock.nowNs();
     const delayMs = delayNs <= 0n ? 0 : Number(delayNs / NS_PER_MS) + 1;
