@@ -67,10 +67,10 @@ const logger = loggerMod.silentLogger();
 const nats = new natsMod.EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
 await nats.start();
 const storeOptions = { limits: limitsMod.defaultStoreLimits(), clock: { nowNs: () => BigInt(Date.now()) * 1000000n }, logger };
-const store = process.env.TSTAN_DIR
-  ? storeMod.openFileStore({ ...storeOptions, dir: process.env.TSTAN_DIR })
-  : await storeMod.openMemoryStore(storeOptions);
-const server = new serverMod.StanServer(nats.connector(), store, { clusterId: '${CLUSTER_ID}' }, logger);
+const openStore = async (settings) => process.env.TSTAN_DIR
+  ? storeMod.openFileStore({ ...storeOptions, ...settings, dir: process.env.TSTAN_DIR })
+  : await storeMod.openMemoryStore({ ...storeOptions, ...settings });
+const server = new serverMod.StanServer(nats.connector(), openStore, { clusterId: '${CLUSTER_ID}' }, logger);
 await server.start();
 process.stdout.write('PORT ' + nats.port + '\\n');
 process.on('SIGTERM', async () => { await server.shutdown(); await nats.shutdown(); process.exit(0); });

@@ -12,17 +12,16 @@ import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
 import { streamingHandlers } from '../monitor/streaming/handlers.js';
 import { StreamingMetrics } from '../monitor/metrics.js';
 import { StanServer } from '../server/server.js';
-import type { Store, StoreOptions } from '../store/types.js';
+import type { Store, StoreClock, StoreOptions } from '../store/types.js';
 import { openMemoryStore } from '../store/memory/memory-store.js';
 import { openFileStore } from '../store/file/file-store.js';
 import { externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 
-const systemClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n };
-
-async function openStore(options: Options, logger: Logger): Promise<Store> {
+async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller'): Promise<Store> {
   const storeOptions: StoreOptions = {
     limits: storeLimitsOf(options),
-    clock: systemClock,
+    clock,
+    ageExpiry,
     logger: logger.child({ component: 'store' }),
   };
   switch (options.streaming.storeType) {
@@ -42,6 +41,8 @@ export class TstanNode {
   private ownMonitor: MonitorHttpServer | null = null;
   private ownMonitorPort = 0;
   private portsFile = '';
+  /** Called when the node can no longer write its state and must stop (the CLI exits non-zero). */
+  onFatal: ((error: Error) => void) | undefined;
 
   constructor(
     readonly options: Options,
@@ -65,9 +66,15 @@ export class TstanNode {
     try {
       const connector = await this.startTransport();
       this.mountReadiness();
-      this.store = await openStore(this.options, this.logger);
-      this.stan = new StanServer(connector, this.store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
-      await this.stan.start();
+      const stan = new StanServer(
+        connector,
+        async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry)),
+        stanServerOptionsOf(this.options),
+        this.logger.child({ component: 'stan' }),
+      );
+      this.stan = stan;
+      stan.onFatal((error) => this.onFatal?.(error));
+      await stan.start();
       this.mountStreamingMonitor(this.stan);
       this.announcePorts();
     } catch (error) {

@@ -1,26 +1,41 @@
 // The NATS Streaming server: a NATS client (in-process or external, through a NatsConnector) that
-// serves the STAN protocol subjects over a Store. Construct, `await start()`, `await shutdown()`.
+// serves the STAN protocol subjects. Every change of streaming state is an op applied by the
+// state machine of src/fsm (through a LocalWriter here, standalone); the handlers keep only the
+// serving runtime. Construct, `await start()`, `await shutdown()`.
 import type { Logger } from 'pino';
 import type { NatsConnection, NatsConnector, NatsSubscription } from '../transport/nats/connection.js';
-import type { RecoveredState, Store } from '../store/types.js';
+import type { RecoveredState, Store, StoreClock } from '../store/types.js';
 import { TstanError } from '../util/errors.js';
+import { ReplicatedClock } from '../fsm/context.js';
+import { StanFsm } from '../fsm/stan-fsm.js';
+import { stateFromRecovered } from '../fsm/recovered.js';
+import { InDoubtError, LocalWriter } from '../fsm/writer.js';
 import { StanCodec, ackedSequence } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
 import { subjectsAfterRecovery, stanSubjects, type StanSubjects } from './subjects.js';
 import { Delivery } from './delivery.js';
 import { ClientRegistry } from './clients.js';
+import { stopExpiry, stopInactivity } from './channels.js';
+import { channelSubs } from './state.js';
 import { Publisher } from './publish.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 import { StanErrors } from './errors.js';
 import { probeForOtherServer } from './probe.js';
-import { restoreState } from './recovery.js';
-import { SubStoreFlusher } from './sub-flush.js';
+import { rebuildRuntime } from './runtime.js';
+import { DeliveryProgress } from './progress.js';
+import { systemScheduler, type Scheduler } from './scheduler.js';
 import type { ServerContext } from './context.js';
 import type { StreamingMonitorView } from '../monitor/streaming/view.js';
 import { StanMonitorView } from './monitor-view.js';
 import { MetricsBinding } from './metrics-binding.js';
 import type { StreamingMetrics } from '../monitor/metrics.js';
+
+/**
+ * Opens the store the server runs on. The state machine hands it a clock that shows the time of
+ * the ops applied, and expires messages by age itself (through ops), never on a store timer.
+ */
+export type StoreOpener = (settings: { readonly clock: StoreClock; readonly ageExpiry: 'caller' }) => Promise<Store>;
 
 export class StanServer {
   readonly options: StanServerOptions;
@@ -35,16 +50,32 @@ export class StanServer {
   private control: Promise<void> = Promise.resolve();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly codec: StanCodec;
+  private readonly clock = new ReplicatedClock();
+  private storeInUse: Store | undefined;
+  private writer: LocalWriter | undefined;
+  private readonly fatalListeners: Array<(error: Error) => void> = [];
 
   constructor(
     private readonly connector: NatsConnector,
-    readonly store: Store,
+    private readonly openStore: StoreOpener,
     options: Partial<StanServerOptions>,
     private readonly logger: Logger,
+    private readonly scheduler: Scheduler = systemScheduler,
   ) {
     this.options = stanServerOptions(options);
     this.subjectsInUse = stanSubjects(this.options.clusterId, this.options.discoverPrefix);
     this.codec = new StanCodec();
+  }
+
+  /** The store, once start() opened it. */
+  get store(): Store {
+    if (this.storeInUse === undefined) throw new TstanError('STAN_STATE', 'the store is opened by start()');
+    return this.storeInUse;
+  }
+
+  /** `listener` hears once when the state can no longer be written (a failed fsync): the node must stop. */
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
   }
 
   /** The protocol subjects served: computed from the cluster ID, or recovered from the store. */
@@ -90,17 +121,25 @@ export class StanServer {
       if (!this.options.skipServerProbe) {
         await probeForOtherServer(hb, this.codec, this.subjects, cid, this.options.serverProbeMs);
       }
+      this.storeInUse = await this.openStore({ clock: this.clock, ageExpiry: 'caller' });
       const recovered = await this.initStore();
-      this.ctx = this.createContext(general, send, hb);
-      if (recovered !== undefined) {
-        for (const inbox of restoreState(this.ctx, this.clientRegistry!, recovered)) this.subscribeAckInbox(this.ctx, inbox);
-      }
+      const fsm = new StanFsm({
+        store: this.store,
+        clock: this.clock,
+        persistRecords: this.store.capabilities.persistent,
+        logger: this.logger.child({ component: 'fsm' }),
+        ...(recovered !== undefined ? { state: stateFromRecovered(this.store, recovered) } : {}),
+      });
+      this.writer = new LocalWriter(fsm, (error) => this.fatal(error));
+      this.ctx = this.createContext(fsm, this.writer, general, send, hb);
+      for (const inbox of rebuildRuntime(this.ctx, this.clientRegistry!)) this.subscribeAckInbox(this.ctx, inbox);
       this.subscribeProtocol(this.ctx);
       await new Promise<void>((resolve, reject) => general.flush((error) => (error ? reject(error) : resolve())));
     } catch (error) {
       this.state = 'stopped';
       for (const sub of this.protocolSubs) sub.unsubscribe();
       for (const connection of connections) await connection.close().catch(() => undefined);
+      await this.storeInUse?.close().catch(() => undefined);
       throw error;
     }
     this.state = 'running';
@@ -143,11 +182,30 @@ export class StanServer {
     }));
   }
 
-  private createContext(general: NatsConnection, send: NatsConnection, hb: NatsConnection): ServerContext {
+  /**
+   * The state can no longer be written: nothing more is acknowledged or delivered (the protocol
+   * subscriptions go at once), and the node is told to stop.
+   */
+  private fatal(error: Error): void {
+    this.logger.error({ err: error }, 'the store failed: the streaming server stops serving');
+    for (const sub of this.protocolSubs) sub.unsubscribe();
+    this.protocolSubs.length = 0;
+    this.ackSub?.unsubscribe();
+    for (const sub of this.recoveredAckSubs) sub.unsubscribe();
+    this.clientRegistry?.stop();
+    for (const listener of this.fatalListeners) listener(error);
+  }
+
+  private createContext(fsm: StanFsm, writer: LocalWriter, general: NatsConnection, send: NatsConnection, hb: NatsConnection): ServerContext {
+    const progress = new DeliveryProgress(writer, this.scheduler, this.logger);
     const ctx: ServerContext = {
       options: this.options,
       logger: this.logger,
       store: this.store,
+      fsm,
+      writer,
+      scheduler: this.scheduler,
+      progress,
       codec: this.codec,
       subjects: this.subjects,
       general,
@@ -155,15 +213,15 @@ export class StanServer {
       hb,
       delivery: undefined as unknown as Delivery,
       clients: new Map(),
-      clientsByConnId: new Map(),
       channels: new Map(),
+      creatingChannels: new Map(),
       subsByAckInbox: new Map(),
-      subsFlusher: new SubStoreFlusher(this.logger),
       counters: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, redeliveries: 0 },
       ackPrefix: general.newInbox() + '.',
       nextAckInbox: 1,
       observeStoreWrite: undefined,
-      startedMs: Date.now(),
+      startedMs: this.scheduler.nowMs(),
+      onFatal: (error) => this.fatal(error),
     };
     const registry = new ClientRegistry(ctx);
     (ctx as { delivery: Delivery }).delivery = new Delivery(send, this.options.deliveryBatchMax, {
@@ -173,7 +231,7 @@ export class StanServer {
         ctx.counters.bytesOut += bytes;
         if (redelivered) ctx.counters.redeliveries++;
       },
-    }, this.logger, ctx.subsFlusher);
+    }, this.logger, progress, this.scheduler);
     this.clientRegistry = registry;
     this.publisher = new Publisher(ctx, registry);
     return ctx;
@@ -283,8 +341,14 @@ export class StanServer {
       return;
     }
     const request = req;
-    this.enqueue(() => {
-      const error = handleUnsubscribe(ctx, request, unsubscribe);
+    this.enqueue(async () => {
+      let error: string;
+      try {
+        error = await handleUnsubscribe(ctx, request, unsubscribe);
+      } catch (failure) {
+        if (failure instanceof InDoubtError) return;
+        error = failure instanceof Error ? failure.message : String(failure);
+      }
       if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeSubscriptionResponse('', error));
     });
   }
@@ -297,8 +361,14 @@ export class StanServer {
       if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeCloseResponse(StanErrors.invalidCloseRequest));
       return;
     }
-    this.enqueue(() => {
-      const error = registry.handleClose(clientId);
+    this.enqueue(async () => {
+      let error: string;
+      try {
+        error = await registry.handleClose(clientId);
+      } catch (failure) {
+        if (failure instanceof InDoubtError) return;
+        error = failure instanceof Error ? failure.message : String(failure);
+      }
       if (reply !== undefined) ctx.send.publish(reply, ctx.codec.encodeCloseResponse(error));
     });
   }
@@ -331,14 +401,17 @@ export class StanServer {
       this.clientRegistry?.stop();
       this.metricsBinding?.stop();
       for (const channel of ctx.channels.values()) {
-        if (channel.inactivityTimer !== undefined) clearTimeout(channel.inactivityTimer);
-        for (const sub of channel.subs) ctx.delivery.stopAckTimer(sub);
-        for (const group of channel.queueGroups.values()) for (const m of group.members) ctx.delivery.stopAckTimer(m);
+        stopInactivity(ctx, channel);
+        stopExpiry(ctx, channel);
+        for (const sub of channelSubs(channel)) ctx.delivery.stopAckTimer(sub);
       }
+      // Positions noted this turn are stored too, so that a restart redelivers as little as it can.
+      ctx.progress.flush();
+      await ctx.writer.submit([]).catch(() => undefined);
       await new Promise<void>((resolve) => ctx.send.flush(() => resolve()));
       for (const connection of [ctx.general, ctx.send, ctx.hb]) await connection.close().catch(() => undefined);
     }
-    await this.store.close().catch((error: unknown) => this.logger.error({ err: error }, 'closing the store failed'));
+    await this.storeInUse?.close().catch((error: unknown) => this.logger.error({ err: error }, 'closing the store failed'));
     this.state = 'stopped';
     this.logger.info('streaming server stopped');
   }
