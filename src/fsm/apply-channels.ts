@@ -62,7 +62,7 @@ export function applyPublish(ctx: FsmContext, op: PublishOp): OpResult {
   const held = channel.store.msgs.lastSequence();
   channel.lastSeq = lastSeq;
   channel.lastTimestampNs = op.timestampNs;
-  ctx.clock.advanceTo(op.timestampNs);
+  ctx.clock.set(op.timestampNs);
   if (held >= lastSeq) return OK;
   const skip = Math.max(0, held - op.firstSeq + 1);
   const msgs: MsgProto[] = new Array<MsgProto>(op.msgs.length - skip);
@@ -86,7 +86,7 @@ export function applyPublish(ctx: FsmContext, op: PublishOp): OpResult {
 export function applyExpire(ctx: FsmContext, op: ExpireOp): OpResult {
   const channel = ctx.state.channels.get(op.channel);
   if (channel === undefined) return failed(StanErrors.unknownChannel);
-  ctx.clock.advanceTo(op.nowNs);
+  ctx.clock.set(op.nowNs);
   const dropped = channel.store.msgs.expireAged(op.nowNs);
   return { type: 'expired', error: '', dropped };
 }

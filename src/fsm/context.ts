@@ -5,7 +5,11 @@ import type { Store, SubState, SubStore } from '../store/types.js';
 import type { StreamingState, SubRecord } from './records.js';
 import { effectiveLastSent } from './records.js';
 
-/** The clock handed to the store: it shows the time of the ops applied, never the wall clock. */
+/**
+ * The clock handed to the store: it shows the time of the op being applied (a publish batch's
+ * timestamp, an expiry's decision time), never the wall clock. A store reads it only while it
+ * applies that op (age limits on store), so what it drops depends on the channel's own ops alone.
+ */
 export class ReplicatedClock {
   private timeNs = 0n;
 
@@ -13,9 +17,8 @@ export class ReplicatedClock {
     return this.timeNs;
   }
 
-  /** Moves the clock to `ns` if that is later (op timestamps may repeat, never go back). */
-  advanceTo(ns: bigint): void {
-    if (ns > this.timeNs) this.timeNs = ns;
+  set(ns: bigint): void {
+    this.timeNs = ns;
   }
 }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { MsgProto } from '../store/types.js';
 import { NOT_LOADED } from '../store/types.js';
-import type { ChannelRecord, StreamingState, SubRecord } from './records.js';
+import { messageRange, type ChannelRecord, type StreamingState, type SubRecord } from './records.js';
 
 function describeSub(sub: SubRecord): unknown {
   return {
@@ -29,8 +29,7 @@ function hashMsg(msg: MsgProto): string {
 
 async function describeMessages(channel: ChannelRecord): Promise<unknown> {
   const msgs = channel.store.msgs;
-  const first = msgs.firstSequence();
-  const last = msgs.lastSequence();
+  const { first, last } = messageRange(channel);
   const out: string[] = [];
   for (let seq = first; seq <= last && last > 0; seq++) {
     let msg = msgs.lookupSync(seq);

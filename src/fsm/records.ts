@@ -96,3 +96,14 @@ export function connKeyOf(connId: Uint8Array): string {
 export function effectiveLastSent(sub: SubRecord): number {
   return sub.group !== undefined ? sub.group.lastSent : sub.lastSent;
 }
+
+/**
+ * First and last sequence of a channel as the records define them. A store that holds no message
+ * may have forgotten where the channel was (a node restored from a snapshot of a channel whose
+ * messages all expired): the channel then continues after its last applied sequence.
+ */
+export function messageRange(channel: ChannelRecord): { first: number; last: number } {
+  const msgs = channel.store.msgs;
+  if (msgs.state().msgs > 0) return { first: msgs.firstSequence(), last: msgs.lastSequence() };
+  return channel.lastSeq === 0 ? { first: 0, last: 0 } : { first: channel.lastSeq + 1, last: channel.lastSeq };
+}

@@ -6,7 +6,9 @@
 import { Packr } from 'msgpackr';
 import type { Channel, MsgProto, Store } from '../store/types.js';
 import { StoreCorruptError, TstanError } from '../util/errors.js';
+import type { ReplicatedClock } from './context.js';
 import {
+  messageRange,
   connKeyOf,
   durableKey,
   emptyStreamingState,
@@ -41,8 +43,7 @@ export function encodeSnapshot(state: StreamingState): Uint8Array {
       s.isDurable, s.isClosed, [...s.pending],
     ]);
     const groups: GroupRow[] = [...ch.groups.values()].map((g) => [g.name, g.isDurable, g.lastSent, g.members.map((m) => m.id), g.shadow?.id ?? 0]);
-    const msgs = ch.store.msgs;
-    channels.push([ch.name, ch.id, msgs.firstSequence(), ch.lastSeq, ch.lastTimestampNs, ch.nextSubId, subs, groups]);
+    channels.push([ch.name, ch.id, messageRange(ch).first, ch.lastSeq, ch.lastTimestampNs, ch.nextSubId, subs, groups]);
   }
   return packr.pack([SNAPSHOT_FORMAT_VERSION, state.nextChannelId, clients, channels]);
 }
@@ -75,7 +76,14 @@ function toNumber(value: unknown): number {
 }
 
 /** Brings the store's copy of a channel to [first, last] of the snapshot, fetching what it lacks. */
-async function reconcileMessages(store: Store, name: string, first: number, last: number, fetch: MessageFetcher | undefined): Promise<Channel> {
+async function reconcileMessages(
+  store: Store,
+  clock: ReplicatedClock,
+  name: string,
+  first: number,
+  last: number,
+  fetch: MessageFetcher | undefined,
+): Promise<Channel> {
   let channel = store.lookupChannel(name) ?? (await store.createChannel(name));
   const held = channel.msgs;
   // A store at or past the snapshot (a restart replaying its own log) is caught up by the replay.
@@ -94,7 +102,10 @@ async function reconcileMessages(store: Store, name: string, first: number, last
   }
   const msgs = (await fetch(name, start, last)).filter((m) => m.sequence >= start && m.sequence <= last);
   msgs.sort((a, b) => a.sequence - b.sequence);
-  if (msgs.length > 0) await channel.msgs.storeBatch(msgs).durable;
+  if (msgs.length === 0) return channel;
+  // As of the newest message: the age limit keeps what it kept when that one was stored.
+  clock.set(msgs[msgs.length - 1]!.timestamp);
+  await channel.msgs.storeBatch(msgs).durable;
   return channel;
 }
 
@@ -102,7 +113,7 @@ async function reconcileMessages(store: Store, name: string, first: number, last
  * Rebuilds records from a snapshot over `store`: channels the snapshot lacks are deleted from
  * the store, the others reconciled; returns the new records for StanFsm.replaceState().
  */
-export async function restoreSnapshot(store: Store, data: Uint8Array, fetch?: MessageFetcher): Promise<StreamingState> {
+export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data: Uint8Array, fetch?: MessageFetcher): Promise<StreamingState> {
   const snapshot = decodeSnapshot(data);
   const state = emptyStreamingState();
   state.nextChannelId = snapshot.nextChannelId;
@@ -111,7 +122,7 @@ export async function restoreSnapshot(store: Store, data: Uint8Array, fetch?: Me
   const subsById = new Map<string, SubRecord>();
   for (const row of snapshot.channels) {
     const [name, id, first, last, lastTimestampNs, nextSubId, subRows, groupRows] = row;
-    const channelStore = await reconcileMessages(store, name, toNumber(first), toNumber(last), fetch);
+    const channelStore = await reconcileMessages(store, clock, name, toNumber(first), toNumber(last), fetch);
     const channel: ChannelRecord = {
       name,
       id: toNumber(id),
