@@ -63,7 +63,12 @@ export function applyPublish(ctx: FsmContext, op: PublishOp): OpResult {
   channel.lastSeq = lastSeq;
   channel.lastTimestampNs = op.timestampNs;
   ctx.clock.set(op.timestampNs);
-  if (held >= lastSeq) return OK;
+  if (held >= lastSeq) {
+    // Held already (a replay): what storing it dropped by age then is dropped now. Later messages
+    // are never older than this batch, so a store that is ahead loses nothing more.
+    channel.store.msgs.expireAged(op.timestampNs);
+    return OK;
+  }
   const skip = Math.max(0, held - op.firstSeq + 1);
   const msgs: MsgProto[] = new Array<MsgProto>(op.msgs.length - skip);
   for (let i = skip; i < op.msgs.length; i++) {
@@ -86,8 +91,7 @@ export function applyPublish(ctx: FsmContext, op: PublishOp): OpResult {
 export function applyExpire(ctx: FsmContext, op: ExpireOp): OpResult {
   const channel = ctx.state.channels.get(op.channel);
   if (channel === undefined) return failed(StanErrors.unknownChannel);
-  ctx.clock.set(op.nowNs);
-  const dropped = channel.store.msgs.expireAged(op.nowNs);
+  const dropped = channel.store.msgs.dropBefore(Math.min(op.throughSeq, channel.lastSeq) + 1);
   return { type: 'expired', error: '', dropped };
 }
 

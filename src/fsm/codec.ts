@@ -62,7 +62,7 @@ function encodeOp(op: Op): unknown[] {
     case 'deleteChannel':
       return [CODE.deleteChannel, op.channel, op.channelId, op.lastSeq];
     case 'expire':
-      return [CODE.expire, op.channel, op.nowNs];
+      return [CODE.expire, op.channel, op.throughSeq];
     default:
       return assertNever(op, 'op');
   }
@@ -209,7 +209,7 @@ function decodeOp(raw: unknown, position: number): Op {
       op = { type: 'deleteChannel', channel: f.string(), channelId: f.count(), lastSeq: f.count() };
       break;
     case CODE.expire:
-      op = { type: 'expire', channel: f.string(), nowNs: f.int64() };
+      op = { type: 'expire', channel: f.string(), throughSeq: f.count() };
       break;
     default:
       return fail(`op ${position} has unknown type ${String(code)}`);

@@ -98,11 +98,15 @@ export interface DeleteChannelOp {
   readonly lastSeq: number;
 }
 
-/** Messages older than max_age at `nowNs` (the leader's clock when it decided) are dropped. */
+/**
+ * Messages past max_age are dropped: every message up to `throughSeq`, which the leader found
+ * older than the limit. A sequence, not a time, so that a store holding more than it did when the
+ * leader decided (a replay after a crash) drops exactly the same messages.
+ */
 export interface ExpireOp {
   readonly type: 'expire';
   readonly channel: string;
-  readonly nowNs: bigint;
+  readonly throughSeq: number;
 }
 
 export type Op =

@@ -75,7 +75,16 @@ function toNumber(value: unknown): number {
   return n;
 }
 
-/** Brings the store's copy of a channel to [first, last] of the snapshot, fetching what it lacks. */
+export interface MissingRange {
+  readonly channel: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Brings the store's copy of a channel to [first, last] of the snapshot, fetching what it lacks;
+ * without a fetcher, what it lacks is reported instead.
+ */
 async function reconcileMessages(
   store: Store,
   clock: ReplicatedClock,
@@ -83,22 +92,25 @@ async function reconcileMessages(
   first: number,
   last: number,
   fetch: MessageFetcher | undefined,
+  missing: MissingRange[],
 ): Promise<Channel> {
   let channel = store.lookupChannel(name) ?? (await store.createChannel(name));
   const held = channel.msgs;
+  // Dropped before the snapshot (by age, whose drops a restarted store forgets): gone here too.
+  held.dropBefore(first);
   // A store at or past the snapshot (a restart replaying its own log) is caught up by the replay.
   if (held.lastSequence() >= last) return channel;
-  const from = Math.max(first, held.lastSequence() + 1);
   const contiguous = held.lastSequence() === 0 || (held.firstSequence() >= first && held.lastSequence() >= first - 1);
-  if (!contiguous) {
+  if (!contiguous && fetch !== undefined) {
     // Older messages than the snapshot keeps, or a hole before its first: start the channel over.
     await store.deleteChannel(name);
     channel = await store.createChannel(name);
   }
-  const start = contiguous ? from : first;
+  const start = contiguous || fetch === undefined ? Math.max(first, held.lastSequence() + 1) : first;
   if (start > last) return channel;
   if (fetch === undefined) {
-    throw new TstanError('FSM_MESSAGES_MISSING', `channel ${name} lacks messages ${start}..${last} and no peer to fetch them from`);
+    missing.push({ channel: name, from: start, to: last });
+    return channel;
   }
   const msgs = (await fetch(name, start, last)).filter((m) => m.sequence >= start && m.sequence <= last);
   msgs.sort((a, b) => a.sequence - b.sequence);
@@ -109,20 +121,27 @@ async function reconcileMessages(
   return channel;
 }
 
+export interface RestoredSnapshot {
+  readonly state: StreamingState;
+  /** Messages the store lacks (only when no fetcher was given): a replay may bring them. */
+  readonly missing: readonly MissingRange[];
+}
+
 /**
  * Rebuilds records from a snapshot over `store`: channels the snapshot lacks are deleted from
  * the store, the others reconciled; returns the new records for StanFsm.replaceState().
  */
-export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data: Uint8Array, fetch?: MessageFetcher): Promise<StreamingState> {
+export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data: Uint8Array, fetch?: MessageFetcher): Promise<RestoredSnapshot> {
   const snapshot = decodeSnapshot(data);
   const state = emptyStreamingState();
   state.nextChannelId = snapshot.nextChannelId;
   const keep = new Set(snapshot.channels.map((row) => row[0]));
   for (const name of store.channelNames()) if (!keep.has(name)) await store.deleteChannel(name);
   const subsById = new Map<string, SubRecord>();
+  const missing: MissingRange[] = [];
   for (const row of snapshot.channels) {
     const [name, id, first, last, lastTimestampNs, nextSubId, subRows, groupRows] = row;
-    const channelStore = await reconcileMessages(store, clock, name, toNumber(first), toNumber(last), fetch);
+    const channelStore = await reconcileMessages(store, clock, name, toNumber(first), toNumber(last), fetch, missing);
     const channel: ChannelRecord = {
       name,
       id: toNumber(id),
@@ -167,5 +186,5 @@ export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data
     state.clients.set(id, client);
     if (client.connKey !== '') state.clientsByConnId.set(client.connKey, client);
   }
-  return state;
+  return { state, missing };
 }

@@ -137,13 +137,23 @@ export function stopExpiry(ctx: ServerContext, channel: ChannelState): void {
   channel.expiryTimer = undefined;
 }
 
+/** Proposes dropping every message older than max_age now, up to the last one that is. */
 function expireAged(ctx: ServerContext, channel: ChannelState): void {
   if (ctx.channels.get(channel.name) !== channel || channel.deleting) return;
-  const nowNs = BigInt(ctx.scheduler.nowMs()) * 1_000_000n;
-  ctx.writer.submit([{ type: 'expire', channel: channel.name, nowNs }]).then(
-    () => scheduleExpiry(ctx, channel),
-    (error: unknown) => {
-      if (!(error instanceof InDoubtError)) ctx.logger.error({ err: error, channel: channel.name }, 'expiring messages failed');
-    },
-  );
+  const maxAgeMs = ctx.store.channelLimits(channel.name).maxAgeMs;
+  const cutoffNs = BigInt(ctx.scheduler.nowMs() - maxAgeMs) * 1_000_000n;
+  const msgs = channel.store.msgs;
+  msgs
+    .sequenceFromTimestamp(cutoffNs + 1n)
+    .then((firstKept) => {
+      const throughSeq = Math.min(firstKept - 1, channel.deliverable);
+      if (throughSeq < msgs.firstSequence()) return undefined;
+      return ctx.writer.submit([{ type: 'expire', channel: channel.name, throughSeq }]);
+    })
+    .then(
+      () => scheduleExpiry(ctx, channel),
+      (error: unknown) => {
+        if (!(error instanceof InDoubtError)) ctx.logger.error({ err: error, channel: channel.name }, 'expiring messages failed');
+      },
+    );
 }

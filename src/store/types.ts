@@ -184,6 +184,12 @@ export interface MsgStore {
   state(): MsgStoreState;
 
   /**
+   * Drops every message with a sequence below `seq`, oldest first, as limits do (a node restored
+   * from a snapshot trims what the snapshot says was dropped). Returns the number dropped.
+   */
+  dropBefore(seq: number): number;
+
+  /**
    * Drops messages older than max_age at `nowNs` (unless `ageExpiry` is 'caller', the store also
    * does this by itself on a timer
    * it owns and on every storeBatch). Returns the number dropped.

@@ -107,7 +107,7 @@ async function restoreFrom(leader: FsmUnderTest): Promise<FsmUnderTest> {
     }
     return out;
   };
-  const state = await restoreSnapshot(store, clock, encodeSnapshot(leader.fsm.state), fetch);
+  const { state } = await restoreSnapshot(store, clock, encodeSnapshot(leader.fsm.state), fetch);
   const fsm = new StanFsm({ store, clock, persistRecords: false, logger: silentLogger(), state });
   return { kind: 'memory', fsm, store };
 }

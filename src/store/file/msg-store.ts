@@ -214,6 +214,16 @@ export class FileMsgStore implements MsgStore {
     for (const slice of this.discarded.splice(0, count)) this.context.discardSlice(slice);
   }
 
+  dropBefore(seq: number): number {
+    this.checkOpen();
+    let dropped = 0;
+    while (this.msgs > 0 && this.first < seq) {
+      this.removeFirst(undefined);
+      dropped++;
+    }
+    return dropped;
+  }
+
   expireAged(nowNs: bigint): number {
     this.checkOpen();
     const { maxAgeMs } = this.context.limits();

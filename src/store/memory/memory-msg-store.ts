@@ -110,11 +110,11 @@ export class MemoryMsgStore implements MsgStore {
     this.compact();
   }
 
-  private dropOldest(reason: LimitReason): void {
+  private dropOldest(reason: LimitReason | undefined): void {
     this.items[this.head] = undefined;
     this.bytes -= this.sizes[this.head]!;
     this.head++;
-    if (!this.reported.has(reason)) {
+    if (reason !== undefined && !this.reported.has(reason)) {
       this.reported.add(reason);
       this.hooks.onLimitReached?.(this.hooks.channel, reason);
     }
@@ -126,6 +126,17 @@ export class MemoryMsgStore implements MsgStore {
       this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
+  }
+
+  dropBefore(seq: number): number {
+    this.hooks.checkOpen();
+    let dropped = 0;
+    while (this.count() > 0 && this.items[this.head]!.sequence < seq) {
+      this.dropOldest(undefined);
+      dropped++;
+    }
+    this.compact();
+    return dropped;
   }
 
   expireAged(nowNs: bigint): number {

@@ -142,8 +142,10 @@ export class OpBuilder {
         const record = state.channels.get(name);
         return { op: { type: 'deleteChannel', channel: name, channelId: (record?.id ?? 0) + (intent.stale ? 1 : 0), lastSeq: record?.lastSeq ?? 0 } };
       }
-      case 'expire':
-        return { op: { type: 'expire', channel: CHANNELS[intent.ch]!, nowNs: this.timeNs + BigInt(intent.ageMs) * 1_000_000n } };
+      case 'expire': {
+        const record = state.channels.get(CHANNELS[intent.ch]!);
+        return { op: { type: 'expire', channel: CHANNELS[intent.ch]!, throughSeq: Math.max(0, (record?.lastSeq ?? 0) - (intent.ageMs % 4)) } };
+      }
       case 'garbage':
         return { bytes: intent.bytes };
     }
