@@ -93,6 +93,10 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     return this.boundHttpPort;
   }
 
+  get maxPayloadBytes(): number {
+    return this.options.maxPayloadBytes;
+  }
+
   get authRequired(): boolean {
     return this.options.user !== '' || this.options.authToken !== '';
   }
