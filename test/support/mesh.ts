@@ -32,14 +32,14 @@ export async function startRouted(
 }
 
 /** Three servers: B and C dial A; C learns B through A's gossip. */
-export async function startMesh(size = 3): Promise<MeshNode[]> {
+export async function startMesh(size = 3, options: Partial<NatsServerOptions> = {}): Promise<MeshNode[]> {
   const clusterPorts: number[] = [];
   for (let i = 0; i < size; i++) clusterPorts.push(await freePort());
   const seed = `nats-route://127.0.0.1:${clusterPorts[0]}`;
   const nodes: MeshNode[] = [];
   for (let i = 0; i < size; i++) {
     const routes = i === 0 ? [] : [seed];
-    const server = await startRouted(clusterPorts[i]!, routes);
+    const server = await startRouted(clusterPorts[i]!, routes, options);
     nodes.push({ server, clusterPort: clusterPorts[i]!, port: server.port, routes });
   }
   await until(() => nodes.every((n) => n.server.routes.routes.size === size - 1), 15_000, 'full mesh');
