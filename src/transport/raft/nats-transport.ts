@@ -1,9 +1,9 @@
 // Raft messages between the nodes of a cluster as NATS messages: over the embedded servers' routes
 // (each node's in-process connection) or over an external NATS deployment (`-ns`) alike.
 //
-// A node listens on `_STAN.raft.<cluster-id>.<node-id>`. What it sends to one peer during one
-// event-loop turn (in practice: one Ready) leaves at the end of that turn, packed into as few
-// frames as max_payload allows (frames.ts); a message bigger than one payload travels in
+// A node listens on `_STAN.raft.<cluster-id>.<node-id>`. What it sends to one peer before the
+// current task ends (in practice: all of one Ready's messages) leaves in one microtask, packed into
+// as few frames as max_payload allows (frames.ts); a message bigger than one payload travels in
 // fragments. Every frame is published with the sender's own subject as its reply subject, and its
 // header names sender and receiver again: a frame whose three names disagree did not come from the
 // node it claims, and is dropped. So is everything malformed: decoding is total and each message
@@ -32,7 +32,7 @@ export interface NatsRaftTransportOptions {
   readonly localId: string;
   /** Largest NATS payload published; at most (and by default) the connection's max_payload. */
   readonly frameBytesMax?: number;
-  /** Messages queued for one peer within one turn before more are dropped (default 65536). */
+  /** Messages queued for one peer before they leave (one task's worth) before more are dropped (default 65536). */
   readonly queuedMessagesMax?: number;
   /** Largest encoded Raft message sent or put together from fragments (default 64 MiB). */
   readonly messageBytesMax?: number;
@@ -59,7 +59,7 @@ export interface NatsRaftTransportStats {
   readonly messagesReassembled: number;
   /** Messages not sent: nobody listens for the peer (it is down or cut off). */
   readonly droppedUnreachable: number;
-  /** Messages not sent: the peer's queue for this turn was full. */
+  /** Messages not sent: the peer's queue was full. */
   readonly droppedQueueFull: number;
   /** Messages not sent: the transport or its connection is closed, or the peer ID is not one. */
   readonly droppedNotSent: number;
@@ -98,7 +98,7 @@ export class NatsRaftTransport implements RaftTransport<Message> {
   private readonly logger: Logger;
   private readonly dropLog: RateLimitedWarnings;
   private readonly subscription: NatsSubscription;
-  /** Messages waiting for the end of this turn, by peer. */
+  /** Messages waiting for the end of the current task, by peer. */
   private readonly queues = new Map<string, Message[]>();
   /** Peers whose last send found nobody listening, to log the change once. */
   private readonly unreachablePeers = new Set<string>();
