@@ -116,6 +116,8 @@ describe('Raft over an external nats-server deployment (-ns)', () => {
     await c.stopNode(leaderNow.id);
     const survivors = ids.filter((id) => id !== leaderNow.id);
     const next = await c.waitForLeader(survivors);
+    // What the new leader sends the stopped node reaches nobody: nats-server says so, and it is counted.
+    await until(() => next.transport.stats().noRespondersReceived > 0, 5_000, 'a no-responders status');
     expect(next.driver.term).toBeGreaterThan(leaderNow.driver.term);
     const third = await proposeMany(next.driver, 'third', 100);
     await c.waitForApplied(Math.max(...third.keys()), survivors);

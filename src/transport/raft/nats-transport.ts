@@ -78,6 +78,11 @@ export interface NatsRaftTransportStats {
   /** Partially received messages held now, and their bytes. */
   readonly reassemblyPartials: number;
   readonly reassemblyBytes: number;
+  /**
+   * Empty messages on this node's subject: nats-server's no-responders status, sent back to the
+   * reply subject of a frame that nobody received (with -ns, a peer that is down or cut off).
+   */
+  readonly noRespondersReceived: number;
   /** The handler threw (logged; delivery goes on). */
   readonly handlerErrors: number;
 }
@@ -123,6 +128,7 @@ export class NatsRaftTransport implements RaftTransport<Message> {
     droppedMalformed: 0,
     droppedForged: 0,
     droppedNoHandler: 0,
+    noRespondersReceived: 0,
     handlerErrors: 0,
   };
 
@@ -280,6 +286,11 @@ export class NatsRaftTransport implements RaftTransport<Message> {
 
   private receive(subject: string, reply: string | undefined, payload: Uint8Array): void {
     if (this.closed) return;
+    if (payload.length === 0) {
+      // No frame is empty: this is the server telling that one of ours reached nobody.
+      this.counters.noRespondersReceived++;
+      return;
+    }
     this.counters.framesReceived++;
     this.counters.bytesReceived += payload.length;
     const frame = readFrame(payload);
