@@ -22,8 +22,11 @@ import {
 const SNAPSHOT_FORMAT_VERSION = 1;
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true, moreTypes: false });
 
-/** Messages [from, to] of a channel from elsewhere; may return fewer (some expired meanwhile). */
-export type MessageFetcher = (channel: string, from: number, to: number) => Promise<MsgProto[]>;
+/**
+ * Messages [from, to] of one incarnation of a channel (its identity), from elsewhere; may return
+ * fewer (some dropped by limits since), or none when the incarnation is gone everywhere.
+ */
+export type MessageFetcher = (channel: string, channelId: number, from: number, to: number) => Promise<MsgProto[]>;
 
 type SubRow = [number, string, string, string, string, number, number, string, number, boolean, boolean, number[]];
 type GroupRow = [string, boolean, number, number[], number];
@@ -89,6 +92,7 @@ async function reconcileMessages(
   store: Store,
   clock: ReplicatedClock,
   name: string,
+  channelId: number,
   first: number,
   last: number,
   fetch: MessageFetcher | undefined,
@@ -112,7 +116,7 @@ async function reconcileMessages(
     missing.push({ channel: name, from: start, to: last });
     return channel;
   }
-  const msgs = (await fetch(name, start, last)).filter((m) => m.sequence >= start && m.sequence <= last);
+  const msgs = (await fetch(name, channelId, start, last)).filter((m) => m.sequence >= start && m.sequence <= last);
   msgs.sort((a, b) => a.sequence - b.sequence);
   if (msgs.length === 0) return channel;
   // As of the newest message: the age limit keeps what it kept when that one was stored.
@@ -141,7 +145,7 @@ export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data
   const missing: MissingRange[] = [];
   for (const row of snapshot.channels) {
     const [name, id, first, last, lastTimestampNs, nextSubId, subRows, groupRows] = row;
-    const channelStore = await reconcileMessages(store, clock, name, toNumber(first), toNumber(last), fetch, missing);
+    const channelStore = await reconcileMessages(store, clock, name, toNumber(id), toNumber(first), toNumber(last), fetch, missing);
     const channel: ChannelRecord = {
       name,
       id: toNumber(id),

@@ -139,11 +139,11 @@ export class StanFsm {
     return this.failure;
   }
 
-  /** Resolves once everything applied so far is durable in the store. */
+  /** Resolves once everything applied so far is fsynced in the store. */
   async sync(): Promise<void> {
     const flushes: Array<Promise<void>> = [];
     for (const channel of this.stateInUse.channels.values()) {
-      flushes.push(channel.store.msgs.flush(), channel.store.subs.flush());
+      flushes.push(channel.store.msgs.sync(), channel.store.subs.flush());
     }
     await Promise.all(flushes);
   }

@@ -198,6 +198,11 @@ export interface MsgStore {
 
   /** Resolves when every batch stored so far is durable. */
   flush(): Promise<void>;
+  /**
+   * Resolves when every batch stored so far is fsynced, whatever the store's own fsync setting
+   * (a cluster node's store is written without fsync and made durable before its log is compacted).
+   */
+  sync(): Promise<void>;
 }
 
 /** A subscription and its pending (sent, not acked) sequences, ascending. */

@@ -98,7 +98,7 @@ async function restoreFrom(leader: FsmUnderTest): Promise<FsmUnderTest> {
   const limits = leader.store.getLimits();
   const clock = new ReplicatedClock();
   const store = await openMemoryStore({ limits, clock, ageExpiry: 'caller', logger: silentLogger() });
-  const fetch = async (channel: string, from: number, to: number): Promise<MsgProto[]> => {
+  const fetch = async (channel: string, _channelId: number, from: number, to: number): Promise<MsgProto[]> => {
     const msgs = leader.store.lookupChannel(channel)!.msgs;
     const out: MsgProto[] = [];
     for (let seq = from; seq <= to; seq++) {

@@ -347,6 +347,11 @@ export class FileMsgStore implements MsgStore {
   }
 
 
+  sync(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return this.commit.request();
+  }
+
   /** Appends index entries up to the given counts (records already durable, or no-sync mode). */
   private writeIndexes(upTo: ReadonlyArray<readonly [Slice, number]>): void {
     for (const [slice, count] of upTo) {

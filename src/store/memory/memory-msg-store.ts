@@ -239,6 +239,10 @@ export class MemoryMsgStore implements MsgStore {
     return { msgs: this.count(), bytes: this.bytes };
   }
 
+  sync(): Promise<void> {
+    return this.hooks.durable;
+  }
+
   flush(): Promise<void> {
     return this.hooks.durable;
   }
