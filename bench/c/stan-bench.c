@@ -7,7 +7,9 @@
  * warm-up publish UINT32_MAX) and this run's nonce (bytes 12-15): publisher and subscribers live in
  * this one process, so their clocks agree, and messages left on the channel by an earlier run
  * against the same server are recognised and skipped instead of counted.
- * Client CPU is getrusage over the measured interval, summed over all of libnats' threads. */
+ * Client CPU is getrusage over the measured interval, summed over all of libnats' threads. The lines
+ * "MARK start" and "MARK end" bracket that interval, so that a driver can read the server's CPU
+ * over exactly the same interval. */
 #define NATS_HAS_STREAMING
 #include <nats/nats.h>
 #include <getopt.h>
@@ -89,6 +91,12 @@ static double percentile(const double *sorted, int n, double p) {
     if (n == 0) return 0;
     int i = (int) (p / 100.0 * n);
     return sorted[i < n ? i : n - 1];
+}
+
+/* Tells the driver that the timed interval starts or ends (see the header). */
+static void mark(const char *what) {
+    printf("MARK %s\n", what);
+    fflush(stdout);
 }
 
 static void deadline_in(struct timespec *deadline, int seconds) {
@@ -231,9 +239,11 @@ static void print_acks(void) {
 }
 
 static int run_w1(const config_t *cfg, stanConnection *sc, char *payload) {
+    mark("start");
     int64_t start = now_ns();
     double cpu = cpu_seconds();
     natsStatus s = publish_windowed(sc, "w1", cfg, payload);
+    mark("end");
     double seconds = (pub.last_ack_ns - start) / 1e9;
     print_common(cfg, seconds, cpu_seconds() - cpu);
     print_acks();
@@ -245,6 +255,7 @@ static int run_w2(const config_t *cfg, stanConnection *sc, char *payload) {
     double *latency_ms = calloc(cfg->count, sizeof(double));
     natsStatus s = NATS_OK;
     int done = 0;
+    mark("start");
     int64_t start = now_ns();
     double cpu = cpu_seconds();
     for (; done < cfg->count && s == NATS_OK; done++) {
@@ -253,6 +264,7 @@ static int run_w2(const config_t *cfg, stanConnection *sc, char *payload) {
         s = stanConnection_Publish(sc, "w2", payload, cfg->size);
         latency_ms[done] = (now_ns() - t) / 1e6;
     }
+    mark("end");
     double seconds = (now_ns() - start) / 1e9;
     print_common(cfg, seconds, cpu_seconds() - cpu);
     qsort(latency_ms, done, sizeof(double), compare_double);
@@ -281,6 +293,7 @@ static int run_fan_out(const config_t *cfg, stanConnection *pub_conn, const char
         if (s == NATS_OK) s = stanConnection_Subscribe(&subs[i], conns[i], channel, on_msg, &set.subs[i], sopts);
     }
     if (s != NATS_OK) return fail(cfg->workload, "subscribe", s);
+    mark("start");
     int64_t start = now_ns();
     double cpu = cpu_seconds();
     s = publish_windowed(pub_conn, channel, cfg, payload);
@@ -291,6 +304,7 @@ static int run_fan_out(const config_t *cfg, stanConnection *pub_conn, const char
         if (pthread_cond_timedwait(&set.cond, &set.mu, &deadline) != 0) break;
     }
     pthread_mutex_unlock(&set.mu);
+    mark("end");
     int64_t end = start;
     int received = 0, out_of_order = 0, redelivered = 0;
     for (int i = 0; i < cfg->subs; i++) {

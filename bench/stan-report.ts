@@ -1,0 +1,125 @@
+// The tables `bench/stan.ts` prints after its JSON lines: one row per workload, store and client
+// with the client's CPU beside the server's and the reference server's figures; or, comparing
+// two builds, their medians side by side with ratios (this build / the other).
+
+/** One JSON line of the STAN benchmark: medians of the runs of one workload, store, client, build. */
+export type Row = Record<string, unknown>;
+
+/** A client using this many cores or more is likely what limits the figure. */
+const CLIENT_BOUND_CORES = 0.9;
+
+function num(row: Row, key: string): number {
+  return Number(row[key] ?? 0);
+}
+
+function fmt(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(value >= 1 ? 2 : 3);
+}
+
+function ratio(a: number, b: number): string {
+  return b > 0 ? (a / b).toFixed(3) : '–';
+}
+
+function latency(row: Row): { p50: number; p99: number; label: string } {
+  switch (row['workload']) {
+    case 'W1':
+      return { p50: num(row, 'ackP50Ms'), p99: num(row, 'ackP99Ms'), label: 'ack' };
+    case 'W2':
+      return { p50: num(row, 'p50Ms'), p99: num(row, 'p99Ms'), label: 'sync' };
+    default:
+      return { p50: num(row, 'e2eP50Ms'), p99: num(row, 'e2eP99Ms'), label: 'e2e' };
+  }
+}
+
+function summary(row: Row): string {
+  if (num(row, 'runs') === 0) return `FAILED: ${String((row['problems'] as string[] | undefined)?.[0] ?? '')}`;
+  const rate = `${fmt(num(row, 'msgsPerSec'))} msgs/s`;
+  const { p50, p99, label } = latency(row);
+  switch (row['workload']) {
+    case 'W2':
+      return `p50 ${fmt(p50)} / p90 ${fmt(num(row, 'p90Ms'))} / p99 ${fmt(p99)} / max ${fmt(num(row, 'maxMs'))} ms · ${rate}`;
+    case 'W4':
+      return `${rate} · ${fmt(num(row, 'deliveredPerSec'))} delivered/s · ${label} p50 ${fmt(p50)} / p99 ${fmt(p99)} ms`;
+    default:
+      return `${rate} · ${label} p50 ${fmt(p50)} / p99 ${fmt(p99)} ms`;
+  }
+}
+
+function clientCpu(row: Row): string {
+  const cores = num(row, 'clientCores');
+  const mark = cores >= CLIENT_BOUND_CORES ? ' ⚠ client-bound' : '';
+  return `${fmt(num(row, 'clientCpuSec'))} s = ${cores.toFixed(2)} cores${mark}`;
+}
+
+export function printTable(rows: readonly Row[]): void {
+  const lines = [
+    '',
+    '| configuration | workload | client | tstan (median) | client CPU | server CPU s | server µs/msg | server peak RSS MB | reference server |',
+    '|---|---|---|---|---:|---:|---:|---:|---|',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${String(row['config'])} | ${String(row['workload'])} | ${String(row['client'])} | ${summary(row)} | ${clientCpu(row)} | ` +
+        `${fmt(num(row, 'serverCpuSec'))} | ${fmt(num(row, 'serverCpuUsPerMsg'))} | ${fmt(num(row, 'serverPeakRssMb'))} | ${String(row['reference'])} |`,
+    );
+  }
+  lines.push(
+    '',
+    'client CPU: the client process over the timed interval, in seconds and in cores (CPU s / wall s); near 1 core a',
+    'single-threaded client (lean, node-nats-streaming) is the bottleneck, not the server. Server CPU is over the same',
+    'timed interval; µs/msg divides it by the messages published (serverCpuTotalSec in the JSON adds connects and',
+    'closes). The server CPU clock ticks every 10 ms: small --scale runs give coarse µs/msg. Reference: nats-streaming-server',
+    'v0.25.3 on a comparable 2-core machine, with node-nats-streaming for that client and a Go client for the fast ones.',
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** Ratio lines (JSON) and a table of build A against build B for every workload, store and client. */
+export function printComparison(rows: readonly Row[], labelA: string, labelB: string): void {
+  const byKey = new Map<string, { a?: Row; b?: Row }>();
+  for (const row of rows) {
+    const key = `${String(row['store'])}|${String(row['workload'])}|${String(row['clientKind'])}`;
+    const pair = byKey.get(key) ?? {};
+    if (row['build'] === labelA) pair.a = row;
+    else if (row['build'] === labelB) pair.b = row;
+    byKey.set(key, pair);
+  }
+  const lines = [
+    '',
+    `A = ${labelA}, B = ${labelB}; medians, msgs/s with the range of the runs; ratios A/B.`,
+    '',
+    '| configuration | workload | client | msgs/s A | msgs/s B | A/B | latency p50/p99 ms A | B | A/B p50/p99 | server µs/msg A / B | client cores A / B |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const ratioLines: string[] = [];
+  for (const { a, b } of byKey.values()) {
+    if (a === undefined || b === undefined) continue;
+    const la = latency(a);
+    const lb = latency(b);
+    const rate = (row: Row): string => `${fmt(num(row, 'msgsPerSec'))} (${fmt(num(row, 'msgsPerSecMin'))}–${fmt(num(row, 'msgsPerSecMax'))})`;
+    lines.push(
+      `| ${String(a['config'])} | ${String(a['workload'])} | ${String(a['client'])} | ${rate(a)} | ${rate(b)} | ${ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))} | ` +
+        `${la.label} ${fmt(la.p50)} / ${fmt(la.p99)} | ${fmt(lb.p50)} / ${fmt(lb.p99)} | ${ratio(la.p50, lb.p50)} / ${ratio(la.p99, lb.p99)} | ` +
+        `${fmt(num(a, 'serverCpuUsPerMsg'))} / ${fmt(num(b, 'serverCpuUsPerMsg'))} | ${num(a, 'clientCores').toFixed(2)} / ${num(b, 'clientCores').toFixed(2)} |`,
+    );
+    ratioLines.push(
+      JSON.stringify({
+        suite: a['suite'],
+        type: 'ratio',
+        workload: a['workload'],
+        config: a['config'],
+        client: a['client'],
+        a: labelA,
+        b: labelB,
+        msgsPerSec: Number(ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))),
+        latencyP50: Number(ratio(la.p50, lb.p50)),
+        latencyP99: Number(ratio(la.p99, lb.p99)),
+        serverCpuUsPerMsg: Number(ratio(num(a, 'serverCpuUsPerMsg'), num(b, 'serverCpuUsPerMsg'))),
+        serverPeakRssMb: Number(ratio(num(a, 'serverPeakRssMb'), num(b, 'serverPeakRssMb'))),
+      }),
+    );
+  }
+  process.stdout.write(ratioLines.join('\n') + '\n' + lines.join('\n') + '\n');
+}
