@@ -123,7 +123,11 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   const timeoutSec = options.timeoutSec ?? 120;
   const interleave = options.interleave ?? compare;
   const builds = [serverBuild(options.tstanRoot ?? ownRoot())];
-  if (options.vsRoot !== undefined) builds.push(serverBuild(options.vsRoot));
+  if (options.vsRoot !== undefined) {
+    const other = serverBuild(options.vsRoot);
+    // The same checkout on both sides (a noise check) still needs two names.
+    builds.push(other.label === builds[0]!.label ? { ...other, label: `${other.label}#2` } : other);
+  }
   const prepared = await prepareClients(options.clients ?? CLIENT_KINDS);
   for (const reason of prepared.skipped) progress(print, `skipping client ${reason}`);
   const arms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
