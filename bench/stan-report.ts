@@ -47,9 +47,16 @@ function summary(row: Row): string {
   }
 }
 
+/**
+ * Near a whole core the client is saturated. On a loaded machine neither process gets a whole
+ * core, so a client that burns at least the server's CPU over the same interval is flagged too:
+ * it is then as likely as the server to be what limits the figure.
+ */
 function clientCpu(row: Row): string {
   const cores = num(row, 'clientCores');
-  const mark = cores >= CLIENT_BOUND_CORES ? ' ⚠ client-bound' : '';
+  let mark = '';
+  if (cores >= CLIENT_BOUND_CORES) mark = ' ⚠ client-bound';
+  else if (num(row, 'clientCpuSec') >= num(row, 'serverCpuSec')) mark = ' ⚠ client CPU ≥ server CPU';
   return `${fmt(num(row, 'clientCpuSec'))} s = ${cores.toFixed(2)} cores${mark}`;
 }
 
@@ -68,7 +75,8 @@ export function printTable(rows: readonly Row[]): void {
   lines.push(
     '',
     'client CPU: the client process over the timed interval, in seconds and in cores (CPU s / wall s); near 1 core a',
-    'single-threaded client (lean, node-nats-streaming) is the bottleneck, not the server. Server CPU is over the same',
+    'single-threaded client (lean, node-nats-streaming) is the bottleneck, not the server; on a loaded machine, a client',
+    'using as much CPU as the server is suspect too (both marked ⚠). Server CPU is over the same',
     'timed interval; µs/msg divides it by the messages published (serverCpuTotalSec in the JSON adds connects and',
     'closes). The server CPU clock ticks every 10 ms: small --scale runs give coarse µs/msg. Reference: nats-streaming-server',
     'v0.25.3 on a comparable 2-core machine, with node-nats-streaming for that client and a Go client for the fast ones.',
