@@ -22,15 +22,22 @@ function ratio(a: number, b: number): string {
   return b > 0 ? (a / b).toFixed(3) : '–';
 }
 
-function latency(row: Row): { p50: number; p99: number; label: string } {
-  switch (row['workload']) {
+/** The latency fields of a workload's result: PubAck, sync publish or end to end. */
+export function latencyKeysOf(workload: string): [p50: string, p99: string] {
+  switch (workload) {
     case 'W1':
-      return { p50: num(row, 'ackP50Ms'), p99: num(row, 'ackP99Ms'), label: 'ack' };
+      return ['ackP50Ms', 'ackP99Ms'];
     case 'W2':
-      return { p50: num(row, 'p50Ms'), p99: num(row, 'p99Ms'), label: 'sync' };
+      return ['p50Ms', 'p99Ms'];
     default:
-      return { p50: num(row, 'e2eP50Ms'), p99: num(row, 'e2eP99Ms'), label: 'e2e' };
+      return ['e2eP50Ms', 'e2eP99Ms'];
   }
+}
+
+function latency(row: Row): { p50: number; p99: number; label: string } {
+  const [p50, p99] = latencyKeysOf(String(row['workload']));
+  const label = row['workload'] === 'W1' ? 'ack' : row['workload'] === 'W2' ? 'sync' : 'e2e';
+  return { p50: num(row, p50), p99: num(row, p99), label };
 }
 
 function summary(row: Row): string {
@@ -84,6 +91,12 @@ export function printTable(rows: readonly Row[]): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** `median (min–max)` of the paired ratios of `name` in row A, or '–' without pairs. */
+function paired(row: Row, name: string): string {
+  if (row[`paired_${name}`] === undefined) return '–';
+  return `${num(row, `paired_${name}`).toFixed(3)} (${num(row, `paired_${name}Min`).toFixed(2)}–${num(row, `paired_${name}Max`).toFixed(2)})`;
+}
+
 /** Ratio lines (JSON) and a table of build A against build B for every workload, store and client. */
 export function printComparison(rows: readonly Row[], labelA: string, labelB: string): void {
   const byKey = new Map<string, { a?: Row; b?: Row }>();
@@ -96,10 +109,11 @@ export function printComparison(rows: readonly Row[], labelA: string, labelB: st
   }
   const lines = [
     '',
-    `A = ${labelA}, B = ${labelB}; medians, msgs/s with the range of the runs; ratios A/B.`,
+    `A = ${labelA}, B = ${labelB}. Medians of the runs, msgs/s with their range; ratios A/B: of the medians, and`,
+    'paired (each run of A against the run of B next to it in time: median and range), which shared load disturbs least.',
     '',
-    '| configuration | workload | client | msgs/s A | msgs/s B | A/B | latency p50/p99 ms A | B | A/B p50/p99 | server µs/msg A / B | client cores A / B |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| configuration | workload | client | msgs/s A | msgs/s B | A/B | A/B paired | latency p50/p99 ms A | B | A/B p50 paired | server µs/msg A / B | A/B paired | client cores A / B |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const ratioLines: string[] = [];
   for (const { a, b } of byKey.values()) {
@@ -108,10 +122,13 @@ export function printComparison(rows: readonly Row[], labelA: string, labelB: st
     const lb = latency(b);
     const rate = (row: Row): string => `${fmt(num(row, 'msgsPerSec'))} (${fmt(num(row, 'msgsPerSecMin'))}–${fmt(num(row, 'msgsPerSecMax'))})`;
     lines.push(
-      `| ${String(a['config'])} | ${String(a['workload'])} | ${String(a['client'])} | ${rate(a)} | ${rate(b)} | ${ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))} | ` +
-        `${la.label} ${fmt(la.p50)} / ${fmt(la.p99)} | ${fmt(lb.p50)} / ${fmt(lb.p99)} | ${ratio(la.p50, lb.p50)} / ${ratio(la.p99, lb.p99)} | ` +
-        `${fmt(num(a, 'serverCpuUsPerMsg'))} / ${fmt(num(b, 'serverCpuUsPerMsg'))} | ${num(a, 'clientCores').toFixed(2)} / ${num(b, 'clientCores').toFixed(2)} |`,
+      `| ${String(a['config'])} | ${String(a['workload'])} | ${String(a['client'])} | ${rate(a)} | ${rate(b)} | ` +
+        `${ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))} | ${paired(a, 'msgsPerSec')} | ` +
+        `${la.label} ${fmt(la.p50)} / ${fmt(la.p99)} | ${fmt(lb.p50)} / ${fmt(lb.p99)} | ${paired(a, 'latencyP50')} | ` +
+        `${fmt(num(a, 'serverCpuUsPerMsg'))} / ${fmt(num(b, 'serverCpuUsPerMsg'))} | ${paired(a, 'serverCpuUsPerMsg')} | ` +
+        `${num(a, 'clientCores').toFixed(2)} / ${num(b, 'clientCores').toFixed(2)} |`,
     );
+    const pairedFields = Object.fromEntries(Object.entries(a).filter(([key]) => key.startsWith('paired_')));
     ratioLines.push(
       JSON.stringify({
         suite: a['suite'],
@@ -126,6 +143,7 @@ export function printComparison(rows: readonly Row[], labelA: string, labelB: st
         latencyP99: Number(ratio(la.p99, lb.p99)),
         serverCpuUsPerMsg: Number(ratio(num(a, 'serverCpuUsPerMsg'), num(b, 'serverCpuUsPerMsg'))),
         serverPeakRssMb: Number(ratio(num(a, 'serverPeakRssMb'), num(b, 'serverPeakRssMb'))),
+        ...pairedFields,
       }),
     );
   }

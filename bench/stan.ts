@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
 import { describeReference } from './reference-figures.js';
-import { printComparison, printTable, type Row } from './stan-report.js';
+import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 export interface StanBenchOptions {
@@ -111,6 +111,34 @@ function aggregate(samples: readonly Sample[]): Record<string, number> {
   return out;
 }
 
+/** The metrics whose A/B ratios a comparison reports, by the workload's latency fields. */
+function comparedMetrics(workload: WorkloadName): Record<string, string> {
+  const [p50, p99] = latencyKeysOf(workload);
+  return { msgsPerSec: 'msgsPerSec', latencyP50: p50, latencyP99: p99, serverCpuUsPerMsg: 'serverCpuUsPerMsg' };
+}
+
+/**
+ * Ratios A/B of runs made one after the other (run i of A against run i of B): load from other
+ * work on the machine drifts over minutes, so neighbours in time share most of it and their ratio
+ * is steadier than the ratio of the two medians. Median and range over the pairs.
+ */
+function pairedRatios(a: ReadonlyArray<Sample | null>, b: ReadonlyArray<Sample | null>, workload: WorkloadName): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, key] of Object.entries(comparedMetrics(workload))) {
+    const ratios: number[] = [];
+    a.forEach((sampleA, run) => {
+      const x = sampleA?.[key];
+      const y = b[run]?.[key];
+      if (x !== undefined && y !== undefined && y > 0) ratios.push(x / y);
+    });
+    if (ratios.length === 0) continue;
+    out[`paired_${name}`] = Number(median(ratios).toFixed(3));
+    out[`paired_${name}Min`] = Number(Math.min(...ratios).toFixed(3));
+    out[`paired_${name}Max`] = Number(Math.max(...ratios).toFixed(3));
+  }
+  return out;
+}
+
 function progress(print: boolean, text: string): void {
   if (print) process.stderr.write(`${text}\n`);
 }
@@ -136,7 +164,7 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
     for (const store of options.stores ?? STORE_KINDS) {
       for (const workload of options.workloads ?? WORKLOADS) {
         const count = messageCount(workload, scale);
-        const samples = arms.map(() => [] as Sample[]);
+        const byRun = arms.map(() => new Array<Sample | null>(runs).fill(null));
         const problems = arms.map(() => [] as string[]);
         const clientNames = arms.map((arm) => arm.program.kind as string);
         const order = interleave
@@ -146,11 +174,12 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
           const arm = arms[armIndex]!;
           const outcome = await runSample(arm, store, workload, count, run, timeoutSec);
           clientNames[armIndex] = outcome.clientName;
-          if (outcome.sample !== null) samples[armIndex]!.push(outcome.sample);
-          else problems[armIndex]!.push(...outcome.problems);
+          byRun[armIndex]![run] = outcome.sample;
+          if (outcome.sample === null) problems[armIndex]!.push(...outcome.problems);
           const rate = outcome.sample === null ? `FAILED: ${outcome.problems.join('; ')}` : `${Math.round(outcome.sample['msgsPerSec'] ?? 0).toLocaleString('en-US')} msgs/s`;
           progress(print, `${workload} ${store} ${arm.program.kind} ${arm.build.label} run ${run + 1}/${runs}: ${rate}`);
         }
+        const samples = byRun.map((list) => list.filter((sample): sample is Sample => sample !== null));
         arms.forEach((arm, armIndex) => {
           const row: Row = {
             suite: options.suite ?? 'stan',
@@ -167,6 +196,9 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
             reference: describeReference(arm.program.kind, store, workload),
           };
           if (problems[armIndex]!.length > 0) row['problems'] = problems[armIndex]!.slice(0, 3);
+          // Arms are builds × programs: the same program on build B sits one program list later.
+          const other = armIndex + prepared.programs.length;
+          if (compare && other < arms.length) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));
           rows.push(row);
           if (print) process.stdout.write(JSON.stringify(row) + '\n');
         });
