@@ -1,22 +1,39 @@
-// `npm run bench`: every workload of docs/benchmarks.md §2 and the component benchmarks, one JSON line per
-// result. `--only nats,stan,raft,file` picks suites; `--scale 0.1` shrinks message counts for a
-// quick look. Built to dist/bench/run.js (npm run build).
+// `npm run bench`: start-up, every workload of docs/benchmarks.md §2 and the component
+// benchmarks, one JSON line per result. `--only startup,nats,stan,raft,file` picks suites;
+// `--scale 0.1` shrinks message counts for a quick look.
+// The STAN suites take the flags of bench/stan.ts too (--workloads, --stores, --clients, --runs,
+// --tstan-root, --vs, --interleave): `stan` runs W1-W4 with the fast clients (C on libnats, the
+// lean TypeScript client) and node-nats-streaming beside them; `stan-fast` only the fast ones,
+// `stan-node` only node-nats-streaming. Built to dist/bench/run.js (npm run build).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNatsBench } from './nats.js';
-import { runStanBench } from './stan.js';
+import { STAN_BENCH_USAGE, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
 import { runRaftBench } from './raft.js';
 import { runFileStoreBench } from './file-store.js';
 import { runStartupBench } from './startup.js';
 
-const suites = {
-  startup: async (scale: number) => runStartupBench({ runs: Math.max(5, Math.round(20 * scale)) }),
-  nats: async (scale: number) => runNatsBench(Math.max(10_000, Math.round(500_000 * scale))),
-  stan: async (scale: number) => runStanBench({ scale }),
+type Suite = (scale: number, argv: readonly string[]) => Promise<object[]>;
+
+/** The STAN suites print their own lines (and a table) as they go: nothing left for run.ts to print. */
+function stanSuite(suite: string, clients: Array<'c' | 'lean' | 'node'>): Suite {
+  return async (scale, argv) => {
+    await runStanBench(stanBenchOptionsFromArgs(argv, { suite, scale, clients }));
+    return [];
+  };
+}
+
+const suites: Record<string, Suite> = {
+  startup: async (scale) => runStartupBench({ runs: Math.max(5, Math.round(20 * scale)) }),
+  nats: async (scale) => runNatsBench(Math.max(10_000, Math.round(500_000 * scale))),
+  stan: stanSuite('stan', ['c', 'lean', 'node']),
+  'stan-fast': stanSuite('stan-fast', ['c', 'lean']),
+  'stan-node': stanSuite('stan-node', ['node']),
   raft: async () => [await runRaftBench()],
   file: async () => [await runFileStoreBench()],
-} as const;
-type SuiteName = keyof typeof suites;
+};
+/** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
+const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'raft', 'file'];
 
 function argValue(argv: readonly string[], name: string): string | undefined {
   const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
@@ -26,15 +43,19 @@ function argValue(argv: readonly string[], name: string): string | undefined {
 }
 
 export async function runAll(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\n`);
+    return;
+  }
   const only = argValue(argv, 'only');
   const scale = Number(argValue(argv, 'scale') ?? '1');
   if (!Number.isFinite(scale) || scale <= 0) throw new Error(`--scale must be a positive number, got ${argValue(argv, 'scale')}`);
-  const names = (only ? only.split(',') : Object.keys(suites)) as SuiteName[];
+  const names = only ? only.split(',') : DEFAULT_SUITES;
   for (const name of names) {
     const suite = suites[name];
     if (!suite) throw new Error(`unknown suite ${name}; known: ${Object.keys(suites).join(', ')}`);
     process.stderr.write(`== ${name}\n`);
-    for (const row of await suite(scale)) console.log(JSON.stringify({ suite: name, ...row }));
+    for (const row of await suite(scale, argv)) console.log(JSON.stringify({ suite: name, ...row }));
   }
 }
 

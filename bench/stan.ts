@@ -1,366 +1,280 @@
-// W1–W4 of docs/benchmarks.md §2 against a standalone tstan over the MEMORY store, driven by the published
-// node-nats-streaming client. The server runs in its own process (embedded NATS + STAN server,
-// loaded from the compiled dist/) so its CPU seconds and peak RSS are read from /proc. Each
-// figure is the median of `runs` runs on a fresh server. `node dist/bench/stan.js [--runs N]
-// [--scale F]` runs it alone; `runStanBench(options)` returns one JSON object per workload.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cpuSeconds, peakRssMb } from './proc-stats.js';
-import { createRequire } from 'node:module';
+// W1-W4 against a standalone tstan (MEMORY, and FILE with fsync on), each run on a fresh server
+// process and a fresh data directory, with the client as a process of its own: the C program on
+// libnats (bench/c), the lean TypeScript client and node-nats-streaming. Every run reports the
+// client's CPU beside the server's, so a saturated client shows. Each figure is the median of
+// `runs` runs. With `vsRoot` the same runs go alternately against two builds and the table gives
+// their ratios. `node dist/bench/stan.js --help` lists the flags; `runStanBench` is the API.
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const require = createRequire(import.meta.url);
-
-interface StanMsg {
-  getData(): string | Buffer;
-  getRawData(): Buffer;
-}
-interface StanSub {
-  on(event: string, cb: (msg: StanMsg) => void): void;
-  once(event: string, cb: (...args: unknown[]) => void): void;
-}
-interface StanConn {
-  once(event: string, cb: (...args: unknown[]) => void): void;
-  on(event: string, cb: (...args: unknown[]) => void): void;
-  publish(channel: string, data: Buffer, cb: (err: Error | undefined) => void): void;
-  subscribe(channel: string, opts: unknown): StanSub;
-  subscriptionOptions(): { setDeliverAllAvailable(): unknown };
-  close(): void;
-}
-const stan = require('node-nats-streaming') as { connect(cid: string, id: string, opts: object): StanConn };
+import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
+import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
+import { describeReference } from './reference-figures.js';
+import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
+import { STORE_KINDS, ownRoot, serverBuild, startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 export interface StanBenchOptions {
-  /** Runs per workload; the median is reported (docs/benchmarks.md §2: 3). */
+  /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
   readonly runs?: number;
-  /** Multiplies every message count (1 = the counts of docs/benchmarks.md §2); smaller for smoke runs. */
+  /** Multiplies every message count (1 = 100k/5k/100k/20k); smaller for a quick look. */
   readonly scale?: number;
-  /** Print the table beside the reference figures (default true). */
-  readonly print?: boolean;
-  /** Workloads to run (default all), e.g. ['W3']. */
-  readonly only?: readonly string[];
-  /** Store configurations to run (default both): MEMORY, and FILE with fsync on (the default). */
+  readonly workloads?: readonly WorkloadName[];
   readonly stores?: readonly StoreKind[];
+  readonly clients?: readonly ClientKind[];
+  /** The checkout whose dist/ runs as the server (default: this one). */
+  readonly tstanRoot?: string;
+  /** A second checkout to compare with: runs alternate between the two, ratios are printed. */
+  readonly vsRoot?: string;
+  /** Alternate builds and clients run by run instead of running each one's runs back to back. */
+  readonly interleave?: boolean;
+  /** Per client run. */
+  readonly timeoutSec?: number;
+  /** Print JSON lines, the table and progress (default true). */
+  readonly print?: boolean;
+  /** Name in the JSON lines. */
+  readonly suite?: string;
 }
 
-export type StoreKind = 'MEMORY' | 'FILE';
-
-const MSG_BYTES = 128;
-const CLUSTER_ID = 'test-cluster';
-const MAX_INFLIGHT = 16_384;
-
-const REFERENCES = {
-  MEMORY: { W1: '60,000 msgs/s', W2: 'p50 0.21 / p99 1.12 ms', W3: '52,200 msgs/s', W4: '13,100 msgs/s' },
-  FILE: { W1: '71,800 msgs/s', W2: 'p50 0.62 / p99 1.82 ms', W3: '55,400 msgs/s', W4: '12,200 msgs/s' },
-} as const;
-const REFERENCE = REFERENCES.MEMORY;
-
-// The server process: embedded NATS on a free port, STAN over MEMORY; prints its port, stops on SIGTERM.
-const SERVER_SCRIPT = `
-const [serverMod, natsMod, storeMod, limitsMod, loggerMod] = await Promise.all([
-  import(process.env.TSTAN_SERVER), import(process.env.TSTAN_NATS),
-  import(process.env.TSTAN_DIR ? process.env.TSTAN_FILE_STORE : process.env.TSTAN_STORE),
-  import(process.env.TSTAN_LIMITS), import(process.env.TSTAN_LOGGER)]);
-const logger = loggerMod.silentLogger();
-const nats = new natsMod.EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
-await nats.start();
-const storeOptions = { limits: limitsMod.defaultStoreLimits(), clock: { nowNs: () => BigInt(Date.now()) * 1000000n }, logger };
-const store = process.env.TSTAN_DIR
-  ? storeMod.openFileStore({ ...storeOptions, dir: process.env.TSTAN_DIR })
-  : await storeMod.openMemoryStore(storeOptions);
-const server = new serverMod.StanServer(nats.connector(), store, { clusterId: '${CLUSTER_ID}' }, logger);
-await server.start();
-process.stdout.write('PORT ' + nats.port + '\\n');
-process.on('SIGTERM', async () => { await server.shutdown(); await nats.shutdown(); process.exit(0); });
-`;
-
-function moduleUrl(relative: string): string {
-  return new URL(relative, import.meta.url).href;
+interface Arm {
+  readonly build: ServerBuild;
+  readonly program: ClientProgram;
 }
 
-interface ServerProcess {
-  readonly port: number;
-  readonly child: ChildProcess;
+type Sample = Record<string, number>;
+
+function configName(store: StoreKind): string {
+  return store === 'FILE' ? 'standalone FILE (fsync on)' : 'standalone MEMORY';
 }
 
-async function startServer(dir: string): Promise<ServerProcess> {
-  // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
-  const extraArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...extraArgs, '--input-type=module', '-e', SERVER_SCRIPT], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      TSTAN_SERVER: moduleUrl('../src/server/server.js'),
-      TSTAN_NATS: moduleUrl('../src/transport/nats/server.js'),
-      TSTAN_STORE: moduleUrl('../src/store/memory/memory-store.js'),
-      TSTAN_FILE_STORE: moduleUrl('../src/store/file/file-store.js'),
-      TSTAN_DIR: dir,
-      TSTAN_LIMITS: moduleUrl('../src/store/limits.js'),
-      TSTAN_LOGGER: moduleUrl('../src/util/logger.js'),
-    },
-  });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /PORT (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { port, child };
+/** What the server used while the client ran: over the timed interval and over the whole client. */
+interface ServerUse {
+  readonly cpuSec: number;
+  readonly cpuTotalSec: number;
+  readonly peakRssMb: number;
 }
 
-async function stopServer(server: ServerProcess): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
+/** The numeric fields of a client's result plus what the server used meanwhile. */
+function sampleOf(result: ClientResult, server: ServerUse): Sample {
+  const sample: Sample = {};
+  for (const [key, value] of Object.entries(result)) if (typeof value === 'number') sample[key] = value;
+  sample['clientCores'] = result.seconds > 0 ? result.clientCpuSec / result.seconds : 0;
+  sample['clientCpuUsPerMsg'] = (result.clientCpuSec * 1e6) / result.messages;
+  sample['serverCpuSec'] = server.cpuSec;
+  sample['serverCpuUsPerMsg'] = (server.cpuSec * 1e6) / result.messages;
+  sample['serverCpuTotalSec'] = server.cpuTotalSec;
+  sample['serverPeakRssMb'] = server.peakRssMb;
+  return sample;
 }
 
-function connect(port: number, clientId: string): Promise<StanConn> {
-  const conn = stan.connect(CLUSTER_ID, clientId, { url: `nats://127.0.0.1:${port}`, maxPubAcksInflight: MAX_INFLIGHT + 1 });
-  return new Promise((resolve, reject) => {
-    conn.once('connect', () => resolve(conn));
-    conn.once('error', (err) => reject(err instanceof Error ? err : new Error(String(err))));
-  });
-}
-
-function close(conn: StanConn): Promise<void> {
-  return new Promise((resolve) => {
-    conn.once('close', () => resolve());
-    conn.close();
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A 128-byte payload carrying the send time (ms, sub-ms precision) in its first 8 bytes. */
-function stampedPayload(): Buffer {
-  const payload = Buffer.alloc(MSG_BYTES);
-  payload.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
-  return payload;
-}
-
-/** Publishes `total` messages keeping at most MAX_INFLIGHT unacked; resolves with ack latencies (ms). */
-function publishWindowed(conn: StanConn, channel: string, total: number): Promise<number[]> {
-  const latencies: number[] = new Array<number>(total);
-  let sent = 0;
-  let acked = 0;
-  return new Promise((resolve, reject) => {
-    const sendOne = (): void => {
-      const index = sent++;
-      const start = performance.now();
-      conn.publish(channel, stampedPayload(), (err) => {
-        if (err) return reject(err);
-        latencies[index] = performance.now() - start;
-        acked++;
-        if (sent < total) sendOne();
-        else if (acked === total) resolve(latencies);
-      });
+/**
+ * One run: a fresh server, the client process. The server's CPU is read when the client marks the
+ * start and the end of its timed interval, and before and after the client process.
+ */
+async function runSample(arm: Arm, store: StoreKind, workload: WorkloadName, count: number, runIndex: number, timeoutSec: number) {
+  const server = await startServer(arm.build, store);
+  try {
+    const before = server.cpuSeconds();
+    const marks: Record<string, number> = {};
+    const onMark = (what: string): void => {
+      marks[what] = server.cpuSeconds();
     };
-    for (let i = 0; i < Math.min(MAX_INFLIGHT, total); i++) sendOne();
-  });
-}
-
-function syncPublish(conn: StanConn, channel: string): Promise<void> {
-  return new Promise((resolve, reject) => conn.publish(channel, stampedPayload(), (err) => (err ? reject(err) : resolve())));
-}
-
-interface Measured {
-  readonly values: Record<string, number>;
-  readonly messages: number;
-}
-
-type Workload = (port: number, scale: number) => Promise<Measured>;
-
-const w1: Workload = async (port, scale) => {
-  const total = Math.round(100_000 * scale);
-  const conn = await connect(port, 'w1-pub');
-  await syncPublish(conn, 'w1');
-  const start = performance.now();
-  const latencies = await publishWindowed(conn, 'w1', total);
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  await close(conn);
-  return { messages: total, values: { msgsPerSec: total / seconds, ackP50Ms: percentile(latencies, 50), ackP99Ms: percentile(latencies, 99) } };
-};
-
-const w2: Workload = async (port, scale) => {
-  const total = Math.round(5_000 * scale);
-  const conn = await connect(port, 'w2-pub');
-  await syncPublish(conn, 'w2');
-  const latencies: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const t = performance.now();
-    await syncPublish(conn, 'w2');
-    latencies.push(performance.now() - t);
+    const run = await runClient(arm.program, server.url, workload, count, `bench${runIndex}`, timeoutSec, onMark);
+    const total = server.cpuSeconds() - before;
+    const use: ServerUse = { cpuSec: (marks['end'] ?? Number.NaN) - (marks['start'] ?? Number.NaN), cpuTotalSec: total, peakRssMb: server.peakRssMb() };
+    if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure] };
+    const problems = resultProblems(run.result, count);
+    if (problems.length === 0 && run.failure !== '') problems.push(run.failure);
+    if (problems.length === 0 && Number.isNaN(use.cpuSec)) problems.push('the client printed no MARK start/end lines');
+    return { clientName: run.result.client, sample: problems.length === 0 ? sampleOf(run.result, use) : null, problems };
+  } finally {
+    await server.stop();
   }
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  await close(conn);
-  return {
-    messages: total,
-    values: {
-      msgsPerSec: total / seconds,
-      p50Ms: percentile(latencies, 50),
-      p90Ms: percentile(latencies, 90),
-      p99Ms: percentile(latencies, 99),
-      maxMs: latencies[latencies.length - 1] ?? 0,
-    },
-  };
-};
-
-/** `subscribers` subscribers on their own connections, then one windowed publisher. */
-async function fanOut(port: number, channel: string, total: number, subscribers: number): Promise<{ seconds: number; e2e: number[] }> {
-  const publisher = await connect(port, `${channel}-pub`);
-  await syncPublish(publisher, channel);
-  const conns: StanConn[] = [];
-  const e2e: number[] = [];
-  let start = 0;
-  const allDone: Array<Promise<number>> = [];
-  for (let s = 0; s < subscribers; s++) {
-    const conn = await connect(port, `${channel}-sub-${s}`);
-    conns.push(conn);
-    const sub = conn.subscribe(channel, conn.subscriptionOptions().setDeliverAllAvailable());
-    const ready = new Promise<void>((resolve) => sub.once('ready', () => resolve()));
-    // The listener goes on before the server answers: the backlog may arrive first.
-    allDone.push(new Promise((resolve) => {
-      let received = 0;
-      sub.on('message', (msg) => {
-        received++;
-        // The first message is the warm-up publish; the rest carry their send time.
-        if (received > 1 && s === 0) e2e.push(performance.timeOrigin + performance.now() - msg.getRawData().readDoubleLE(0));
-        if (received === total + 1) resolve(performance.now());
-      });
-    }));
-    await ready;
-  }
-  start = performance.now();
-  await publishWindowed(publisher, channel, total);
-  const ends = await Promise.all(allDone);
-  const seconds = (Math.max(...ends) - start) / 1000;
-  for (const conn of [publisher, ...conns]) await close(conn);
-  e2e.sort((a, b) => a - b);
-  return { seconds, e2e };
 }
 
-const w3: Workload = async (port, scale) => {
-  const total = Math.round(100_000 * scale);
-  const { seconds, e2e } = await fanOut(port, 'w3', total, 1);
-  return { messages: total, values: { msgsPerSec: total / seconds, e2eP50Ms: percentile(e2e, 50), e2eP99Ms: percentile(e2e, 99) } };
-};
-
-const w4: Workload = async (port, scale) => {
-  const total = Math.round(20_000 * scale);
-  const { seconds } = await fanOut(port, 'w4', total, 10);
-  return { messages: total, values: { msgsPerSec: total / seconds, deliveredPerSec: (10 * total) / seconds } };
-};
-
-function median(values: number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function runWorkload(
-  name: keyof typeof REFERENCE,
-  workload: Workload,
-  runs: number,
-  scale: number,
-  storeKind: StoreKind,
-): Promise<Record<string, unknown>> {
-  const samples: Array<Record<string, number>> = [];
-  for (let run = 0; run < runs; run++) {
-    // A fresh, empty data directory for every FILE run (docs/benchmarks.md §2).
-    const dir = storeKind === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
-    const server = await startServer(dir);
-    try {
-      const pid = server.child.pid!;
-      const cpuBefore = cpuSeconds(pid);
-      const clientBefore = process.cpuUsage();
-      const measured = await workload(server.port, scale);
-      const serverCpu = cpuSeconds(pid) - cpuBefore;
-      const client = process.cpuUsage(clientBefore);
-      samples.push({
-        ...measured.values,
-        serverCpuSec: serverCpu,
-        serverCpuUsPerMsg: (serverCpu * 1e6) / measured.messages,
-        clientCpuSec: (client.user + client.system) / 1e6,
-        peakRssMb: peakRssMb(pid),
-      });
-    } finally {
-      await stopServer(server);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
+function round(value: number): number {
+  return Math.abs(value) >= 100 ? Math.round(value) : Number(value.toPrecision(4));
+}
+
+function aggregate(samples: readonly Sample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const first = samples[0];
+  if (first === undefined) return out;
+  for (const key of Object.keys(first)) out[key] = round(median(samples.map((s) => s[key] ?? 0)));
+  const rates = samples.map((s) => s['msgsPerSec'] ?? 0);
+  out['msgsPerSecMin'] = round(Math.min(...rates));
+  out['msgsPerSecMax'] = round(Math.max(...rates));
+  return out;
+}
+
+/** The metrics whose A/B ratios a comparison reports, by the workload's latency fields. */
+function comparedMetrics(workload: WorkloadName): Record<string, string> {
+  const [p50, p99] = latencyKeysOf(workload);
+  return { msgsPerSec: 'msgsPerSec', latencyP50: p50, latencyP99: p99, serverCpuUsPerMsg: 'serverCpuUsPerMsg' };
+}
+
+/**
+ * Ratios A/B of runs made one after the other (run i of A against run i of B): load from other
+ * work on the machine drifts over minutes, so neighbours in time share most of it and their ratio
+ * is steadier than the ratio of the two medians. Median and range over the pairs.
+ */
+function pairedRatios(a: ReadonlyArray<Sample | null>, b: ReadonlyArray<Sample | null>, workload: WorkloadName): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, key] of Object.entries(comparedMetrics(workload))) {
+    const ratios: number[] = [];
+    a.forEach((sampleA, run) => {
+      const x = sampleA?.[key];
+      const y = b[run]?.[key];
+      if (x !== undefined && y !== undefined && y > 0) ratios.push(x / y);
+    });
+    if (ratios.length === 0) continue;
+    out[`paired_${name}`] = Number(median(ratios).toFixed(3));
+    out[`paired_${name}Min`] = Number(Math.min(...ratios).toFixed(3));
+    out[`paired_${name}Max`] = Number(Math.max(...ratios).toFixed(3));
   }
-  const config = storeKind === 'FILE' ? 'standalone FILE (fsync on)' : 'standalone MEMORY';
-  const result: Record<string, unknown> = { workload: name, config, client: 'node-nats-streaming', runs, scale };
-  for (const key of Object.keys(samples[0] ?? {})) result[key] = Number(median(samples.map((s) => s[key]!)).toFixed(3));
-  result['reference'] = REFERENCES[storeKind][name];
-  return result;
+  return out;
 }
 
-function summary(r: Record<string, unknown>): string {
-  const n = (key: string): string => Number(r[key] ?? 0).toLocaleString('en-US', { maximumFractionDigits: 2 });
-  switch (r['workload']) {
-    case 'W2':
-      return `p50 ${n('p50Ms')} / p99 ${n('p99Ms')} ms (${n('msgsPerSec')} msgs/s)`;
-    case 'W4':
-      return `${n('msgsPerSec')} msgs/s (${n('deliveredPerSec')} delivered/s)`;
-    default:
-      return `${n('msgsPerSec')} msgs/s`;
-  }
+function progress(print: boolean, text: string): void {
+  if (print) process.stderr.write(`${text}\n`);
 }
 
-export async function runStanBench(options: StanBenchOptions = {}): Promise<object[]> {
-  const runs = options.runs ?? 3;
+export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[]> {
+  const print = options.print !== false;
+  const compare = options.vsRoot !== undefined;
+  const runs = options.runs ?? (compare ? 9 : 3);
   const scale = options.scale ?? 1;
-  const only = options.only;
-  const stores = options.stores ?? (['MEMORY', 'FILE'] as const);
-  const workloads = ([['W1', w1], ['W2', w2], ['W3', w3], ['W4', w4]] as Array<[keyof typeof REFERENCE, Workload]>).filter(
-    ([name]) => only === undefined || only.includes(name),
-  );
-  const results: Array<Record<string, unknown>> = [];
-  for (const storeKind of stores) {
-    for (const [name, workload] of workloads) {
-      const result = await runWorkload(name, workload, runs, scale, storeKind);
-      results.push(result);
-      if (options.print !== false) process.stdout.write(JSON.stringify(result) + '\n');
-    }
+  const timeoutSec = options.timeoutSec ?? 120;
+  const interleave = options.interleave ?? compare;
+  const builds = [serverBuild(options.tstanRoot ?? ownRoot())];
+  if (options.vsRoot !== undefined) {
+    const other = serverBuild(options.vsRoot);
+    // The same checkout on both sides (a noise check) still needs two names.
+    builds.push(other.label === builds[0]!.label ? { ...other, label: `${other.label}#2` } : other);
   }
-  if (options.print !== false) {
-    const lines = ['', '| workload | configuration | tstan | reference | server CPU µs/msg | peak RSS MB |', '|---|---|---:|---:|---:|---:|'];
-    for (const r of results) {
-      lines.push(
-        `| ${String(r['workload'])} | ${String(r['config'])} | ${summary(r)} | ${String(r['reference'])} | ${String(r['serverCpuUsPerMsg'])} | ${Number(r['peakRssMb']).toFixed(0)} |`,
-      );
+  const prepared = await prepareClients(options.clients ?? CLIENT_KINDS);
+  for (const reason of prepared.skipped) progress(print, `skipping client ${reason}`);
+  const arms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
+  const rows: Row[] = [];
+  try {
+    for (const store of options.stores ?? STORE_KINDS) {
+      for (const workload of options.workloads ?? WORKLOADS) {
+        const count = messageCount(workload, scale);
+        const byRun = arms.map(() => new Array<Sample | null>(runs).fill(null));
+        const problems = arms.map(() => [] as string[]);
+        const clientNames = arms.map((arm) => arm.program.kind as string);
+        const order = interleave
+          ? Array.from({ length: runs }, (_, run) => arms.map((_, armIndex) => ({ armIndex, run }))).flat()
+          : arms.flatMap((_, armIndex) => Array.from({ length: runs }, (_, run) => ({ armIndex, run })));
+        for (const { armIndex, run } of order) {
+          const arm = arms[armIndex]!;
+          const outcome = await runSample(arm, store, workload, count, run, timeoutSec);
+          clientNames[armIndex] = outcome.clientName;
+          byRun[armIndex]![run] = outcome.sample;
+          if (outcome.sample === null) problems[armIndex]!.push(...outcome.problems);
+          const rate = outcome.sample === null ? `FAILED: ${outcome.problems.join('; ')}` : `${Math.round(outcome.sample['msgsPerSec'] ?? 0).toLocaleString('en-US')} msgs/s`;
+          progress(print, `${workload} ${store} ${arm.program.kind} ${arm.build.label} run ${run + 1}/${runs}: ${rate}`);
+        }
+        const samples = byRun.map((list) => list.filter((sample): sample is Sample => sample !== null));
+        arms.forEach((arm, armIndex) => {
+          const row: Row = {
+            suite: options.suite ?? 'stan',
+            workload,
+            config: configName(store),
+            store,
+            client: clientNames[armIndex]!,
+            clientKind: arm.program.kind,
+            build: arm.build.label,
+            runs: samples[armIndex]!.length,
+            failedRuns: problems[armIndex]!.length,
+            scale,
+            ...aggregate(samples[armIndex]!),
+            reference: describeReference(arm.program.kind, store, workload),
+          };
+          if (problems[armIndex]!.length > 0) row['problems'] = problems[armIndex]!.slice(0, 3);
+          // Arms are builds × programs: the same program on build B sits one program list later.
+          const other = armIndex + prepared.programs.length;
+          if (compare && other < arms.length) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));
+          rows.push(row);
+          if (print) process.stdout.write(JSON.stringify(row) + '\n');
+        });
+      }
     }
-    lines.push('', 'Reference: 4–7 µs server CPU per message, 80–140 MB RSS. node-nats-streaming saturates near 60–70k msgs/s in W1.');
-    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    prepared.dispose();
   }
-  return results;
+  if (print) {
+    if (compare) printComparison(rows, builds[0]!.label, builds[1]!.label);
+    else printTable(rows);
+  }
+  return rows;
 }
 
-function argValue(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : undefined;
+function flagValue(argv: readonly string[], name: string): string | undefined {
+  const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index < 0) return undefined;
+  const arg = argv[index]!;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const runs = Number(argValue('--runs') ?? 3);
-  const scale = Number(argValue('--scale') ?? 1);
-  const only = argValue('--only')?.split(',');
-  const stores = argValue('--stores')?.split(',') as StoreKind[] | undefined;
-  runStanBench({ runs, scale, ...(only === undefined ? {} : { only }), ...(stores === undefined ? {} : { stores }) }).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+function listFlag<T extends string>(argv: readonly string[], name: string, allowed: readonly T[]): T[] | undefined {
+  const text = flagValue(argv, name);
+  if (text === undefined) return undefined;
+  const values = text.split(',').map((v) => v.trim()) as T[];
+  const unknown = values.filter((v) => !allowed.includes(v));
+  if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${allowed.join(', ')}`);
+  return values;
+}
+
+function numberFlag(argv: readonly string[], name: string): number | undefined {
+  const text = flagValue(argv, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
+  return value;
+}
+
+export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as their own processes.
+  --workloads W1,W2,W3,W4   which workloads (default all)
+  --stores MEMORY,FILE      which stores (default both; FILE fsyncs, the default)
+  --clients c,lean,node     which clients (c: libnats, lean: our TypeScript client, node: node-nats-streaming)
+  --runs N                  runs per figure, median reported (default 3; 9 with --vs)
+  --scale F                 multiplies the message counts (default 1)
+  --tstan-root DIR          run the server from DIR/dist (default: this checkout)
+  --vs DIR                  also run DIR/dist, alternating run by run; prints ratios (this / DIR)
+  --interleave              alternate builds and clients run by run (implied by --vs)
+  --timeout-s N             per client run (default 120)`;
+
+/** The flags above; `defaults` fills what the command line leaves out. */
+export function stanBenchOptionsFromArgs(argv: readonly string[], defaults: StanBenchOptions = {}): StanBenchOptions {
+  const options: Record<string, unknown> = { ...defaults };
+  const set = (key: keyof StanBenchOptions, value: unknown): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('workloads', listFlag(argv, 'workloads', WORKLOADS));
+  set('stores', listFlag(argv, 'stores', STORE_KINDS));
+  set('clients', listFlag(argv, 'clients', CLIENT_KINDS));
+  set('runs', numberFlag(argv, 'runs'));
+  set('scale', numberFlag(argv, 'scale'));
+  set('timeoutSec', numberFlag(argv, 'timeout-s'));
+  set('tstanRoot', flagValue(argv, 'tstan-root'));
+  set('vsRoot', flagValue(argv, 'vs'));
+  if (argv.includes('--interleave')) options['interleave'] = true;
+  return options as StanBenchOptions;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`node dist/bench/stan.js [flags]: ${STAN_BENCH_USAGE}\n`);
+  } else {
+    runStanBench(stanBenchOptionsFromArgs(argv)).catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    });
+  }
 }

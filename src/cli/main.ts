@@ -88,6 +88,20 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
         })
         .finally(() => root.flush());
     };
+    // The store failed (an fsync error): nothing more may be acknowledged; the node stops, non-zero.
+    node.onFatal = (error) => {
+      if (stopping) return;
+      stopping = true;
+      logger.fatal({ err: error }, 'the store failed: stopping');
+      process.stderr.write(`tstan: the store failed, stopping: ${error.message}\n`);
+      node
+        .shutdown()
+        .catch(() => undefined)
+        .finally(() => {
+          root.flush();
+          resolve(1);
+        });
+    };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     let current = options;

@@ -15,10 +15,8 @@ import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js
 import type { NatsConnector } from '../transport/nats/connection.js';
 import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
 import type { StanServer } from '../server/server.js';
-import type { Store, StoreOptions } from '../store/types.js';
+import type { Store, StoreClock, StoreOptions } from '../store/types.js';
 import { externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
-
-const systemClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n };
 
 /**
  * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
@@ -32,8 +30,8 @@ export function checkStartable(options: Options): void {
 }
 
 /** The store asked for; each store names itself in its log lines (`component`). */
-async function openStore(options: Options, logger: Logger): Promise<Store> {
-  const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock: systemClock, logger };
+async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller'): Promise<Store> {
+  const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock, ageExpiry, logger };
   switch (options.streaming.storeType) {
     case 'MEMORY': {
       const { openMemoryStore } = await import('../store/memory/memory-store.js');
@@ -55,6 +53,8 @@ export class TstanNode {
   private ownMonitor: MonitorHttpServer | null = null;
   private ownMonitorPort = 0;
   private portsFile = '';
+  /** Called when the node can no longer write its state and must stop (the CLI exits non-zero). */
+  onFatal: ((error: Error) => void) | undefined;
 
   constructor(
     readonly options: Options,
@@ -75,11 +75,17 @@ export class TstanNode {
     try {
       const connector = await this.startTransport();
       this.mountReadiness();
-      const [store, { StanServer }] = await Promise.all([openStore(this.options, this.logger), import('../server/server.js')]);
-      this.store = store;
-      this.stan = new StanServer(connector, store, stanServerOptionsOf(this.options), this.logger.child({ component: 'stan' }));
-      await this.stan.start();
-      await this.mountStreamingMonitor(this.stan);
+      const { StanServer } = await import('../server/server.js');
+      const stan = new StanServer(
+        connector,
+        async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry)),
+        stanServerOptionsOf(this.options),
+        this.logger.child({ component: 'stan' }),
+      );
+      this.stan = stan;
+      stan.onFatal((error) => this.onFatal?.(error));
+      await stan.start();
+      await this.mountStreamingMonitor(stan);
       this.announcePorts();
     } catch (error) {
       await this.shutdown();

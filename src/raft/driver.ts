@@ -2,7 +2,7 @@
 // and the application's state machine, and carries out each Ready in the order that is safe:
 //   1. `messages` leave at once: a leader's AppendEntries go out while its own write is in flight
 //      (Raft thesis §10.2.1); the core counts the leader toward a commit only at advance().
-//   2. snapshot, entries and hard state are written in ONE LevelDB batch with ONE fsync. While it
+//   2. snapshot, entries and hard state are written in ONE storage write with ONE fsync. While it
 //      is in flight the core keeps taking proposals and messages, so the next Ready carries all
 //      of them: many proposals share one fsync (group commit).
 //   3. `messagesAfterPersist` (votes, append and snapshot responses) leave only once that is durable.
@@ -21,8 +21,8 @@ import type { RaftOptions, RandomSource } from './options.js';
 import { RaftNode, type Ready, type RaftNodeStatus } from './node.js';
 import type { Role } from './raft.js';
 import { RaftError, RaftErrorCode } from './errors.js';
-import type { RaftTransport } from '../transport/raft/transport.js';
-import type { DurableRaftStorage } from '../store/raft/durable-storage.js';
+import type { RaftTransport } from './transport.js';
+import type { DurableStorage } from './storage.js';
 
 /** The replicated application. Apply must be deterministic: every node applies the same entries. */
 export interface RaftStateMachine {
@@ -41,7 +41,7 @@ export type RaftDriverEvent =
 
 export interface RaftDriverOptions {
   readonly id: string;
-  readonly storage: DurableRaftStorage;
+  readonly storage: DurableStorage;
   readonly transport: RaftTransport<Message>;
   readonly stateMachine: RaftStateMachine;
   /** Founding voters: written into an empty log on first start (ignored when the log has state). */
@@ -77,7 +77,7 @@ const mathRandom: RandomSource = { nextInt: (maxExclusive) => Math.floor(Math.ra
 export class RaftDriver {
   readonly id: string;
   private readonly node: RaftNode;
-  private readonly storage: DurableRaftStorage;
+  private readonly storage: DurableStorage;
   private readonly transport: RaftTransport<Message>;
   private readonly stateMachine: RaftStateMachine;
   private readonly logger: Logger;

@@ -2,7 +2,7 @@
 // persisted (the driver writes what Ready asks, then calls advance). Reads are synchronous; a
 // driver backed by an asynchronous store serves them from its own in-memory index and tail.
 import type { Entry, HardState } from './types.js';
-import type { Snapshot, SnapshotMeta } from './messages.js';
+import type { ClusterConfig, Snapshot, SnapshotMeta } from './messages.js';
 import { entryBytes } from './messages.js';
 import { assert } from '../util/assert.js';
 
@@ -27,6 +27,32 @@ export interface RaftStorage {
   entries(low: number, high: number, bytesMax: number): Entry[];
   /** The latest durable snapshot, for sending to followers that fell behind the log. */
   snapshot(): Snapshot | undefined;
+}
+
+/** What one Ready asks to persist: snapshot, then entries, then hard state, in one durable write. */
+export interface PersistRequest {
+  readonly snapshot?: Snapshot;
+  readonly entries: readonly Entry[];
+  readonly hardState?: HardState;
+  /** False when nothing in the request needs to be durable before messages leave. */
+  readonly mustSync: boolean;
+}
+
+/**
+ * What the driver needs of durable storage: the core's synchronous reads, and the writes a Ready
+ * asks for. The driver awaits each write before it lets out what depends on it; once a write has
+ * resolved, the reads answer with what it wrote. src/store/raft implements it on LevelDB.
+ */
+export interface DurableStorage extends RaftStorage {
+  /** Writes the founding configuration into an empty log; false (and no write) when the log has state. */
+  bootstrap(config: ClusterConfig): Promise<boolean>;
+  persist(request: PersistRequest): Promise<void>;
+  /** Makes a snapshot the application took durable, and serves it from then on. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** Deletes entries below `before`, never past the durable snapshot. */
+  compact(before: number): Promise<void>;
+  stats(): { readonly syncs: number };
+  close(): Promise<void>;
 }
 
 /**

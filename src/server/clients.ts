@@ -1,78 +1,92 @@
-// Client connect (with the duplicate client ID probe), close, server heartbeats and client pings
-// (PROTOCOL.md §1.3, §1.10, §1.11).
+// Client connect (with the duplicate client ID probe), close, server heartbeats and client pings.
+// Registering and unregistering are ops (connect, disconnect); heartbeats, probes and their
+// timers are the serving node's runtime.
 import { StanErrors } from './errors.js';
 import { isValidClientId } from './names.js';
 import type { ConnectRequest } from './protocol.js';
-import type { ClientInfo } from '../store/records.js';
+import type { ClientRecord } from '../fsm/records.js';
+import type { OpResult } from '../fsm/ops.js';
+import { InDoubtError } from '../fsm/writer.js';
 import type { ServerContext } from './context.js';
+import { guarded } from './context.js';
 import type { ClientState } from './state.js';
-import { closeSubscription } from './unsubscribe.js';
+import { detachClosed, markClosing, settleClosed } from './unsubscribe.js';
 
 const EMPTY = new Uint8Array(0);
 /** A client that missed heartbeats and then pings is checked again this soon. */
 const RECHECK_AFTER_PING_MS = 1;
 
-function connIdKey(connId: Uint8Array): string {
-  return Buffer.from(connId.buffer, connId.byteOffset, connId.byteLength).toString('latin1');
-}
-
 export class ClientRegistry {
-  /** Client IDs whose duplicate probe is running: a second connect for one is rejected at once. */
+  /** Client IDs whose duplicate probe or registration is running: another connect is refused. */
   private readonly probing = new Set<string>();
   private stopped = false;
 
   constructor(private readonly ctx: ServerContext) {}
 
-  /** Handles a ConnectRequest; `reply` gets the response fields or an error text. */
+  /** Handles a ConnectRequest; `reply` gets '' or an error text, or nothing when in doubt. */
   connect(req: ConnectRequest, reply: (error: string) => void): void {
     if (req.heartbeatInbox === '') return reply(StanErrors.invalidConnectRequest);
     if (!isValidClientId(req.clientID)) return reply(StanErrors.invalidClientId);
     if (this.probing.has(req.clientID)) return reply(StanErrors.clientIdAlreadyRegistered);
     const old = this.ctx.clients.get(req.clientID);
-    if (old === undefined) {
-      this.register(req);
-      return reply('');
-    }
     this.probing.add(req.clientID);
+    if (old === undefined) {
+      this.register(req, undefined, reply);
+      return;
+    }
     this.ctx.hb.request(old.hbInbox, EMPTY, this.ctx.options.duplicateClientProbeMs, (error) => {
-      this.probing.delete(req.clientID);
       if (this.stopped) return;
       if (error === null && this.ctx.clients.get(req.clientID) === old) {
+        this.probing.delete(req.clientID);
         reply(StanErrors.clientIdAlreadyRegistered);
         return;
       }
-      // The old client is gone (or was closed meanwhile): it is replaced by the new one.
-      if (this.ctx.clients.get(req.clientID) === old) this.close(old, 'replaced by a new connection');
-      if (this.ctx.clients.has(req.clientID)) return reply(StanErrors.clientIdAlreadyRegistered);
-      this.register(req);
-      reply('');
+      // The old client is gone (or was closed meanwhile): the new one replaces it.
+      const current = this.ctx.clients.get(req.clientID);
+      this.register(req, current, reply);
     });
   }
 
-  /** A client recovered from a persistent store: registered again, heartbeats decide its fate. */
-  restore(info: ClientInfo): void {
-    this.register(
-      {
-        clientID: info.id,
-        heartbeatInbox: info.hbInbox,
-        protocol: info.protocol,
-        connID: info.connId,
-        pingInterval: info.pingInterval,
-        pingMaxOut: info.pingMaxOut,
-      },
-      false,
-    );
-  }
-
-  private register(req: ConnectRequest, persist = true): ClientState {
-    const client: ClientState = {
-      id: req.clientID,
+  private register(req: ConnectRequest, replacing: ClientState | undefined, reply: (error: string) => void): void {
+    const ctx = this.ctx;
+    if (replacing !== undefined) markClosing(ctx, replacing);
+    ctx.progress.flush();
+    const op = {
+      type: 'connect',
+      clientId: req.clientID,
       hbInbox: req.heartbeatInbox,
-      connId: connIdKey(req.connID),
+      connId: req.connID,
       protocol: req.protocol,
       pingInterval: req.pingInterval,
       pingMaxOut: req.pingMaxOut,
-      createdMs: Date.now(),
+      replace: replacing !== undefined,
+    } as const;
+    ctx.writer.submit([op]).then(
+      ([result]) => {
+        this.probing.delete(req.clientID);
+        if (replacing !== undefined) this.forget(replacing, result!, 'replaced by a new connection');
+        if (result!.error !== '') return reply(result!.error);
+        const record = ctx.fsm.state.clients.get(req.clientID);
+        if (record === undefined || this.stopped) return;
+        this.adopt(record);
+        reply('');
+      },
+      (error: unknown) => {
+        this.probing.delete(req.clientID);
+        if (error instanceof InDoubtError) return;
+        reply(error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  /** Runtime for a client record: heartbeats start. */
+  adopt(record: ClientRecord): ClientState {
+    const client: ClientState = {
+      record,
+      id: record.id,
+      hbInbox: record.hbInbox,
+      connId: record.connKey,
+      createdMs: this.ctx.scheduler.nowMs(),
       hbFailed: 0,
       hbTimer: undefined,
       hbInFlight: false,
@@ -80,61 +94,60 @@ export class ClientRegistry {
       closed: false,
     };
     this.ctx.clients.set(client.id, client);
-    if (client.connId !== '') this.ctx.clientsByConnId.set(client.connId, client);
-    if (persist) this.persistClient(client, req);
     this.scheduleHeartbeat(client, this.ctx.options.hbIntervalMs);
     this.ctx.logger.debug({ clientId: client.id }, 'client connected');
     return client;
   }
 
-  private persistClient(client: ClientState, req: ConnectRequest): void {
-    this.ctx.store
-      .addClient({
-        id: client.id,
-        hbInbox: client.hbInbox,
-        connId: req.connID,
-        protocol: req.protocol,
-        pingInterval: req.pingInterval,
-        pingMaxOut: req.pingMaxOut,
-      })
-      .catch((error: unknown) => this.ctx.logger.error({ err: error, clientId: client.id }, 'storing client failed'));
+  /** Unregisters a client (disconnect op): non-durable subscriptions go, durables go offline. */
+  close(client: ClientState, reason: string): Promise<string> {
+    const ctx = this.ctx;
+    if (client.closed) return Promise.resolve(StanErrors.unknownClientId);
+    markClosing(ctx, client);
+    ctx.progress.flush();
+    return ctx.writer.submit([{ type: 'disconnect', clientId: client.id }]).then(
+      ([result]) => {
+        this.forget(client, result!, reason);
+        return result!.error;
+      },
+      (error: unknown) => {
+        if (error instanceof InDoubtError) throw error;
+        return error instanceof Error ? error.message : String(error);
+      },
+    );
   }
 
-  /** Unregisters a client: non-durable subscriptions removed, durables go offline. */
-  close(client: ClientState, reason: string): void {
-    if (client.closed) return;
-    client.closed = true;
-    if (client.hbTimer !== undefined) clearTimeout(client.hbTimer);
-    client.hbTimer = undefined;
-    for (const sub of [...client.subs]) closeSubscription(this.ctx, sub, false);
-    if (this.ctx.clients.get(client.id) === client) this.ctx.clients.delete(client.id);
-    if (this.ctx.clientsByConnId.get(client.connId) === client) this.ctx.clientsByConnId.delete(client.connId);
-    this.ctx.store
-      .deleteClient(client.id)
-      .catch((error: unknown) => this.ctx.logger.error({ err: error, clientId: client.id }, 'deleting client failed'));
-    this.ctx.logger.debug({ clientId: client.id, reason }, 'client closed');
+  /** After the disconnect (or replacing connect) op: the client's runtime goes. */
+  private forget(client: ClientState, result: OpResult, reason: string): void {
+    const ctx = this.ctx;
+    this.stopHeartbeats(client);
+    for (const sub of [...client.subs]) detachClosed(ctx, sub);
+    settleClosed(ctx, result);
+    if (ctx.clients.get(client.id) === client) ctx.clients.delete(client.id);
+    ctx.logger.debug({ clientId: client.id, reason }, 'client closed');
   }
 
-  /** CloseRequest: returns the error text, '' on success. */
-  handleClose(clientId: string): string {
+  /** CloseRequest: resolves the error text, '' on success; rejects when the outcome is in doubt. */
+  handleClose(clientId: string): Promise<string> {
     const client = this.ctx.clients.get(clientId);
-    if (client === undefined) return StanErrors.unknownClientId;
-    this.close(client, 'close request');
-    return '';
+    if (client === undefined || client.closed) return Promise.resolve(StanErrors.unknownClientId);
+    return this.close(client, 'close request');
   }
 
   /** Ping from a protocol-1 client: '' when its connection is the registered one. */
   handlePing(connId: Uint8Array): string {
-    const client = this.ctx.clientsByConnId.get(connIdKey(connId));
-    if (client === undefined) return StanErrors.clientReplaced;
+    const record = this.ctx.fsm.state.clientsByConnId.get(Buffer.from(connId.buffer, connId.byteOffset, connId.byteLength).toString('latin1'));
+    const client = record === undefined ? undefined : this.ctx.clients.get(record.id);
+    if (client === undefined || client.record !== record) return StanErrors.clientReplaced;
     if (client.hbFailed > 0) this.scheduleHeartbeat(client, RECHECK_AFTER_PING_MS);
     return '';
   }
 
   /** A publish is valid for the client registered with this connID (latin1 key), or by client ID for protocol 0. */
   isValidPublisher(clientId: string, connIdKeyLatin1: string): boolean {
-    if (connIdKeyLatin1 !== '') return this.ctx.clientsByConnId.get(connIdKeyLatin1)?.id === clientId;
-    return this.ctx.clients.has(clientId);
+    const state = this.ctx.fsm.state;
+    if (connIdKeyLatin1 !== '') return state.clientsByConnId.get(connIdKeyLatin1)?.id === clientId;
+    return state.clients.has(clientId);
   }
 
   isHealthy(clientId: string): boolean {
@@ -144,15 +157,17 @@ export class ClientRegistry {
 
   private scheduleHeartbeat(client: ClientState, delayMs: number): void {
     if (client.closed || this.stopped) return;
-    if (client.hbTimer !== undefined) clearTimeout(client.hbTimer);
-    client.hbTimer = setTimeout(() => {
+    const scheduler = this.ctx.scheduler;
+    if (client.hbTimer !== undefined) scheduler.clearTimeout(client.hbTimer);
+    client.hbTimer = scheduler.setTimeout(() => {
       client.hbTimer = undefined;
-      try {
-        this.heartbeat(client);
-      } catch (error) {
-        this.ctx.logger.error({ err: error, clientId: client.id }, 'heartbeat failed');
-      }
+      guarded(this.ctx, 'heartbeat', () => this.heartbeat(client));
     }, delayMs);
+  }
+
+  private stopHeartbeats(client: ClientState): void {
+    if (client.hbTimer !== undefined) this.ctx.scheduler.clearTimeout(client.hbTimer);
+    client.hbTimer = undefined;
   }
 
   private heartbeat(client: ClientState): void {
@@ -170,7 +185,7 @@ export class ClientRegistry {
         this.ctx.logger.debug({ clientId: client.id, failed: client.hbFailed }, 'heartbeat missed');
         if (client.hbFailed > this.ctx.options.hbFailCount) {
           this.ctx.logger.info({ clientId: client.id }, 'client closed after missed heartbeats');
-          this.close(client, 'missed heartbeats');
+          this.close(client, 'missed heartbeats').catch(() => undefined);
           return;
         }
       }
@@ -180,9 +195,6 @@ export class ClientRegistry {
 
   stop(): void {
     this.stopped = true;
-    for (const client of this.ctx.clients.values()) {
-      if (client.hbTimer !== undefined) clearTimeout(client.hbTimer);
-      client.hbTimer = undefined;
-    }
+    for (const client of this.ctx.clients.values()) this.stopHeartbeats(client);
   }
 }

@@ -1,11 +1,14 @@
-// State and collaborators shared by the handler modules of one STAN server instance.
-import type { SubStoreFlusher } from './sub-flush.js';
+// State and collaborators shared by the handler modules of one serving STAN server.
 import type { Logger } from 'pino';
 import type { NatsConnection } from '../transport/nats/connection.js';
 import type { Store } from '../store/types.js';
+import type { StanFsm } from '../fsm/stan-fsm.js';
+import type { StateWriter } from '../fsm/writer.js';
 import type { StanCodec } from './protocol.js';
 import type { StanServerOptions } from './options.js';
 import type { Delivery } from './delivery.js';
+import type { DeliveryProgress } from './progress.js';
+import type { Scheduler } from './scheduler.js';
 import type { ChannelState, ClientState, SubscriptionState } from './state.js';
 import type { StanSubjects } from './subjects.js';
 
@@ -21,6 +24,11 @@ export interface ServerContext {
   readonly options: StanServerOptions;
   readonly logger: Logger;
   readonly store: Store;
+  /** The replicated records, for reading; they change only through `writer`. */
+  readonly fsm: StanFsm;
+  /** Every state change goes through here as ops. */
+  readonly writer: StateWriter;
+  readonly scheduler: Scheduler;
   readonly codec: StanCodec;
   readonly subjects: StanSubjects;
   /** Inbound protocol traffic and acks, one connection so that a client's order is kept. */
@@ -30,11 +38,12 @@ export interface ServerContext {
   /** Heartbeats and probes. */
   readonly hb: NatsConnection;
   readonly delivery: Delivery;
-  /** Flushes changed subscription state once per event-loop turn. */
-  readonly subsFlusher: SubStoreFlusher;
+  /** Sent and acked positions, replicated in batches. */
+  readonly progress: DeliveryProgress;
   readonly clients: Map<string, ClientState>;
-  readonly clientsByConnId: Map<string, ClientState>;
   readonly channels: Map<string, ChannelState>;
+  /** Channels whose createChannel op is being applied. */
+  readonly creatingChannels: Map<string, Promise<ChannelState>>;
   readonly subsByAckInbox: Map<string, SubscriptionState>;
   readonly counters: ServerCounters;
   /** Prefix of the ack inboxes this server hands out; one wildcard subscription covers them. */
@@ -43,4 +52,15 @@ export interface ServerContext {
   /** Store write latency observer, when metrics are attached. */
   observeStoreWrite: ((startNs: bigint, endNs: bigint) => void) | undefined;
   readonly startedMs: number;
+  /** Called when the state can no longer be written: the server stops serving. */
+  readonly onFatal: (error: Error) => void;
+}
+
+/** A guard around timer and callback work: a failure is logged with its context, never fatal. */
+export function guarded(ctx: ServerContext, what: string, work: () => void): void {
+  try {
+    work();
+  } catch (error) {
+    ctx.logger.error({ err: error }, `${what} failed`);
+  }
 }

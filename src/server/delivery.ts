@@ -1,12 +1,16 @@
 // Message delivery to subscriptions: new messages in sequence order under MaxInFlight, queue
 // group member choice, acks, and AckWait redelivery. Everything runs inside NATS and store
-// callbacks or timers, synchronously: no Promise per message.
-import type { SubStoreFlusher } from './sub-flush.js';
+// callbacks or timers, synchronously: no Promise per message. Only what is durable is delivered:
+// a pass reads up to the channel's `deliverable` watermark, never the store's last sequence, so
+// that a crash can never hand a sequence a subscriber has seen to another payload. Sent and
+// acked positions are noted in DeliveryProgress, which replicates them in batches.
 import type { Logger } from 'pino';
 import type { NatsConnection } from '../transport/nats/connection.js';
 import { encodeMsgProto, type MsgProto } from '../store/records.js';
 import { NOT_LOADED, type Channel, type NotLoaded } from '../store/types.js';
 import type { ChannelState, QueueGroupState, SubscriptionState } from './state.js';
+import type { DeliveryProgress } from './progress.js';
+import type { Scheduler } from './scheduler.js';
 
 /** Expired entries within this slack of now are redelivered in the same pass (as the reference). */
 const REDELIVERY_SLACK_MS = 15;
@@ -30,7 +34,8 @@ export class Delivery {
     private readonly batchMax: number,
     private readonly hooks: DeliveryHooks,
     private readonly logger: Logger,
-    private readonly subsFlusher: SubStoreFlusher,
+    private readonly progress: DeliveryProgress,
+    private readonly scheduler: Scheduler,
   ) {}
 
   /** After a store write: every online subscription of the channel gets what it can take. */
@@ -40,7 +45,7 @@ export class Delivery {
     if (shared) this.encoded = new Map();
     // Bounded per turn: a subscriber far behind catches up over several turns.
     for (const sub of channel.subs) {
-      if (!sub.isClosed && sub.initialized && !sub.stalled && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
+      if (this.canTakeNew(sub) && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
     }
     for (const group of channel.queueGroups.values()) {
       const head = group.members[0];
@@ -55,7 +60,7 @@ export class Delivery {
     if (group) {
       if (group.deliveryScheduled) return;
       group.deliveryScheduled = true;
-      setImmediate(() => {
+      this.scheduler.setImmediate(() => {
         group.deliveryScheduled = false;
         this.guard(() => {
           if (this.deliverToGroup(group, this.batchMax)) this.schedule(sub);
@@ -65,12 +70,16 @@ export class Delivery {
     }
     if (sub.deliveryScheduled) return;
     sub.deliveryScheduled = true;
-    setImmediate(() => {
+    this.scheduler.setImmediate(() => {
       sub.deliveryScheduled = false;
       this.guard(() => {
-        if (!sub.isClosed && sub.initialized && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
+        if (this.canTakeNew(sub) && this.deliverToSub(sub, this.batchMax)) this.schedule(sub);
       });
     });
+  }
+
+  private canTakeNew(sub: SubscriptionState): boolean {
+    return !sub.isClosed && sub.initialized && !sub.closing && !sub.stalled;
   }
 
   /** Work started from a timer or setImmediate: a failure is logged, never fatal to the server. */
@@ -85,7 +94,7 @@ export class Delivery {
   /** Sends up to `budget` messages; returns true when more are available and the sub can take them. */
   private deliverToSub(sub: SubscriptionState, budget: number): boolean {
     const store = sub.channel.store;
-    const last = store.msgs.lastSequence();
+    const last = sub.channel.deliverable;
     while (sub.lastSent < last && !sub.stalled) {
       if (budget-- <= 0) return true;
       let seq = sub.lastSent + 1;
@@ -107,7 +116,7 @@ export class Delivery {
     const head = group.members[0];
     if (head === undefined) return false;
     const store = head.channel.store;
-    const last = store.msgs.lastSequence();
+    const last = head.channel.deliverable;
     while (group.lastSent < last) {
       const member = this.pickMember(group, false);
       if (member === undefined) return false;
@@ -138,7 +147,7 @@ export class Delivery {
     const members = group.members;
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
-      if (!m.initialized || (!forced && m.stalled)) continue;
+      if (!m.initialized || m.closing || (!forced && m.stalled)) continue;
       if (!this.hooks.isClientHealthy(m.clientId)) continue;
       if (best === undefined || m.pending.size < best.pending.size) {
         best = m;
@@ -146,7 +155,7 @@ export class Delivery {
       }
     }
     if (best === undefined && forced) {
-      best = members.find((m) => m.initialized);
+      best = members.find((m) => m.initialized && !m.closing);
       bestIndex = best === undefined ? -1 : members.indexOf(best);
     }
     if (best !== undefined && bestIndex !== members.length - 1) {
@@ -163,10 +172,9 @@ export class Delivery {
       this.encoded?.set(msg.sequence, bytes);
     }
     this.send.publish(sub.inbox, bytes);
-    const expiration = Date.now() + sub.ackWaitMs;
+    const expiration = this.scheduler.nowMs() + sub.ackWaitMs;
     sub.pending.set(msg.sequence, expiration);
-    sub.channel.store.subs.addSeqPending(sub.id, msg.sequence);
-    this.subsFlusher.markDirty(sub.channel.store.subs);
+    this.progress.sent(sub, msg.sequence);
     if (sub.pending.size >= sub.maxInFlight) sub.stalled = true;
     if (sub.ackTimer === undefined) this.armAckTimer(sub, expiration);
     this.hooks.onDelivered?.(sub, msg.data.length, false);
@@ -203,14 +211,14 @@ export class Delivery {
   armAckTimer(sub: SubscriptionState, atMs: number): void {
     if (sub.ackTimer !== undefined) {
       if (sub.ackTimerAtMs <= atMs) return;
-      clearTimeout(sub.ackTimer);
+      this.scheduler.clearTimeout(sub.ackTimer);
     }
     sub.ackTimerAtMs = atMs;
-    sub.ackTimer = setTimeout(() => this.guard(() => this.onAckTimer(sub)), Math.max(0, atMs - Date.now()));
+    sub.ackTimer = this.scheduler.setTimeout(() => this.guard(() => this.onAckTimer(sub)), Math.max(0, atMs - this.scheduler.nowMs()));
   }
 
   stopAckTimer(sub: SubscriptionState): void {
-    if (sub.ackTimer !== undefined) clearTimeout(sub.ackTimer);
+    if (sub.ackTimer !== undefined) this.scheduler.clearTimeout(sub.ackTimer);
     sub.ackTimer = undefined;
     sub.ackTimerAtMs = 0;
   }
@@ -223,8 +231,7 @@ export class Delivery {
       if (owner === undefined) return false;
       owner.pending.delete(sequence);
     }
-    owner.channel.store.subs.ackSeqPending(owner.id, sequence);
-    this.subsFlusher.markDirty(owner.channel.store.subs);
+    this.progress.acked(owner, sequence);
     const counts = owner.group?.redeliveryCounts ?? owner.redeliveryCounts;
     if (counts.size !== 0) counts.delete(sequence);
     if (owner.pending.size === 0) this.stopAckTimer(owner);
@@ -232,7 +239,7 @@ export class Delivery {
       owner.stalled = false;
       if (owner.group) {
         if (this.deliverToGroup(owner.group, this.batchMax)) this.schedule(owner);
-      } else if (!owner.isClosed && this.deliverToSub(owner, this.batchMax)) this.schedule(owner);
+      } else if (this.canTakeNew(owner) && this.deliverToSub(owner, this.batchMax)) this.schedule(owner);
     }
     return true;
   }
@@ -243,11 +250,11 @@ export class Delivery {
 
   /** Redelivers every expired pending message now and re-arms the timer for the rest. */
   redeliverExpired(sub: SubscriptionState): void {
-    if (sub.ackTimer !== undefined) clearTimeout(sub.ackTimer);
+    if (sub.ackTimer !== undefined) this.scheduler.clearTimeout(sub.ackTimer);
     sub.ackTimer = undefined;
     sub.ackTimerAtMs = 0;
-    if (sub.isClosed || !sub.initialized || sub.pending.size === 0) return;
-    const now = Date.now();
+    if (sub.isClosed || !sub.initialized || sub.closing || sub.pending.size === 0) return;
+    const now = this.scheduler.nowMs();
     if (!sub.group && !this.hooks.isClientHealthy(sub.clientId)) {
       // A plain sub of a client that misses heartbeats waits for the client to answer again.
       this.armAckTimer(sub, now + sub.ackWaitMs);
@@ -280,8 +287,7 @@ export class Delivery {
     if (msg === undefined) {
       // Dropped by limits meanwhile: acknowledged on the client's behalf, as the reference does.
       sub.pending.delete(sequence);
-      store.subs.ackSeqPending(sub.id, sequence);
-      this.subsFlusher.markDirty(store.subs);
+      this.progress.acked(sub, sequence);
       (sub.group?.redeliveryCounts ?? sub.redeliveryCounts).delete(sequence);
       return;
     }
@@ -290,10 +296,8 @@ export class Delivery {
       target = this.pickMember(sub.group, true) ?? sub;
       if (target !== sub) {
         sub.pending.delete(sequence);
-        store.subs.ackSeqPending(sub.id, sequence);
-        this.subsFlusher.markDirty(store.subs);
-        store.subs.addSeqPending(target.id, sequence);
-        this.subsFlusher.markDirty(store.subs);
+        this.progress.acked(sub, sequence);
+        this.progress.sent(target, sequence);
       }
     }
     target.pending.set(sequence, now + target.ackWaitMs);
@@ -306,7 +310,7 @@ export class Delivery {
    * durable resumes or a shadow's group gets a member again.
    */
   redeliverAllPending(sub: SubscriptionState): void {
-    const now = Date.now();
+    const now = this.scheduler.nowMs();
     const sequences = [...sub.pending.keys()].sort((a, b) => a - b);
     for (const sequence of sequences) {
       const msg = this.lookup(sub.channel.store, sequence);
@@ -317,8 +321,7 @@ export class Delivery {
       }
       if (msg === undefined) {
         sub.pending.delete(sequence);
-        sub.channel.store.subs.ackSeqPending(sub.id, sequence);
-        this.subsFlusher.markDirty(sub.channel.store.subs);
+        this.progress.acked(sub, sequence);
         continue;
       }
       sub.pending.set(sequence, now + sub.ackWaitMs);
@@ -328,21 +331,10 @@ export class Delivery {
     this.rearm(sub);
   }
 
-  /** A member left its group: its pending messages go round-robin to the others, due soon. */
-  reassignPending(from: SubscriptionState, group: QueueGroupState): void {
-    if (from.pending.size === 0 || group.members.length === 0) return;
-    const dueMs = Date.now() + REASSIGN_DELAY_MS;
-    let index = 0;
-    const store = from.channel.store;
-    for (const sequence of from.pending.keys()) {
-      const target = group.members[index++ % group.members.length]!;
-      target.pending.set(sequence, dueMs);
-      store.subs.addSeqPending(target.id, sequence);
-      this.subsFlusher.markDirty(store.subs);
-      if (target.pending.size >= target.maxInFlight) target.stalled = true;
-    }
-    from.pending.clear();
-    for (const m of group.members) this.rearm(m);
-    this.logger.debug({ group: group.name }, 'pending messages reassigned to remaining members');
+  /** Pending messages handed to `target` by a departed member: due soon, as in the reference. */
+  takeReassigned(target: SubscriptionState, sequence: number): void {
+    target.pending.set(sequence, this.scheduler.nowMs() + REASSIGN_DELAY_MS);
+    if (target.pending.size >= target.maxInFlight) target.stalled = true;
+    this.rearm(target);
   }
 }

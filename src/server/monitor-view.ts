@@ -1,5 +1,8 @@
 // The server state as the /streaming/*z handlers see it (src/monitor/streaming/view.ts): read at
-// request time, nothing on the publish or delivery paths.
+// request time, nothing on the publish or delivery paths. Clients, channels and subscriptions
+// come from the replicated records, so a cluster's followers answer too; where this node serves
+// (standalone, a cluster's leader) its runtime adds what only it knows: pending counts ahead of
+// the records, stalled flags, positions sent.
 import { randomBytes } from 'node:crypto';
 import type {
   MonitorChannel,
@@ -10,12 +13,28 @@ import type {
 } from '../monitor/streaming/view.js';
 import { readFileDescriptors } from '../monitor/streaming/fds.js';
 import type { StoreLimits } from '../store/limits.js';
-import type { StanServer } from './server.js';
-import type { ChannelState, ClientState, SubscriptionState } from './state.js';
+import type { Store } from '../store/types.js';
+import type { StanServerOptions } from './options.js';
+import type { ServerContext } from './context.js';
+import { effectiveLastSent, messageRange, type ChannelRecord, type ClientRecord, type StreamingState, type SubRecord } from '../fsm/records.js';
+import { channelSubs, type SubscriptionState } from './state.js';
 
 const TSTAN_VERSION = '0.1.0';
 
-function subscriptionOf(sub: SubscriptionState): MonitorSubscription {
+/** What a server (standalone or clustered) offers the view. */
+export interface MonitorSource {
+  readonly options: StanServerOptions;
+  readonly store: Store;
+  /** The serving runtime, while this node serves clients. */
+  readonly context: ServerContext | undefined;
+  /** The replicated records, once the server has started. */
+  readonly records: StreamingState | undefined;
+  monitorState(): StreamingServerState;
+  monitorRole?(): string | undefined;
+  monitorNodeId?(): string | undefined;
+}
+
+function fromRuntime(sub: SubscriptionState): MonitorSubscription {
   return {
     clientId: sub.clientId,
     inbox: sub.inbox,
@@ -32,36 +51,20 @@ function subscriptionOf(sub: SubscriptionState): MonitorSubscription {
   };
 }
 
-function* channelSubs(channel: ChannelState): Iterable<SubscriptionState> {
-  yield* channel.subs;
-  for (const group of channel.queueGroups.values()) {
-    yield* group.members;
-    if (group.shadow !== undefined) yield group.shadow;
-  }
-}
-
-function clientOf(client: ClientState): MonitorClient {
+function fromRecord(sub: SubRecord): MonitorSubscription {
   return {
-    id: client.id,
-    hbInbox: client.hbInbox,
-    *subscriptions() {
-      for (const sub of client.subs) yield { channel: sub.channel.name, sub: subscriptionOf(sub) };
-    },
-  };
-}
-
-function channelOf(channel: ChannelState): MonitorChannel {
-  const msgs = channel.store.msgs;
-  const state = msgs.state();
-  return {
-    name: channel.name,
-    msgs: state.msgs,
-    bytes: state.bytes,
-    firstSeq: msgs.firstSequence(),
-    lastSeq: msgs.lastSequence(),
-    *subscriptions() {
-      for (const sub of channelSubs(channel)) yield subscriptionOf(sub);
-    },
+    clientId: sub.clientId,
+    inbox: sub.inbox,
+    ackInbox: sub.ackInbox,
+    durableName: sub.durableName,
+    queueName: sub.qGroup,
+    isDurable: sub.isDurable,
+    isOffline: sub.isClosed,
+    maxInFlight: sub.maxInFlight,
+    ackWaitSecs: sub.ackWaitInSecs,
+    lastSent: effectiveLastSent(sub),
+    pendingCount: sub.pending.size,
+    isStalled: sub.pending.size >= sub.maxInFlight,
   };
 }
 
@@ -71,7 +74,7 @@ export class StanMonitorView implements StreamingMonitorView {
   readonly runtimeVersion = process.version;
   readonly startTimeMs = Date.now();
 
-  constructor(private readonly server: StanServer) {}
+  constructor(private readonly server: MonitorSource) {}
 
   get clusterId(): string {
     return this.server.options.clusterId;
@@ -82,15 +85,15 @@ export class StanMonitorView implements StreamingMonitorView {
   }
 
   state(): StreamingServerState {
-    return this.server.isRunning ? 'STANDALONE' : 'SHUTDOWN';
+    return this.server.monitorState();
   }
 
   role(): string | undefined {
-    return undefined;
+    return this.server.monitorRole?.();
   }
 
   nodeId(): string | undefined {
-    return undefined;
+    return this.server.monitorNodeId?.();
   }
 
   traffic(): { inMsgs: number; inBytes: number; outMsgs: number; outBytes: number } {
@@ -114,27 +117,72 @@ export class StanMonitorView implements StreamingMonitorView {
     return this.server.store.totals();
   }
 
+  /** Each subscription record's runtime on a channel, where this node serves. */
+  private runtimes(channel: ChannelRecord): Map<SubRecord, SubscriptionState> | undefined {
+    const runtime = this.server.context?.channels.get(channel.name);
+    if (runtime === undefined || runtime.record !== channel) return undefined;
+    const byRecord = new Map<SubRecord, SubscriptionState>();
+    for (const sub of channelSubs(runtime)) byRecord.set(sub.record, sub);
+    return byRecord;
+  }
+
+  private clientOf(client: ClientRecord): MonitorClient {
+    const view = this;
+    return {
+      id: client.id,
+      hbInbox: client.hbInbox,
+      *subscriptions() {
+        const cache = new Map<ChannelRecord, Map<SubRecord, SubscriptionState> | undefined>();
+        for (const sub of client.subs) {
+          if (!cache.has(sub.channel)) cache.set(sub.channel, view.runtimes(sub.channel));
+          const runtime = cache.get(sub.channel)?.get(sub);
+          yield { channel: sub.channel.name, sub: runtime !== undefined ? fromRuntime(runtime) : fromRecord(sub) };
+        }
+      },
+    };
+  }
+
+  private channelOf(channel: ChannelRecord): MonitorChannel {
+    const state = channel.store.msgs.state();
+    const { first, last } = messageRange(channel);
+    const view = this;
+    return {
+      name: channel.name,
+      msgs: state.msgs,
+      bytes: state.bytes,
+      firstSeq: first,
+      lastSeq: last,
+      *subscriptions() {
+        const runtimes = view.runtimes(channel);
+        for (const sub of channel.subs.values()) {
+          const runtime = runtimes?.get(sub);
+          yield runtime !== undefined ? fromRuntime(runtime) : fromRecord(sub);
+        }
+      },
+    };
+  }
+
   *clients(): Iterable<MonitorClient> {
-    for (const client of this.server.context?.clients.values() ?? []) yield clientOf(client);
+    for (const client of this.server.records?.clients.values() ?? []) yield this.clientOf(client);
   }
 
   client(id: string): MonitorClient | undefined {
-    const client = this.server.context?.clients.get(id);
-    return client === undefined ? undefined : clientOf(client);
+    const client = this.server.records?.clients.get(id);
+    return client === undefined ? undefined : this.clientOf(client);
   }
 
   *channels(): Iterable<MonitorChannel> {
-    for (const channel of this.server.context?.channels.values() ?? []) yield channelOf(channel);
+    for (const channel of this.server.records?.channels.values() ?? []) yield this.channelOf(channel);
   }
 
   channel(name: string): MonitorChannel | undefined {
-    const channel = this.server.context?.channels.get(name);
-    return channel === undefined ? undefined : channelOf(channel);
+    const channel = this.server.records?.channels.get(name);
+    return channel === undefined ? undefined : this.channelOf(channel);
   }
 
   subscriptionCount(): number {
     let count = 0;
-    for (const channel of this.server.context?.channels.values() ?? []) for (const _ of channelSubs(channel)) count++;
+    for (const channel of this.server.records?.channels.values() ?? []) count += channel.subs.size;
     return count;
   }
 }

@@ -1,19 +1,26 @@
 // Publish handling: validation on arrival, then the publishes of one event-loop turn gathered per
-// channel into ONE store write; deliveries and PubAcks follow once the store reports the batch
-// durable (PROTOCOL.md §1.4). No Promise per message: one per channel per batch.
-import type { MsgProto } from '../store/records.js';
+// channel into ONE publish op (sequences and timestamp decided here, by the serving node). PubAcks
+// and deliveries follow only once the writer reports the op durable (fsynced standalone,
+// committed in a cluster): subscribers first, then publishers, as the reference's I/O loop does.
+// An op whose outcome is in doubt gets no PubAck at all: the client's timeout decides.
+// No Promise per message: one per channel per batch.
 import { decodeCtrlMsg } from '../store/records.js';
+import type { PublishedMsg } from '../fsm/ops.js';
+import { InDoubtError } from '../fsm/writer.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
 import { encodePubAckFast } from './protocol.js';
 import { PubMsgDecoder, guidOf, guidOfPubAck, successPubAck } from './pub-decoder.js';
 import type { ServerContext } from './context.js';
 import type { ClientRegistry } from './clients.js';
-import { armInactivity, getOrCreateChannel } from './channels.js';
+import { armInactivity, getOrCreateChannel, scheduleExpiry } from './channels.js';
 import type { ChannelState } from './state.js';
 
+/** Most bytes of message data in one publish op; a bigger message goes alone. */
+const PUBLISH_OP_BYTES_MAX = 4 * 1024 * 1024;
+
 interface PendingPublish {
-  readonly msg: MsgProto;
+  readonly msg: PublishedMsg;
   /** The PubAck sent on success; it carries the guid (guidOfPubAck). Empty when none is wanted. */
   readonly ack: Buffer;
   /** Where the PubAck goes; '' when the publisher asked for none. */
@@ -58,16 +65,10 @@ export class Publisher {
       this.sendAck(ackSubject, guidOf(pub), 'stan: publish queue is full');
       return;
     }
-    const msg: MsgProto = {
-      sequence: 0,
-      subject: pub.subject,
+    const msg: PublishedMsg = {
       reply: pub.reply,
       // The decoder hands out a view of the NATS buffer, which the connection may reuse.
       data: pub.data.length === 0 ? pub.data : Buffer.from(pub.data),
-      timestamp: 0n,
-      redelivered: false,
-      redeliveryCount: 0,
-      crc32: 0,
     };
     let batch = this.batches.get(pub.subject);
     if (batch === undefined) {
@@ -80,7 +81,7 @@ export class Publisher {
     this.ctx.counters.bytesIn += msg.data.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
+      this.ctx.scheduler.setImmediate(() => {
         try {
           this.flush();
         } catch (error) {
@@ -132,14 +133,21 @@ export class Publisher {
     );
   }
 
-  /** Splits a turn's publishes into store writes of at most ioBatchSize messages. */
+  /** Splits a turn's publishes into ops of at most ioBatchSize messages and bounded bytes. */
   private storeBatches(channel: ChannelState, pending: PendingPublish[]): void {
     const size = this.ctx.options.ioBatchSize;
-    if (pending.length <= size) {
-      this.store(channel, pending);
-      return;
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < pending.length; i++) {
+      const length = pending[i]!.msg.data.length;
+      if (i > start && (i - start >= size || bytes + length > PUBLISH_OP_BYTES_MAX)) {
+        this.store(channel, pending.slice(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += length;
     }
-    for (let i = 0; i < pending.length; i += size) this.store(channel, pending.slice(i, i + size));
+    this.store(channel, start === 0 ? pending : pending.slice(start));
   }
 
   private store(channel: ChannelState, pending: PendingPublish[]): void {
@@ -147,43 +155,52 @@ export class Publisher {
       for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), StanErrors.channelBeingDeleted);
       return;
     }
+    const ctx = this.ctx;
     // Timestamps in ns, non-decreasing per channel even if the wall clock steps back.
-    let now = BigInt(Date.now()) * 1_000_000n;
+    let now = BigInt(ctx.scheduler.nowMs()) * 1_000_000n;
     if (now < channel.lastTimestampNs) now = channel.lastTimestampNs;
-    const msgs: MsgProto[] = new Array<MsgProto>(pending.length);
-    for (let i = 0; i < pending.length; i++) {
-      const msg = pending[i]!.msg;
-      msg.timestamp = now;
-      msgs[i] = msg;
-    }
     channel.lastTimestampNs = now;
-    const observe = this.ctx.observeStoreWrite;
+    const msgs: PublishedMsg[] = new Array<PublishedMsg>(pending.length);
+    for (let i = 0; i < pending.length; i++) msgs[i] = pending[i]!.msg;
+    const firstSeq = channel.nextSeq;
+    const lastSeq = firstSeq + pending.length - 1;
+    channel.nextSeq = lastSeq + 1;
+    const observe = ctx.observeStoreWrite;
     const startNs = observe === undefined ? 0n : process.hrtime.bigint();
-    let durable: Promise<void>;
-    try {
-      durable = channel.store.msgs.storeBatch(msgs).durable;
-    } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
-      return;
-    }
-    // Subscribers may see the batch before its publishers get their acks, as in the reference.
-    this.ctx.delivery.deliverNew(channel);
-    armInactivity(this.ctx, channel);
     this.inFlight++;
-    durable.then(
-      () => {
+    ctx.writer.submit([{ type: 'publish', channel: channel.name, firstSeq, timestampNs: now, msgs }]).then(
+      ([result]) => {
         if (observe !== undefined) observe(startNs, process.hrtime.bigint());
-        for (const p of pending) if (p.ackSubject !== '') this.ctx.send.publish(p.ackSubject, p.ack);
+        if (result!.error !== '') this.refused(channel, pending, result!.error);
+        else this.stored(channel, pending, lastSeq);
         this.settle();
       },
       (error: unknown) => {
-        const text = error instanceof Error ? error.message : String(error);
-        this.ctx.logger.error({ err: error, channel: channel.name }, 'storing messages failed');
-        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
+        if (error instanceof InDoubtError) {
+          this.ctx.logger.debug({ channel: channel.name, firstSeq, lastSeq }, 'publish outcome in doubt: no PubAcks');
+        } else {
+          this.refused(channel, pending, error instanceof Error ? error.message : String(error));
+        }
         this.settle();
       },
     );
+  }
+
+  /** Durable: subscribers get the messages, then their publishers the PubAcks. */
+  private stored(channel: ChannelState, pending: PendingPublish[], lastSeq: number): void {
+    if (lastSeq > channel.deliverable) channel.deliverable = lastSeq;
+    const ctx = this.ctx;
+    ctx.delivery.deliverNew(channel);
+    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, p.ack);
+    armInactivity(ctx, channel);
+    scheduleExpiry(ctx, channel);
+  }
+
+  /** Known not stored: its publishers hear why, and sequences continue from what was applied. */
+  private refused(channel: ChannelState, pending: PendingPublish[], error: string): void {
+    this.ctx.logger.warn({ channel: channel.name, error }, 'publish batch refused');
+    channel.nextSeq = Math.max(channel.record.lastSeq, channel.deliverable) + 1;
+    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), error);
   }
 
   private settle(): void {

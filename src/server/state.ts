@@ -1,27 +1,35 @@
-// The server's in-memory view of clients, channels and subscriptions. Plain data with small
-// helpers: the behaviour lives in the handler modules that mutate it.
+// The serving runtime: what the node that serves clients (the standalone server, a cluster's
+// leader) keeps beside the replicated records of src/fsm/records.ts — ack timers and
+// expirations, stalled flags, delivery scheduling, heartbeats, and the positions it has sent but
+// not yet replicated. Each runtime object points at its record; the runtime copies a record's
+// values when the op that changed them has been applied, and is rebuilt from the records when
+// the node starts serving (runtime.ts).
 import type { Channel } from '../store/types.js';
+import type { ChannelRecord, ClientRecord, GroupRecord, SubRecord } from '../fsm/records.js';
+import type { TimerHandle } from './scheduler.js';
+
+export { durableKey } from '../fsm/records.js';
 
 export interface ClientState {
+  readonly record: ClientRecord;
   readonly id: string;
   readonly hbInbox: string;
   /** connID as a latin1 string key (empty for protocol 0 clients). */
   readonly connId: string;
-  readonly protocol: number;
-  readonly pingInterval: number;
-  readonly pingMaxOut: number;
   readonly createdMs: number;
   /** Consecutive heartbeats without a reply. */
   hbFailed: number;
-  hbTimer: NodeJS.Timeout | undefined;
+  hbTimer: TimerHandle | undefined;
   /** A heartbeat request is outstanding: the timer must not start another. */
   hbInFlight: boolean;
   readonly subs: Set<SubscriptionState>;
+  /** Closed, or its disconnect is being applied: it takes no more requests or deliveries. */
   closed: boolean;
 }
 
 /** One subscription, or the shadow that keeps a durable queue group while it has no member. */
 export interface SubscriptionState {
+  readonly record: SubRecord;
   readonly id: number;
   readonly channel: ChannelState;
   clientId: string;
@@ -37,33 +45,43 @@ export interface SubscriptionState {
   isClosed: boolean;
   /** Last sequence sent; for a queue member the group's value is authoritative. */
   lastSent: number;
-  /** Pending acks: sequence -> expiration (ms since the epoch). */
+  /** Pending acks: sequence -> expiration (ms since the epoch). Ahead of the record's set. */
   readonly pending: Map<number, number>;
   stalled: boolean;
-  ackTimer: NodeJS.Timeout | undefined;
+  ackTimer: TimerHandle | undefined;
   /** When the ack timer fires (ms), or 0 when not armed. */
   ackTimerAtMs: number;
   /** Nothing is sent before the SubscriptionResponse has been published. */
   initialized: boolean;
-  /** A delivery pass is scheduled (setImmediate) for this subscription or its group. */
+  /** Its close or unsubscribe is being applied: nothing more is sent to it. */
+  closing: boolean;
+  /** A delivery pass is scheduled for this subscription or its group. */
   deliveryScheduled: boolean;
   readonly group: QueueGroupState | undefined;
   readonly redeliveryCounts: Map<number, number>;
   readonly createdMs: number;
+  /** Sent and acked sequences not yet handed to the state writer (progress.ts). */
+  unreplicatedSent: number[];
+  unreplicatedAcked: number[];
+  /** Listed among the subscriptions whose progress waits to be replicated. */
+  progressQueued: boolean;
 }
 
 export interface QueueGroupState {
+  readonly record: GroupRecord;
   readonly name: string;
   readonly isDurable: boolean;
   lastSent: number;
+  /** Online members; the order rotates for round-robin among equally loaded members. */
   readonly members: SubscriptionState[];
-  /** The durable group's state while no member is online (PROTOCOL.md §1.9). */
+  /** The durable group's state while no member is online. */
   shadow: SubscriptionState | undefined;
   readonly redeliveryCounts: Map<number, number>;
   deliveryScheduled: boolean;
 }
 
 export interface ChannelState {
+  readonly record: ChannelRecord;
   readonly name: string;
   /** The name in UTF-8, to match acks against without decoding them (null: decode them). */
   readonly nameBytes: Uint8Array | null;
@@ -73,16 +91,20 @@ export interface ChannelState {
   /** Durables by `clientID-channel-durableName`, online or closed. */
   readonly durables: Map<string, SubscriptionState>;
   readonly queueGroups: Map<string, QueueGroupState>;
+  /** The sequence the next published message gets (proposed batches included). */
+  nextSeq: number;
+  /** The subscription ID the next new subscription gets. */
   nextSubId: number;
-  /** Timestamp (ns) of the last stored message, kept non-decreasing. */
+  /** Highest sequence known durable (fsynced, or committed in a cluster): delivery stops there. */
+  deliverable: number;
+  /** Timestamp (ns) of the last batch proposed, kept non-decreasing. */
   lastTimestampNs: bigint;
-  /** Deletion of an inactive channel is armed / in progress. */
-  inactivityTimer: NodeJS.Timeout | undefined;
+  /** Deletion of an inactive channel is armed. */
+  inactivityTimer: TimerHandle | undefined;
+  /** The next expiry by max_age is armed. */
+  expiryTimer: TimerHandle | undefined;
+  /** Its deletion is being applied: publishes and subscriptions are refused meanwhile. */
   deleting: boolean;
-}
-
-export function durableKey(clientId: string, channel: string, durableName: string): string {
-  return `${clientId}-${channel}-${durableName}`;
 }
 
 /** Subscriptions of a channel that are online (plain, online durables, every queue member). */
@@ -93,8 +115,22 @@ export function countActiveSubs(channel: ChannelState): number {
   return count;
 }
 
-export function countAllSubs(channel: ChannelState): number {
-  let count = channel.subs.size;
-  for (const group of channel.queueGroups.values()) count += group.members.length + (group.shadow ? 1 : 0);
-  return count;
+/** Every subscription of a channel: plain, durable (online or not), queue members, shadows. */
+export function* channelSubs(channel: ChannelState): Iterable<SubscriptionState> {
+  yield* channel.subs;
+  for (const group of channel.queueGroups.values()) {
+    yield* group.members;
+    if (group.shadow !== undefined) yield group.shadow;
+  }
+}
+
+/** Adopts the values an applied op gave the record (resume: new client, inboxes, limits). */
+export function adoptRecord(sub: SubscriptionState): void {
+  const record = sub.record;
+  sub.clientId = record.clientId;
+  sub.inbox = record.inbox;
+  sub.ackInbox = record.ackInbox;
+  sub.maxInFlight = record.maxInFlight;
+  sub.ackWaitMs = record.ackWaitInSecs * 1000;
+  sub.isClosed = record.isClosed;
 }

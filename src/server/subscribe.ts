@@ -1,14 +1,15 @@
 // SubscriptionRequest handling: validation in the reference order and with its error strings,
-// start positions, durables, queue groups and durable queue groups (PROTOCOL.md §1.5, §1.6, §1.9).
-import { TstanError } from '../util/errors.js';
-import type { SubState } from '../store/records.js';
+// then one subscribe op carrying everything the serving node resolved — the subscription ID, the
+// ack inbox, and the start position turned into a start sequence — so that every node places the
+// subscription identically (new, durable resumed, queue group joined or its shadow resumed).
+import { InDoubtError } from '../fsm/writer.js';
+import type { SubRecord } from '../fsm/records.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
 import type { SubscriptionRequest } from './protocol.js';
 import type { ServerContext } from './context.js';
-import { armInactivity, getOrCreateChannel, stopInactivity } from './channels.js';
-import { closeSubscription } from './unsubscribe.js';
-import { durableKey, type ChannelState, type QueueGroupState, type SubscriptionState } from './state.js';
+import { armInactivity, getOrCreateChannel } from './channels.js';
+import { adoptRecord, durableKey, type ChannelState, type QueueGroupState, type SubscriptionState } from './state.js';
 
 export const StartPosition = { NewOnly: 0, LastReceived: 1, TimeDeltaStart: 2, SequenceStart: 3, First: 4 } as const;
 
@@ -26,19 +27,20 @@ function validate(ctx: ServerContext, req: SubscriptionRequest): string {
 }
 
 /** lastSent for a new subscription (delivery starts at lastSent + 1). */
-async function startLastSent(ctx: ServerContext, channel: ChannelState, req: SubscriptionRequest): Promise<number> {
+async function startLastSentOf(ctx: ServerContext, channel: ChannelState, req: SubscriptionRequest): Promise<number> {
   const msgs = channel.store.msgs;
   const first = msgs.firstSequence();
-  const last = msgs.lastSequence();
+  // Positions count what is durable: a batch still being written is "new" to this subscription.
+  const last = channel.deliverable;
   switch (req.startPosition) {
     case StartPosition.NewOnly:
       return last;
     case StartPosition.LastReceived:
       return last > 0 ? last - 1 : 0;
     case StartPosition.TimeDeltaStart: {
-      const startNs = BigInt(Date.now()) * 1_000_000n - BigInt(Math.max(0, Math.trunc(req.startTimeDelta)));
+      const startNs = BigInt(ctx.scheduler.nowMs()) * 1_000_000n - BigInt(Math.max(0, Math.trunc(req.startTimeDelta)));
       const seq = await msgs.sequenceFromTimestamp(startNs);
-      return Math.max(0, seq - 1);
+      return Math.min(last, Math.max(0, seq - 1));
     }
     case StartPosition.SequenceStart:
       if (req.startSequence < first) return Math.max(0, first - 1);
@@ -49,155 +51,93 @@ async function startLastSent(ctx: ServerContext, channel: ChannelState, req: Sub
   }
 }
 
-function newSubscription(
-  ctx: ServerContext,
-  channel: ChannelState,
-  req: SubscriptionRequest,
-  qGroup: string,
-  group: QueueGroupState | undefined,
-  lastSent: number,
-): SubscriptionState {
-  const state: SubState = {
-    id: 0,
-    clientId: req.clientID,
-    qGroup,
-    inbox: req.inbox,
-    ackInbox: ctx.ackPrefix + String(ctx.nextAckInbox++),
-    maxInFlight: req.maxInFlight,
-    ackWaitInSecs: req.ackWaitInSecs,
-    durableName: group ? '' : req.durableName,
-    lastSent,
-    isDurable: req.durableName !== '',
-    isClosed: false,
-  };
-  // Throws STORE_TOO_MANY_SUBS with the reference text; assigns state.id.
-  channel.store.subs.createSub(state);
+/** The runtime of a subscription record (new, or recovered when the node starts serving). */
+export function newSubscriptionState(ctx: ServerContext, channel: ChannelState, record: SubRecord, group: QueueGroupState | undefined): SubscriptionState {
   return {
-    id: state.id,
+    record,
+    id: record.id,
     channel,
-    clientId: req.clientID,
-    qGroup,
-    inbox: req.inbox,
-    ackInbox: state.ackInbox,
-    maxInFlight: req.maxInFlight,
-    ackWaitMs: req.ackWaitInSecs * 1000,
-    durableName: state.durableName,
-    isDurable: state.isDurable,
-    isClosed: false,
-    lastSent,
+    clientId: record.clientId,
+    qGroup: record.qGroup,
+    inbox: record.inbox,
+    ackInbox: record.ackInbox,
+    maxInFlight: record.maxInFlight,
+    ackWaitMs: record.ackWaitInSecs * 1000,
+    durableName: record.durableName,
+    isDurable: record.isDurable,
+    isClosed: record.isClosed,
+    lastSent: group !== undefined ? group.lastSent : record.lastSent,
     pending: new Map(),
     stalled: false,
     ackTimer: undefined,
     ackTimerAtMs: 0,
     initialized: false,
+    closing: false,
     deliveryScheduled: false,
     group,
     redeliveryCounts: new Map(),
-    createdMs: Date.now(),
+    createdMs: ctx.scheduler.nowMs(),
+    unreplicatedSent: [],
+    unreplicatedAcked: [],
+    progressQueued: false,
   };
 }
 
-/** Gives a closed durable (or a group shadow) to a new client: new inboxes, MaxInFlight and AckWait. */
-function resume(ctx: ServerContext, sub: SubscriptionState, req: SubscriptionRequest): void {
-  sub.clientId = req.clientID;
-  sub.inbox = req.inbox;
-  sub.ackInbox = ctx.ackPrefix + String(ctx.nextAckInbox++);
-  sub.maxInFlight = req.maxInFlight;
-  sub.ackWaitMs = req.ackWaitInSecs * 1000;
-  sub.isClosed = false;
-  sub.initialized = false;
-  sub.stalled = false;
-  sub.channel.store.subs.updateSub(toSubState(sub));
-}
-
-export function toSubState(sub: SubscriptionState): SubState {
+export function newQueueGroupState(record: QueueGroupState['record']): QueueGroupState {
   return {
-    id: sub.id,
-    clientId: sub.clientId,
-    qGroup: sub.qGroup,
-    inbox: sub.inbox,
-    ackInbox: sub.ackInbox,
-    maxInFlight: sub.maxInFlight,
-    ackWaitInSecs: Math.max(1, Math.round(sub.ackWaitMs / 1000)),
-    durableName: sub.durableName,
-    lastSent: sub.group ? sub.group.lastSent : sub.lastSent,
-    isDurable: sub.isDurable,
-    isClosed: sub.isClosed,
+    record,
+    name: record.name,
+    isDurable: record.isDurable,
+    lastSent: record.lastSent,
+    members: [],
+    shadow: undefined,
+    redeliveryCounts: new Map(),
+    deliveryScheduled: false,
   };
 }
 
-interface Placement {
-  readonly sub: SubscriptionState;
-  /** Resumed state with pending messages to redeliver first. */
-  readonly resumed: boolean;
+function letGoOfOldClient(ctx: ServerContext, sub: SubscriptionState): void {
+  ctx.delivery.stopAckTimer(sub);
+  if (ctx.subsByAckInbox.get(sub.ackInbox) === sub) ctx.subsByAckInbox.delete(sub.ackInbox);
+  ctx.clients.get(sub.clientId)?.subs.delete(sub);
+  sub.initialized = false;
+  sub.closing = false;
 }
 
-async function placeQueueMember(ctx: ServerContext, channel: ChannelState, req: SubscriptionRequest): Promise<Placement> {
-  const name = req.durableName !== '' ? `${req.durableName}:${req.qGroup}` : req.qGroup;
-  let group = channel.queueGroups.get(name);
-  if (group === undefined) {
-    const lastSent = await startLastSent(ctx, channel, req);
-    group = channel.queueGroups.get(name);
-    if (group === undefined) {
-      group = {
-        name,
-        isDurable: req.durableName !== '',
-        lastSent,
-        members: [],
-        shadow: undefined,
-        redeliveryCounts: new Map(),
-        deliveryScheduled: false,
-      };
-      const sub = newSubscription(ctx, channel, req, name, group, lastSent);
-      channel.queueGroups.set(name, group);
-      group.members.push(sub);
-      return { sub, resumed: false };
+/** Places the subscription the op created or resumed in the runtime; returns it. */
+function placeApplied(ctx: ServerContext, channel: ChannelState, record: SubRecord, resumed: boolean): SubscriptionState {
+  const groupRecord = record.group;
+  if (groupRecord !== undefined) {
+    let group = channel.queueGroups.get(groupRecord.name);
+    if (group === undefined) channel.queueGroups.set(groupRecord.name, (group = newQueueGroupState(groupRecord)));
+    let sub: SubscriptionState;
+    if (resumed && group.shadow !== undefined && group.shadow.record === record) {
+      sub = group.shadow;
+      group.shadow = undefined;
+      adoptRecord(sub);
+    } else {
+      sub = newSubscriptionState(ctx, channel, record, group);
+    }
+    group.members.push(sub);
+    return sub;
+  }
+  if (resumed) {
+    const existing = channel.durables.get(durableKey(record.clientId, channel.name, record.durableName));
+    if (existing !== undefined && existing.record === record) {
+      adoptRecord(existing);
+      existing.stalled = existing.pending.size >= existing.maxInFlight;
+      return existing;
     }
   }
-  const shadow = group.shadow;
-  if (shadow !== undefined) {
-    group.shadow = undefined;
-    resume(ctx, shadow, req);
-    group.members.push(shadow);
-    return { sub: shadow, resumed: true };
-  }
-  // Joining an existing group: the group's position wins over the requested start position.
-  const sub = newSubscription(ctx, channel, req, name, group, group.lastSent);
-  group.members.push(sub);
-  return { sub, resumed: false };
-}
-
-async function placeDurable(ctx: ServerContext, channel: ChannelState, req: SubscriptionRequest): Promise<Placement> {
-  const key = durableKey(req.clientID, channel.name, req.durableName);
-  let existing = channel.durables.get(key);
-  if (existing !== undefined && !existing.isClosed) {
-    if (!ctx.options.replaceDurable) throw new TstanError('STAN_DUPLICATE_DURABLE', StanErrors.duplicateDurable);
-    closeSubscription(ctx, existing, false);
-    existing = channel.durables.get(key);
-  }
-  if (existing !== undefined) {
-    resume(ctx, existing, req);
-    return { sub: existing, resumed: true };
-  }
-  const lastSent = await startLastSent(ctx, channel, req);
-  const raced = channel.durables.get(key);
-  if (raced !== undefined) throw new TstanError('STAN_DUPLICATE_DURABLE', StanErrors.duplicateDurable);
-  const sub = newSubscription(ctx, channel, req, '', undefined, lastSent);
-  channel.durables.set(key, sub);
+  const sub = newSubscriptionState(ctx, channel, record, undefined);
   channel.subs.add(sub);
-  return { sub, resumed: false };
-}
-
-async function placePlain(ctx: ServerContext, channel: ChannelState, req: SubscriptionRequest): Promise<Placement> {
-  const lastSent = await startLastSent(ctx, channel, req);
-  const sub = newSubscription(ctx, channel, req, '', undefined, lastSent);
-  channel.subs.add(sub);
-  return { sub, resumed: false };
+  if (record.isDurable) channel.durables.set(durableKey(record.clientId, channel.name, record.durableName), sub);
+  return sub;
 }
 
 /**
- * Handles one request; the reply is sent by `reply` before any message is delivered. Throws
- * nothing: every failure becomes the reference error text in the SubscriptionResponse.
+ * Handles one request; the reply is sent by `reply` before any message is delivered, and not at
+ * all when the outcome is in doubt. Every refusal is the reference error text.
  */
 export async function handleSubscribe(
   ctx: ServerContext,
@@ -205,45 +145,74 @@ export async function handleSubscribe(
   reply: (ackInbox: string, error: string) => void,
 ): Promise<void> {
   const invalid = validate(ctx, req);
-  if (invalid !== '') {
-    reply('', invalid);
-    return;
-  }
-  let placement: Placement;
+  if (invalid !== '') return reply('', invalid);
+  let channel: ChannelState;
   try {
-    const channel = await getOrCreateChannel(ctx, req.subject);
-    if (channel.deleting) throw new TstanError('STAN_CHANNEL_DELETING', StanErrors.channelBeingDeleted);
-    if (req.qGroup !== '' && req.durableName !== '' && req.durableName.includes(':')) {
-      throw new TstanError('STAN_DURABLE_QUEUE_NAME', StanErrors.durableQueueNameColon);
-    }
-    const client = ctx.clients.get(req.clientID);
-    if (client === undefined) throw new TstanError('STAN_UNKNOWN_CLIENT', StanErrors.unknownClientId);
-    if (req.qGroup !== '') placement = await placeQueueMember(ctx, channel, req);
-    else if (req.durableName !== '') placement = await placeDurable(ctx, channel, req);
-    else placement = await placePlain(ctx, channel, req);
-    if (client.closed) {
-      closeSubscription(ctx, placement.sub, false);
-      throw new TstanError('STAN_UNKNOWN_CLIENT', StanErrors.unknownClientId);
-    }
-    client.subs.add(placement.sub);
-    stopInactivity(channel);
+    channel = await getOrCreateChannel(ctx, req.subject);
   } catch (error) {
-    reply('', error instanceof Error ? error.message : String(error));
-    return;
+    return reply('', error instanceof Error ? error.message : String(error));
   }
-  const sub = placement.sub;
+  if (channel.deleting) return reply('', StanErrors.channelBeingDeleted);
+  if (req.qGroup !== '' && req.durableName.includes(':')) return reply('', StanErrors.durableQueueNameColon);
+  const client = ctx.clients.get(req.clientID);
+  if (client === undefined || client.closed) return reply('', StanErrors.unknownClientId);
+  let replaced: SubscriptionState | undefined;
+  if (req.qGroup === '' && req.durableName !== '') {
+    const existing = channel.durables.get(durableKey(req.clientID, channel.name, req.durableName));
+    if (existing !== undefined && !existing.isClosed) {
+      if (!ctx.options.replaceDurable) return reply('', StanErrors.duplicateDurable);
+      replaced = existing;
+      replaced.closing = true;
+      ctx.delivery.stopAckTimer(replaced);
+    }
+  }
+  // Ignored by the op when a durable resumes or a group is joined: they keep their position.
+  const startLastSent = await startLastSentOf(ctx, channel, req);
+  const subId = channel.nextSubId++;
+  const ackInbox = ctx.ackPrefix + String(ctx.nextAckInbox++);
+  ctx.progress.flush();
+  let result;
   try {
-    // A subscription (above all a durable) exists for the client only once the store holds it.
-    await sub.channel.store.subs.flush();
+    [result] = await ctx.writer.submit([
+      {
+        type: 'subscribe',
+        channel: channel.name,
+        subId,
+        clientId: req.clientID,
+        qGroup: req.qGroup,
+        durableName: req.durableName,
+        inbox: req.inbox,
+        ackInbox,
+        maxInFlight: req.maxInFlight,
+        ackWaitInSecs: req.ackWaitInSecs,
+        startLastSent,
+        replaceDurable: ctx.options.replaceDurable,
+      },
+    ]);
   } catch (error) {
-    closeSubscription(ctx, sub, true);
-    reply('', error instanceof Error ? error.message : String(error));
-    return;
+    if (replaced !== undefined) replaced.closing = false;
+    if (error instanceof InDoubtError) return;
+    return reply('', error instanceof Error ? error.message : String(error));
   }
+  if (result!.type !== 'subscribed') {
+    if (replaced !== undefined) replaced.closing = false;
+    return reply('', result!.error);
+  }
+  const record = channel.record.subs.get(result!.subId);
+  if (record === undefined) return reply('', StanErrors.invalidSubscription);
+  // The durable that was replaced keeps its state; its old client and inboxes are let go.
+  if (replaced !== undefined) letGoOfOldClient(ctx, replaced);
+  const sub = placeApplied(ctx, channel, record, result!.resumed);
+  if (client.closed || ctx.clients.get(client.id) !== client) {
+    // The client's disconnect was applied after this op: it closes this subscription too.
+    client.subs.add(sub);
+    return reply('', StanErrors.unknownClientId);
+  }
+  client.subs.add(sub);
   ctx.subsByAckInbox.set(sub.ackInbox, sub);
   reply(sub.ackInbox, '');
   sub.initialized = true;
-  if (placement.resumed) ctx.delivery.redeliverAllPending(sub);
+  if (result!.resumed) ctx.delivery.redeliverAllPending(sub);
   ctx.delivery.schedule(sub);
-  armInactivity(ctx, sub.channel);
+  armInactivity(ctx, channel);
 }

@@ -1,61 +1,75 @@
 // Unsubscribe (state deleted) versus close (durable state kept), for one subscription or for all
-// of a closing client's (PROTOCOL.md §1.9, §1.10).
+// of a closing client's. The serving node stops delivering to the subscription at once (it is
+// `closing`), hands its progress to the writer, submits the op, and once it is applied drops the
+// runtime and gives the departed member's pending messages to the members the op named.
 import { StanErrors } from './errors.js';
 import type { UnsubscribeRequest } from './protocol.js';
+import type { OpResult } from '../fsm/ops.js';
 import type { ServerContext } from './context.js';
 import { armInactivity } from './channels.js';
-import { durableKey, type SubscriptionState } from './state.js';
-import { toSubState } from './subscribe.js';
+import { adoptRecord, durableKey, type ClientState, type SubscriptionState } from './state.js';
 
-function detach(ctx: ServerContext, sub: SubscriptionState): void {
+/** Nothing more goes to the subscription while its close is being applied. */
+function markSubClosing(ctx: ServerContext, sub: SubscriptionState): void {
+  sub.closing = true;
   ctx.delivery.stopAckTimer(sub);
-  ctx.subsByAckInbox.delete(sub.ackInbox);
-  ctx.clients.get(sub.clientId)?.subs.delete(sub);
-  sub.initialized = false;
 }
 
-function forget(ctx: ServerContext, sub: SubscriptionState): void {
-  sub.channel.store.subs.deleteSub(sub.id);
-  ctx.subsFlusher.markDirty(sub.channel.store.subs);
-  sub.pending.clear();
+/** A client whose disconnect (or replacement) is being applied takes no more deliveries. */
+export function markClosing(ctx: ServerContext, client: ClientState): void {
+  client.closed = true;
+  for (const sub of client.subs) markSubClosing(ctx, sub);
 }
 
 /**
- * Removes a subscription from its client. `unsubscribe` deletes durable state; a close keeps a
- * durable (offline) and keeps a durable queue group as a shadow when its last member leaves.
+ * After the op: the subscription's runtime follows its record — gone, or offline (a durable, or
+ * the shadow of a durable queue group).
  */
-export function closeSubscription(ctx: ServerContext, sub: SubscriptionState, unsubscribe: boolean): void {
+export function detachClosed(ctx: ServerContext, sub: SubscriptionState): void {
+  ctx.delivery.stopAckTimer(sub);
+  if (ctx.subsByAckInbox.get(sub.ackInbox) === sub) ctx.subsByAckInbox.delete(sub.ackInbox);
+  ctx.clients.get(sub.clientId)?.subs.delete(sub);
+  sub.initialized = false;
+  sub.closing = false;
   const channel = sub.channel;
-  detach(ctx, sub);
+  const record = sub.record;
   const group = sub.group;
+  const stillThere = channel.record.subs.get(sub.id) === record && ctx.fsm.state.channels.get(channel.name) === channel.record;
   if (group !== undefined) {
     const index = group.members.indexOf(sub);
     if (index >= 0) group.members.splice(index, 1);
-    if (group.members.length > 0) {
-      ctx.delivery.reassignPending(sub, group);
-      forget(ctx, sub);
-      if (group.members.some((m) => !m.stalled)) ctx.delivery.schedule(group.members[0]!);
-    } else if (group.isDurable && !unsubscribe) {
-      sub.isClosed = true;
-      sub.stalled = false;
+    if (stillThere && record.isClosed) {
       group.shadow = sub;
-      channel.store.subs.updateSub(toSubState(sub));
-      ctx.subsFlusher.markDirty(channel.store.subs);
-    } else {
-      forget(ctx, sub);
+      sub.stalled = false;
+    } else if (group.members.length === 0 && group.shadow === undefined) {
       channel.queueGroups.delete(group.name);
     }
-  } else if (sub.isDurable && !unsubscribe) {
-    sub.isClosed = true;
+  } else if (stillThere && record.isClosed) {
     sub.stalled = false;
-    channel.store.subs.updateSub(toSubState(sub));
-    ctx.subsFlusher.markDirty(channel.store.subs);
   } else {
     channel.subs.delete(sub);
     if (sub.isDurable) channel.durables.delete(durableKey(sub.clientId, channel.name, sub.durableName));
-    forget(ctx, sub);
   }
+  if (stillThere) adoptRecord(sub);
+  else sub.pending.clear();
   armInactivity(ctx, channel);
+}
+
+/** Pending messages the op moved from departed queue members to remaining ones. */
+export function settleClosed(ctx: ServerContext, result: OpResult): void {
+  if (result.type !== 'closed') return;
+  for (const moved of result.reassigned) {
+    const channel = ctx.channels.get(moved.channel);
+    if (channel === undefined) continue;
+    for (const group of channel.queueGroups.values()) {
+      const target = group.members.find((m) => m.id === moved.toSubId);
+      if (target !== undefined) {
+        ctx.delivery.takeReassigned(target, moved.seq);
+        break;
+      }
+    }
+  }
+  if (result.reassigned.length > 0) ctx.logger.debug({ count: result.reassigned.length }, 'pending messages reassigned to remaining members');
 }
 
 function findSubscription(ctx: ServerContext, req: UnsubscribeRequest): SubscriptionState | undefined {
@@ -71,13 +85,28 @@ function findSubscription(ctx: ServerContext, req: UnsubscribeRequest): Subscrip
   return undefined;
 }
 
-/** Returns the error text for the SubscriptionResponse, '' on success. */
-export function handleUnsubscribe(ctx: ServerContext, req: UnsubscribeRequest, unsubscribe: boolean): string {
+/** Closes or unsubscribes one subscription through its op; resolves the error text ('' on success). */
+export async function closeSubscription(ctx: ServerContext, sub: SubscriptionState, remove: boolean): Promise<string> {
+  markSubClosing(ctx, sub);
+  ctx.progress.flush();
+  const [result] = await ctx.writer.submit([{ type: 'unsubscribe', channel: sub.channel.name, subId: sub.id, clientId: sub.clientId, remove }]);
+  if (result!.error !== '' && sub.record.channel.subs.get(sub.id) === sub.record && !sub.record.isClosed) {
+    // Refused, and the record still serves it: it goes on serving.
+    sub.closing = false;
+    ctx.delivery.rearm(sub);
+    return result!.error;
+  }
+  detachClosed(ctx, sub);
+  settleClosed(ctx, result!);
+  return result!.error;
+}
+
+/** Resolves the error text for the SubscriptionResponse, '' on success. */
+export function handleUnsubscribe(ctx: ServerContext, req: UnsubscribeRequest, remove: boolean): Promise<string> {
   const channel = ctx.channels.get(req.subject);
-  if (channel === undefined) return StanErrors.unknownChannel;
+  if (channel === undefined) return Promise.resolve(StanErrors.unknownChannel);
   const sub = findSubscription(ctx, req);
-  if (sub === undefined) return StanErrors.invalidSubscription;
-  if (sub.clientId !== req.clientID) return StanErrors.unknownClientId;
-  closeSubscription(ctx, sub, unsubscribe);
-  return '';
+  if (sub === undefined || sub.closing) return Promise.resolve(StanErrors.invalidSubscription);
+  if (sub.clientId !== req.clientID) return Promise.resolve(StanErrors.unknownClientId);
+  return closeSubscription(ctx, sub, remove);
 }

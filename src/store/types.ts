@@ -63,6 +63,12 @@ export interface StoreOptions {
   clock: StoreClock;
   logger: Logger;
   /**
+   * Who drops messages past max_age between batches: the store on a timer of its own (default),
+   * or its caller through expireAged() — a replicated state machine, whose nodes must all drop
+   * the same messages at the same point of the log, never each on its own clock.
+   */
+  ageExpiry?: 'timer' | 'caller';
+  /**
    * Called the first time a channel drops messages for a reason (the reference logs one warning),
    * once per channel store and reason.
    */
@@ -178,13 +184,25 @@ export interface MsgStore {
   state(): MsgStoreState;
 
   /**
-   * Drops messages older than max_age at `nowNs` (the store also does this by itself on a timer
+   * Drops every message with a sequence below `seq`, oldest first, as limits do (a node restored
+   * from a snapshot trims what the snapshot says was dropped). Returns the number dropped.
+   */
+  dropBefore(seq: number): number;
+
+  /**
+   * Drops messages older than max_age at `nowNs` (unless `ageExpiry` is 'caller', the store also
+   * does this by itself on a timer
    * it owns and on every storeBatch). Returns the number dropped.
    */
   expireAged(nowNs: bigint): number;
 
   /** Resolves when every batch stored so far is durable. */
   flush(): Promise<void>;
+  /**
+   * Resolves when every batch stored so far is fsynced, whatever the store's own fsync setting
+   * (a cluster node's store is written without fsync and made durable before its log is compacted).
+   */
+  sync(): Promise<void>;
 }
 
 /** A subscription and its pending (sent, not acked) sequences, ascending. */

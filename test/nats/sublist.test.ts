@@ -74,6 +74,43 @@ describe('Sublist', () => {
     );
   });
 
+  it('leaves filtered subscriptions out of the matches of restricted subjects only, cache or not', () => {
+    // Restricted: subjects under `a.`; admitted there: even IDs (as nodes' subscriptions are).
+    const restricts = (subject: string): boolean => subject.startsWith('a.');
+    const admits = (sub: Sub): boolean => sub.id % 2 === 0;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('insert' as const), subject: pattern, queue: fc.constantFrom('', 'q1') }),
+      fc.record({ kind: fc.constant('remove' as const), index: fc.nat() }),
+      fc.record({ kind: fc.constant('match' as const), subject: literal }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.constantFrom(0, 4), (ops, cacheEntries) => {
+        const list = new Sublist<Sub>(cacheEntries, { restricts, admits });
+        const live: Sub[] = [];
+        let nextId = 1;
+        for (const o of ops) {
+          if (o.kind === 'insert') {
+            const sub = { subject: o.subject, queue: o.queue, id: nextId++ };
+            list.insert(sub);
+            live.push(sub);
+          } else if (o.kind === 'remove') {
+            if (live.length === 0) continue;
+            list.remove(live.splice(o.index % live.length, 1)[0]!);
+          } else {
+            const want = live
+              .filter((s) => subjectMatches(s.subject, o.subject) && (!restricts(o.subject) || admits(s)))
+              .map((s) => s.id)
+              .sort((a, b) => a - b);
+            const result = list.match(o.subject);
+            expect(ids(result)).toEqual(want);
+            expect(result.queues.every((members) => members.length > 0)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('groups queue members by queue name', () => {
     const list = new Sublist<Sub>(16);
     list.insert({ subject: 'x', queue: 'q', id: 1 });

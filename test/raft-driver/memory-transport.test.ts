@@ -2,7 +2,7 @@
 // sender's call), one-way cuts, isolation and healing, bounded queues, closed nodes and bad IDs.
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../../src/transport/raft/memory-transport.js';
-import { isValidNodeId } from '../../src/transport/raft/transport.js';
+import { isValidNodeId } from '../../src/transport/raft/node-id.js';
 
 interface TestMessage {
   readonly n: number;

@@ -98,13 +98,13 @@ describe('start-up probe', () => {
   it('refuses to start beside another server with the same cluster ID, and starts with another ID', async () => {
     const h = await startHarness();
     const logger = silentLogger();
-    const newStore = () => openMemoryStore({ limits: defaultStoreLimits(), clock: { nowNs: () => 0n }, logger });
+    const newStore = () => (settings: { clock: { nowNs(): bigint }; ageExpiry: 'caller' }) => openMemoryStore({ limits: defaultStoreLimits(), ...settings, logger });
     try {
-      const twin = new StanServer(h.connector, await newStore(), { clusterId: 'test-cluster' }, logger);
+      const twin = new StanServer(h.connector, newStore(), { clusterId: 'test-cluster' }, logger);
       await expect(twin.start()).rejects.toThrow('discovered another streaming server with cluster ID "test-cluster"');
       // The probe's own client registration was cleaned up on the running server.
       await waitFor(() => !h.server.context!.clients.has('test-cluster'), 2000, 'probe client closed');
-      const other = new StanServer(h.connector, await newStore(), { clusterId: 'other-cluster' }, logger);
+      const other = new StanServer(h.connector, newStore(), { clusterId: 'other-cluster' }, logger);
       await other.start();
       await other.shutdown();
     } finally {

@@ -121,13 +121,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     port = embedded.port;
     connector = embedded.connector();
   }
-  const store = await openMemoryStore({
-    limits: options.limits ?? defaultStoreLimits(),
-    clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n },
+  const server = new StanServer(
+    connector,
+    (settings) => openMemoryStore({ limits: options.limits ?? defaultStoreLimits(), ...settings, logger }),
+    { ...options.server, clusterId },
     logger,
-  });
-  const server = new StanServer(connector, store, { ...options.server, clusterId }, logger);
+  );
   await server.start();
+  const store = server.store;
   if (options.monitor && embedded) {
     for (const [path, handler] of streamingHandlers(server.monitorView())) embedded.monitor.route(path, handler);
   }

@@ -1,9 +1,10 @@
 // Proves the publish path: publishes of one event-loop turn reach the store as one write per
 // channel (never above io_batch_size), PubAcks wait until the store reports the batch durable,
-// and a store failure is reported to every publisher of the batch.
+// and a failed fsync leaves the batch in doubt: no PubAck (the client's timeout decides), no
+// delivery, and the server stops serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MsgProto, StoredBatch } from '../../src/store/types.js';
-import { closeClient, publish, startHarness, type Harness, type StanClient } from './harness.js';
+import { closeClient, publish, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
 
 interface Gate {
   open(): void;
@@ -57,14 +58,23 @@ describe('publish batching and PubAck ordering', () => {
     expect(h.store.lookupChannel('burst')!.msgs.lastSequence()).toBe(501);
   });
 
-  it('a failed store write is reported in the PubAck of every message of the batch', async () => {
+  it('a failed fsync answers nothing, delivers nothing, and stops the server', async () => {
+    const fatal = new Promise<Error>((resolve) => h.server.onFatal(resolve));
     await publish(client, 'failing', 'create');
+    const watcher = await h.connect('watcher');
+    const seen: string[] = [];
+    await subscribe(watcher, 'failing', watcher.subscriptionOptions().setDeliverAllAvailable(), undefined, (msg) => seen.push(String(msg.getData())));
+    const hasty = await h.connect('hasty', { ackTimeout: 300 });
     const record = instrument(h, 'failing');
-    const results = [publish(client, 'failing', 'x'), publish(client, 'failing', 'y')].map((p) =>
+    const results = [publish(hasty, 'failing', 'x'), publish(hasty, 'failing', 'y')].map((p) =>
       p.then(() => 'ok', (err: Error) => err.message),
     );
     while (record.gates.length === 0) await new Promise((resolve) => setImmediate(resolve));
     for (const gate of record.gates) gate.fail(new Error('disk on fire'));
-    expect(await Promise.all(results)).toEqual(['disk on fire', 'disk on fire']);
+    expect(await Promise.all(results)).toEqual(['stan: publish ack timeout', 'stan: publish ack timeout']);
+    expect((await fatal).message).toBe('disk on fire');
+    expect(seen).toEqual(['create']);
+    hasty.nc.close();
+    watcher.nc.close();
   });
 });

@@ -37,7 +37,7 @@ describe('subjects recovered from server.dat', () => {
     await seed.close();
     nats = new EmbeddedNatsServer({ host: '127.0.0.1', port: -1 }, logger);
     await nats.start();
-    server = new StanServer(nats.connector(), openFileStore(storeOptions(dir)), { skipServerProbe: true }, logger);
+    server = new StanServer(nats.connector(), async (settings) => openFileStore({ ...storeOptions(dir), ...settings }), { skipServerProbe: true }, logger);
     await server.start();
   });
 

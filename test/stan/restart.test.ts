@@ -19,8 +19,7 @@ describe('restart over the FILE store', () => {
   let client: StanClient | undefined;
 
   async function startStan(): Promise<StanServer> {
-    const store = openFileStore({ dir, limits: defaultStoreLimits(), clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n }, logger });
-    const server = new StanServer(nats.connector(), store, { hbIntervalMs: 60_000 }, logger);
+    const server = new StanServer(nats.connector(), async (settings) => openFileStore({ dir, limits: defaultStoreLimits(), ...settings, logger }), { hbIntervalMs: 60_000 }, logger);
     await server.start();
     return server;
   }

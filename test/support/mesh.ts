@@ -3,7 +3,6 @@ import { EmbeddedNatsServer } from '../../src/transport/nats/server.js';
 import { noRoutes, type RouteOptions } from '../../src/transport/nats/routes.js';
 import type { NatsServerOptions } from '../../src/transport/nats/options.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { freePort } from './ports.js';
 import { until } from './embedded.js';
 
 export interface MeshNode {
@@ -31,16 +30,18 @@ export async function startRouted(
   return server;
 }
 
-/** Three servers: B and C dial A; C learns B through A's gossip. */
-export async function startMesh(size = 3): Promise<MeshNode[]> {
-  const clusterPorts: number[] = [];
-  for (let i = 0; i < size; i++) clusterPorts.push(await freePort());
-  const seed = `nats-route://127.0.0.1:${clusterPorts[0]}`;
+/**
+ * Three servers: B and C dial A; C learns B through A's gossip. Each route listener binds a port
+ * the kernel picks (-1), so that no other test can take it between choosing and binding.
+ */
+export async function startMesh(size = 3, options: Partial<NatsServerOptions> = {}): Promise<MeshNode[]> {
   const nodes: MeshNode[] = [];
+  let seed = '';
   for (let i = 0; i < size; i++) {
     const routes = i === 0 ? [] : [seed];
-    const server = await startRouted(clusterPorts[i]!, routes);
-    nodes.push({ server, clusterPort: clusterPorts[i]!, port: server.port, routes });
+    const server = await startRouted(-1, routes, options);
+    if (i === 0) seed = `nats-route://127.0.0.1:${server.routes.port}`;
+    nodes.push({ server, clusterPort: server.routes.port, port: server.port, routes });
   }
   await until(() => nodes.every((n) => n.server.routes.routes.size === size - 1), 15_000, 'full mesh');
   return nodes;

@@ -118,6 +118,9 @@ export class FileStore implements Store {
     const names: string[] = [];
     for (const entry of this.io.readdir(this.root)) {
       if (!entry.isDirectory) continue;
+      // Dot-directories are never channels (a name's first token is never empty): a cluster
+      // node keeps its Raft log in one.
+      if (entry.name.startsWith('.')) continue;
       if (!isValidChannelName(entry.name, false)) {
         this.logger.warn({ dir: entry.name }, 'ignoring directory that is not a channel name');
         continue;
@@ -174,6 +177,7 @@ export class FileStore implements Store {
       options: this.options,
       limits,
       nowNs: () => this.config.clock.nowNs(),
+      expireOnTimer: this.config.ageExpiry !== 'caller',
       onLimitReached: this.config.onLimitReached,
       discardSlice: (slice) => this.discardSlice(name, slice),
     };

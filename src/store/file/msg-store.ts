@@ -30,6 +30,8 @@ export interface MsgStoreContext extends SliceContext {
   readonly options: FileStoreOptions;
   readonly limits: () => ChannelLimits;
   readonly nowNs: () => bigint;
+  /** False when the caller expires messages by age (StoreOptions.ageExpiry 'caller'). */
+  readonly expireOnTimer: boolean;
   readonly onLimitReached: ((channel: string, reason: LimitReason) => void) | undefined;
   /** Removes a dropped slice's files (unlink, or rename + archive script). */
   readonly discardSlice: (slice: Slice) => void;
@@ -212,6 +214,16 @@ export class FileMsgStore implements MsgStore {
     for (const slice of this.discarded.splice(0, count)) this.context.discardSlice(slice);
   }
 
+  dropBefore(seq: number): number {
+    this.checkOpen();
+    let dropped = 0;
+    while (this.msgs > 0 && this.first < seq) {
+      this.removeFirst(undefined);
+      dropped++;
+    }
+    return dropped;
+  }
+
   expireAged(nowNs: bigint): number {
     this.checkOpen();
     const { maxAgeMs } = this.context.limits();
@@ -232,7 +244,7 @@ export class FileMsgStore implements MsgStore {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     const { maxAgeMs } = this.context.limits();
-    if (maxAgeMs <= 0 || this.msgs === 0 || this.closed) return;
+    if (!this.context.expireOnTimer || maxAgeMs <= 0 || this.msgs === 0 || this.closed) return;
     const slice = this.slices.find((s) => s.liveCount > 0)!;
     const dueNs = slice.timestamps[slice.removed]! + BigInt(maxAgeMs) * 1_000_000n;
     const waitMs = Number((dueNs - this.context.nowNs()) / 1_000_000n);
@@ -334,6 +346,11 @@ export class FileMsgStore implements MsgStore {
     return this.commit.request();
   }
 
+
+  sync(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return this.commit.request();
+  }
 
   /** Appends index entries up to the given counts (records already durable, or no-sync mode). */
   private writeIndexes(upTo: ReadonlyArray<readonly [Slice, number]>): void {

@@ -23,6 +23,8 @@ export interface MemoryMsgStoreHooks {
   readonly channel: string;
   readonly clock: StoreClock;
   readonly durable: Promise<void>;
+  /** False when the caller expires messages by age (StoreOptions.ageExpiry 'caller'). */
+  readonly expireOnTimer: boolean;
   onLimitReached?: ((channel: string, reason: LimitReason) => void) | undefined;
   /** Throws STORE_CLOSED once the owning store is closed. */
   checkOpen(): void;
@@ -108,11 +110,11 @@ export class MemoryMsgStore implements MsgStore {
     this.compact();
   }
 
-  private dropOldest(reason: LimitReason): void {
+  private dropOldest(reason: LimitReason | undefined): void {
     this.items[this.head] = undefined;
     this.bytes -= this.sizes[this.head]!;
     this.head++;
-    if (!this.reported.has(reason)) {
+    if (reason !== undefined && !this.reported.has(reason)) {
       this.reported.add(reason);
       this.hooks.onLimitReached?.(this.hooks.channel, reason);
     }
@@ -124,6 +126,17 @@ export class MemoryMsgStore implements MsgStore {
       this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
+  }
+
+  dropBefore(seq: number): number {
+    this.hooks.checkOpen();
+    let dropped = 0;
+    while (this.count() > 0 && this.items[this.head]!.sequence < seq) {
+      this.dropOldest(undefined);
+      dropped++;
+    }
+    this.compact();
+    return dropped;
   }
 
   expireAged(nowNs: bigint): number {
@@ -140,7 +153,7 @@ export class MemoryMsgStore implements MsgStore {
   }
 
   private armAgeTimer(): void {
-    if (this.ageTimer !== undefined || this.count() === 0 || this.limits.maxAgeMs <= 0) return;
+    if (!this.hooks.expireOnTimer || this.ageTimer !== undefined || this.count() === 0 || this.limits.maxAgeMs <= 0) return;
     const expiresNs = this.items[this.head]!.timestamp + BigInt(this.limits.maxAgeMs) * NS_PER_MS;
     const delayNs = expiresNs - this.hooks.clock.nowNs();
     const delayMs = delayNs <= 0n ? 0 : Number(delayNs / NS_PER_MS) + 1;
@@ -224,6 +237,10 @@ export class MemoryMsgStore implements MsgStore {
 
   state(): MsgStoreState {
     return { msgs: this.count(), bytes: this.bytes };
+  }
+
+  sync(): Promise<void> {
+    return this.hooks.durable;
   }
 
   flush(): Promise<void> {

@@ -141,6 +141,7 @@ export class MemoryStore implements Store {
         channel: name,
         clock: this.options.clock,
         durable: this.durable,
+        expireOnTimer: this.options.ageExpiry !== 'caller',
         onLimitReached: this.options.onLimitReached,
         checkOpen: this.checkOpen,
       },

@@ -9,7 +9,7 @@ import { StoreCorruptError } from '../../util/errors.js';
 import { assert } from '../../util/assert.js';
 import { EntryType, type Entry, type HardState } from '../../raft/types.js';
 import type { ClusterConfig, Snapshot } from '../../raft/messages.js';
-import type { RaftInitialState, RaftStorage } from '../../raft/storage.js';
+import type { DurableStorage, PersistRequest, RaftInitialState } from '../../raft/storage.js';
 import { encodeConfig } from '../../raft/membership.js';
 import { LevelRaftStore, type RaftStoreStats } from './level-raft-store.js';
 import { FileSnapshotStore } from './snapshot-store.js';
@@ -23,16 +23,7 @@ export interface DurableRaftStorageOptions {
   readonly logger?: Logger;
 }
 
-/** What one Ready asks to persist. */
-export interface PersistRequest {
-  readonly snapshot?: Snapshot;
-  readonly entries: readonly Entry[];
-  readonly hardState?: HardState;
-  /** False when nothing in the request needs to be durable before messages leave. */
-  readonly mustSync: boolean;
-}
-
-export class DurableRaftStorage implements RaftStorage {
+export class DurableRaftStorage implements DurableStorage {
   readonly log: LevelRaftStore;
   private readonly snapshots: FileSnapshotStore<ClusterConfig>;
   private latest: Snapshot | undefined;

@@ -14,6 +14,7 @@ export { CloseReason, type ConnectOptions } from './connect-options.js';
 const stallMaxMs = 250;
 import { ConnectionKind, Subscription, type MessageTarget } from './subscription.js';
 import { isValidPublishSubject, isValidSubscribeSubject } from './subject.js';
+import { isInternalSubject, PermissionViolation } from './internal-subjects.js';
 import type { NatsServerOptions } from './options.js';
 import type { ServerCore } from './server-core.js';
 
@@ -143,6 +144,10 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.sendErr('Invalid Publish Subject');
       return;
     }
+    if (isInternalSubject(subject) || (reply !== undefined && isInternalSubject(reply))) {
+      this.refuseInternal(isInternalSubject(subject) ? PermissionViolation.publish(subject) : PermissionViolation.reply(reply!));
+      return;
+    }
     this.stats.inMsgs++;
     this.stats.inBytes += payload.length;
     if (this.connect.verbose) this.sendText('+OK\r\n');
@@ -184,6 +189,10 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.sendErr('Invalid Subject');
       return;
     }
+    if (isInternalSubject(subject)) {
+      this.refuseInternal(PermissionViolation.subscription(subject, queue));
+      return;
+    }
     if (this.subscriptions.has(sid)) {
       if (this.connect.verbose) this.sendText('+OK\r\n');
       return;
@@ -209,6 +218,12 @@ export class ClientConnection implements MessageTarget, ParserSink {
       }
     }
     if (this.connect.verbose) this.sendText('+OK\r\n');
+  }
+
+  /** The nodes' internal subjects are not for clients: nats-server's permission error, connection kept. */
+  private refuseInternal(violation: string): void {
+    this.logger.warn({ cid: this.id, client: `${this.remoteAddress}:${this.remotePort}`, name: this.connect.name }, violation);
+    this.sendErr(violation);
   }
 
   removeSubscription(subscription: Subscription): void {

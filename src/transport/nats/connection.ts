@@ -31,6 +31,13 @@ export interface NatsConnection {
   /** Connection name as shown in /connz, e.g. `_NSS-test-cluster-general`. */
   readonly name: string;
   readonly isClosed: boolean;
+  /** The largest payload the server accepts (its max_payload): a larger publish is dropped. */
+  readonly maxPayloadBytes: number;
+  /**
+   * Whether anyone, local or across routes, subscribes to the literal `subject`; undefined when
+   * the connection cannot know (an external server keeps that to itself).
+   */
+  hasInterest(subject: string): boolean | undefined;
   /** Takes the payload over: the caller must not change it afterwards. */
   publish(subject: string, payload: Uint8Array, reply?: string): void;
   subscribe(subject: string, callback: MsgCallback, queue?: string): NatsSubscription;

@@ -20,6 +20,8 @@ export interface ExternalNatsOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** nats-server's default, until the server's INFO says otherwise. */
+const defaultMaxPayloadBytes = 1024 * 1024;
 
 function requestErrorOf(error: unknown): RequestError {
   const code = (error as NatsError | undefined)?.code;
@@ -52,6 +54,14 @@ class ExternalConnection implements NatsConnection {
 
   get isClosed(): boolean {
     return this.client.isClosed();
+  }
+
+  get maxPayloadBytes(): number {
+    return this.client.info?.max_payload ?? defaultMaxPayloadBytes;
+  }
+
+  hasInterest(): undefined {
+    return undefined;
   }
 
   publish(subject: string, payload: Uint8Array, reply?: string): void {

@@ -14,6 +14,7 @@ import { ConnectionKind, Subscription, type MessageTarget } from './subscription
 
 /** What a local connection needs from the embedded server. */
 export interface LocalServerCore {
+  readonly maxPayloadBytes: number;
   addSubscription(subscription: Subscription): void;
   removeSubscription(subscription: Subscription): void;
   routeMessage(origin: MessageTarget, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array, wantsNoResponders: boolean): void;
@@ -82,6 +83,14 @@ export class LocalConnection implements NatsConnection, MessageTarget {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  get maxPayloadBytes(): number {
+    return this.server.maxPayloadBytes;
+  }
+
+  hasInterest(subject: string): boolean {
+    return this.server.hasInterest(subject);
   }
 
   get subscriptionCount(): number {

@@ -14,6 +14,7 @@ import type { ServerCore } from './server-core.js';
 import { Sublist } from './sublist.js';
 import { ConnectionKind, type MessageTarget, type Subscription } from './subscription.js';
 import { subjectMatches } from './subject.js';
+import { isInternalSubject } from './internal-subjects.js';
 import { MonitorHttpServer } from '../../monitor/http-server.js';
 import { registerNatsMonitorRoutes } from './monitor.js';
 import { advertisedHosts } from './addresses.js';
@@ -74,7 +75,15 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     this.logger = logger.child({ component: 'nats' });
     this.routes = new RouteManager(this, routeOptions, logger.child({ component: 'nats-routes' }));
     this.serverName = this.options.serverName || this.serverId;
-    this.sublist = new Sublist(this.options.subjectCacheEntriesMax);
+    // Client sockets never receive the nodes' internal subjects, even through `>`; nor does a
+    // route through a wildcard (a remote client's `>`): the nodes' own interest in them is
+    // always under the internal prefix, so internal traffic crosses a route only to a node.
+    this.sublist = new Sublist<Subscription>(this.options.subjectCacheEntriesMax, {
+      restricts: isInternalSubject,
+      admits: (subscription) =>
+        subscription.target.kind === ConnectionKind.Local ||
+        (subscription.target.kind === ConnectionKind.Route && isInternalSubject(subscription.subject)),
+    });
     this.monitor = new MonitorHttpServer(logger.child({ component: 'monitor' }));
     registerNatsMonitorRoutes(this.monitor, this);
   }
@@ -85,6 +94,10 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
 
   get httpPort(): number {
     return this.boundHttpPort;
+  }
+
+  get maxPayloadBytes(): number {
+    return this.options.maxPayloadBytes;
   }
 
   get authRequired(): boolean {

@@ -33,6 +33,17 @@ class TrieNode<S extends IndexedSubscription> {
   }
 }
 
+/**
+ * Keeps some subscriptions from the matches of some subjects (clients from the nodes' internal
+ * subjects). Applied when a match is computed, before it is cached: a cached match costs nothing more.
+ */
+export interface MatchFilter<S extends IndexedSubscription> {
+  /** Whether the matches of the literal `subject` are filtered. */
+  restricts(subject: string): boolean;
+  /** Whether `subscription` may receive a message on a restricted subject. */
+  admits(subscription: S): boolean;
+}
+
 export interface SublistStats {
   subscriptions: number;
   cacheEntries: number;
@@ -52,7 +63,10 @@ export class Sublist<S extends IndexedSubscription> {
   private count = 0;
   private readonly counters = { inserts: 0, removes: 0, matches: 0, cacheHits: 0, maxFanout: 0, totalFanout: 0 };
 
-  constructor(private readonly cacheEntriesMax: number) {}
+  constructor(
+    private readonly cacheEntriesMax: number,
+    private readonly filter: MatchFilter<S> | null = null,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -112,6 +126,7 @@ export class Sublist<S extends IndexedSubscription> {
     const plain: S[] = [];
     const queueMembers = new Map<string, S[]>();
     this.collect(this.root, subject.split('.'), 0, plain, queueMembers);
+    if (this.filter !== null && this.filter.restricts(subject)) this.applyFilter(this.filter, plain, queueMembers);
     const result: MatchResult<S> =
       plain.length === 0 && queueMembers.size === 0 ? emptyResult : { plain, queues: [...queueMembers.values()] };
     const fanout = plain.length + queueMembers.size;
@@ -186,6 +201,17 @@ export class Sublist<S extends IndexedSubscription> {
     const literal = node.literals.get(tokens[depth]!);
     if (literal) this.collect(literal, tokens, depth + 1, plain, queues);
     if (node.partialWildcard) this.collect(node.partialWildcard, tokens, depth + 1, plain, queues);
+  }
+
+  private applyFilter(filter: MatchFilter<S>, plain: S[], queues: Map<string, S[]>): void {
+    let kept = 0;
+    for (const sub of plain) if (filter.admits(sub)) plain[kept++] = sub;
+    plain.length = kept;
+    for (const [queue, members] of queues) {
+      const admitted = members.filter((member) => filter.admits(member));
+      if (admitted.length === 0) queues.delete(queue);
+      else queues.set(queue, admitted);
+    }
   }
 
   private addAll(node: TrieNode<S>, plain: S[], queues: Map<string, S[]>): void {

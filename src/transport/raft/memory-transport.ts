@@ -6,7 +6,8 @@
 import { ConfigError, TstanError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { silentLogger } from '../../util/logger.js';
-import { isValidNodeId, type RaftMessageHandler, type RaftTransport } from './transport.js';
+import type { RaftMessageHandler, RaftTransport } from '../../raft/transport.js';
+import { isValidNodeId } from './node-id.js';
 
 export interface MemoryNetworkOptions {
   /** Messages waiting for delivery across the whole network before new ones are dropped. */

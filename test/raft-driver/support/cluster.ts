@@ -10,7 +10,7 @@ import type { Message } from '../../../src/raft/messages.js';
 import { EntryType, type Entry } from '../../../src/raft/types.js';
 import { DurableRaftStorage } from '../../../src/store/raft/durable-storage.js';
 import { MemoryNetwork } from '../../../src/transport/raft/memory-transport.js';
-import type { RaftTransport } from '../../../src/transport/raft/transport.js';
+import type { RaftTransport } from '../../../src/raft/transport.js';
 
 /** Lets a test wrap a node's storage and transport before its driver starts. */
 export type NodeDecorator = (

@@ -2,8 +2,9 @@
 // that records what the node sends and receives. Together they show what leaves a node while
 // its own write is (or is not yet) durable.
 import type { Message } from '../../../src/raft/messages.js';
-import type { DurableRaftStorage, PersistRequest } from '../../../src/store/raft/durable-storage.js';
-import type { RaftMessageHandler, RaftTransport } from '../../../src/transport/raft/transport.js';
+import type { PersistRequest } from '../../../src/raft/storage.js';
+import type { DurableRaftStorage } from '../../../src/store/raft/durable-storage.js';
+import type { RaftMessageHandler, RaftTransport } from '../../../src/raft/transport.js';
 
 export class PersistGate {
   readonly held: PersistRequest[] = [];

@@ -1,7 +1,8 @@
-// How Raft messages travel between nodes. Raft tolerates loss, duplication and reordering, so
-// a transport promises only this: a message is delivered whole or not at all, and sending never
-// blocks or throws for an unreachable peer (the core retries on its next heartbeat). Generic over
-// the message type so that the transport does not depend on the core's message union.
+// How Raft messages travel between nodes, as the driver needs it. Raft tolerates loss,
+// duplication and reordering, so a transport promises only this: a message is delivered whole or
+// not at all, and sending never blocks or throws for an unreachable peer (the core retries on its
+// next heartbeat). Generic over the message type so that an implementation need not know the
+// core's message union; src/transport/raft implements it (in memory, over NATS).
 
 /** Receives each message that arrives for this node, with the sender's node ID. */
 export type RaftMessageHandler<M> = (message: M, from: string) => void;
@@ -15,9 +16,4 @@ export interface RaftTransport<M> {
   onMessage(handler: RaftMessageHandler<M>): void;
   /** Stops sending and receiving; messages still queued for this node are dropped. */
   close(): Promise<void>;
-}
-
-/** A node ID is one NATS subject token and not a reserved subject name (docs/architecture.md §4, decision 1). */
-export function isValidNodeId(id: string): boolean {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== 'join' && id !== 'bootstrap';
 }

@@ -1,0 +1,151 @@
+// The tables `bench/stan.ts` prints after its JSON lines: one row per workload, store and client
+// with the client's CPU beside the server's and the reference server's figures; or, comparing
+// two builds, their medians side by side with ratios (this build / the other).
+
+/** One JSON line of the STAN benchmark: medians of the runs of one workload, store, client, build. */
+export type Row = Record<string, unknown>;
+
+/** A client using this many cores or more is likely what limits the figure. */
+const CLIENT_BOUND_CORES = 0.9;
+
+function num(row: Row, key: string): number {
+  return Number(row[key] ?? 0);
+}
+
+function fmt(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(value >= 1 ? 2 : 3);
+}
+
+function ratio(a: number, b: number): string {
+  return b > 0 ? (a / b).toFixed(3) : '–';
+}
+
+/** The latency fields of a workload's result: PubAck, sync publish or end to end. */
+export function latencyKeysOf(workload: string): [p50: string, p99: string] {
+  switch (workload) {
+    case 'W1':
+      return ['ackP50Ms', 'ackP99Ms'];
+    case 'W2':
+      return ['p50Ms', 'p99Ms'];
+    default:
+      return ['e2eP50Ms', 'e2eP99Ms'];
+  }
+}
+
+function latency(row: Row): { p50: number; p99: number; label: string } {
+  const [p50, p99] = latencyKeysOf(String(row['workload']));
+  const label = row['workload'] === 'W1' ? 'ack' : row['workload'] === 'W2' ? 'sync' : 'e2e';
+  return { p50: num(row, p50), p99: num(row, p99), label };
+}
+
+function summary(row: Row): string {
+  if (num(row, 'runs') === 0) return `FAILED: ${String((row['problems'] as string[] | undefined)?.[0] ?? '')}`;
+  const rate = `${fmt(num(row, 'msgsPerSec'))} msgs/s`;
+  const { p50, p99, label } = latency(row);
+  switch (row['workload']) {
+    case 'W2':
+      return `p50 ${fmt(p50)} / p90 ${fmt(num(row, 'p90Ms'))} / p99 ${fmt(p99)} / max ${fmt(num(row, 'maxMs'))} ms · ${rate}`;
+    case 'W4':
+      return `${rate} · ${fmt(num(row, 'deliveredPerSec'))} delivered/s · ${label} p50 ${fmt(p50)} / p99 ${fmt(p99)} ms`;
+    default:
+      return `${rate} · ${label} p50 ${fmt(p50)} / p99 ${fmt(p99)} ms`;
+  }
+}
+
+/**
+ * Near a whole core the client is saturated. On a loaded machine neither process gets a whole
+ * core, so a client that burns at least the server's CPU over the same interval is flagged too:
+ * it is then as likely as the server to be what limits the figure.
+ */
+function clientCpu(row: Row): string {
+  const cores = num(row, 'clientCores');
+  let mark = '';
+  if (cores >= CLIENT_BOUND_CORES) mark = ' ⚠ client-bound';
+  else if (num(row, 'clientCpuSec') >= num(row, 'serverCpuSec')) mark = ' ⚠ client CPU ≥ server CPU';
+  return `${fmt(num(row, 'clientCpuSec'))} s = ${cores.toFixed(2)} cores${mark}`;
+}
+
+export function printTable(rows: readonly Row[]): void {
+  const lines = [
+    '',
+    '| configuration | workload | client | tstan (median) | client CPU | server CPU s | server µs/msg | server peak RSS MB | reference server |',
+    '|---|---|---|---|---:|---:|---:|---:|---|',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${String(row['config'])} | ${String(row['workload'])} | ${String(row['client'])} | ${summary(row)} | ${clientCpu(row)} | ` +
+        `${fmt(num(row, 'serverCpuSec'))} | ${fmt(num(row, 'serverCpuUsPerMsg'))} | ${fmt(num(row, 'serverPeakRssMb'))} | ${String(row['reference'])} |`,
+    );
+  }
+  lines.push(
+    '',
+    'client CPU: the client process over the timed interval, in seconds and in cores (CPU s / wall s); near 1 core a',
+    'single-threaded client (lean, node-nats-streaming) is the bottleneck, not the server; on a loaded machine, a client',
+    'using as much CPU as the server is suspect too (both marked ⚠). Server CPU is over the same',
+    'timed interval; µs/msg divides it by the messages published (serverCpuTotalSec in the JSON adds connects and',
+    'closes). The server CPU clock ticks every 10 ms: small --scale runs give coarse µs/msg. Reference: nats-streaming-server',
+    'v0.25.3 on a comparable 2-core machine, with node-nats-streaming for that client and a Go client for the fast ones.',
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** `median (min–max)` of the paired ratios of `name` in row A, or '–' without pairs. */
+function paired(row: Row, name: string): string {
+  if (row[`paired_${name}`] === undefined) return '–';
+  return `${num(row, `paired_${name}`).toFixed(3)} (${num(row, `paired_${name}Min`).toFixed(2)}–${num(row, `paired_${name}Max`).toFixed(2)})`;
+}
+
+/** Ratio lines (JSON) and a table of build A against build B for every workload, store and client. */
+export function printComparison(rows: readonly Row[], labelA: string, labelB: string): void {
+  const byKey = new Map<string, { a?: Row; b?: Row }>();
+  for (const row of rows) {
+    const key = `${String(row['store'])}|${String(row['workload'])}|${String(row['clientKind'])}`;
+    const pair = byKey.get(key) ?? {};
+    if (row['build'] === labelA) pair.a = row;
+    else if (row['build'] === labelB) pair.b = row;
+    byKey.set(key, pair);
+  }
+  const lines = [
+    '',
+    `A = ${labelA}, B = ${labelB}. Medians of the runs, msgs/s with their range; ratios A/B: of the medians, and`,
+    'paired (each run of A against the run of B next to it in time: median and range), which shared load disturbs least.',
+    '',
+    '| configuration | workload | client | msgs/s A | msgs/s B | A/B | A/B paired | latency p50/p99 ms A | B | A/B p50 paired | server µs/msg A / B | A/B paired | client cores A / B |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const ratioLines: string[] = [];
+  for (const { a, b } of byKey.values()) {
+    if (a === undefined || b === undefined) continue;
+    const la = latency(a);
+    const lb = latency(b);
+    const rate = (row: Row): string => `${fmt(num(row, 'msgsPerSec'))} (${fmt(num(row, 'msgsPerSecMin'))}–${fmt(num(row, 'msgsPerSecMax'))})`;
+    lines.push(
+      `| ${String(a['config'])} | ${String(a['workload'])} | ${String(a['client'])} | ${rate(a)} | ${rate(b)} | ` +
+        `${ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))} | ${paired(a, 'msgsPerSec')} | ` +
+        `${la.label} ${fmt(la.p50)} / ${fmt(la.p99)} | ${fmt(lb.p50)} / ${fmt(lb.p99)} | ${paired(a, 'latencyP50')} | ` +
+        `${fmt(num(a, 'serverCpuUsPerMsg'))} / ${fmt(num(b, 'serverCpuUsPerMsg'))} | ${paired(a, 'serverCpuUsPerMsg')} | ` +
+        `${num(a, 'clientCores').toFixed(2)} / ${num(b, 'clientCores').toFixed(2)} |`,
+    );
+    const pairedFields = Object.fromEntries(Object.entries(a).filter(([key]) => key.startsWith('paired_')));
+    ratioLines.push(
+      JSON.stringify({
+        suite: a['suite'],
+        type: 'ratio',
+        workload: a['workload'],
+        config: a['config'],
+        client: a['client'],
+        a: labelA,
+        b: labelB,
+        msgsPerSec: Number(ratio(num(a, 'msgsPerSec'), num(b, 'msgsPerSec'))),
+        latencyP50: Number(ratio(la.p50, lb.p50)),
+        latencyP99: Number(ratio(la.p99, lb.p99)),
+        serverCpuUsPerMsg: Number(ratio(num(a, 'serverCpuUsPerMsg'), num(b, 'serverCpuUsPerMsg'))),
+        serverPeakRssMb: Number(ratio(num(a, 'serverPeakRssMb'), num(b, 'serverPeakRssMb'))),
+        ...pairedFields,
+      }),
+    );
+  }
+  process.stdout.write(ratioLines.join('\n') + '\n' + lines.join('\n') + '\n');
+}

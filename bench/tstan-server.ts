@@ -1,0 +1,126 @@
+// Starts a standalone tstan for one benchmark run through the `tstan` command of a checkout's
+// compiled dist/ — this one or another (--tstan-root, --vs) — on a free port and, for FILE, a
+// fresh data directory (fsync on, the default). The command line is the one interface that stays
+// the same across a refactor of the server's insides, which is what comparing two builds needs.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuSeconds, peakRssMb } from './proc-stats.js';
+
+export type StoreKind = 'MEMORY' | 'FILE';
+export const STORE_KINDS: readonly StoreKind[] = ['MEMORY', 'FILE'];
+
+/** A checkout whose dist/ holds a built tstan. */
+export interface ServerBuild {
+  readonly root: string;
+  /** Directory name and commit, e.g. `wt-bench@4d34839`, or with `+dirty`. */
+  readonly label: string;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly pid: number;
+  readonly url: string;
+  cpuSeconds(): number;
+  peakRssMb(): number;
+  /** SIGTERM, then SIGKILL after 10 s; removes the data directory. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+const OUTPUT_KEPT_CHARS = 4_000;
+
+/** The checkout this module was built from (dist/bench/x.js or bench/x.ts → the checkout). */
+export function ownRoot(): string {
+  let dir = resolve(fileURLToPath(new URL('.', import.meta.url)));
+  while (!existsSync(join(dir, 'package.json')) && dir !== resolve(dir, '..')) dir = resolve(dir, '..');
+  return dir;
+}
+
+function cliEntry(root: string): string {
+  return join(root, 'dist', 'src', 'cli', 'main.js');
+}
+
+export function serverBuild(root: string): ServerBuild {
+  const absolute = resolve(root);
+  if (!existsSync(cliEntry(absolute))) throw new Error(`no built tstan in ${absolute}: run \`npm run build\` there first (${cliEntry(absolute)} is missing)`);
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['-C', absolute, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', absolute, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    if (dirty !== '') commit += '+dirty';
+  } catch {
+    // Not a git checkout: the directory name alone says which build it is.
+  }
+  return { root: absolute, label: `${basename(absolute)}@${commit}` };
+}
+
+function readPortsFile(dir: string): number {
+  const file = readdirSync(dir).find((name) => name.endsWith('.ports'));
+  if (file === undefined) return 0;
+  try {
+    const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] };
+    const url = ports.nats?.[0];
+    return url === undefined ? 0 : Number(new URL(url).port);
+  } catch {
+    return 0; // written but not complete yet
+  }
+}
+
+/** Starts `tstan -a 127.0.0.1 -p -1 -st <store>` of `build`; resolves once its ports file exists. */
+export async function startServer(build: ServerBuild, store: StoreKind): Promise<RunningServer> {
+  const portsDir = mkdtempSync(join(tmpdir(), 'tstan-bench-ports-'));
+  const dataDir = store === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
+  // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
+  const nodeArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+  const args = [...nodeArgs, cliEntry(build.root), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir, '-st', store];
+  if (dataDir !== '') args.push('--dir', dataDir);
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: build.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_KEPT_CHARS);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const cleanUp = (): void => {
+    rmSync(portsDir, { recursive: true, force: true });
+    if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
+  };
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    cleanUp();
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let port = 0;
+  while (port === 0) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      cleanUp();
+      throw new Error(`tstan (${build.label}) exited during start-up: ${output}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`tstan (${build.label}) wrote no ports file within ${START_TIMEOUT_MS} ms: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    port = readPortsFile(portsDir);
+  }
+  const pid = child.pid!;
+  return {
+    port,
+    pid,
+    url: `nats://127.0.0.1:${port}`,
+    cpuSeconds: () => cpuSeconds(pid),
+    peakRssMb: () => peakRssMb(pid),
+    stop,
+  };
+}

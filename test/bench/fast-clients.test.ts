@@ -1,0 +1,68 @@
+// Proves the benchmark's fast clients (the C program on libnats, the lean TypeScript client) run
+// W1-W4 against a real tstan process, print a complete result and lose nothing: every publish
+// acknowledged once, every subscriber given every message in order. Tiny counts; no timing checked.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareClients, runClient, type PreparedClients } from '../../bench/client-programs.js';
+import { WORKLOADS, resultProblems, type ClientResult, type WorkloadName } from '../../bench/client-result.js';
+import { startTstan, type TstanProcess } from '../support/tstan-process.js';
+
+const COUNTS: Record<WorkloadName, number> = { W1: 300, W2: 20, W3: 300, W4: 40 };
+const TIMEOUT_SEC = 30;
+
+function expectShape(result: ClientResult, workload: WorkloadName): void {
+  const common = ['messages', 'seconds', 'msgsPerSec', 'clientCpuSec', 'clientPeakRssMb', 'acked'] as const;
+  const byWorkload: Record<WorkloadName, readonly string[]> = {
+    W1: ['ackP50Ms', 'ackP99Ms'],
+    W2: ['p50Ms', 'p90Ms', 'p99Ms', 'maxMs'],
+    W3: ['ackP50Ms', 'ackP99Ms', 'received', 'deliveredPerSec', 'e2eP50Ms', 'e2eP99Ms'],
+    W4: ['ackP50Ms', 'ackP99Ms', 'received', 'deliveredPerSec', 'e2eP50Ms', 'e2eP99Ms'],
+  };
+  for (const key of [...common, ...byWorkload[workload]]) {
+    expect(typeof (result as unknown as Record<string, unknown>)[key], key).toBe('number');
+  }
+  expect(result.workload).toBe(workload);
+  expect(result.status).toBe('OK');
+}
+
+describe('benchmark fast clients against tstan', () => {
+  let server: TstanProcess;
+  let clients: PreparedClients;
+  beforeAll(async () => {
+    clients = await prepareClients(['c', 'lean']);
+    server = await startTstan([]);
+  });
+  afterAll(async () => {
+    if (server) await server.stop();
+    clients?.dispose();
+  });
+
+  it('builds both clients here (cc and libnats-dev are installed)', () => {
+    expect(clients.skipped).toEqual([]);
+    expect(clients.programs.map((p) => p.kind)).toEqual(['c', 'lean']);
+  });
+
+  // Both clients share one server: the second finds the first's messages on each channel and must
+  // skip them (each run marks its own messages with a nonce).
+  for (const kind of ['c', 'lean'] as const) {
+    for (const workload of WORKLOADS) {
+      it(`${kind} runs ${workload}: every message acknowledged and delivered in order`, async () => {
+        const program = clients.programs.find((p) => p.kind === kind)!;
+        const count = COUNTS[workload];
+        const marks: string[] = [];
+        const run = await runClient(program, `nats://127.0.0.1:${server.port}`, workload, count, `t-${kind}`, TIMEOUT_SEC, (m) => marks.push(m));
+        expect(run.failure).toBe('');
+        expect(run.exitCode).toBe(0);
+        const result = run.result!;
+        expectShape(result, workload);
+        expect(resultProblems(result, count)).toEqual([]);
+        expect(result.acked).toBe(count);
+        if (workload === 'W3' || workload === 'W4') {
+          expect(result.subscribers).toBe(workload === 'W4' ? 10 : 1);
+          expect(result.received).toBe(count * result.subscribers!);
+          expect(result.outOfOrder).toBe(0);
+        }
+        expect(marks).toEqual(['start', 'end']);
+      }, (TIMEOUT_SEC + 30) * 1000);
+    }
+  }
+});
