@@ -15,6 +15,7 @@ import type { NatsConnection } from '../../src/transport/nats/connection.js';
 import { NatsRaftTransport } from '../../src/transport/raft/nats-transport.js';
 import { startOracle, type OracleServer } from '../support/nats-server.js';
 import { until } from '../support/embedded.js';
+import { skipWithout } from '../support/test-deps.js';
 import { appliedEverywhere, clusterId, NatsRaftCluster, proposeMany } from './support/nats-raft-cluster.js';
 
 // The README's block, as nats-server reads it.
@@ -72,7 +73,7 @@ async function startDeployment(): Promise<void> {
   }
 }
 
-describe('Raft over an external nats-server deployment (-ns)', () => {
+describe.skipIf(skipWithout('nats-server'))('Raft over an external nats-server deployment (-ns)', () => {
   it('elects, commits, survives a nats-server kill and a stopped leader; applications are kept out', async () => {
     await startDeployment();
     const connector = new ExternalNatsConnector({ servers: oracles.map((o) => o.url), user: 'tstan', password: 'tstan-secret' });
