@@ -116,7 +116,11 @@ describe('tstan command', () => {
     // Two cluster IDs: two standalone streaming servers with one ID in one mesh refuse to start
     // (the start-up probe finds the other one through the route), as the reference's do.
     const first = await startTstan(['-cid', 'mesh-a', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--cluster_name', 'cli-mesh']);
-    const second = await startTstan(['-cid', 'mesh-b', '--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'cli-mesh', '--routes', `nats-route://127.0.0.1:${clusterPort}`]);
+    const second = await startTstan(['-cid', 'mesh-b', '--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'cli-mesh', '--routes', `nats-route://127.0.0.1:${clusterPort}`]).catch(async (error: unknown) => {
+      // The first one is stopped even when the second never comes up.
+      await first.stop('SIGTERM');
+      throw error;
+    });
     try {
       const routez = async (port: number) => ((await (await fetch(`http://127.0.0.1:${port}/routez`)).json()) as { num_routes: number }).num_routes;
       const deadline = Date.now() + 15_000;
