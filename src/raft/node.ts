@@ -126,6 +126,11 @@ export class RaftNode {
     return this.raft.log.committed;
   }
 
+  /** Started in rejoin mode and not caught up yet: it neither votes nor campaigns. */
+  get catchingUp(): boolean {
+    return this.raft.catchUpGate?.closed === true;
+  }
+
   tick(): void {
     this.raft.tick();
   }

@@ -328,12 +328,13 @@ export class Raft {
 
   private handleVoteRequest(message: Extract<Message, { type: 'preVote' | 'vote' }>): void {
     const isPreVote = message.type === 'preVote';
+    // A node catching up after losing its state votes for nobody (catch-up-gate.ts).
     const canVote =
       !this.gated() &&
-      this.vote === message.from ||
-      (this.vote === '' && this.leader === '') ||
-      (isPreVote && message.term > this.term) ||
-      (this.options.bugs.doubleVote === true && !isPreVote && this.role !== Role.Leader);
+      (this.vote === message.from ||
+        (this.vote === '' && this.leader === '') ||
+        (isPreVote && message.term > this.term) ||
+        (this.options.bugs.doubleVote === true && !isPreVote && this.role !== Role.Leader));
     const responseType = isPreVote ? 'preVoteResponse' : 'voteResponse';
     if (canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm)) {
       this.send({ type: responseType, to: message.from, term: message.term, reject: false });
