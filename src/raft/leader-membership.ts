@@ -4,6 +4,7 @@
 // down once our own removal commits (§4.2.2); and hand leadership over on request (§3.10).
 import type { Raft } from './raft.js';
 import type { ConfigChange } from './membership.js';
+import type { ClusterConfig } from './messages.js';
 import { Role } from './raft.js';
 import { EntryType } from './types.js';
 import { applyConfigChange, encodeConfig } from './membership.js';
@@ -87,4 +88,18 @@ export function maybePromoteNonVoter(r: Raft): void {
     }
     return;
   }
+}
+
+/** The voter other than `self` whose log matches the leader's furthest (never a non-voter). */
+export function mostUpToDateVoter(status: { readonly config: ClusterConfig; readonly progress: ReadonlyMap<string, { readonly match: number }> }, self: string): string | undefined {
+  let target: string | undefined;
+  let targetMatch = -1;
+  for (const voter of status.config.voters) {
+    const match = status.progress.get(voter)?.match ?? -1;
+    if (voter !== self && match > targetMatch) {
+      target = voter;
+      targetMatch = match;
+    }
+  }
+  return target;
 }

@@ -29,7 +29,7 @@ describe('RaftDriver edges', () => {
     // Nobody campaigns for 4–8 s on its own; start the first election by hand.
     c.driver('a').campaign();
     const leader = await c.waitForLeader();
-    await c.waitForApplied(await leader.propose(encoder.encode('before')));
+    await c.waitForApplied((await leader.propose(encoder.encode('before'))).index);
     const oldTerm = leader.term;
     await leader.stop({ transferLeadershipMs: 3000 });
     const next = await c.waitForLeader(3000);
@@ -54,7 +54,7 @@ describe('RaftDriver edges', () => {
       { type: 'heartbeat', from: 'rogue', to: 'not-me', term: leader.term, commit: 0 },
     ];
     for (const message of garbage) rogue.send(leader.id, message as Message);
-    const index = await leader.propose(encoder.encode('still working'));
+    const { index } = await leader.propose(encoder.encode('still working'));
     await c.waitForApplied(index);
     expect(c.running().length).toBe(3);
     expect(leader.role).toBe('leader');

@@ -25,17 +25,21 @@ export interface AppliedRecord {
   readonly data: string;
 }
 
-/** Records every applied normal entry; the snapshot is the whole record. */
-export class RecordingStateMachine implements RaftStateMachine {
+/**
+ * Records every applied normal entry; the snapshot is the whole record. The result of applying a
+ * normal entry is its position in the record (1-based), as a STAN channel's sequence would be.
+ */
+export class RecordingStateMachine implements RaftStateMachine<number | undefined> {
   records: AppliedRecord[] = [];
   restores = 0;
   private readonly decoder = new TextDecoder();
 
-  apply(entries: readonly Entry[]): void {
-    for (const entry of entries) {
-      if (entry.type !== EntryType.Normal) continue;
+  apply(entries: readonly Entry[]): Array<number | undefined> {
+    return entries.map((entry) => {
+      if (entry.type !== EntryType.Normal) return undefined;
       this.records.push({ index: entry.index, term: entry.term, data: this.decoder.decode(entry.data) });
-    }
+      return this.records.length;
+    });
   }
 
   snapshot(): Uint8Array {
@@ -61,7 +65,7 @@ export interface ClusterOptions {
 
 export interface ClusterMember {
   readonly id: string;
-  driver: RaftDriver | undefined;
+  driver: RaftDriver<number | undefined> | undefined;
   stateMachine: RecordingStateMachine;
 }
 
@@ -83,7 +87,7 @@ export class TestCluster {
     return cluster;
   }
 
-  async startNode(id: string): Promise<RaftDriver> {
+  async startNode(id: string): Promise<RaftDriver<number | undefined>> {
     const existing = this.members.get(id);
     if (existing?.driver !== undefined && !existing.driver.isStopped) throw new Error(`node ${id} is running`);
     const stateMachine = new RecordingStateMachine();
@@ -112,13 +116,13 @@ export class TestCluster {
     this.wake();
   }
 
-  running(): RaftDriver[] {
-    const out: RaftDriver[] = [];
+  running(): RaftDriver<number | undefined>[] {
+    const out: RaftDriver<number | undefined>[] = [];
     for (const member of this.members.values()) if (member.driver && !member.driver.isStopped) out.push(member.driver);
     return out;
   }
 
-  driver(id: string): RaftDriver {
+  driver(id: string): RaftDriver<number | undefined> {
     const driver = this.members.get(id)?.driver;
     if (driver === undefined) throw new Error(`no node ${id}`);
     return driver;
@@ -131,8 +135,8 @@ export class TestCluster {
   }
 
   /** The leader every running node agrees on, once there is one. */
-  async waitForLeader(timeoutMs = 10_000): Promise<RaftDriver> {
-    let leader: RaftDriver | undefined;
+  async waitForLeader(timeoutMs = 10_000): Promise<RaftDriver<number | undefined>> {
+    let leader: RaftDriver<number | undefined> | undefined;
     await this.waitUntil(() => {
       const running = this.running();
       leader = running.find((d) => d.role === 'leader');
