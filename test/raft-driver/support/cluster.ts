@@ -57,8 +57,11 @@ export interface ClusterOptions {
   readonly tickMs?: number;
   readonly sync?: boolean;
   readonly snapshotEveryEntries?: number;
+  readonly snapshotIntervalMs?: number;
   readonly raft?: RaftDriverOptions['raft'];
   readonly decorate?: NodeDecorator;
+  /** The state machine of each node (default: a RecordingStateMachine). */
+  readonly stateMachine?: (id: string) => RecordingStateMachine;
   /** Use this data directory (e.g. one a crashed process left) instead of a fresh one. */
   readonly root?: string;
 }
@@ -87,10 +90,15 @@ export class TestCluster {
     return cluster;
   }
 
-  async startNode(id: string): Promise<RaftDriver<number | undefined>> {
+  /**
+   * Starts (or restarts) `id`. A node outside the founding ids starts with an empty log (to be
+   * added); `wipe` deletes its data first, and `rejoining` starts it in rejoin mode.
+   */
+  async startNode(id: string, how: { wipe?: boolean; rejoining?: boolean } = {}): Promise<RaftDriver<number | undefined>> {
     const existing = this.members.get(id);
     if (existing?.driver !== undefined && !existing.driver.isStopped) throw new Error(`node ${id} is running`);
-    const stateMachine = new RecordingStateMachine();
+    if (how.wipe === true) await rm(join(this.root, id), { recursive: true, force: true });
+    const stateMachine = this.options.stateMachine?.(id) ?? new RecordingStateMachine();
     const storage = await DurableRaftStorage.open(join(this.root, id), { sync: this.options.sync ?? true });
     const connected = this.network.connect(id);
     const transport = this.options.decorate ? this.options.decorate(id, storage, connected) : connected;
@@ -99,9 +107,11 @@ export class TestCluster {
       storage,
       transport,
       stateMachine,
-      bootstrap: { voters: [...this.ids], nonVoters: [] },
+      ...(this.ids.includes(id) ? { bootstrap: { voters: [...this.ids], nonVoters: [] } } : {}),
+      ...(how.rejoining === true ? { rejoining: true } : {}),
       tickMs: this.options.tickMs ?? 50,
       snapshotEveryEntries: this.options.snapshotEveryEntries ?? 8192,
+      ...(this.options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: this.options.snapshotIntervalMs } : {}),
       ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
     });
     driver.onEvent(() => this.wake());
