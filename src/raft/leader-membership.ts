@@ -44,8 +44,8 @@ export function transferLeadership(r: Raft, target: string): void {
 
 /** Why no membership change may be proposed now, or undefined if one may. */
 function changeBlocked(r: Raft): string | undefined {
-  if (r.configs.latestIndex() > r.log.committed) return 'a membership change is still uncommitted';
   if (r.log.term(r.log.committed) !== r.term) return 'the new leader has not committed an entry of its term yet';
+  if (r.configs.latestIndex() > r.log.committed) return 'a membership change is still uncommitted';
   return undefined;
 }
 
