@@ -138,9 +138,10 @@ export class Raft {
     if (term !== this.term) {
       this.term = term;
       this.vote = '';
+      // One leader per term: what matched this term's leader still does within the term.
+      this.matchedInTerm = 0;
     }
     this.leader = '';
-    this.matchedInTerm = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTicks();
