@@ -41,10 +41,11 @@ interface PhaseResult {
 }
 
 /** Counts what it applies: the bench measures Raft, not an application. */
-class CountingStateMachine implements RaftStateMachine {
+class CountingStateMachine implements RaftStateMachine<undefined> {
   applied = 0;
-  apply(entries: readonly Entry[]): void {
+  apply(entries: readonly Entry[]): undefined[] {
     this.applied += entries.length;
+    return new Array<undefined>(entries.length).fill(undefined);
   }
   snapshot(): Uint8Array {
     return Uint8Array.of(this.applied & 0xff);

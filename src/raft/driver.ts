@@ -8,111 +8,80 @@
 //   3. `messagesAfterPersist` (votes, append and snapshot responses) leave only once that is durable.
 //   4. a received snapshot is restored, committed entries are applied in order (those already
 //      durable here during the write, the rest after it), the log is compacted behind a durable
-//      snapshot, then advance().
-// A failure of storage or of an invariant stops the node: it is not left running on a state it
-// can no longer vouch for.
+//      snapshot once the application's store is synced that far, then advance().
+// Between Readies it takes the application's snapshots: every N entries, every interval, or on
+// demand. A failure of storage, of the state machine or of an invariant stops the node: it is not
+// left running on a state it can no longer vouch for.
 
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
-import { TstanError } from '../util/errors.js';
 import type { Entry } from './types.js';
-import type { ClusterConfig, Message } from './messages.js';
-import type { RaftOptions, RandomSource } from './options.js';
-import { RaftNode, type Ready, type RaftNodeStatus } from './node.js';
-import type { Role } from './raft.js';
-import { RaftError, RaftErrorCode } from './errors.js';
+import type { Message, SnapshotMeta } from './messages.js';
+import type { RandomSource } from './options.js';
+import type { ConfigChange } from './membership.js';
 import type { RaftTransport } from './transport.js';
 import type { DurableStorage } from './storage.js';
+import type { Role } from './raft.js';
+import type { ConfigChangeResult, ProposalResult, RaftDriverEvent, RaftDriverOptions, RaftDriverStats, RaftStateMachine } from './driver-types.js';
+import type { RaftDriverStatus } from './driver-status.js';
+import { RaftNode, type Ready } from './node.js';
+import { ProposalRefusedError, RaftError, RaftErrorCode, RefusalReason } from './errors.js';
+import { PendingProposals } from './proposals.js';
+import { buildDriverStatus } from './driver-status.js';
+import { SnapshotSchedule } from './snapshot-schedule.js';
+import { DriverEvents } from './driver-events.js';
+import { mostUpToDateVoter } from './leader-membership.js';
+import { assert } from '../util/assert.js';
 
-/** The replicated application. Apply must be deterministic: every node applies the same entries. */
-export interface RaftStateMachine {
-  /** Committed entries, in log order, each exactly once per incarnation (after restore). */
-  apply(entries: readonly Entry[]): void | Promise<void>;
-  /** The state as of the last applied entry. */
-  snapshot(): Uint8Array | Promise<Uint8Array>;
-  /** Replaces the state by a snapshot's. */
-  restore(data: Uint8Array): void | Promise<void>;
-}
-
-export type RaftDriverEvent =
-  | { readonly type: 'role'; readonly role: Role; readonly leader: string; readonly term: number }
-  | { readonly type: 'applied'; readonly index: number }
-  | { readonly type: 'stopped'; readonly error?: unknown };
-
-export interface RaftDriverOptions {
-  readonly id: string;
-  readonly storage: DurableStorage;
-  readonly transport: RaftTransport<Message>;
-  readonly stateMachine: RaftStateMachine;
-  /** Founding voters: written into an empty log on first start (ignored when the log has state). */
-  readonly bootstrap?: ClusterConfig;
-  /** Length of one core tick (default 100 ms). */
-  readonly tickMs?: number;
-  /** Take an application snapshot after this many applied entries (default 8192). */
-  readonly snapshotEveryEntries?: number;
-  /** Options of the core (election and heartbeat ticks, batch bounds, trailing logs...). */
-  readonly raft?: Omit<RaftOptions, 'id' | 'random' | 'logger'>;
-  /** Seeded election jitter; defaults to Math.random (the driver is the one impure file). */
-  readonly random?: RandomSource;
-  readonly logger?: Logger;
-}
-
-export interface RaftDriverStats {
-  readonly readies: number;
-  readonly persists: number;
-  readonly syncs: number;
-  readonly entriesPersisted: number;
-  readonly entriesApplied: number;
-  readonly proposalsCommitted: number;
-}
-
-interface PendingProposal {
-  readonly term: number;
-  readonly resolve: (index: number) => void;
-  readonly reject: (error: Error) => void;
-}
+export type { ConfigChangeResult, ProposalResult, RaftDriverEvent, RaftDriverOptions, RaftDriverStats, RaftStateMachine } from './driver-types.js';
+export type { PeerStatus, RaftDriverCounters, RaftDriverStatus } from './driver-status.js';
 
 const mathRandom: RandomSource = { nextInt: (maxExclusive) => Math.floor(Math.random() * maxExclusive) };
 
-export class RaftDriver {
+export class RaftDriver<R = unknown> {
   readonly id: string;
   private readonly node: RaftNode;
   private readonly storage: DurableStorage;
   private readonly transport: RaftTransport<Message>;
-  private readonly stateMachine: RaftStateMachine;
+  private readonly stateMachine: RaftStateMachine<R>;
   private readonly logger: Logger;
-  private readonly snapshotEveryEntries: number;
-  private readonly pending = new Map<number, PendingProposal>();
-  private readonly listeners = new Set<(event: RaftDriverEvent) => void>();
+  private readonly snapshots: SnapshotSchedule;
+  private readonly proposals = new PendingProposals();
+  private readonly events: DriverEvents;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private driveScheduled = false;
   private stopped = false;
   private closed = false;
   private failure: unknown = undefined;
+  private lastLeader = '';
   private applied: number;
-  private lastSnapshotIndex: number;
+  /** The application's store is synced through this index (its snapshot or a sync()). */
+  private storeSyncedThrough: number;
   private readies = 0;
   private persists = 0;
   private entriesPersisted = 0;
   private entriesApplied = 0;
-  private proposalsCommitted = 0;
+  private leadershipChanges = 0;
 
-  private constructor(options: RaftDriverOptions, node: RaftNode, applied: number) {
+  private constructor(options: RaftDriverOptions<R>, node: RaftNode, applied: number) {
     this.id = options.id;
     this.node = node;
     this.storage = options.storage;
     this.transport = options.transport;
     this.stateMachine = options.stateMachine;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'raft-driver', node: options.id });
-    this.snapshotEveryEntries = options.snapshotEveryEntries ?? 8192;
+    this.events = new DriverEvents(this.logger);
+    const intervalTicks = SnapshotSchedule.intervalTicks(options.snapshotIntervalMs ?? 120_000, options.tickMs ?? 100);
+    this.snapshots = new SnapshotSchedule(applied, options.snapshotEveryEntries ?? 8192, intervalTicks);
     this.applied = applied;
-    this.lastSnapshotIndex = applied;
+    this.storeSyncedThrough = applied;
   }
 
   /** Restores the state machine from the newest snapshot, starts the core, the transport and the tick. */
-  static async start(options: RaftDriverOptions): Promise<RaftDriver> {
-    if (options.bootstrap !== undefined) await options.storage.bootstrap(options.bootstrap);
+  static async start<R>(options: RaftDriverOptions<R>): Promise<RaftDriver<R>> {
+    const rejoining = options.rejoining === true;
+    if (options.bootstrap !== undefined && !rejoining) await options.storage.bootstrap(options.bootstrap);
     const snapshot = options.storage.snapshot();
     if (snapshot !== undefined) await options.stateMachine.restore(snapshot.data);
     const applied = snapshot?.meta.index ?? 0;
@@ -123,6 +92,7 @@ export class RaftDriver {
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       storage: options.storage,
       applied,
+      rejoining,
     });
     const driver = new RaftDriver(options, node, applied);
     options.transport.onMessage((message, from) => driver.receive(message, from));
@@ -151,8 +121,20 @@ export class RaftDriver {
     return this.stopped;
   }
 
-  status(): RaftNodeStatus {
-    return this.node.status();
+  /** Role, term, leader, commit and applied indexes, peers, snapshots, counters (see RaftDriverStatus). */
+  status(): RaftDriverStatus {
+    const snapshots = this.snapshots;
+    return buildDriverStatus(this.node.status(), {
+      applied: this.applied,
+      lastSnapshotIndex: snapshots.lastIndex,
+      takingSnapshot: snapshots.taking,
+      restoringSnapshot: snapshots.restoring,
+      leadershipChanges: this.leadershipChanges,
+      snapshotsTaken: snapshots.taken,
+      snapshotsInstalled: snapshots.installed,
+      entriesApplied: this.entriesApplied,
+      syncs: this.storage.stats().syncs,
+    });
   }
 
   /** Entries [low, high) of this node's log, for checks and debugging. */
@@ -167,21 +149,24 @@ export class RaftDriver {
       syncs: this.storage.stats().syncs,
       entriesPersisted: this.entriesPersisted,
       entriesApplied: this.entriesApplied,
-      proposalsCommitted: this.proposalsCommitted,
+      proposalsCommitted: this.proposals.committed,
     };
   }
 
   onEvent(listener: (event: RaftDriverEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.add(listener);
   }
 
   /**
-   * Proposes `data`; resolves with its index once it is committed and applied here. Rejects with
-   * RAFT_NOT_LEADER on a follower, RAFT_PROPOSAL_DROPPED if another leader's entry took its place.
+   * Proposes `data`; resolves with its index and the state machine's result once it is applied
+   * here. Rejects with what is known (see proposalOutcome): RAFT_NOT_LEADER or
+   * RAFT_PROPOSAL_REFUSED if it was never appended, RAFT_PROPOSAL_DROPPED if another entry was
+   * committed at its index, RAFT_PROPOSAL_UNKNOWN if its fate is unknown.
    */
-  propose(data: Uint8Array): Promise<number> {
-    if (this.stopped) return Promise.reject(this.stoppedError());
+  propose(data: Uint8Array): Promise<ProposalResult<R>> {
+    const refused = this.refuseIfStopped();
+    if (refused !== undefined) return Promise.reject(refused);
+    this.proposals.syncLeadership(this.node);
     let index: number;
     try {
       index = this.node.propose(data);
@@ -189,11 +174,58 @@ export class RaftDriver {
       return Promise.reject(error as Error);
     }
     this.scheduleDrive();
-    // A proposal of an earlier term of ours may still wait at this index: this node lost the
-    // leadership, its entry was cut, and it leads again. That entry can no longer commit.
-    this.pending.get(index)?.reject(dropped(index));
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(index, { term: this.node.term, resolve, reject });
+    return this.proposals.add<R>(index, this.node.term);
+  }
+
+  /**
+   * Adds `id` as a non-voter (it receives the log; promote it with promoteNode, or let the leader
+   * do it with the core option promoteNonVoters). Resolves once the change is applied here.
+   * Rejects with RAFT_NOT_LEADER, RAFT_CONFIG_CHANGE_PENDING (one change at a time, and not
+   * before the leader committed an entry of its term), RAFT_BAD_CONFIG_CHANGE (already a
+   * member, bad ID), or the proposal codes of propose().
+   */
+  addNode(id: string): Promise<ConfigChangeResult> {
+    return this.changeMembership({ type: 'addNonVoter', node: id });
+  }
+
+  /** Makes non-voter `id` a voter once it has caught up (else RAFT_NOT_CAUGHT_UP); as addNode. */
+  promoteNode(id: string): Promise<ConfigChangeResult> {
+    return this.changeMembership({ type: 'addVoter', node: id });
+  }
+
+  /**
+   * Removes `id` (RAFT_UNKNOWN_NODE if it is no member); otherwise as addNode. A leader removing
+   * itself leads until the removal commits, then steps down and hands over.
+   */
+  removeNode(id: string): Promise<ConfigChangeResult> {
+    return this.changeMembership({ type: 'remove', node: id });
+  }
+
+  private changeMembership(change: ConfigChange): Promise<ConfigChangeResult> {
+    const refused = this.refuseIfStopped();
+    if (refused !== undefined) return Promise.reject(refused);
+    this.proposals.syncLeadership(this.node);
+    let index: number;
+    try {
+      index = this.node.proposeConfigChange(change);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.scheduleDrive();
+    return this.proposals.addConfigChange(index, this.node.term);
+  }
+
+  /**
+   * Takes a snapshot of the application at the applied index now (after the Ready in progress),
+   * syncs the application's store that far, saves it and lets the log be compacted behind it
+   * (keeping trailingLogs entries). Resolves with its position; with the latest snapshot's if
+   * nothing was applied since.
+   */
+  snapshotNow(): Promise<SnapshotMeta> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    return new Promise((resolve, reject) => {
+      this.snapshots.request({ resolve, reject });
+      this.scheduleDrive();
     });
   }
 
@@ -209,9 +241,10 @@ export class RaftDriver {
 
   /**
    * Stops the node: no more ticks, messages or Readies; the write in flight is allowed to land,
-   * proposals still waiting are rejected, transport and storage are closed. With
-   * `transferLeadershipMs`, a leader first hands over to its most up-to-date voter and waits (at
-   * most that long) until it has stepped down, so the cluster need not wait out an election.
+   * proposals still waiting are rejected (RAFT_PROPOSAL_UNKNOWN), transport and storage are
+   * closed. With `transferLeadershipMs`, a leader first hands over to its most up-to-date voter
+   * and waits until that voter leads or that long has passed, so the cluster need not wait out
+   * an election.
    */
   async stop(options: { transferLeadershipMs?: number } = {}): Promise<void> {
     if (this.closed) return;
@@ -226,17 +259,8 @@ export class RaftDriver {
 
   private async handOverLeadership(timeoutMs: number): Promise<void> {
     if (this.stopped || this.node.role !== 'leader') return;
-    const status = this.node.status();
-    let target = '';
-    let targetMatch = -1;
-    for (const voter of status.config.voters) {
-      const match = status.progress.get(voter)?.match ?? -1;
-      if (voter !== this.id && match > targetMatch) {
-        target = voter;
-        targetMatch = match;
-      }
-    }
-    if (target === '') return;
+    const target = mostUpToDateVoter(this.node.status(), this.id);
+    if (target === undefined) return;
     try {
       this.transferLeadership(target);
     } catch (error) {
@@ -249,15 +273,19 @@ export class RaftDriver {
         unsubscribe();
         resolve();
       };
-      const timer = setTimeout(finish, timeoutMs);
+      const timer = setTimeout(() => {
+        this.logger.warn({ target, timeoutMs }, 'leadership transfer did not finish in time; stopping anyway');
+        finish();
+      }, timeoutMs);
       const unsubscribe = this.onEvent((event) => {
-        if (event.type === 'stopped' || (event.type === 'role' && event.role !== 'leader')) finish();
+        if (event.type === 'stopped' || (event.type === 'role' && event.leader === target)) finish();
       });
     });
   }
 
   private tick(): void {
     if (this.stopped) return;
+    this.snapshots.onTick();
     this.node.tick();
     this.scheduleDrive();
   }
@@ -296,7 +324,13 @@ export class RaftDriver {
   }
 
   private drive(): void {
-    if (this.stopped || this.inFlight !== undefined || !this.node.hasReady()) return;
+    if (this.stopped || this.inFlight !== undefined) return;
+    this.proposals.syncLeadership(this.node);
+    if (this.snapshots.due(this.applied)) {
+      this.run(this.takeSnapshot());
+      return;
+    }
+    if (!this.node.hasReady()) return;
     let ready: Ready;
     try {
       ready = this.node.ready();
@@ -305,11 +339,14 @@ export class RaftDriver {
       return;
     }
     this.readies++;
-    if (ready.softState !== undefined) {
-      this.emit({ type: 'role', role: ready.softState.role, leader: ready.softState.leader, term: this.node.term });
-    }
+    if (ready.softState !== undefined) this.noteSoftState(ready.softState.role, ready.softState.leader);
     this.send(ready.messages);
-    this.inFlight = this.carryOut(ready).then(
+    this.run(this.carryOut(ready));
+  }
+
+  /** One task at a time: a Ready, or a snapshot between Readies. */
+  private run(task: Promise<void>): void {
+    this.inFlight = task.then(
       () => {
         this.inFlight = undefined;
         this.scheduleDrive();
@@ -319,6 +356,12 @@ export class RaftDriver {
         this.halt(error);
       },
     );
+  }
+
+  private noteSoftState(role: Role, leader: string): void {
+    if (leader !== '' && leader !== this.lastLeader) this.leadershipChanges++;
+    if (leader !== '') this.lastLeader = leader;
+    this.emit({ type: 'role', role, leader, term: this.node.term });
   }
 
   private async carryOut(ready: Ready): Promise<void> {
@@ -338,59 +381,88 @@ export class RaftDriver {
     }
     if (this.stopped) return;
     this.send(ready.messagesAfterPersist);
-    if (ready.snapshot !== undefined) {
-      await this.stateMachine.restore(ready.snapshot.data);
-      this.applied = ready.snapshot.meta.index;
-      this.lastSnapshotIndex = this.applied;
-      this.rejectPendingThrough(this.applied);
-      this.emit({ type: 'applied', index: this.applied });
-    }
+    if (ready.snapshot !== undefined) await this.restoreSnapshot(ready.snapshot.meta, ready.snapshot.data);
     if (split < ready.committedEntries.length) await this.apply(ready.committedEntries.slice(split));
-    if (ready.compactBefore !== undefined) await this.storage.compact(ready.compactBefore);
+    if (ready.compactBefore !== undefined) {
+      // Entries below compactBefore leave the log, the application's write-ahead log: its
+      // store must hold their effects durably first.
+      await this.syncStore(ready.compactBefore - 1);
+      await this.storage.compact(ready.compactBefore);
+    }
     if (this.stopped) return;
     this.node.advance();
-    await this.maybeSnapshot();
+  }
+
+  private async restoreSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<void> {
+    this.snapshots.restoring = true;
+    try {
+      await this.stateMachine.restore(data);
+    } finally {
+      this.snapshots.restoring = false;
+    }
+    this.applied = meta.index;
+    this.snapshots.onInstalled(meta.index);
+    // The snapshot itself is durable in Raft storage: a restart restores it again.
+    this.storeSyncedThrough = Math.max(this.storeSyncedThrough, meta.index);
+    this.proposals.snapshotRestored(meta.index);
+    this.emit({ type: 'snapshot', action: 'installed', index: meta.index });
+    this.emit({ type: 'applied', index: this.applied });
   }
 
   private async apply(entries: readonly Entry[]): Promise<void> {
     const first = entries[0]!;
-    if (first.index !== this.applied + 1) {
-      throw new TstanError('RAFT_APPLY_GAP', `${this.id}: applying ${first.index} after ${this.applied}`);
+    assert(first.index === this.applied + 1, `${this.id}: applying ${first.index} after ${this.applied}`);
+    const results = await this.stateMachine.apply(entries);
+    if (!Array.isArray(results) || results.length !== entries.length) {
+      const got = Array.isArray(results) ? `${results.length} results` : String(results);
+      throw new RaftError(RaftErrorCode.StateMachineContract, `${this.id}: apply of ${entries.length} entries returned ${got}`);
     }
-    await this.stateMachine.apply(entries);
     this.applied = entries[entries.length - 1]!.index;
     this.entriesApplied += entries.length;
-    for (const entry of entries) this.settleProposal(entry);
+    this.proposals.applied(entries, results);
     this.emit({ type: 'applied', index: this.applied });
   }
 
-  private settleProposal(entry: Entry): void {
-    const proposal = this.pending.get(entry.index);
-    if (proposal === undefined) return;
-    this.pending.delete(entry.index);
-    if (proposal.term === entry.term) {
-      this.proposalsCommitted++;
-      proposal.resolve(entry.index);
-    } else {
-      proposal.reject(dropped(entry.index));
+  /** Between Readies: the applied index is the core's, and nothing is applied meanwhile. */
+  private async takeSnapshot(): Promise<void> {
+    const waiters = this.snapshots.takeWaiters();
+    if (this.applied === this.snapshots.lastIndex) {
+      const latest = this.storage.snapshot()?.meta;
+      const error = new RaftError(RaftErrorCode.BadSnapshot, `${this.id}: nothing applied to snapshot yet`);
+      for (const waiter of waiters) {
+        if (latest !== undefined) waiter.resolve(latest);
+        else waiter.reject(error);
+      }
+      return;
+    }
+    this.snapshots.taking = true;
+    try {
+      const meta = await this.snapshotApplied();
+      for (const waiter of waiters) waiter.resolve(meta);
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error as Error);
+      throw error;
+    } finally {
+      this.snapshots.taking = false;
     }
   }
 
-  private rejectPendingThrough(index: number): void {
-    for (const [at, proposal] of this.pending) {
-      if (at > index) continue;
-      this.pending.delete(at);
-      proposal.reject(dropped(at));
-    }
-  }
-
-  private async maybeSnapshot(): Promise<void> {
-    if (this.applied - this.lastSnapshotIndex < this.snapshotEveryEntries) return;
+  private async snapshotApplied(): Promise<SnapshotMeta> {
     const meta = this.node.snapshotMetaAt(this.applied);
     const data = await this.stateMachine.snapshot();
+    await this.syncStore(meta.index);
     await this.storage.saveSnapshot({ meta, data });
-    this.lastSnapshotIndex = meta.index;
+    this.snapshots.onTaken(meta.index);
     if (!this.stopped) this.node.snapshotTaken(meta);
+    this.emit({ type: 'snapshot', action: 'taken', index: meta.index });
+    return meta;
+  }
+
+  /** The application's store holds every effect up to `index` durably (if it says it can). */
+  private async syncStore(index: number): Promise<void> {
+    if (index <= this.storeSyncedThrough) return;
+    if (this.stateMachine.sync !== undefined) await this.stateMachine.sync(index);
+    this.storeSyncedThrough = index;
   }
 
   private send(messages: readonly Message[]): void {
@@ -404,24 +476,23 @@ export class RaftDriver {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (error !== undefined) this.logger.error({ err: error }, 'raft node stopped on an error');
     const reason = this.stoppedError();
-    for (const proposal of this.pending.values()) proposal.reject(reason);
-    this.pending.clear();
+    this.proposals.stopped(reason);
+    this.snapshots.rejectAll(reason);
     this.emit(error === undefined ? { type: 'stopped' } : { type: 'stopped', error });
     if (error !== undefined) void this.transport.close();
   }
 
-  private stoppedError(): Error {
-    return new TstanError('RAFT_STOPPED', `raft node ${this.id} is stopped`, { cause: this.failure });
+  private stoppedError(): RaftError {
+    return new RaftError(RaftErrorCode.Stopped, `raft node ${this.id} is stopped`, { cause: this.failure });
+  }
+
+  private refuseIfStopped(): ProposalRefusedError | undefined {
+    if (!this.stopped) return undefined;
+    return new ProposalRefusedError(RefusalReason.Stopped, `raft node ${this.id} is stopped`, { cause: this.stoppedError() });
   }
 
   private emit(event: RaftDriverEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: error }, 'raft driver listener threw');
-      }
-    }
+    this.events.emit(event);
   }
 }
 
@@ -430,8 +501,4 @@ function countThrough(entries: readonly Entry[], index: number): number {
   let count = 0;
   while (count < entries.length && entries[count]!.index <= index) count++;
   return count;
-}
-
-function dropped(index: number): RaftError {
-  return new RaftError(RaftErrorCode.ProposalDropped, `proposal at ${index} was replaced by another leader's entry`);
 }

@@ -1,18 +1,16 @@
 // The leader's rules: replicate with bounded batches and a bounded in-flight window per follower,
 // probe followers whose log is unknown (backtracking with the follower's term hint), send
-// snapshots in chunks to followers behind the compacted log, commit by the paper's rule,
-// CheckQuorum, leadership transfer and membership changes.
+// snapshots in chunks to followers behind the compacted log, commit by the paper's rule, and
+// CheckQuorum. Membership changes and leadership transfer are in leader-membership.ts.
 import type { Message } from './messages.js';
 import type { Raft } from './raft.js';
 import type { Progress } from './progress.js';
-import type { ConfigChange } from './membership.js';
 import { Role } from './raft.js';
 import { ProgressState } from './progress.js';
 import { entryBytes } from './messages.js';
 import { EntryType } from './types.js';
 import { committedIndex, quorumActive } from './quorum.js';
-import { applyConfigChange, encodeConfig } from './membership.js';
-import { RaftError, RaftErrorCode } from './errors.js';
+import { maybePromoteNonVoter, stepDownRemoved } from './leader-membership.js';
 
 /** Ticks a replicating follower may go without acknowledging before it is probed again. */
 const replicateStallTicks = 4;
@@ -114,6 +112,7 @@ export function tickLeader(r: Raft): void {
     r.heartbeatElapsed = 0;
     broadcastHeartbeat(r);
   }
+  if (r.options.promoteNonVoters) maybePromoteNonVoter(r);
 }
 
 export function stepLeader(r: Raft, message: Message): void {
@@ -153,6 +152,16 @@ function handleAppendRejected(
 ): void {
   // Fast backtracking: jump to the last index where our log's term is at most the follower's.
   const hint = message.hintTerm > 0 ? r.log.findConflictByTerm(message.hintIndex, message.hintTerm).index : message.hintIndex;
+  if (message.index === 0) {
+    // Index 0 always matches, so this is no refusal of an append: a follower rejoining with a
+    // lost log says it no longer holds what it acknowledged. Forgetting its match is safe (it
+    // only delays commitment until it acknowledges again); probing finds its log.
+    if (progress.match === 0) return;
+    r.options.logger?.info({ id: r.id, follower: from, match: progress.match }, 'raft: follower lost its log; probing it again');
+    progress.forgetMatch(hint);
+    sendAppend(r, from, true);
+    return;
+  }
   if (!progress.maybeDecrTo(message.index, hint)) return;
   if (progress.state === ProgressState.Replicate) progress.becomeProbe();
   sendAppend(r, from, true);
@@ -193,55 +202,4 @@ export function maybeCommit(r: Raft): boolean {
     stepDownRemoved(r);
   }
   return true;
-}
-
-/** Thesis §4.2.2: a leader removed from the configuration steps down once the removal commits. */
-function stepDownRemoved(r: Raft): void {
-  r.options.logger?.info({ id: r.id, term: r.term }, 'raft: removed leader steps down');
-  let best = '';
-  for (const id of r.configs.current().voters) {
-    const match = r.progress.get(id)?.match ?? 0;
-    if (match === r.log.lastIndex() && best === '') best = id;
-  }
-  for (const id of r.progress.keys()) if (id !== r.id) sendAppend(r, id, true);
-  // Hand over at once rather than leave the cluster waiting an election timeout.
-  if (best !== '') r.send({ type: 'timeoutNow', to: best, term: r.term });
-  r.becomeFollower(r.term, '');
-}
-
-export function transferLeadership(r: Raft, target: string): void {
-  if (r.role !== Role.Leader) throw new RaftError(RaftErrorCode.NotLeader, `node ${r.id} is not the leader`);
-  if (target === r.id) return;
-  if (!r.configs.current().voters.includes(target)) {
-    throw new RaftError(RaftErrorCode.BadTransfer, `cannot transfer leadership to ${target}: not a voter`);
-  }
-  r.transferee = target;
-  r.electionElapsed = 0;
-  const progress = r.progress.get(target);
-  if (progress && progress.match === r.log.lastIndex()) r.send({ type: 'timeoutNow', to: target, term: r.term });
-  else sendAppend(r, target, true);
-}
-
-/** Propose a one-server membership change; returns the index of its entry. */
-export function proposeConfigChange(r: Raft, change: ConfigChange): number {
-  if (r.role !== Role.Leader) throw new RaftError(RaftErrorCode.NotLeader, `node ${r.id} is not the leader`);
-  if (r.configs.latestIndex() > r.log.committed) {
-    throw new RaftError(RaftErrorCode.ConfigChangePending, 'a membership change is still uncommitted');
-  }
-  if (r.log.term(r.log.committed) !== r.term) {
-    throw new RaftError(RaftErrorCode.ConfigChangePending, 'the new leader has not committed an entry of its term yet');
-  }
-  const current = r.configs.current();
-  if (change.type === 'addVoter') {
-    if (!current.nonVoters.includes(change.node)) {
-      throw new RaftError(RaftErrorCode.BadConfigChange, `node ${change.node} must join as a non-voter first`);
-    }
-    // Caught up: it holds everything committed, so as a voter it cannot stall commitment.
-    const match = r.progress.get(change.node)?.match ?? 0;
-    if (match < r.log.committed) {
-      throw new RaftError(RaftErrorCode.NotCaughtUp, `node ${change.node} is at ${match}, the commit index at ${r.log.committed}`);
-    }
-  }
-  const config = applyConfigChange(current, change);
-  return r.propose({ type: EntryType.ConfigChange, data: encodeConfig(config) });
 }

@@ -41,7 +41,7 @@ export function applyConfigChange(config: ClusterConfig, change: ConfigChange): 
       return { voters: [...voters, change.node], nonVoters };
     case 'remove':
       if (!isMember(config, change.node)) {
-        throw new RaftError(RaftErrorCode.BadConfigChange, `node ${change.node} is not a member`);
+        throw new RaftError(RaftErrorCode.UnknownNode, `node ${change.node} is not a member`);
       }
       if (voters.length === 0) {
         throw new RaftError(RaftErrorCode.BadConfigChange, `removing ${change.node} would leave no voter`);

@@ -13,7 +13,9 @@ import type { ProgressState } from './progress.js';
 import { EntryType } from './types.js';
 import { needsPersistBeforeSend } from './messages.js';
 import { Raft, Role } from './raft.js';
-import { proposeConfigChange, transferLeadership } from './leader.js';
+import type { RaftCounters } from './raft.js';
+import { proposeConfigChange, transferLeadership } from './leader-membership.js';
+import { ProgressState as ProgressStates } from './progress.js';
 import { RaftError, RaftErrorCode } from './errors.js';
 import { assert } from '../util/assert.js';
 
@@ -43,6 +45,16 @@ export interface Ready {
   readonly compactBefore?: number;
 }
 
+/** The leader's view of one member (itself included). */
+export interface PeerProgress {
+  readonly match: number;
+  readonly next: number;
+  readonly state: ProgressState;
+  readonly inflight: number;
+  /** Heard from since the last CheckQuorum round. */
+  readonly recentActive: boolean;
+}
+
 export interface RaftNodeStatus {
   readonly id: string;
   readonly role: Role;
@@ -54,13 +66,29 @@ export interface RaftNodeStatus {
   readonly firstIndex: number;
   readonly lastIndex: number;
   readonly config: ClusterConfig;
-  readonly progress: ReadonlyMap<string, { match: number; next: number; state: ProgressState; inflight: number }>;
+  /** Leader only: one entry per member, itself included. */
+  readonly progress: ReadonlyMap<string, PeerProgress>;
+  /** The highest commit index heard from a leader (this node's own commit while it leads). */
+  readonly leaderCommit: number;
+  /** Started in rejoin mode and not yet caught up: it neither votes nor campaigns. */
+  readonly catchingUp: boolean;
+  /** Leader: members being sent a snapshot. */
+  readonly snapshotsSending: readonly string[];
+  /** Follower: a snapshot is arriving in chunks or waits to be persisted. */
+  readonly snapshotReceiving: boolean;
+  readonly counters: Readonly<RaftCounters>;
 }
 
 export interface RaftNodeOptions extends RaftOptions {
   readonly storage: RaftStorage;
   /** The index the application's state already reflects (default: the snapshot's index). */
   readonly applied?: number;
+  /**
+   * This node's Raft state was lost (its log and hard state are empty while the cluster exists,
+   * as the application's startup decides): it neither votes nor campaigns until it has caught
+   * up with a leader. Nothing of this is persisted: a restart before then must pass it again.
+   */
+  readonly rejoining?: boolean;
 }
 
 export class RaftNode {
@@ -70,7 +98,10 @@ export class RaftNode {
   private outstanding: Ready | undefined;
 
   constructor(options: RaftNodeOptions) {
-    this.raft = new Raft(options, options.storage, options.applied);
+    this.raft = new Raft(options, options.storage, {
+      ...(options.applied !== undefined ? { applied: options.applied } : {}),
+      ...(options.rejoining !== undefined ? { rejoining: options.rejoining } : {}),
+    });
     this.previousHardState = this.raft.hardState();
     this.previousSoftState = { role: this.raft.role, leader: this.raft.leader };
   }
@@ -93,6 +124,11 @@ export class RaftNode {
 
   get commit(): number {
     return this.raft.log.committed;
+  }
+
+  /** Started in rejoin mode and not caught up yet: it neither votes nor campaigns. */
+  get catchingUp(): boolean {
+    return this.raft.catchUpGate?.closed === true;
   }
 
   tick(): void {
@@ -147,9 +183,11 @@ export class RaftNode {
 
   status(): RaftNodeStatus {
     const r = this.raft;
-    const progress = new Map<string, { match: number; next: number; state: ProgressState; inflight: number }>();
+    const progress = new Map<string, PeerProgress>();
+    const snapshotsSending: string[] = [];
     for (const [id, item] of r.progress) {
-      progress.set(id, { match: item.match, next: item.next, state: item.state, inflight: item.inflights.count() });
+      progress.set(id, { match: item.match, next: item.next, state: item.state, inflight: item.inflights.count(), recentActive: item.recentActive });
+      if (item.state === ProgressStates.Snapshot) snapshotsSending.push(id);
     }
     return {
       id: r.id,
@@ -163,6 +201,11 @@ export class RaftNode {
       lastIndex: r.log.lastIndex(),
       config: r.configs.current(),
       progress,
+      leaderCommit: r.role === Role.Leader ? r.log.committed : r.leaderCommit,
+      catchingUp: r.catchUpGate?.closed === true,
+      snapshotsSending,
+      snapshotReceiving: r.snapshotReceipt !== undefined || r.log.pendingSnapshot() !== undefined,
+      counters: { ...r.counters },
     };
   }
 

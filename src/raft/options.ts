@@ -19,6 +19,8 @@ export interface RaftBugSwitches {
   readonly commitEarlierTerm?: boolean;
   /** Send append responses at once instead of after the entries are durable. */
   readonly ackBeforeDurable?: boolean;
+  /** A node in rejoin mode votes and campaigns before it has caught up (no catch-up gate). */
+  readonly skipCatchUpGate?: boolean;
 }
 
 export interface RaftOptions {
@@ -52,6 +54,13 @@ export interface RaftOptions {
   readonly uncommittedEntriesMax?: number;
   /** Most committed entries handed to the application in one Ready. */
   readonly committedEntriesMax?: number;
+  /**
+   * Leader only: propose promoting a non-voter to voter once it has caught up (its match is
+   * within promotionLagEntriesMax of the commit index), one membership change at a time.
+   */
+  readonly promoteNonVoters?: boolean;
+  /** How far behind the commit index a non-voter may be and still be promoted (default 0). */
+  readonly promotionLagEntriesMax?: number;
   readonly bugs?: RaftBugSwitches;
 }
 
@@ -73,6 +82,8 @@ export const raftDefaults = {
   proposalBytesMax: 8 * 1024 * 1024,
   uncommittedEntriesMax: 8192,
   committedEntriesMax: 1024,
+  promoteNonVoters: false,
+  promotionLagEntriesMax: 0,
 } as const;
 
 const positiveKeys = [
@@ -106,7 +117,7 @@ export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
       throw new RaftError(RaftErrorCode.BadOptions, `raft option ${key} must be a positive integer, got ${String(value)}`);
     }
   }
-  for (const key of ['logCacheSize', 'trailingLogs'] as const) {
+  for (const key of ['logCacheSize', 'trailingLogs', 'promotionLagEntriesMax'] as const) {
     if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 0) {
       throw new RaftError(RaftErrorCode.BadOptions, `raft option ${key} must be a non-negative integer`);
     }

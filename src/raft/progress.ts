@@ -81,6 +81,13 @@ export class Progress {
     return true;
   }
 
+  /** The follower lost its log: nothing is known to match; probe from after `hintIndex`. */
+  forgetMatch(hintIndex: number): void {
+    this.match = 0;
+    this.resetState(ProgressState.Probe);
+    this.next = Math.max(1, hintIndex + 1);
+  }
+
   /** Whether no append may be sent now. */
   paused(): boolean {
     switch (this.state) {

@@ -11,7 +11,8 @@ import { RaftLog } from './log.js';
 import { ConfigTracker } from './config-tracker.js';
 import { Progress } from './progress.js';
 import { tallyVotes, VoteResult } from './quorum.js';
-import { RaftError, RaftErrorCode } from './errors.js';
+import { NotLeaderError, ProposalRefusedError, RaftError, RaftErrorCode, RefusalReason } from './errors.js';
+import { CatchUpGate } from './catch-up-gate.js';
 import { validateMessage } from './validate.js';
 import { assert } from '../util/assert.js';
 import { stepLeader, tickLeader, broadcastAppend, appendNoopAsLeader, maybeCommit } from './leader.js';
@@ -25,6 +26,23 @@ export const Role = {
   Leader: 'leader',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
+
+/** Facts about this start of the node (not options: they describe its state, not its tuning). */
+export interface RaftStartup {
+  /** The index the application's state already reflects (default: the snapshot's index). */
+  readonly applied?: number;
+  /**
+   * This node's Raft state was lost (empty log and hard state while the cluster exists): it
+   * must not vote or campaign until it has caught up (see catch-up-gate.ts).
+   */
+  readonly rejoining?: boolean;
+}
+
+/** Counters for operators: how often this node did what. */
+export interface RaftCounters {
+  preElectionsStarted: number;
+  electionsStarted: number;
+}
 
 /** Messages as the core emits them, before the envelope's `from` is filled in. */
 export type OutgoingMessage = Message extends infer M ? (M extends Message ? Omit<M, 'from'> : never) : never;
@@ -53,18 +71,26 @@ export class Raft {
   readonly outbox: Message[] = [];
   /** Follower only: a snapshot arriving in chunks. */
   snapshotReceipt: SnapshotReceipt | undefined;
+  /** Started in rejoin mode: the gate that holds its votes until it has caught up. */
+  readonly catchUpGate: CatchUpGate | undefined;
+  /** The highest index known to match the current term's leader's log (reset with the term). */
+  matchedInTerm = 0;
+  /** The highest commit index heard from a leader (followers; for readiness). */
+  leaderCommit = 0;
+  readonly counters: RaftCounters = { preElectionsStarted: 0, electionsStarted: 0 };
 
   constructor(
     options: RaftOptions,
     readonly storage: RaftStorage,
-    applied?: number,
+    startup: RaftStartup = {},
   ) {
     this.options = resolveRaftOptions(options);
     this.id = this.options.id;
     const { hardState, snapshotMeta } = storage.initialState();
     const snapshotIndex = snapshotMeta?.index ?? 0;
     const commit = Math.max(hardState.commit, snapshotIndex);
-    this.log = new RaftLog(storage, this.options.logCacheSize, commit, applied ?? snapshotIndex);
+    this.log = new RaftLog(storage, this.options.logCacheSize, commit, startup.applied ?? snapshotIndex);
+    this.catchUpGate = startup.rejoining === true ? new CatchUpGate() : undefined;
     this.configs = snapshotMeta ? new ConfigTracker(snapshotMeta.index, snapshotMeta.config) : new ConfigTracker();
     this.loadConfigsFromLog(snapshotIndex + 1);
     this.term = hardState.term;
@@ -112,6 +138,8 @@ export class Raft {
     if (term !== this.term) {
       this.term = term;
       this.vote = '';
+      // One leader per term: what matched this term's leader still does within the term.
+      this.matchedInTerm = 0;
     }
     this.leader = '';
     this.electionElapsed = 0;
@@ -142,6 +170,7 @@ export class Raft {
     this.role = Role.PreCandidate;
     this.votes.clear();
     this.leader = '';
+    this.counters.preElectionsStarted++;
   }
 
   private becomeCandidate(): void {
@@ -149,6 +178,7 @@ export class Raft {
     this.reset(this.term + 1);
     this.setVote(this.id);
     this.role = Role.Candidate;
+    this.counters.electionsStarted++;
   }
 
   becomeLeader(): void {
@@ -198,9 +228,26 @@ export class Raft {
     }
   }
 
-  /** A voter with no snapshot waiting to be persisted may campaign. */
+  /** A voter with no snapshot waiting to be persisted may campaign, unless it is catching up. */
   promotable(): boolean {
-    return this.isVoter() && this.log.pendingSnapshot() === undefined;
+    return this.isVoter() && this.log.pendingSnapshot() === undefined && !this.gated();
+  }
+
+  /** Whether the catch-up gate holds this node's votes and campaigns. */
+  gated(): boolean {
+    return this.catchUpGate?.closed === true && this.options.bugs.skipCatchUpGate !== true;
+  }
+
+  /** A leader of the current term reported its commit index; the gate may open. */
+  onLeaderCommit(commit: number): void {
+    if (commit > this.leaderCommit) this.leaderCommit = commit;
+    const gate = this.catchUpGate;
+    if (gate === undefined || !gate.closed) return;
+    gate.onLeaderCommit(commit);
+    const committed = this.log.committed;
+    if (gate.maybeOpen(this.leader, this.term, committed, this.log.term(committed))) {
+      this.options.logger?.info({ id: this.id, term: this.term, commit: committed }, 'raft: caught up after rejoining; may vote again');
+    }
   }
 
   campaign(kind: 'preVote' | 'vote' | 'transfer'): void {
@@ -282,11 +329,13 @@ export class Raft {
 
   private handleVoteRequest(message: Extract<Message, { type: 'preVote' | 'vote' }>): void {
     const isPreVote = message.type === 'preVote';
+    // A node catching up after losing its state votes for nobody (catch-up-gate.ts).
     const canVote =
-      this.vote === message.from ||
-      (this.vote === '' && this.leader === '') ||
-      (isPreVote && message.term > this.term) ||
-      (this.options.bugs.doubleVote === true && !isPreVote && this.role !== Role.Leader);
+      !this.gated() &&
+      (this.vote === message.from ||
+        (this.vote === '' && this.leader === '') ||
+        (isPreVote && message.term > this.term) ||
+        (this.options.bugs.doubleVote === true && !isPreVote && this.role !== Role.Leader));
     const responseType = isPreVote ? 'preVoteResponse' : 'voteResponse';
     if (canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm)) {
       this.send({ type: responseType, to: message.from, term: message.term, reject: false });
@@ -315,16 +364,17 @@ export class Raft {
 
   propose(entry: Omit<Entry, 'index' | 'term'>): number {
     if (this.role !== Role.Leader) {
-      throw new RaftError(RaftErrorCode.NotLeader, `node ${this.id} is not the leader (leader: ${this.leader || 'unknown'})`);
+      throw new NotLeaderError(this.leader, `node ${this.id} is not the leader (leader: ${this.leader || 'unknown'})`);
     }
     if (this.transferee !== '') {
-      throw new RaftError(RaftErrorCode.TransferInProgress, `leadership is being transferred to ${this.transferee}`);
+      throw new ProposalRefusedError(RefusalReason.TransferInProgress, `leadership is being transferred to ${this.transferee}`);
     }
     if (entry.data.byteLength > this.options.proposalBytesMax) {
-      throw new RaftError(RaftErrorCode.ProposalTooLarge, `proposal of ${entry.data.byteLength} bytes exceeds ${this.options.proposalBytesMax}`);
+      const text = `proposal of ${entry.data.byteLength} bytes exceeds ${this.options.proposalBytesMax}`;
+      throw new ProposalRefusedError(RefusalReason.TooLarge, text);
     }
     if (this.log.lastIndex() - this.log.committed >= this.options.uncommittedEntriesMax) {
-      throw new RaftError(RaftErrorCode.ProposalDropped, `${this.options.uncommittedEntriesMax} entries are already uncommitted`);
+      throw new ProposalRefusedError(RefusalReason.BackPressure, `${this.options.uncommittedEntriesMax} entries are already uncommitted`);
     }
     const index = this.log.lastIndex() + 1;
     this.appendToLog([{ index, term: this.term, type: entry.type, data: entry.data }]);

@@ -42,7 +42,7 @@ describe('kill -9 of a process running a Raft cluster', () => {
 
     cluster = await TestCluster.start({ root, snapshotEveryEntries: 100, raft: { trailingLogs: 50 } });
     const leader = await cluster.waitForLeader();
-    const last = await leader.propose(new TextEncoder().encode('after restart'));
+    const { index: last } = await leader.propose(new TextEncoder().encode('after restart'));
     await cluster.waitForApplied(last);
     const reference = cluster.stateMachine(cluster.ids[0]!).records;
     for (const id of cluster.ids) expect(cluster.stateMachine(id).records).toEqual(reference);

@@ -16,12 +16,12 @@ afterEach(async () => {
 const encoder = new TextEncoder();
 
 /** Proposes `count` payloads through `leader`; returns what was acknowledged, by index. */
-async function proposeMany(leader: RaftDriver, prefix: string, count: number): Promise<Map<number, string>> {
+async function proposeMany(leader: RaftDriver<number | undefined>, prefix: string, count: number): Promise<Map<number, string>> {
   const acknowledged = new Map<number, string>();
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const data = `${prefix}-${i}`;
-      const index = await leader.propose(encoder.encode(data));
+      const { index } = await leader.propose(encoder.encode(data));
       acknowledged.set(index, data);
     }),
   );
@@ -124,6 +124,6 @@ describe('RaftDriver with LevelDB on the in-memory transport', () => {
     const follower = cluster.running().find((d) => d.id !== leader.id)!;
     await expect(follower.propose(encoder.encode('x'))).rejects.toMatchObject({ code: 'RAFT_NOT_LEADER' });
     await cluster.stopNode(leader.id);
-    await expect(leader.propose(encoder.encode('x'))).rejects.toMatchObject({ code: 'RAFT_STOPPED' });
+    await expect(leader.propose(encoder.encode('x'))).rejects.toMatchObject({ code: 'RAFT_PROPOSAL_REFUSED', reason: 'stopped' });
   });
 });

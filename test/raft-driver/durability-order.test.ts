@@ -51,7 +51,7 @@ describe('durability order of the Raft driver', () => {
     const leader = await steadyLeader(c);
     const [slow, fast] = c.ids.filter((id) => id !== leader.id) as [string, string];
     gates.get(slow)!.close();
-    const proposal = leader.propose(new TextEncoder().encode('p'));
+    const proposal = leader.propose(new TextEncoder().encode('p')).then((applied) => applied.index);
     const index = leader.status().lastIndex;
     await c.waitUntil(() => gates.get(slow)!.holdsEntry(index), 5000, 'the slow follower to start its write');
     // The leader and the fast follower commit without the slow one.
@@ -69,7 +69,7 @@ describe('durability order of the Raft driver', () => {
     gates.get(leader.id)!.close();
     gates.get(held)!.close();
     let committed = false;
-    const proposal = leader.propose(new TextEncoder().encode('q')).then((at) => {
+    const proposal = leader.propose(new TextEncoder().encode('q')).then(({ index: at }) => {
       committed = true;
       return at;
     });

@@ -87,7 +87,7 @@ describe('Raft over the embedded servers routes', () => {
     const c = await startCluster({ maxPayloadBytes: 1024 * 1024 });
     const leader = await c.waitForLeader();
     const big = new Uint8Array(3 * 1024 * 1024).fill(0x78);
-    const index = await leader.driver.propose(big);
+    const { index } = await leader.driver.propose(big);
     await c.waitForApplied(index);
     for (const node of c.nodes.values()) {
       const record = node.stateMachine.records.find((r) => r.index === index);

@@ -8,10 +8,21 @@ import { Raft } from '../../src/raft/raft.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import { RaftLog } from '../../src/raft/log.js';
 import { applyConfigChange, decodeConfig, encodeConfig } from '../../src/raft/membership.js';
+import { proposalOutcome } from '../../src/raft/errors.js';
 import { drain, electLeader, entry, makeNode } from './helpers.js';
 import { Rng } from './sim/rng.js';
 import { Checker } from './sim/checker.js';
 import { SimDisk } from './sim/disk.js';
+
+function refusalOf(run: () => unknown): [string | undefined, string | undefined, string] {
+  try {
+    run();
+  } catch (error) {
+    const { code, reason } = error as { code?: string; reason?: string };
+    return [code, reason, proposalOutcome(error)];
+  }
+  return [undefined, undefined, 'none'];
+}
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -54,10 +65,10 @@ describe('bad input', () => {
     expect(codeOf(() => new RaftNode({ id: 'a', storage, random, trailingLogs: -1 }))).toBe('RAFT_BAD_OPTIONS');
   });
 
-  it('bad membership changes and config entries are refused with RAFT_BAD_CONFIG_CHANGE', () => {
+  it('bad membership changes and config entries are refused with RAFT_BAD_CONFIG_CHANGE (RAFT_UNKNOWN_NODE for a stranger)', () => {
     const config = { voters: ['a', 'b'], nonVoters: [] };
     expect(codeOf(() => applyConfigChange(config, { type: 'addNonVoter', node: 'a' }))).toBe('RAFT_BAD_CONFIG_CHANGE');
-    expect(codeOf(() => applyConfigChange(config, { type: 'remove', node: 'z' }))).toBe('RAFT_BAD_CONFIG_CHANGE');
+    expect(codeOf(() => applyConfigChange(config, { type: 'remove', node: 'z' }))).toBe('RAFT_UNKNOWN_NODE');
     expect(codeOf(() => applyConfigChange({ voters: ['a'], nonVoters: [] }, { type: 'remove', node: 'a' }))).toBe('RAFT_BAD_CONFIG_CHANGE');
     expect(codeOf(() => applyConfigChange(config, { type: 'addVoter', node: 'x.y' }))).toBe('RAFT_BAD_CONFIG_CHANGE');
     expect(codeOf(() => decodeConfig(new TextEncoder().encode('{"voters":[1]}')))).toBe('RAFT_BAD_CONFIG_CHANGE');
@@ -65,12 +76,35 @@ describe('bad input', () => {
     expect(decodeConfig(encodeConfig(config))).toEqual(config);
   });
 
-  it('oversized proposals and proposals beyond the uncommitted bound are refused', () => {
+  it('oversized proposals and proposals beyond the uncommitted bound are refused before they are appended', () => {
     const { node } = electLeader({ options: { proposalBytesMax: 8, uncommittedEntriesMax: 3 } });
-    expect(codeOf(() => node.propose(new Uint8Array(9)))).toBe('RAFT_PROPOSAL_TOO_LARGE');
+    const last = node.status().lastIndex;
+    expect(refusalOf(() => node.propose(new Uint8Array(9)))).toEqual(['RAFT_PROPOSAL_REFUSED', 'tooLarge', 'refused']);
     node.propose(new Uint8Array(1));
     node.propose(new Uint8Array(1));
-    expect(codeOf(() => node.propose(new Uint8Array(1)))).toBe('RAFT_PROPOSAL_DROPPED');
+    expect(refusalOf(() => node.propose(new Uint8Array(1)))).toEqual(['RAFT_PROPOSAL_REFUSED', 'backPressure', 'refused']);
+    expect(node.status().lastIndex).toBe(last + 2);
+  });
+
+  it('a proposal to a follower is refused with RAFT_NOT_LEADER, naming the leader it knows', () => {
+    const { node } = makeNode({ term: 2 });
+    node.step({ type: 'heartbeat', from: 'n2', to: 'n1', term: 2, commit: 1 });
+    let error: unknown;
+    try {
+      node.propose(new Uint8Array(1));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'RAFT_NOT_LEADER', leader: 'n2' });
+    expect(proposalOutcome(error)).toBe('refused');
+  });
+
+  it('proposalOutcome tells refused, dropped and unknown apart, and calls anything else unknown', () => {
+    expect(proposalOutcome({ code: 'RAFT_PROPOSAL_DROPPED' })).toBe('dropped');
+    expect(proposalOutcome({ code: 'RAFT_PROPOSAL_UNKNOWN' })).toBe('unknown');
+    expect(proposalOutcome({ code: 'RAFT_CONFIG_CHANGE_PENDING' })).toBe('refused');
+    expect(proposalOutcome(new Error('disk on fire'))).toBe('unknown');
+    expect(proposalOutcome(undefined)).toBe('unknown');
   });
 });
 

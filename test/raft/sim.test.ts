@@ -1,8 +1,10 @@
 // Proves the Raft core safe and live under faults: 2000 seeds of the deterministic simulator
-// (partitions, loss, duplication, reordering, power failures, torn tails, transfers, membership
-// changes), each checked for election safety, log matching, leader completeness, state-machine
-// safety, commit monotonicity, votes and acknowledgements backed by durable state when sent, no
-// lost acknowledged proposal, and convergence after healing.
+// (partitions, loss, duplication, reordering, power failures, torn tails, wiped disks with the
+// node rejoining behind its catch-up gate, transfers, membership changes with manual or automatic
+// promotion), each checked for election safety, one durable vote per node and term, log
+// matching, leader completeness, state-machine safety, commit monotonicity, votes and
+// acknowledgements backed by durable state when sent, no lost acknowledged proposal, and
+// convergence after healing.
 import { describe, expect, it } from 'vitest';
 import { runSeed, summarize } from './sim/run.js';
 
@@ -16,10 +18,14 @@ describe('simulator, seeds in batches', () => {
       const failures: string[] = [];
       let acked = 0;
       let leaderTerms = 0;
+      let wipes = 0;
+      let caughtUp = 0;
       for (let seed = first; seed < first + seedsPerCase; seed++) {
         const result = runSeed(seed);
         acked += result.stats.acked;
         leaderTerms += result.stats.leaderTerms;
+        wipes += result.stats.wipes;
+        caughtUp += result.stats.rejoinsCaughtUp;
         if (!result.ok) failures.push(summarize(result));
         // Let the worker answer vitest's RPC between seeds: the runs themselves are synchronous.
         await new Promise((resolve) => setImmediate(resolve));
@@ -28,6 +34,9 @@ describe('simulator, seeds in batches', () => {
       // The runs did real work: proposals were acknowledged and leadership changed hands.
       expect(acked).toBeGreaterThan(seedsPerCase * 20);
       expect(leaderTerms).toBeGreaterThan(seedsPerCase);
+      // Disks were wiped, and the nodes rejoining behind the gate caught up and voted again.
+      expect(wipes).toBeGreaterThan(seedsPerCase / 10);
+      expect(caughtUp).toBeGreaterThan(wipes / 2);
     });
   }
 });

@@ -13,7 +13,7 @@ const rewrite = process.env['RAFT_REWRITE'] === '1';
 
 describe('raft transcripts', () => {
   it('has the scenarios the issue asks for', () => {
-    for (const name of ['election', 'prevote', 'checkquorum', 'conflict', 'snapshot', 'transfer', 'membership']) {
+    for (const name of ['election', 'prevote', 'checkquorum', 'conflict', 'snapshot', 'transfer', 'membership', 'promotion', 'removal', 'rejoin']) {
       expect(files).toContain(`${name}.txt`);
     }
   });

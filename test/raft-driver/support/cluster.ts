@@ -25,17 +25,21 @@ export interface AppliedRecord {
   readonly data: string;
 }
 
-/** Records every applied normal entry; the snapshot is the whole record. */
-export class RecordingStateMachine implements RaftStateMachine {
+/**
+ * Records every applied normal entry; the snapshot is the whole record. The result of applying a
+ * normal entry is its position in the record (1-based), as a STAN channel's sequence would be.
+ */
+export class RecordingStateMachine implements RaftStateMachine<number | undefined> {
   records: AppliedRecord[] = [];
   restores = 0;
   private readonly decoder = new TextDecoder();
 
-  apply(entries: readonly Entry[]): void {
-    for (const entry of entries) {
-      if (entry.type !== EntryType.Normal) continue;
+  apply(entries: readonly Entry[]): Array<number | undefined> {
+    return entries.map((entry) => {
+      if (entry.type !== EntryType.Normal) return undefined;
       this.records.push({ index: entry.index, term: entry.term, data: this.decoder.decode(entry.data) });
-    }
+      return this.records.length;
+    });
   }
 
   snapshot(): Uint8Array {
@@ -53,15 +57,18 @@ export interface ClusterOptions {
   readonly tickMs?: number;
   readonly sync?: boolean;
   readonly snapshotEveryEntries?: number;
+  readonly snapshotIntervalMs?: number;
   readonly raft?: RaftDriverOptions['raft'];
   readonly decorate?: NodeDecorator;
+  /** The state machine of each node (default: a RecordingStateMachine). */
+  readonly stateMachine?: (id: string) => RecordingStateMachine;
   /** Use this data directory (e.g. one a crashed process left) instead of a fresh one. */
   readonly root?: string;
 }
 
 export interface ClusterMember {
   readonly id: string;
-  driver: RaftDriver | undefined;
+  driver: RaftDriver<number | undefined> | undefined;
   stateMachine: RecordingStateMachine;
 }
 
@@ -83,10 +90,15 @@ export class TestCluster {
     return cluster;
   }
 
-  async startNode(id: string): Promise<RaftDriver> {
+  /**
+   * Starts (or restarts) `id`. A node outside the founding ids starts with an empty log (to be
+   * added); `wipe` deletes its data first, and `rejoining` starts it in rejoin mode.
+   */
+  async startNode(id: string, how: { wipe?: boolean; rejoining?: boolean } = {}): Promise<RaftDriver<number | undefined>> {
     const existing = this.members.get(id);
     if (existing?.driver !== undefined && !existing.driver.isStopped) throw new Error(`node ${id} is running`);
-    const stateMachine = new RecordingStateMachine();
+    if (how.wipe === true) await rm(join(this.root, id), { recursive: true, force: true });
+    const stateMachine = this.options.stateMachine?.(id) ?? new RecordingStateMachine();
     const storage = await DurableRaftStorage.open(join(this.root, id), { sync: this.options.sync ?? true });
     const connected = this.network.connect(id);
     const transport = this.options.decorate ? this.options.decorate(id, storage, connected) : connected;
@@ -95,9 +107,11 @@ export class TestCluster {
       storage,
       transport,
       stateMachine,
-      bootstrap: { voters: [...this.ids], nonVoters: [] },
+      ...(this.ids.includes(id) ? { bootstrap: { voters: [...this.ids], nonVoters: [] } } : {}),
+      ...(how.rejoining === true ? { rejoining: true } : {}),
       tickMs: this.options.tickMs ?? 50,
       snapshotEveryEntries: this.options.snapshotEveryEntries ?? 8192,
+      ...(this.options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: this.options.snapshotIntervalMs } : {}),
       ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
     });
     driver.onEvent(() => this.wake());
@@ -112,13 +126,13 @@ export class TestCluster {
     this.wake();
   }
 
-  running(): RaftDriver[] {
-    const out: RaftDriver[] = [];
+  running(): RaftDriver<number | undefined>[] {
+    const out: RaftDriver<number | undefined>[] = [];
     for (const member of this.members.values()) if (member.driver && !member.driver.isStopped) out.push(member.driver);
     return out;
   }
 
-  driver(id: string): RaftDriver {
+  driver(id: string): RaftDriver<number | undefined> {
     const driver = this.members.get(id)?.driver;
     if (driver === undefined) throw new Error(`no node ${id}`);
     return driver;
@@ -131,8 +145,8 @@ export class TestCluster {
   }
 
   /** The leader every running node agrees on, once there is one. */
-  async waitForLeader(timeoutMs = 10_000): Promise<RaftDriver> {
-    let leader: RaftDriver | undefined;
+  async waitForLeader(timeoutMs = 10_000): Promise<RaftDriver<number | undefined>> {
+    let leader: RaftDriver<number | undefined> | undefined;
     await this.waitUntil(() => {
       const running = this.running();
       leader = running.find((d) => d.role === 'leader');

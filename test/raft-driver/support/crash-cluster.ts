@@ -12,7 +12,7 @@ let next = 0;
 async function worker(): Promise<void> {
   for (;;) {
     const data = `p-${next++}`;
-    const index = await leader.propose(encoder.encode(data));
+    const { index } = await leader.propose(encoder.encode(data));
     process.stdout.write(`acked ${index} ${data}\n`);
   }
 }

@@ -134,7 +134,7 @@ export async function proposeMany(leader: RaftDriver, prefix: string, count: num
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const data = `${prefix}-${i}`;
-      acknowledged.set(await leader.propose(encoder.encode(data)), data);
+      acknowledged.set((await leader.propose(encoder.encode(data))).index, data);
     }),
   );
   return acknowledged;

@@ -1,5 +1,6 @@
-// The simulator's invariant checkers: election safety, log matching, leader completeness,
-// state-machine safety, commit never regressing, and no acknowledged proposal lost.
+// The simulator's invariant checkers: election safety (one leader per term, one durable vote per
+// node and term, even across a wiped disk), log matching, leader completeness, state-machine
+// safety, commit never regressing, and no acknowledged proposal lost.
 import type { Entry } from '../../../src/raft/types.js';
 
 export const FailureKind = { Correctness: 'correctness', Liveness: 'liveness', Crash: 'crash' } as const;
@@ -45,6 +46,8 @@ export class Checker {
   private readonly entryAt = new Map<string, number>();
   private readonly acked = new Map<string, number>();
   private readonly durableCommit = new Map<string, number>();
+  /** Durable vote by "node/term": a node's vote in a term never changes, whatever its disk does. */
+  private readonly votes = new Map<string, string>();
   maxAppliedIndex = 0;
   violations = 0;
 
@@ -119,6 +122,20 @@ export class Checker {
     const previous = this.durableCommit.get(id) ?? 0;
     if (commit < previous) this.fail(`commit regressed on ${id}: durable ${previous}, now ${commit}`);
     this.durableCommit.set(id, commit);
+  }
+
+  /** `id` holds a durable vote for `vote` in `term`. */
+  onDurableVote(id: string, term: number, vote: string): void {
+    if (vote === '') return;
+    const key = `${id}/${term}`;
+    const previous = this.votes.get(key);
+    if (previous === undefined) this.votes.set(key, vote);
+    else if (previous !== vote) this.fail(`double vote: ${id} voted for ${previous} and ${vote} in term ${term}`);
+  }
+
+  /** `id` lost its disk: its durable commit starts again from nothing (its votes are remembered). */
+  onWipe(id: string): void {
+    this.durableCommit.delete(id);
   }
 
   ackedCount(): number {

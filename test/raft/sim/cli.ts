@@ -5,7 +5,7 @@ import type { SimOverrides } from './options.js';
 import type { RaftBugSwitches } from '../../../src/raft/options.js';
 
 const exitCodes = { correctness: 1, liveness: 2, crash: 3 } as const;
-const bugNames = ['doubleVote', 'commitEarlierTerm', 'ackBeforeDurable'] as const;
+const bugNames = ['doubleVote', 'commitEarlierTerm', 'ackBeforeDurable', 'skipCatchUpGate'] as const;
 
 interface CliArgs {
   seed: number;
@@ -15,7 +15,7 @@ interface CliArgs {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: sim [--seed N] [--seeds K] [--nodes 3-5] [--bug ${bugNames.join('|')}] [--verbose]\n`);
+  process.stderr.write(`${message}\nusage: sim [--seed N] [--seeds K] [--nodes 3-5] [--wipe PERCENT] [--bug ${bugNames.join('|')}] [--verbose]\n`);
   process.exit(64);
 }
 
@@ -41,6 +41,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--nodes':
         args.overrides = { ...args.overrides, nodes: parseInteger(flag, argv[++i], 3, 5) };
+        break;
+      case '--wipe':
+        args.overrides = { ...args.overrides, wipeRate: parseInteger(flag, argv[++i], 0, 100) / 100 };
         break;
       case '--bug': {
         const name = argv[++i];

@@ -20,7 +20,7 @@ export interface CrashReport {
 
 export class SimDisk {
   /** What survives a power failure. */
-  private readonly durable = new MemoryStorage();
+  private durable = new MemoryStorage();
   private pending: DiskOp[] = [];
   /** What reads see: the durable image plus unsynced writes. */
   live = new MemoryStorage();
@@ -43,6 +43,13 @@ export class SimDisk {
     for (const op of this.pending) applyOp(this.durable, op);
     this.pending = [];
     this.syncs++;
+  }
+
+  /** The disk is lost or replaced: nothing survives, not even the bootstrap image. */
+  wipe(): void {
+    this.durable = new MemoryStorage();
+    this.pending = [];
+    this.live = new MemoryStorage();
   }
 
   /** The application's snapshot files: written to a temporary name, fsynced, renamed. */

@@ -33,6 +33,12 @@ export interface SimOptions {
   readonly isolateNewLeaderRate: number;
   /** Chance to crash a leader right after its commit index moves. */
   readonly crashOnCommitRate: number;
+  /** Chance that a fault wipes a node's disk; it restarts in rejoin mode (catch-up gate). */
+  readonly wipeRate: number;
+  /** The leader promotes caught-up non-voters itself (promoteNonVoters) instead of the operator. */
+  readonly autoPromote: boolean;
+  /** Check that no node's durable vote in a term ever changes (off to prove other checkers). */
+  readonly checkVotes: boolean;
   readonly bugs: RaftBugSwitches;
 }
 
@@ -69,6 +75,10 @@ export function randomOptions(seed: number, overrides: SimOverrides = {}): SimOp
     isolateNewLeaderRate: rng.pick([0, 0, 0.1, 0.3]),
     crashOnCommitRate: rng.pick([0, 0, 0.02, 0.1]),
     bugs: {},
+    // Drawn last, so that the draws above (and so each seed's shape) are as they were before.
+    wipeRate: rng.pick([0, 0, 0.05, 0.15]),
+    autoPromote: membershipChanges && rng.chance(0.5),
+    checkVotes: true,
   };
   return { ...drawn, ...overrides };
 }
@@ -98,7 +108,10 @@ export function describeOptions(options: SimOptions): string {
     `torn=${options.tornTails}`,
     `isolateLeader=${options.isolateNewLeaderRate}`,
     `crashOnCommit=${options.crashOnCommitRate}`,
+    `wipe=${options.wipeRate}`,
+    ...(options.autoPromote ? ['autoPromote'] : []),
     ...(options.checkDurableBeforeSend ? [] : ['durableCheck=off']),
+    ...(options.checkVotes ? [] : ['voteCheck=off']),
     ...(bugs.length > 0 ? [`bugs=${bugs.join(',')}`] : []),
   ].join(' ');
 }

@@ -12,5 +12,5 @@ export function summarize(result: SimResult, overrides: SimOverrides = {}): stri
   const options = describeOptions(randomOptions(result.seed, overrides));
   const s = result.stats;
   const outcome = result.ok ? 'ok' : `FAIL(${result.kind}) ${result.message ?? ''}`;
-  return `${options} => ${outcome} | simMs=${s.simulatedMs} events=${s.events} crashes=${s.crashes} leaders=${s.leaderTerms} proposals=${s.proposals} acked=${s.acked} last=${s.lastIndex} snapshots=${s.snapshotsSent} sent=${s.messagesSent} dropped=${s.messagesDropped} trace=${result.traceHash.toString(16)}`;
+  return `${options} => ${outcome} | simMs=${s.simulatedMs} events=${s.events} crashes=${s.crashes} wipes=${s.wipes}/${s.rejoinsCaughtUp} leaders=${s.leaderTerms} proposals=${s.proposals} acked=${s.acked} last=${s.lastIndex} snapshots=${s.snapshotsSent} sent=${s.messagesSent} dropped=${s.messagesDropped} trace=${result.traceHash.toString(16)}`;
 }

@@ -19,6 +19,7 @@ export interface NodeHost {
   send(from: SimNode, messages: readonly Message[]): void;
   scheduleFsync(node: SimNode, incarnation: number): void;
   onNewLeader(node: SimNode): void;
+  onCaughtUp(node: SimNode): void;
 }
 
 const decoder = new TextDecoder();
@@ -35,6 +36,8 @@ export class SimNode {
   lastSnapshotIndex = 0;
   leaderTermSeen = -1;
   commitSeen = 0;
+  /** Its disk was wiped: it starts in rejoin mode until it has caught up (a restart before then too). */
+  rejoining = false;
   /** Proposals made through this node in this incarnation, by index. */
   readonly proposed = new Map<number, string>();
 
@@ -65,6 +68,8 @@ export class SimNode {
       appendEntriesMax: this.options.appendEntriesMax,
       inflightMessagesMax: this.options.inflightMessagesMax,
       snapshotChunkBytes: this.options.snapshotChunkBytes,
+      promoteNonVoters: this.options.autoPromote,
+      rejoining: this.rejoining,
       bugs: this.bugs,
     });
     this.up = true;
@@ -81,9 +86,21 @@ export class SimNode {
     this.disk.crash(this.rng, tornTails);
   }
 
+  /** Power failure, and the disk is replaced by an empty one. */
+  wipe(tornTails: boolean): void {
+    if (this.up) this.crash(tornTails);
+    this.disk.wipe();
+    this.rejoining = true;
+    this.host.checker.onWipe(this.id);
+  }
+
   /** Take and carry out Readies until one waits for an fsync or nothing is left. */
   drive(): void {
     this.noteLeadership();
+    if (this.up && this.rejoining && !this.raft.catchingUp) {
+      this.rejoining = false;
+      this.host.onCaughtUp(this);
+    }
     if (this.up && this.inFlight) this.host.send(this, this.raft.takeMessages());
     while (this.up && !this.inFlight && this.raft.hasReady()) {
       const ready = this.raft.ready();
@@ -115,7 +132,9 @@ export class SimNode {
     const ready = this.inFlight!;
     if (synced) {
       this.disk.sync();
-      this.host.checker.onDurableCommit(this.id, this.disk.durableHardState().commit);
+      const hardState = this.disk.durableHardState();
+      this.host.checker.onDurableCommit(this.id, hardState.commit);
+      if (this.options.checkVotes) this.host.checker.onDurableVote(this.id, hardState.term, hardState.vote);
     }
     this.host.send(this, ready.messagesAfterPersist);
     if (ready.snapshot) {

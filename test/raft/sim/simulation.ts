@@ -1,7 +1,7 @@
 // The deterministic simulator: a 3–5 node cluster of real Raft cores over a simulated network
 // and simulated disks, driven by one seeded event queue. A fault phase (partitions, loss,
-// duplication, crashes with power failure, leadership transfers, membership changes) is followed
-// by a healed phase in which a leader must emerge and every log converge.
+// duplication, crashes with power failure, wiped disks, leadership transfers, membership
+// changes) is followed by a healed phase in which a leader must emerge and every log converge.
 import type { Message } from '../../../src/raft/messages.js';
 import { EntryType } from '../../../src/raft/types.js';
 import { encodeConfig } from '../../../src/raft/membership.js';
@@ -31,6 +31,9 @@ export interface SimStats {
   events: number;
   ticks: number;
   crashes: number;
+  wipes: number;
+  /** Nodes restarted in rejoin mode that caught up and may vote again. */
+  rejoinsCaughtUp: number;
   proposals: number;
   acked: number;
   leaderTerms: number;
@@ -76,7 +79,7 @@ export class Simulation implements NodeHost {
   private ackedAtHeal = 0;
   private traceHash = 0x811c9dc5;
   readonly stats: SimStats = {
-    events: 0, ticks: 0, crashes: 0, proposals: 0, acked: 0, leaderTerms: 0, snapshotsSent: 0,
+    events: 0, ticks: 0, crashes: 0, wipes: 0, rejoinsCaughtUp: 0, proposals: 0, acked: 0, leaderTerms: 0, snapshotsSent: 0,
     messagesSent: 0, messagesDropped: 0, lastIndex: 0, simulatedMs: 0, cacheHits: 0, storageReads: 0,
   };
 
@@ -145,6 +148,11 @@ export class Simulation implements NodeHost {
     this.note(`buggify: isolate new leader ${node.id} until ${untilMs}ms`);
   }
 
+  onCaughtUp(node: SimNode): void {
+    this.stats.rejoinsCaughtUp++;
+    this.note(`${node.id} caught up after rejoining (commit ${node.raft.commit}); it may vote again`);
+  }
+
   /** Crash a leader right after its commit index moved, before followers hear of it. */
   private maybeCrashCommittingLeader(node: SimNode): void {
     if (!node.up || node.raft.role !== 'leader') return;
@@ -183,13 +191,14 @@ export class Simulation implements NodeHost {
   }
 
   private loop(): void {
-    const deadline = this.options.faultPhaseMs + this.options.healPhaseMsMax;
     for (;;) {
       const event = this.queue.pop();
       if (!event) throw new SimFailure(FailureKind.Crash, 'event queue ran dry');
       this.now = event.time;
-      if (this.now > deadline) {
-        throw new SimFailure(FailureKind.Liveness, `no convergence ${this.options.healPhaseMsMax}ms after healing: ${this.describeNodes()}`);
+      // A wiped node fetches the whole log again, one batch per round trip: give it the time.
+      const healMs = this.options.healPhaseMsMax * (this.stats.wipes > 0 ? 2 : 1);
+      if (this.now > this.options.faultPhaseMs + healMs) {
+        throw new SimFailure(FailureKind.Liveness, `no convergence ${healMs}ms after healing: ${this.describeNodes()}`);
       }
       this.stats.events++;
       this.trace(event);
@@ -276,7 +285,8 @@ export class Simulation implements NodeHost {
   private restart(node: SimNode): void {
     if (node.up) return;
     node.start();
-    this.note(`restart ${node.id} (term ${node.raft.term}, last ${node.raft.status().lastIndex})`);
+    const mode = node.rejoining ? ' in rejoin mode' : '';
+    this.note(`restart ${node.id}${mode} (term ${node.raft.term}, last ${node.raft.status().lastIndex})`);
     node.drive();
   }
 
@@ -310,6 +320,10 @@ export class Simulation implements NodeHost {
   }
 
   private injectFault(): void {
+    if (this.options.wipeRate > 0 && this.rng.chance(this.options.wipeRate)) {
+      this.wipeDisk();
+      return;
+    }
     const ids = this.nodes.map((node) => node.id);
     const roll = this.rng.nextInt(100);
     if (roll < 20) {
@@ -348,10 +362,40 @@ export class Simulation implements NodeHost {
     }
   }
 
+  /**
+   * Replace one node's disk by an empty one and restart it in rejoin mode. The gate trades
+   * liveness for safety: until the node catches up, the others must elect a leader without its
+   * vote. So wipe one node at a time, only where every view has three voters or more, and only
+   * where all views agree on the configuration: a leader that removed itself, with the removal
+   * on a minority, holds the newest log yet may not campaign, and without the gated vote nobody
+   * else can win (the removal waits too: the operator removes nobody meanwhile).
+   */
+  private wipeDisk(): void {
+    if (this.nodes.some((node) => node.rejoining)) return;
+    // Every node's last view counts, up or down: a down node's may be the newest. A node that
+    // never joined has none.
+    let agreed: string | undefined;
+    for (const node of this.nodes) {
+      const config = node.raft.status().config;
+      if (config.voters.length === 0) continue;
+      if (config.voters.length < 3) return;
+      const view = JSON.stringify(config);
+      if (agreed !== undefined && view !== agreed) return;
+      agreed = view;
+    }
+    const node = this.rng.pick(this.nodes);
+    if (node.up) this.stats.crashes++;
+    node.wipe(this.options.tornTails);
+    this.stats.wipes++;
+    this.note(`wipe the disk of ${node.id}; it restarts in rejoin mode`);
+    this.schedule(this.rng.between(50, this.options.crashRestartMsMax), { kind: 'restart', node: this.nodes.indexOf(node) });
+  }
+
   private changeMembership(): void {
     const leader = this.leaderNode();
     if (!leader) return;
-    const change = applyMembershipStep(leader, this.nodes.map((node) => node.id), this.rng);
+    const policy = { promote: !this.options.autoPromote, remove: !this.nodes.some((node) => node.rejoining) };
+    const change = applyMembershipStep(leader, this.nodes.map((node) => node.id), this.rng, policy);
     if (change) this.note(change);
   }
 

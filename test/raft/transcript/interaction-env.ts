@@ -20,6 +20,8 @@ interface EnvNode {
   readonly id: string;
   readonly storage: MemoryStorage;
   readonly raft: RaftNode;
+  /** The options it was created with, to recreate it after a wiped disk. */
+  readonly options: ConstructorParameters<typeof RaftNode>[0];
   role: string;
 }
 
@@ -85,6 +87,8 @@ export class InteractionEnv {
         return this.deliver(c.args.length > 0 ? new Set(c.args) : undefined, false);
       case 'compact':
         return this.compact(this.node(first), Number(second));
+      case 'wipe':
+        return this.wipe(this.node(first));
       case 'status':
         return this.status(c.args.length > 0 ? c.args : [...this.nodes.keys()]);
       case 'raft-log':
@@ -116,8 +120,10 @@ export class InteractionEnv {
         ...(numeric('chunk') !== undefined ? { snapshotChunkBytes: numeric('chunk')! } : {}),
         ...(numeric('batch') !== undefined ? { appendEntriesMax: numeric('batch')! } : {}),
         ...(numeric('inflight') !== undefined ? { inflightMessagesMax: numeric('inflight')! } : {}),
+        ...(c.keys.get('promote') === 'true' ? { promoteNonVoters: true } : {}),
+        ...(numeric('lag') !== undefined ? { promotionLagEntriesMax: numeric('lag')! } : {}),
       };
-      this.nodes.set(id, { id, storage, raft: new RaftNode(options), role: 'follower' });
+      this.nodes.set(id, { id, storage, options, raft: new RaftNode(options), role: 'follower' });
     }
     this.status([...this.nodes.keys()].slice(start - 1));
   }
@@ -188,11 +194,20 @@ export class InteractionEnv {
     this.out.push(`${node.id} snapshot at ${index}; log now ${node.raft.status().firstIndex}..${node.raft.status().lastIndex}`);
   }
 
+  /** The node's disk is replaced by an empty one; it restarts in rejoin mode. */
+  private wipe(node: EnvNode): void {
+    const storage = new MemoryStorage();
+    const options = { ...node.options, storage, rejoining: true };
+    this.nodes.set(node.id, { id: node.id, storage, options, raft: new RaftNode(options), role: 'follower' });
+    this.status([node.id]);
+  }
+
   private status(ids: readonly string[]): void {
     for (const id of ids) {
       const s = this.node(id).raft.status();
       const config = `voters=(${s.config.voters.join(',')})${s.config.nonVoters.length > 0 ? ` nonvoters=(${s.config.nonVoters.join(',')})` : ''}`;
-      this.out.push(`${id}: ${s.role} term=${s.term} vote=${s.vote || '-'} lead=${s.leader || '-'} commit=${s.commit} applied=${s.applied} log=${s.firstIndex}..${s.lastIndex} ${config}`);
+      const gate = s.catchingUp ? ' catching-up' : '';
+      this.out.push(`${id}: ${s.role} term=${s.term} vote=${s.vote || '-'} lead=${s.leader || '-'} commit=${s.commit} applied=${s.applied} log=${s.firstIndex}..${s.lastIndex} ${config}${gate}`);
     }
   }
 
