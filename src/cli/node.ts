@@ -14,19 +14,18 @@ import { EmbeddedNatsServer } from '../transport/nats/server.js';
 import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js';
 import type { NatsConnector } from '../transport/nats/connection.js';
 import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
-import type { StanServer } from '../server/server.js';
+import type { StanServer, StoreOpener } from '../server/server.js';
+import type { ClusteredStanServer } from '../cluster/clustered-server.js';
 import type { Store, StoreClock, StoreOptions } from '../store/types.js';
-import { externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+import { clusterSettingsOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 
 /**
  * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
  * both ask here, so `-t` accepts exactly what start-up accepts. Throws ConfigError.
  */
-export function checkStartable(options: Options): void {
-  if (options.clustering.clustered) {
-    // Refused rather than ignored: running standalone when a cluster was asked for loses data.
-    throw new ConfigError('clustered mode (--clustered, or a cluster {} block) is not available yet in this build of tstan');
-  }
+export function checkStartable(_options: Options): void {
+  // Everything the configuration layer accepts can run: clustered mode included (it refuses the
+  // MEMORY store itself, as the reference does).
 }
 
 /** The store asked for; each store names itself in its log lines (`component`). */
@@ -39,7 +38,10 @@ async function openStore(options: Options, logger: Logger, clock: StoreClock, ag
     }
     case 'FILE': {
       const { openFileStore } = await import('../store/file/file-store.js');
-      return openFileStore({ ...storeOptions, dir: options.streaming.dir, file: fileStoreOptionsOf(options) });
+      // A clustered node's store is written without fsync: the Raft log is its write-ahead log,
+      // and the store is fsynced before the log drops what it holds.
+      const file = { ...fileStoreOptionsOf(options), ...(options.clustering.clustered ? { sync: false } : {}) };
+      return openFileStore({ ...storeOptions, dir: options.streaming.dir, file });
     }
     default:
       throw new ConfigError(`store type ${options.streaming.storeType} is not supported yet`);
@@ -48,7 +50,7 @@ async function openStore(options: Options, logger: Logger, clock: StoreClock, ag
 
 export class TstanNode {
   nats: EmbeddedNatsServer | null = null;
-  stan: StanServer | null = null;
+  stan: StanServer | ClusteredStanServer | null = null;
   private store: Store | null = null;
   private ownMonitor: MonitorHttpServer | null = null;
   private ownMonitorPort = 0;
@@ -75,13 +77,16 @@ export class TstanNode {
     try {
       const connector = await this.startTransport();
       this.mountReadiness();
-      const { StanServer } = await import('../server/server.js');
-      const stan = new StanServer(
-        connector,
-        async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry)),
-        stanServerOptionsOf(this.options),
-        this.logger.child({ component: 'stan' }),
-      );
+      const opener: StoreOpener = async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry));
+      const logger = this.logger;
+      let stan: StanServer | ClusteredStanServer;
+      if (this.options.clustering.clustered) {
+        const { ClusteredStanServer } = await import('../cluster/clustered-server.js');
+        stan = new ClusteredStanServer(connector, opener, stanServerOptionsOf(this.options), clusterSettingsOf(this.options), logger);
+      } else {
+        const { StanServer } = await import('../server/server.js');
+        stan = new StanServer(connector, opener, stanServerOptionsOf(this.options), logger);
+      }
       this.stan = stan;
       stan.onFatal((error) => this.onFatal?.(error));
       await stan.start();
@@ -94,7 +99,7 @@ export class TstanNode {
   }
 
   /** /streaming/* and /metrics on the node's monitoring port; prom-client is loaded only then. */
-  private async mountStreamingMonitor(stan: StanServer): Promise<void> {
+  private async mountStreamingMonitor(stan: StanServer | ClusteredStanServer): Promise<void> {
     if (this.httpPort === 0) return;
     const monitor = this.nats?.monitor ?? this.ownMonitor;
     if (!monitor) return;
@@ -103,6 +108,10 @@ export class TstanNode {
       import('../monitor/metrics.js'),
     ]);
     for (const [path, handler] of streamingHandlers(stan.monitorView())) monitor.route(path, handler);
+    if ('raft' in stan) {
+      const { clusterHandlers } = await import('../cluster/monitor.js');
+      for (const [path, handler] of clusterHandlers(stan)) monitor.route(path, handler);
+    }
     const metrics = new StreamingMetrics();
     stan.attachMetrics(metrics);
     monitor.route('/metrics', metrics.handler());
@@ -112,7 +121,10 @@ export class TstanNode {
   private mountReadiness(): void {
     const monitor = this.nats?.monitor ?? this.ownMonitor;
     monitor?.route('/readyz', () => {
-      if (this.stan?.isRunning) return { status: 'ok' };
+      // A cluster node is ready once it knows a leader and has applied what it heard committed.
+      const stan = this.stan;
+      const ready = stan !== null && ('raft' in stan ? stan.isReady() : stan.isRunning);
+      if (ready) return { status: 'ok' };
       return new RawResponse('application/json', JSON.stringify({ status: 'unavailable' }), 503);
     });
   }

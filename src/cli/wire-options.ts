@@ -6,6 +6,7 @@ import type { NatsServerOptions } from '../transport/nats/options.js';
 import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store/limits.js';
 import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
 import type { FileStoreOptions as FileStoreSettings } from '../store/file/options.js';
+import type { ClusterSettings } from '../cluster/options.js';
 
 export function natsServerOptionsOf(options: Options): NatsServerOptions {
   const { configFile: _configFile, ...nats } = options.nats;
@@ -75,5 +76,28 @@ export function fileStoreOptionsOf(options: Options): FileStoreSettings {
     fdsLimit: file.fileDescriptorsMax,
     parallelRecovery: file.parallelRecovery,
     truncateBadEof: file.truncateBadEof,
+  };
+}
+
+/** The clustering options, with the store directory the default Raft log path is under. */
+export function clusterSettingsOf(options: Options): ClusterSettings & { readonly dir: string } {
+  const c = options.clustering;
+  return {
+    nodeId: c.nodeId,
+    peers: c.peers,
+    bootstrap: c.bootstrap,
+    logPath: c.logPath,
+    logCacheSize: c.logCacheSize,
+    logSnapshots: c.logSnapshots,
+    trailingLogs: c.trailingLogs,
+    sync: c.sync,
+    raftLogging: c.raftLogging,
+    proceedOnRestoreFailure: c.proceedOnRestoreFailure,
+    allowAddRemoveNode: c.allowAddRemoveNode,
+    heartbeatTimeoutMs: c.heartbeatTimeoutMs,
+    electionTimeoutMs: c.electionTimeoutMs,
+    leaseTimeoutMs: c.leaseTimeoutMs,
+    commitTimeoutMs: c.commitTimeoutMs,
+    dir: options.streaming.dir,
   };
 }

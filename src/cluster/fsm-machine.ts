@@ -7,6 +7,7 @@
 // (At start-up the store normally holds all its own snapshot covers: it was synced first.)
 import type { Logger } from '../util/logger.js';
 import type { Entry } from '../raft/types.js';
+import type { RaftStateMachine } from '../raft/driver.js';
 import { EntryType } from '../raft/types.js';
 import type { StanFsm } from '../fsm/stan-fsm.js';
 import type { OpResult } from '../fsm/ops.js';
@@ -21,7 +22,7 @@ export interface FsmMachineStatus {
   readonly messagesFetched: number;
 }
 
-export class FsmStateMachine {
+export class FsmStateMachine implements RaftStateMachine<readonly OpResult[] | undefined> {
   private failure: Error | undefined;
   private waiting = '';
   private snapshotsRestored = 0;
@@ -59,8 +60,8 @@ export class FsmStateMachine {
     return results;
   }
 
-  /** Every effect of the entries applied so far is fsynced in the store. */
-  async sync(): Promise<void> {
+  /** Every effect of the entries applied so far (the driver asks through `index`) is fsynced in the store. */
+  async sync(_index?: number): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     await this.fsm.sync();
   }

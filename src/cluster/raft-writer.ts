@@ -7,6 +7,7 @@
 import { encodeOps, OPS_BYTES_MAX } from '../fsm/codec.js';
 import type { Op, OpResult } from '../fsm/ops.js';
 import { InDoubtError, NotCommittedError, type StateWriter } from '../fsm/writer.js';
+import { RaftErrorCode } from '../raft/errors.js';
 
 /** What the writer needs of the Raft driver. */
 export interface ProposalSink {
@@ -15,7 +16,7 @@ export interface ProposalSink {
 }
 
 /** Error codes of a rejected proposal that prove it is not, and will never be, committed. */
-const KNOWN_NOT_COMMITTED = new Set(['RAFT_NOT_LEADER', 'RAFT_PROPOSAL_REFUSED', 'RAFT_PROPOSAL_DROPPED', 'RAFT_PROPOSAL_TOO_LARGE']);
+const KNOWN_NOT_COMMITTED = new Set<string>([RaftErrorCode.NotLeader, RaftErrorCode.ProposalRefused, RaftErrorCode.ProposalDropped]);
 
 interface Part {
   readonly count: number;

@@ -167,7 +167,6 @@ export const clusteringOptions: readonly OptionSpec[] = [
   option({
     id: 'clustering.clustered', group: CG, flags: ['clustered'], kind: 'bool', defaultValue: false,
     usage: 'Run as a node of a Raft cluster (a `cluster {}` block in -sc does the same)',
-    refusedAtStartup: 'clustered streaming is not built yet',
     apply: (d, v) => { d.clustering.clustered = asBool(v); },
   }),
   option({
@@ -231,14 +230,17 @@ export const clusteringOptions: readonly OptionSpec[] = [
     usage: 'Let the leader serve requests that add or remove cluster nodes',
     apply: (d, v) => { d.clustering.allowAddRemoveNode = asBool(v); },
   }),
+  // A tick is raft_commit_timeout (the leader's heartbeat); a follower that hears nothing campaigns
+  // after [T, 2T], T the longer of the heartbeat and election timeouts, as in hashicorp/raft.
   ...([
-    ['raft_heartbeat_timeout', 2_000, '2s', 'heartbeatTimeoutMs'],
-    ['raft_election_timeout', 2_000, '2s', 'electionTimeoutMs'],
-    ['raft_lease_timeout', 1_000, '1s', 'leaseTimeoutMs'],
-    ['raft_commit_timeout', 100, '100ms', 'commitTimeoutMs'],
-  ] as const).map(([key, ms, text, field]) => option({
+    ['raft_heartbeat_timeout', 1_000, '1s', 'heartbeatTimeoutMs', true],
+    ['raft_election_timeout', 1_000, '1s', 'electionTimeoutMs', true],
+    ['raft_lease_timeout', 1_000, '1s', 'leaseTimeoutMs', false],
+    ['raft_commit_timeout', 100, '100ms', 'commitTimeoutMs', false],
+  ] as const).map(([key, ms, text, field, faster]) => option({
     id: `clustering.${key}`, group: CG, conf: [conf(cs, key)], kind: 'duration', defaultValue: ms, defaultText: text,
     usage: `Raft ${key.slice(5).replace('_', ' ')}`,
+    ...(faster ? { referenceDefault: { text: '2s', why: 'a new leader within about 1-2 s of losing one; PreVote and CheckQuorum keep a slow node from disrupting a healthy leader' } } : {}),
     apply: (d, v) => { d.clustering[field] = asNumber(v); },
   })),
   ...(['bolt_free_list_sync', 'bolt_free_list_map', 'nodes_connections'] as const).map((key) => option({

@@ -1,4 +1,4 @@
-// The reference server's wire error strings (PROTOCOL.md §3.4), sent verbatim in replies: clients
+// The reference server's wire error strings (docs/protocol.md §3.4), sent verbatim in replies: clients
 // and their users match on these texts, so they must never change.
 export const StanErrors = {
   invalidSubject: 'stan: invalid subject',

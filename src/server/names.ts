@@ -1,4 +1,4 @@
-// Client ID and channel name rules of the reference server (PROTOCOL.md §3.3). Channel names are
+// Client ID and channel name rules of the reference server (docs/protocol.md §3.3). Channel names are
 // checked by the store's own rule so that the server and every store agree.
 import { isValidChannelName } from '../store/limits.js';
 

@@ -1,4 +1,4 @@
-// Options of the STAN server with the reference server's defaults (PROTOCOL.md §3.1). The config
+// Options of the STAN server with the reference server's defaults (docs/protocol.md §3.1). The config
 // layer maps the streaming flags (-cid, -hbi, -hbt, -hbf, --replace_durable ...) onto these.
 
 export interface StanServerOptions {

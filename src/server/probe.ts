@@ -1,4 +1,4 @@
-// The start-up probe for another streaming server with the same cluster ID (PROTOCOL.md §1.3):
+// The start-up probe for another streaming server with the same cluster ID (docs/protocol.md §1.3):
 // a ConnectRequest with clientID = cluster ID; any answer means another server is serving it.
 import type { NatsConnection } from '../transport/nats/connection.js';
 import { TstanError } from '../util/errors.js';

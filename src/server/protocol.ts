@@ -274,7 +274,7 @@ export interface PubMsgView {
 }
 
 /**
- * Decodes PubMsg (PROTOCOL.md §2.1) without protobufjs; null when the bytes are not a valid
+ * Decodes PubMsg (docs/protocol.md §2.1) without protobufjs; null when the bytes are not a valid
  * encoding. The server itself uses a long-lived PubMsgDecoder (pub-decoder.ts).
  */
 export function decodePubMsgView(bytes: Uint8Array): PubMsgView | null {

@@ -68,7 +68,7 @@ export class PubMsgDecoder {
   };
 
   /**
-   * Decodes PubMsg (PROTOCOL.md §2.1) without protobufjs. Unknown fields are skipped as protobuf
+   * Decodes PubMsg (docs/protocol.md §2.1) without protobufjs. Unknown fields are skipped as protobuf
    * requires; returns null when the bytes are not a valid encoding (truncated, bad wire type for
    * a known field, over-long varint). The result is overwritten by the next call.
    */

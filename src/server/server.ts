@@ -39,6 +39,8 @@ export class StanServer implements MonitorSource {
   private readonly codec = new StanCodec();
   private readonly clock = new ReplicatedClock();
   private storeInUse: Store | undefined;
+  /** This server's own log lines; its parts take children of the root logger. */
+  private readonly logger: Logger;
   private readonly fatalListeners: Array<(error: Error) => void> = [];
   private view: StanMonitorView | undefined;
   private metricsBinding: MetricsBinding | undefined;
@@ -47,9 +49,10 @@ export class StanServer implements MonitorSource {
     private readonly connector: NatsConnector,
     private readonly openStore: StoreOpener,
     options: Partial<StanServerOptions>,
-    private readonly logger: Logger,
+    private readonly root: Logger,
     private readonly scheduler: Scheduler = systemScheduler,
   ) {
+    this.logger = root.child({ component: 'stan' });
     this.options = stanServerOptions(options);
     this.subjectsInUse = stanSubjects(this.options.clusterId, this.options.discoverPrefix);
   }
@@ -120,7 +123,7 @@ export class StanServer implements MonitorSource {
         store: this.store,
         clock: this.clock,
         persistRecords: this.store.capabilities.persistent,
-        logger: this.logger.child({ component: 'fsm' }),
+        logger: this.root.child({ component: 'fsm' }),
         ...(recovered !== undefined ? { state: stateFromRecovered(this.store, recovered) } : {}),
       });
       const writer = new LocalWriter(fsm, (error) => this.fatal(error));

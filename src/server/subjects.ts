@@ -1,4 +1,4 @@
-// The protocol subjects of one cluster ID (PROTOCOL.md §1.2).
+// The protocol subjects of one cluster ID (docs/protocol.md §1.2).
 
 export interface StanSubjects {
   readonly discover: string;

@@ -1,4 +1,4 @@
-// Store limits, global and per channel (PROTOCOL.md §3.2), validated with the reference server's
+// Store limits, global and per channel (docs/protocol.md §3.2), validated with the reference server's
 // messages. Per-channel entries may use wildcards (`foo.*`, `foo.>`); inheritance runs from the
 // widest matching entry to the narrowest: 0 inherits the parent's value, a negative value means
 // unlimited (stored as 0). Global values may not be negative. Durations are milliseconds.

@@ -1,4 +1,4 @@
-// The spb records the stores persist (PROTOCOL.md §2.2) and the client MsgProto (§2.1), with
+// The spb records the stores persist (docs/protocol.md §2.2) and the client MsgProto (§2.1), with
 // their protobuf codecs. The codecs are hand-written: MsgProto is on the hot path and its int64
 // timestamp must stay exact (nanoseconds since the epoch exceed 2^53), and the other records carry
 // uint64 IDs and sequences that protobufjs would hand back as lossy numbers or Long objects.
@@ -126,7 +126,7 @@ function int64VarintSize(value: bigint): number {
 }
 
 /**
- * Size in bytes of the encoded MsgProto: the unit of the byte limits (PROTOCOL.md §3.2).
+ * Size in bytes of the encoded MsgProto: the unit of the byte limits (docs/protocol.md §3.2).
  * Allocation-free (bigint comparisons only), since stores call it for every message.
  */
 export function msgProtoSize(msg: MsgProto): number {

@@ -49,7 +49,7 @@ describe('tstan command', () => {
     expect(line('--file_crc ')).toContain('(default: true)');
     expect(line('--replace_durable')).not.toContain('default');
     expect(line('--cluster_sync')).toContain('(default: true; nats-streaming-server: false)');
-    expect(line('--clustered')).toContain('[not available yet]');
+    expect(line('--clustered')).not.toContain('[not available yet]');
     expect(stdout).toMatch(/Defaults that differ from nats-streaming-server:\n +--cluster_sync is true \(nats-streaming-server: false\): .*fsynced on a majority/);
   });
 
@@ -59,33 +59,21 @@ describe('tstan command', () => {
     expect(stderr).toContain('no_such_flag');
   });
 
-  it('refuses --clustered until clustering is built, rather than running standalone, in one line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tstan-clustered-'));
-    try {
-      const { code, stdout, stderr } = await runTstan(['-store', 'file', '-dir', dir, '--clustered', '--cluster_node_id', 'a', '-p', '-1']);
-      expect(code).toBe(1);
-      expect(stdout).toBe('');
-      expect(stderr).toMatch(/^tstan: clustered mode [^\n]*not available yet[^\n]*\n$/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('-t accepts exactly what start-up accepts: clustered mode is refused by flag and by a cluster {} block', async () => {
+  it('-t accepts exactly what start-up accepts: clustering over the MEMORY store is refused by flag and by a cluster {} block', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tstan-check-'));
     try {
       const conf = join(dir, 'streaming.conf');
-      writeFileSync(conf, `streaming {\n  store: file\n  dir: "${dir}"\n  cluster { node_id: a }\n}\n`);
-      for (const args of [['-store', 'file', '-dir', dir, '--clustered', '--cluster_node_id', 'a'], ['-sc', conf]]) {
+      writeFileSync(conf, `streaming {\n  store: memory\n  cluster { node_id: a }\n}\n`);
+      for (const args of [['-store', 'memory', '--clustered', '--cluster_node_id', 'a'], ['-sc', conf]]) {
         const checked = await runTstan(['-t', ...args]);
         expect(checked.code).toBe(1);
         expect(checked.stdout).toBe('');
-        expect(checked.stderr).toMatch(/^tstan: clustered mode [^\n]*\n$/);
+        expect(checked.stderr).toMatch(/^tstan: [^\n]*clustering mode not supported with MEMORY store type[^\n]*\n$/);
         const started = await runTstan(['-p', '-1', ...args]);
         expect(started.code).toBe(1);
         expect(started.stderr).toBe(checked.stderr);
       }
-      const valid = await runTstan(['-t', '-store', 'file', '-dir', dir, '--cluster_node_id', 'a']);
+      const valid = await runTstan(['-t', '-store', 'file', '-dir', dir, '--clustered', '--cluster_node_id', 'a', '--cluster_peers', 'a,b,c']);
       expect(valid).toMatchObject({ code: 0, stdout: 'configuration is valid\n', stderr: '' });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,8 +7,6 @@ import { join, relative } from 'node:path';
 import { repoRoot } from '../support/tstan-process.js';
 
 const roots = ['src', 'test', 'bench', 'scripts', 'docs', 'README.md', '.ci'];
-// Being rewritten elsewhere: their references are fixed with that work (then drop this list).
-const pendingRewrite = ['src/server/', 'src/store/', 'src/raft/'];
 
 function files(path: string): string[] {
   const full = join(repoRoot, path);
@@ -43,7 +41,6 @@ describe('references to the documentation', () => {
 
   it('never cite the design notes the docs/ pages replaced', () => {
     const citing = texts
-      .filter(({ path }) => !pendingRewrite.some((prefix) => path.startsWith(prefix)))
       .filter(({ path }) => !path.startsWith('test/tooling/docs-references'))
       .filter(({ text }) => /\b(PROTOCOL|DESIGN|CHAOS|BENCH)\.md\b/.test(text))
       .map(({ path }) => path);

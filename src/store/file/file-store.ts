@@ -1,4 +1,4 @@
-// The FILE store: a data directory in the reference server's layout (PROTOCOL.md §6) behind the
+// The FILE store: a data directory in the reference server's layout (docs/protocol.md §6) behind the
 // Store interface. Recovery takes the directory lock, reads server.dat, clients.dat and every
 // channel directory; a fresh or emptied store answers `undefined` and waits for init().
 import { sumChannelStates } from '../totals.js';

@@ -1,4 +1,4 @@
-// The reference server's on-disk framing (PROTOCOL.md §6): every file opens with a 4-byte
+// The reference server's on-disk framing (docs/protocol.md §6): every file opens with a 4-byte
 // little-endian version (1); records are a 4-byte header (size, or type<<24|size in typed files)
 // and a 4-byte CRC-32 of the payload, then the payload; index entries are 32 bytes.
 import type { Crc32 } from './crc32.js';

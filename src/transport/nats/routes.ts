@@ -223,7 +223,12 @@ export class RouteManager implements RouteHost {
       if (this.dynamicName && (!info.dynamicCluster || this.clusterName < info.cluster)) {
         this.clusterName = info.cluster;
       } else {
-        this.logger.error({ remote: info.cluster, local: this.clusterName }, 'cluster name conflict, closing route');
+        // Two made-up names: the peer with the smaller one adopts ours and dials again (normal
+        // while a mesh forms). Two configured names that differ are a real misconfiguration.
+        const bothDynamic = this.dynamicName && info.dynamicCluster;
+        const fields = { remote: info.cluster, local: this.clusterName };
+        if (bothDynamic) this.logger.debug(fields, 'cluster names differ: closing the route until the peer adopts ours');
+        else this.logger.error(fields, 'cluster name conflict, closing route');
         route.close('cluster name conflict');
         return;
       }

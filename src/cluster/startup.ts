@@ -1,0 +1,109 @@
+// How a node joins its cluster at start-up, decided from its own Raft state and its peers':
+// - it has Raft state: it restarts from it;
+// - it has none, and neither has any peer (all answered): the founding voters write the same
+//   first configuration (`--cluster_peers`), or the seed elects itself (`--cluster_bootstrap`).
+//   A peer that holds only that first configuration, in term 1, counts as having none: founding
+//   nodes start at slightly different times and must all end up founding;
+// - it has none but a peer has: its state was lost (a wiped or replaced disk). It must not vote
+//   or campaign before it has caught up, or it could vote twice in a term or elect a node that
+//   lacks a committed entry: it rejoins through the catch-up gate of the Raft core;
+// - it has none, no peers are configured and it is no seed: it asks the leader to add it.
+// A node answers other nodes' probes on `_STAN.raft.<cid>.state` with whether it has state.
+import { Packr } from 'msgpackr';
+import type { Logger } from '../util/logger.js';
+import type { NatsConnection, NatsSubscription } from '../transport/nats/connection.js';
+import { InternalSubjectPrefix } from '../transport/nats/internal-subjects.js';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+export type StartupMode =
+  | { readonly kind: 'restart' }
+  | { readonly kind: 'found'; readonly voters: readonly string[] }
+  | { readonly kind: 'rejoin'; readonly from: string }
+  | { readonly kind: 'join' };
+
+export function stateSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.state`;
+}
+
+export function joinSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.join`;
+}
+
+export function nodeAddSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.node.add`;
+}
+
+export function nodeRemoveSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.node.remove`;
+}
+
+/** Answers peers' start-up probes for as long as the node runs. */
+export function answerStateProbes(connection: NatsConnection, clusterId: string, nodeId: string, hasState: () => boolean): NatsSubscription {
+  return connection.subscribe(stateSubject(clusterId), (_subject, reply, payload) => {
+    if (reply === undefined) return;
+    let asker: unknown;
+    try {
+      asker = packr.unpack(payload);
+    } catch {
+      return;
+    }
+    if (asker === nodeId) return;
+    connection.publish(reply, packr.pack([nodeId, hasState()]));
+  });
+}
+
+export interface StartupInputs {
+  readonly connection: NatsConnection;
+  readonly clusterId: string;
+  readonly nodeId: string;
+  readonly peers: readonly string[];
+  readonly bootstrap: boolean;
+  readonly hasRaftState: boolean;
+  readonly logger: Logger;
+  /** How long one probe round waits for answers. */
+  readonly probeWindowMs?: number;
+  /** Stops waiting for peers (the node is shutting down). */
+  readonly cancelled?: () => boolean;
+}
+
+/** Collects the answers of one probe round: node ID -> whether it has Raft state. */
+function probeOnce(inputs: StartupInputs): Promise<Map<string, boolean>> {
+  const { connection, clusterId, nodeId } = inputs;
+  const answers = new Map<string, boolean>();
+  const inbox = connection.newInbox();
+  return new Promise((resolve) => {
+    const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
+      try {
+        const value: unknown = packr.unpack(payload);
+        if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'boolean') answers.set(value[0], value[1]);
+      } catch {
+        // A malformed answer counts as none.
+      }
+    });
+    connection.publish(stateSubject(clusterId), packr.pack(nodeId), inbox);
+    setTimeout(() => {
+      sub.unsubscribe();
+      resolve(answers);
+    }, inputs.probeWindowMs ?? 500);
+  });
+}
+
+/** Decides how the node starts; waits (probing again) while peers needed for the decision are silent. */
+export async function decideStartup(inputs: StartupInputs): Promise<StartupMode> {
+  if (inputs.hasRaftState) return { kind: 'restart' };
+  const peers = inputs.peers;
+  let waitedRounds = 0;
+  for (;;) {
+    const answers = peers.length > 0 || !inputs.bootstrap ? await probeOnce(inputs) : new Map<string, boolean>();
+    for (const [peer, hasState] of answers) if (hasState) return { kind: 'rejoin', from: peer };
+    if (inputs.bootstrap) return { kind: 'found', voters: [inputs.nodeId] };
+    if (peers.length === 0) return { kind: 'join' };
+    const silent = peers.filter((peer) => !answers.has(peer));
+    if (silent.length === 0) return { kind: 'found', voters: [inputs.nodeId, ...peers].sort() };
+    if (inputs.cancelled?.() === true) return { kind: 'join' };
+    if (waitedRounds++ % 10 === 0) {
+      inputs.logger.info({ waitingFor: silent }, 'no Raft state here: waiting for every peer to answer before founding the cluster');
+    }
+  }
+}
