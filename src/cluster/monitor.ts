@@ -2,7 +2,8 @@
 // term, leader, commit and applied index, membership, and on the leader each peer's match index
 // and lag — plus what the node waits for, if anything), and the operators' membership requests
 // `/streaming/clusterz/add?node=ID` and `/streaming/clusterz/remove?node=ID`, forwarded to the
-// leader (with `--cluster_allow_add_remove_node`).
+// leader (with `--cluster_allow_add_remove_node`); `/streaming/clusterz/snapshot` takes a snapshot
+// of this node's state now (the log is then compacted behind it, keeping `cluster_trailing_logs`).
 import { MonitorRequestError, type MonitorHandler } from '../monitor/http-server.js';
 import type { ClusteredStanServer } from './clustered-server.js';
 import { digestState } from '../fsm/digest.js';
@@ -49,5 +50,14 @@ export function clusterHandlers(server: ClusteredStanServer): Array<[string, Mon
     ['/streaming/clusterz', (query) => clusterView(server, query.get('digest') === '1')],
     ['/streaming/clusterz/add', change('add')],
     ['/streaming/clusterz/remove', change('remove')],
+    [
+      '/streaming/clusterz/snapshot',
+      async () => {
+        const driver = server.raft;
+        if (driver === undefined) throw new MonitorRequestError('the node is not running');
+        const meta = await driver.snapshotNow();
+        return { index: meta.index, term: meta.term };
+      },
+    ],
   ];
 }

@@ -16,6 +16,12 @@ export interface ClusterNodeView {
   readonly leader: string;
   readonly commit: number;
   readonly applied: number;
+  readonly first_index: number;
+  readonly last_index: number;
+  readonly snapshots_restored: number;
+  readonly messages_fetched: number;
+  readonly catching_up: boolean;
+  readonly counters: { electionsStarted: number; preElectionsStarted: number; snapshotsInstalled: number };
   readonly voters: string[];
   readonly non_voters: string[];
   readonly serving: boolean;
@@ -120,6 +126,25 @@ export class TestCluster {
       if (Date.now() > deadline) throw new Error(`no agreed leader within ${timeoutMs} ms: ${JSON.stringify(views.map((v) => [v.node_id, v.role, v.term, v.leader]))}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** Resolves with the node's view once `predicate` holds for it (polls). */
+  async until(id: string, predicate: (view: ClusterNodeView) => boolean, timeoutMs = 30_000): Promise<ClusterNodeView> {
+    const deadline = Date.now() + timeoutMs;
+    let last: ClusterNodeView | undefined;
+    for (;;) {
+      last = await this.view(id);
+      if (last !== undefined && predicate(last)) return last;
+      if (Date.now() > deadline) throw new Error(`${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Has the node take a snapshot now (its log is then compacted behind it). */
+  async snapshot(id: string): Promise<number> {
+    const response = await fetch(`${this.node(id).monitorUrl}/streaming/clusterz/snapshot`, { signal: AbortSignal.timeout(30_000) });
+    if (!response.ok) throw new Error(`snapshot on ${id}: HTTP ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { index: number }).index;
   }
 
   /** Resolves once every running node has applied at least `index`. */

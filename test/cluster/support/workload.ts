@@ -27,6 +27,7 @@ export class Publisher {
     private readonly channel: string,
     private readonly target: number,
     private readonly window: number,
+    private readonly prefix = 'm-',
   ) {}
 
   /** Resolves once `target` distinct payloads are acknowledged. */
@@ -52,7 +53,7 @@ export class Publisher {
 
   private pump(): void {
     while (!this.stopped && this.inFlight < this.window && (this.retry.length > 0 || this.next < this.target)) {
-      const value = this.retry.shift() ?? `m-${++this.next}`;
+      const value = this.retry.shift() ?? `${this.prefix}${++this.next}`;
       this.inFlight++;
       this.session.publish(this.channel, value, (outcome) => {
         this.inFlight--;
