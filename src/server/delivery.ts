@@ -28,6 +28,8 @@ export class Delivery {
   private readonly prefetched = new Map<string, MsgProto>();
   /** First-delivery encodings shared by the receivers of one deliverNew pass. */
   private encoded: Map<number, Buffer> | undefined;
+  /** Nothing new is sent (a session draining before a handover waits for outstanding acks). */
+  private holding = false;
 
   constructor(
     private readonly send: NatsConnection,
@@ -39,7 +41,13 @@ export class Delivery {
   ) {}
 
   /** After a store write: every online subscription of the channel gets what it can take. */
+  /** Stops sending messages for the first time; what is pending may still be acknowledged. */
+  holdNew(): void {
+    this.holding = true;
+  }
+
   deliverNew(channel: ChannelState): void {
+    if (this.holding) return;
     // With several receivers each new message is encoded once for all of them.
     const shared = channel.subs.size + channel.queueGroups.size > 1;
     if (shared) this.encoded = new Map();
@@ -79,7 +87,7 @@ export class Delivery {
   }
 
   private canTakeNew(sub: SubscriptionState): boolean {
-    return !sub.isClosed && sub.initialized && !sub.closing && !sub.stalled;
+    return !this.holding && !sub.isClosed && sub.initialized && !sub.closing && !sub.stalled;
   }
 
   /** Work started from a timer or setImmediate: a failure is logged, never fatal to the server. */
@@ -114,7 +122,7 @@ export class Delivery {
 
   private deliverToGroup(group: QueueGroupState, budget: number): boolean {
     const head = group.members[0];
-    if (head === undefined) return false;
+    if (head === undefined || this.holding) return false;
     const store = head.channel.store;
     const last = head.channel.deliverable;
     while (group.lastSent < last) {

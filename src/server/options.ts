@@ -26,6 +26,11 @@ export interface StanServerOptions {
   readonly skipServerProbe: boolean;
   /** Messages queued for a subscription's initial delivery per event-loop turn. */
   readonly deliveryBatchMax: number;
+  /**
+   * A graceful stop (or leadership handover) sends nothing new and waits at most this long for
+   * subscribers to acknowledge what they have, so that the next run or leader redelivers none of it.
+   */
+  readonly drainAckGraceMs: number;
 }
 
 export const defaultStanServerOptions: StanServerOptions = Object.freeze({
@@ -41,6 +46,7 @@ export const defaultStanServerOptions: StanServerOptions = Object.freeze({
   serverProbeMs: 250,
   skipServerProbe: false,
   deliveryBatchMax: 1024,
+  drainAckGraceMs: 1000,
 });
 
 export function stanServerOptions(overrides: Partial<StanServerOptions> = {}): StanServerOptions {

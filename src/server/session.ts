@@ -108,7 +108,10 @@ export class ServingSession {
   private readonly publisher: Publisher;
   private readonly writer: SessionWriter;
   private readonly gated: GatedConnection[];
-  private readonly subs: NatsSubscription[] = [];
+  /** Protocol requests (connect, publish, subscribe...): the first thing a drain stops. */
+  private readonly requestSubs: NatsSubscription[] = [];
+  /** Acks: taken until the very end of a drain. */
+  private readonly ackSubs: NatsSubscription[] = [];
   /** Subscribe, unsubscribe and close requests run one after the other, in arrival order. */
   private control: Promise<void> = Promise.resolve();
   private state: 'new' | 'serving' | 'ended' = 'new';
@@ -167,7 +170,7 @@ export class ServingSession {
     const ctx = this.ctx;
     const general = ctx.general;
     for (const inbox of rebuildRuntime(ctx, this.registry)) {
-      if (!inbox.startsWith(this.settings.ackCoverPrefix)) this.subs.push(general.subscribe(inbox, this.guard('ack', (subject, _r, payload) => this.onAck(subject, payload))));
+      if (!inbox.startsWith(this.settings.ackCoverPrefix)) this.ackSubs.push(general.subscribe(inbox, this.guard('ack', (subject, _r, payload) => this.onAck(subject, payload))));
     }
     this.subscribeProtocol();
     this.state = 'serving';
@@ -188,7 +191,7 @@ export class ServingSession {
   private subscribeProtocol(): void {
     const g = this.ctx.general;
     const s = this.settings.subjects;
-    this.subs.push(
+    this.requestSubs.push(
       g.subscribe(s.discover, this.guard('connect', (_subject, reply, payload) => this.onConnect(reply, payload))),
       g.subscribe(s.pings, this.guard('ping', (_subject, reply, payload) => this.onPing(reply, payload))),
       g.subscribe(`${s.pubPrefix}.>`, this.guard('publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload))),
@@ -196,8 +199,8 @@ export class ServingSession {
       g.subscribe(s.unsubRequests, this.guard('unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true))),
       g.subscribe(s.subCloseRequests, this.guard('subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false))),
       g.subscribe(s.closeRequests, this.guard('close', (_subject, reply, payload) => this.onClose(reply, payload))),
-      g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload))),
     );
+    this.ackSubs.push(g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload))));
   }
 
   private onConnect(reply: string | undefined, payload: Uint8Array): void {
@@ -339,9 +342,14 @@ export class ServingSession {
     }
   }
 
-  private unsubscribeAll(): void {
-    for (const sub of this.subs) sub.unsubscribe();
-    this.subs.length = 0;
+  private unsubscribeRequests(): void {
+    for (const sub of this.requestSubs) sub.unsubscribe();
+    this.requestSubs.length = 0;
+  }
+
+  private unsubscribeAcks(): void {
+    for (const sub of this.ackSubs) sub.unsubscribe();
+    this.ackSubs.length = 0;
   }
 
   /**
@@ -352,9 +360,13 @@ export class ServingSession {
     if (this.state !== 'serving') return;
     this.state = 'ended';
     const ctx = this.ctx;
-    this.unsubscribeAll();
+    // Acks keep flowing until the end: what is acknowledged now is not redelivered after it.
+    this.unsubscribeRequests();
     await this.publisher.drain();
     await this.control;
+    ctx.delivery.holdNew();
+    await this.awaitOutstandingAcks(this.settings.options.drainAckGraceMs);
+    this.unsubscribeAcks();
     this.stopRuntime();
     // Positions noted this turn are stored too, so that a restart redelivers as little as it can.
     ctx.progress.flush();
@@ -363,11 +375,25 @@ export class ServingSession {
     this.close();
   }
 
+  /** Waits (bounded) until subscribers have acknowledged what was sent to them. */
+  private async awaitOutstandingAcks(graceMs: number): Promise<void> {
+    const deadline = this.ctx.scheduler.nowMs() + graceMs;
+    const outstanding = (): number => {
+      let count = 0;
+      for (const channel of this.ctx.channels.values()) for (const sub of channelSubs(channel)) if (!sub.isClosed) count += sub.pending.size;
+      return count;
+    };
+    while (outstanding() > 0 && this.ctx.scheduler.nowMs() < deadline) {
+      await new Promise<void>((resolve) => this.ctx.scheduler.setTimeout(resolve, 10));
+    }
+  }
+
   /** Immediate end: nothing more leaves, nothing waited for is answered. */
   abandon(): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.unsubscribeAll();
+    this.unsubscribeRequests();
+    this.unsubscribeAcks();
     this.stopRuntime();
     this.close();
   }

@@ -63,6 +63,11 @@ export interface ConnectOptions {
   readonly clientId: string;
   readonly pubAckTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /**
+   * Every node's URL, reconnecting at the NATS level when the connection drops (the STAN session
+   * lives on, as with a cluster whose nodes restart in turn). Default: `url` only, no reconnect.
+   */
+  readonly servers?: readonly string[];
 }
 
 /** One STAN connection; `onLost` fires once if it goes away without `close()`. */
@@ -86,10 +91,9 @@ export class StanSession {
   }
 
   static connect(options: ConnectOptions): Promise<StanSession> {
+    const resilient = options.servers !== undefined;
     const raw = stan.connect(options.clusterId, options.clientId, {
-      url: options.url,
-      reconnect: false,
-      maxReconnectAttempts: 0,
+      ...(resilient ? { servers: options.servers, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 } : { url: options.url, reconnect: false, maxReconnectAttempts: 0 }),
       ackTimeout: options.pubAckTimeoutMs,
       connectTimeout: options.connectTimeoutMs,
       maxPubAcksInflight: 1_000_000,

@@ -124,7 +124,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const server = new StanServer(
     connector,
     (settings) => openMemoryStore({ limits: options.limits ?? defaultStoreLimits(), ...settings, logger }),
-    { ...options.server, clusterId },
+    // Tests stop servers with unacknowledged messages on purpose: no grace for their acks.
+    { drainAckGraceMs: 0, ...options.server, clusterId },
     logger,
   );
   await server.start();

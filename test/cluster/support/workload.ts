@@ -137,3 +137,8 @@ export class Subscriber {
 export function connect(url: string, clientId: string): Promise<StanSession> {
   return StanSession.connect({ url, clusterId: 'test-cluster', clientId, pubAckTimeoutMs: 2_000, connectTimeoutMs: 5_000 });
 }
+
+/** A session that reconnects to any of `urls` when its node goes away. */
+export function connectResilient(urls: readonly string[], clientId: string): Promise<StanSession> {
+  return StanSession.connect({ url: urls[0]!, servers: urls, clusterId: 'test-cluster', clientId, pubAckTimeoutMs: 2_000, connectTimeoutMs: 5_000 });
+}
