@@ -157,6 +157,20 @@ export class ClusteredStanServer implements MonitorSource {
   /** Metrics follow whichever session serves (counters restart with each leadership). */
   attachMetrics(metrics: StreamingMetrics): void {
     this.metrics = metrics;
+    const status = () => this.driver?.status();
+    metrics.setRaftSource({
+      role: () => (status()?.role ?? 'starting'),
+      term: () => status()?.term ?? 0,
+      commitIndex: () => status()?.commit ?? 0,
+      appliedIndex: () => status()?.applied ?? 0,
+      leaderCommit: () => status()?.leaderCommit ?? 0,
+      electionsStarted: () => status()?.counters.electionsStarted ?? 0,
+      leadershipChanges: () => status()?.counters.leadershipChanges ?? 0,
+      snapshotsTaken: () => status()?.counters.snapshotsTaken ?? 0,
+      snapshotsInstalled: () => status()?.counters.snapshotsInstalled ?? 0,
+      syncsPerAppliedEntry: () => status()?.counters.syncsPerAppliedEntry ?? 0,
+      peerLag: () => (status()?.peers ?? []).map((p) => ({ peer: p.id, lag: p.lag })),
+    });
     this.bindMetrics();
   }
 

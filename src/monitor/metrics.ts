@@ -31,6 +31,24 @@ export interface MetricsGaugeSource {
   beforeScrape?(): void;
 }
 
+/** A clustered node's Raft state, read at scrape time. */
+export interface RaftMetricsSource {
+  role(): string;
+  term(): number;
+  commitIndex(): number;
+  appliedIndex(): number;
+  /** The commit index last heard from a leader (what this node must apply to be caught up). */
+  leaderCommit(): number;
+  electionsStarted(): number;
+  leadershipChanges(): number;
+  snapshotsTaken(): number;
+  snapshotsInstalled(): number;
+  /** Raft log fsyncs per applied entry: well below 1 when group commit works. */
+  syncsPerAppliedEntry(): number;
+  /** Leader: how many entries each peer's log is behind. */
+  peerLag(): Iterable<{ readonly peer: string; readonly lag: number }>;
+}
+
 export interface StreamingMetricsOptions {
   /** Also export Node process metrics (CPU, memory, event loop lag, GC). Default true. */
   processMetrics?: boolean;
@@ -107,6 +125,37 @@ export class StreamingMetrics {
       collect() {
         this.reset();
         for (const c of metrics.source?.channels() ?? []) this.set({ channel: c.name }, c.bytes);
+      },
+    });
+  }
+
+  /** Raft gauges of a clustered node (registered on the first call). */
+  setRaftSource(source: RaftMetricsSource): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: (s: RaftMetricsSource) => number): void => {
+      new Gauge({ name, help, registers, collect() { this.set(read(source)); } });
+    };
+    new Gauge({
+      name: 'tstan_raft_role', help: 'Raft role of this node (1 for the current one)', labelNames: ['role'], registers,
+      collect() {
+        this.reset();
+        this.set({ role: source.role() }, 1);
+      },
+    });
+    gauge('tstan_raft_term', 'Current Raft term', (s) => s.term());
+    gauge('tstan_raft_commit_index', 'Highest log index known committed', (s) => s.commitIndex());
+    gauge('tstan_raft_applied_index', 'Highest log index applied to the streaming state', (s) => s.appliedIndex());
+    gauge('tstan_raft_apply_lag', 'Entries heard committed from a leader and not yet applied here', (s) => Math.max(0, s.leaderCommit() - s.appliedIndex()));
+    gauge('tstan_raft_elections_started', 'Elections this node started since it started', (s) => s.electionsStarted());
+    gauge('tstan_raft_leadership_changes', 'Times this node saw a new leader since it started', (s) => s.leadershipChanges());
+    gauge('tstan_raft_snapshots_taken', 'Snapshots of its own state this node took since it started', (s) => s.snapshotsTaken());
+    gauge('tstan_raft_snapshots_installed', 'Snapshots this node installed from a leader since it started', (s) => s.snapshotsInstalled());
+    gauge('tstan_raft_fsyncs_per_entry', 'Raft log fsyncs per applied entry', (s) => s.syncsPerAppliedEntry());
+    new Gauge({
+      name: 'tstan_raft_peer_lag', help: 'Leader: entries each peer is behind', labelNames: ['peer'], registers,
+      collect() {
+        this.reset();
+        for (const { peer, lag } of source.peerLag()) this.set({ peer }, lag);
       },
     });
   }

@@ -5,6 +5,7 @@
 //   follower would need: it installs a snapshot, fetches the messages from its peers, catches up
 //   (it never votes before that), and then the leader is killed: nothing acknowledged is lost.
 // Real processes, node-nats-streaming clients.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, type ClusterNodeView } from './support/cluster.js';
 import { Publisher, Subscriber, connect } from './support/workload.js';
@@ -47,7 +48,28 @@ describe('cluster recovery', () => {
     expect(check.payloadConflicts).toBe(0);
     const digests = await cluster.digestsAfterConvergence();
     expect(new Set(digests.values()).size).toBe(1);
+    // The Raft state is on /metrics too.
+    const metrics = await (await fetch(`${cluster.node(leader).monitorUrl}/metrics`)).text();
+    expect(metrics).toContain('tstan_raft_role{role="leader"} 1');
+    expect(metrics).toMatch(/tstan_raft_term [1-9]/);
+    expect(metrics).toMatch(/tstan_raft_peer_lag\{peer="[a-c]"\} \d+/);
+    for (const id of cluster.nodes.keys()) expect((await fetch(`${cluster.node(id).monitorUrl}/readyz`)).status).toBe(200);
   }, 180_000);
+
+  it('refuses to start a node whose store survived while its Raft log is gone, naming both paths', async () => {
+    cluster = await TestCluster.create({ size: 3 });
+    await cluster.startAll();
+    const leader = await cluster.leader();
+    await publishAll(cluster.node(leader).url, 'p', 100, 'x-');
+    await cluster.appliedEverywhere((await cluster.view(leader))!.commit);
+    const victim = [...cluster.nodes.keys()].find((id) => id !== leader)!;
+    await cluster.node(victim).stop();
+    const logPath = cluster.removeRaftLog(victim);
+    await expect(cluster.node(victim).start(30_000)).rejects.toThrow(/exited at start/);
+    const log = readFileSync(cluster.node(victim).logFile, 'utf8');
+    expect(log).toContain(`the cluster log path "${logPath}" is empty`);
+    expect(log).toContain(cluster.dataDir(victim));
+  }, 120_000);
 
   it('a wiped follower rejoins by snapshot and message fetch, never votes before it caught up, and then the leader may die', async () => {
     cluster = await TestCluster.create({ size: 3, args: ['--cluster_trailing_logs', '2'] });

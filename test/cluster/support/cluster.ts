@@ -184,6 +184,17 @@ export class TestCluster {
     }
   }
 
+  dataDir(id: string): string {
+    return join(this.root, id, 'data');
+  }
+
+  /** Removes a stopped node's Raft log only (its default place under the data directory); returns its path. */
+  removeRaftLog(id: string): string {
+    const path = join(this.dataDir(id), '.raft');
+    rmSync(path, { recursive: true, force: true });
+    return path;
+  }
+
   /** Removes a stopped node's data directory (its Raft log included): a wiped disk. */
   wipe(id: string): void {
     rmSync(join(this.root, id, 'data'), { recursive: true, force: true });
