@@ -17,7 +17,7 @@ import { StanFsm } from '../fsm/stan-fsm.js';
 import type { StreamingState } from '../fsm/records.js';
 import { StanCodec } from '../server/protocol.js';
 import { stanServerOptions, type StanServerOptions } from '../server/options.js';
-import { subjectsAfterRecovery, stanSubjects, type StanSubjects } from '../server/subjects.js';
+import { recordServerInfo, stanSubjects, type StanSubjects } from '../server/subjects.js';
 import { systemScheduler, type Scheduler } from '../server/scheduler.js';
 import type { ServerContext } from '../server/context.js';
 import { ServingSession } from '../server/session.js';
@@ -193,7 +193,7 @@ export class ClusteredStanServer implements MonitorSource {
       this.storeInUse = await this.openStore({ clock: this.clock, ageExpiry: 'caller' });
       const recovered = await this.store.recover();
       this.nodeIdInUse = this.resolveNodeId(recovered);
-      await this.initStore(recovered);
+      this.subjectsInUse = await recordServerInfo(this.store, this.options.clusterId, this.subjectsInUse, recovered, this.nodeIdInUse);
       const logPath = this.cluster.logPath || join(this.cluster.dir, '.raft');
       const storage = await DurableRaftStorage.open(logPath, {
         sync: this.cluster.sync,
@@ -227,25 +227,6 @@ export class ClusteredStanServer implements MonitorSource {
       );
     }
     return id;
-  }
-
-  private async initStore(recovered: RecoveredState | undefined): Promise<void> {
-    if (recovered !== undefined && recovered.info.clusterId !== '' && recovered.info.clusterId !== this.options.clusterId) {
-      throw new TstanError('STAN_CLUSTER_ID_MISMATCH', `cluster ID "${this.options.clusterId}" does not match recovered value of "${recovered.info.clusterId}"`);
-    }
-    if (recovered !== undefined) this.subjectsInUse = subjectsAfterRecovery(this.subjectsInUse, recovered.info);
-    const s = this.subjects;
-    await this.store.init({
-      clusterId: this.options.clusterId,
-      discovery: s.discover,
-      publish: s.pubPrefix,
-      subscribe: s.subRequests,
-      unsubscribe: s.unsubRequests,
-      close: s.closeRequests,
-      subClose: s.subCloseRequests,
-      acksSubs: s.acksSubs,
-      nodeId: this.nodeIdInUse,
-    });
   }
 
   /** A store that holds messages while the Raft log is gone cannot vouch for them: refuse. */

@@ -4,7 +4,7 @@ import { StanErrors } from '../server/errors.js';
 import type { FsmContext } from './context.js';
 import { closeSub } from './apply-subs.js';
 import { failed, type ConnectOp, type DisconnectOp, type OpResult, type Reassignment } from './ops.js';
-import { connKeyOf, type ClientRecord } from './records.js';
+import { clientRecordOf, type ClientRecord } from './records.js';
 
 function removeClient(ctx: FsmContext, client: ClientRecord, reassigned: Reassignment[]): void {
   // Oldest first, so that queue groups see their members leave in a fixed order.
@@ -25,16 +25,7 @@ export function applyConnect(ctx: FsmContext, op: ConnectOp): OpResult {
     if (!op.replace) return failed(StanErrors.clientIdAlreadyRegistered);
     removeClient(ctx, existing, reassigned);
   }
-  const client: ClientRecord = {
-    id: op.clientId,
-    hbInbox: op.hbInbox,
-    connId: op.connId,
-    connKey: connKeyOf(op.connId),
-    protocol: op.protocol,
-    pingInterval: op.pingInterval,
-    pingMaxOut: op.pingMaxOut,
-    subs: new Set(),
-  };
+  const client = clientRecordOf({ ...op, id: op.clientId });
   state.clients.set(client.id, client);
   if (client.connKey !== '') state.clientsByConnId.set(client.connKey, client);
   if (ctx.persistRecords) {

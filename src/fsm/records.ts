@@ -88,6 +88,19 @@ export function groupName(qGroup: string, durableName: string): string {
   return durableName !== '' ? `${durableName}:${qGroup}` : qGroup;
 }
 
+/** A client's record, with no subscription yet. */
+export function clientRecordOf(info: {
+  readonly id: string;
+  readonly hbInbox: string;
+  readonly connId: Uint8Array;
+  readonly protocol: number;
+  readonly pingInterval: number;
+  readonly pingMaxOut: number;
+}): ClientRecord {
+  const { id, hbInbox, connId, protocol, pingInterval, pingMaxOut } = info;
+  return { id, hbInbox, connId, connKey: connKeyOf(connId), protocol, pingInterval, pingMaxOut, subs: new Set() };
+}
+
 export function connKeyOf(connId: Uint8Array): string {
   return Buffer.from(connId.buffer, connId.byteOffset, connId.byteLength).toString('latin1');
 }

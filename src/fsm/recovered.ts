@@ -4,11 +4,10 @@
 import type { RecoveredState, Store } from '../store/types.js';
 import { NOT_LOADED } from '../store/types.js';
 import {
-  connKeyOf,
+  clientRecordOf,
   durableKey,
   emptyStreamingState,
   type ChannelRecord,
-  type ClientRecord,
   type GroupRecord,
   type StreamingState,
   type SubRecord,
@@ -25,16 +24,7 @@ function lastTimestampOf(channel: ChannelRecord): bigint {
 export function stateFromRecovered(store: Store, recovered: RecoveredState): StreamingState {
   const state = emptyStreamingState();
   for (const info of recovered.clients) {
-    const client: ClientRecord = {
-      id: info.id,
-      hbInbox: info.hbInbox,
-      connId: info.connId,
-      connKey: connKeyOf(info.connId),
-      protocol: info.protocol,
-      pingInterval: info.pingInterval,
-      pingMaxOut: info.pingMaxOut,
-      subs: new Set(),
-    };
+    const client = clientRecordOf(info);
     state.clients.set(client.id, client);
     if (client.connKey !== '') state.clientsByConnId.set(client.connKey, client);
   }

@@ -9,11 +9,10 @@ import { StoreCorruptError, TstanError } from '../util/errors.js';
 import type { ReplicatedClock } from './context.js';
 import {
   messageRange,
-  connKeyOf,
+  clientRecordOf,
   durableKey,
   emptyStreamingState,
   type ChannelRecord,
-  type ClientRecord,
   type GroupRecord,
   type StreamingState,
   type SubRecord,
@@ -179,9 +178,7 @@ export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data
     state.channels.set(name, channel);
   }
   for (const [id, hbInbox, connId, protocol, pingInterval, pingMaxOut, subs] of snapshot.clients) {
-    const client: ClientRecord = {
-      id, hbInbox, connId, connKey: connKeyOf(connId), protocol, pingInterval, pingMaxOut, subs: new Set(),
-    };
+    const client = clientRecordOf({ id, hbInbox, connId, protocol, pingInterval, pingMaxOut });
     for (const [channel, subId] of subs) {
       const sub = subsById.get(`${channel}\u0000${toNumber(subId)}`);
       if (sub === undefined) throw new StoreCorruptError(`the streaming snapshot names an unknown subscription ${channel}/${subId}`);

@@ -14,7 +14,7 @@ import { stateFromRecovered } from '../fsm/recovered.js';
 import { LocalWriter } from '../fsm/writer.js';
 import { StanCodec } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
-import { subjectsAfterRecovery, stanSubjects, type StanSubjects } from './subjects.js';
+import { recordServerInfo, stanSubjects, type StanSubjects } from './subjects.js';
 import { probeForOtherServer } from './probe.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 import type { ServerContext } from './context.js';
@@ -157,25 +157,7 @@ export class StanServer implements MonitorSource {
   /** Recovers a persistent store's state and records our subjects. */
   private async initStore(): Promise<RecoveredState | undefined> {
     const recovered = await this.store.recover();
-    if (recovered !== undefined && recovered.info.clusterId !== '' && recovered.info.clusterId !== this.options.clusterId) {
-      throw new TstanError(
-        'STAN_CLUSTER_ID_MISMATCH',
-        `cluster ID "${this.options.clusterId}" does not match recovered value of "${recovered.info.clusterId}"`,
-      );
-    }
-    if (recovered !== undefined) this.subjectsInUse = subjectsAfterRecovery(this.subjectsInUse, recovered.info);
-    const s = this.subjects;
-    await this.store.init({
-      clusterId: this.options.clusterId,
-      discovery: s.discover,
-      publish: s.pubPrefix,
-      subscribe: s.subRequests,
-      unsubscribe: s.unsubRequests,
-      close: s.closeRequests,
-      subClose: s.subCloseRequests,
-      acksSubs: s.acksSubs,
-      nodeId: '',
-    });
+    this.subjectsInUse = await recordServerInfo(this.store, this.options.clusterId, this.subjectsInUse, recovered, '');
     return recovered;
   }
 

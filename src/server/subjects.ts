@@ -1,4 +1,6 @@
 // The protocol subjects of one cluster ID (docs/protocol.md §1.2).
+import type { RecoveredState, Store } from '../store/types.js';
+import { TstanError } from '../util/errors.js';
 
 export interface StanSubjects {
   readonly discover: string;
@@ -53,4 +55,33 @@ export function subjectsAfterRecovery(computed: StanSubjects, recorded: Recorded
     closeRequests: pick(recorded.close, computed.closeRequests),
     acksSubs: pick(recorded.acksSubs, computed.acksSubs),
   });
+}
+
+/**
+ * A server's identity in its store (server.dat): checks the recorded cluster ID, keeps the
+ * recorded subjects, records them with `nodeId`; returns the subjects to serve.
+ */
+export async function recordServerInfo(
+  store: Store,
+  clusterId: string,
+  computed: StanSubjects,
+  recovered: RecoveredState | undefined,
+  nodeId: string,
+): Promise<StanSubjects> {
+  if (recovered !== undefined && recovered.info.clusterId !== '' && recovered.info.clusterId !== clusterId) {
+    throw new TstanError('STAN_CLUSTER_ID_MISMATCH', `cluster ID "${clusterId}" does not match recovered value of "${recovered.info.clusterId}"`);
+  }
+  const s = recovered === undefined ? computed : subjectsAfterRecovery(computed, recovered.info);
+  await store.init({
+    clusterId,
+    discovery: s.discover,
+    publish: s.pubPrefix,
+    subscribe: s.subRequests,
+    unsubscribe: s.unsubRequests,
+    close: s.closeRequests,
+    subClose: s.subCloseRequests,
+    acksSubs: s.acksSubs,
+    nodeId,
+  });
+  return s;
 }

@@ -6,7 +6,7 @@
 //   gap between acks is printed, and nothing a subscriber acknowledged is redelivered.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from './support/cluster.js';
-import { Publisher, Subscriber, connect, connectResilient } from './support/workload.js';
+import { Publisher, Subscriber, connect, connectResilient, publishAll } from './support/workload.js';
 import type { StanSession } from '../jepsen-like/stan-client.js';
 
 describe('cluster membership and planned restarts', () => {
@@ -18,14 +18,6 @@ describe('cluster membership and planned restarts', () => {
     cluster = undefined;
   });
 
-  async function publishAll(url: string, clientId: string, count: number, prefix: string): Promise<Set<string>> {
-    const session = await connect(url, clientId);
-    sessions.push(session);
-    const publisher = new Publisher(session, 'orders', count, 256, prefix);
-    await publisher.run();
-    session.close();
-    return publisher.acked;
-  }
 
   it('grows from 3 to 5 voters while serving, survives a leader kill, and removes a node', async () => {
     const args = ['--cluster_allow_add_remove_node'];

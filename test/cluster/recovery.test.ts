@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, type ClusterNodeView } from './support/cluster.js';
-import { Publisher, Subscriber, connect } from './support/workload.js';
+import { Subscriber, connect, publishAll } from './support/workload.js';
 import type { StanSession } from '../jepsen-like/stan-client.js';
 
 describe('cluster recovery', () => {
@@ -20,14 +20,6 @@ describe('cluster recovery', () => {
     cluster = undefined;
   });
 
-  async function publishAll(url: string, clientId: string, count: number, prefix: string): Promise<Set<string>> {
-    const session = await connect(url, clientId);
-    sessions.push(session);
-    const publisher = new Publisher(session, 'orders', count, 256, prefix);
-    await publisher.run();
-    session.close();
-    return publisher.acked;
-  }
 
   it('restarts after every node was killed at once, serving every acknowledged message', async () => {
     cluster = await TestCluster.create({ size: 3 });

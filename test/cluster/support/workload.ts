@@ -142,3 +142,15 @@ export function connect(url: string, clientId: string): Promise<StanSession> {
 export function connectResilient(urls: readonly string[], clientId: string): Promise<StanSession> {
   return StanSession.connect({ url: urls[0]!, servers: urls, clusterId: 'test-cluster', clientId, pubAckTimeoutMs: 2_000, connectTimeoutMs: 5_000 });
 }
+
+/** Connects, publishes `count` distinct payloads until each is acknowledged, disconnects. */
+export async function publishAll(url: string, clientId: string, count: number, prefix: string): Promise<Set<string>> {
+  const session = await connect(url, clientId);
+  try {
+    const publisher = new Publisher(session, 'orders', count, 256, prefix);
+    await publisher.run();
+    return publisher.acked;
+  } finally {
+    session.close();
+  }
+}
