@@ -5,8 +5,9 @@
 // codec (exact nanosecond timestamps).
 import { PubMsgDecoder, encodePubAck, guidOf } from './pub-decoder.js';
 import { decodeMessage, encodeMessage, type MessageName, type MessageOf } from './protocol-messages.js';
+import { ProtocolMessageInvalidError } from './protocol-wire.js';
 
-export { ProtocolMessageInvalidError } from './protocol-wire.js';
+export { ProtocolMessageInvalidError };
 export type { MessageName, MessageOf } from './protocol-messages.js';
 
 export type PubMsg = MessageOf<'PubMsg'>;
@@ -67,7 +68,8 @@ export class StanCodec {
   }
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// A leading byte-order mark is part of the subject, as in every other string of the protocol.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Where an Ack's fields lie in its bytes; the subject is the last one present (proto3). */
 interface AckFields {
@@ -77,24 +79,31 @@ interface AckFields {
   subjectCount: number;
 }
 
+/** scanAck leaves the shapes no client sends to the exact decoder (see decodeAckExactly). */
+const UNUSUAL_ACK = 'unusual';
+
 /**
- * Walks Ack{subject=1:string, sequence=2:uint64} without protobufjs or decoding the subject.
- * `onSubject` sees every subject field and may reject it. Returns null on malformed input.
+ * Walks Ack{subject=1:string, sequence=2:uint64} without decoding the subject. `onSubject` sees
+ * every subject field and may reject it. Returns null on malformed input, UNUSUAL_ACK on what it
+ * does not read itself: field number 0 or above 15, groups, varints of 8 bytes or more.
  */
-function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null {
+function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null | typeof UNUSUAL_ACK {
   const fields: AckFields = { sequence: 0, subjectStart: 0, subjectLength: 0, subjectCount: 0 };
   let pos = 0;
   while (pos < bytes.length) {
     const key = bytes[pos++]!;
+    if (key >= 0x80 || key < 8) return UNUSUAL_ACK;
     const field = key >>> 3;
     const wire = key & 7;
-    if (key >= 0x80) return null;
     if (wire === 0 || wire === 2) {
+      // A known field of the other wire type is refused, as the reference refuses it.
+      if ((field === 1 && wire !== 2) || (field === 2 && wire !== 0)) return null;
       let value = 0;
       let scale = 1;
-      // A varint field takes up to 10 bytes; a length prefix here never more than 5.
+      // Up to 7 bytes a varint is exact in a number; a length prefix takes at most 5.
       for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= (wire === 0 ? 10 : 5)) return null;
+        if (pos >= bytes.length) return null;
+        if (i >= (wire === 0 ? 7 : 5)) return wire === 0 ? UNUSUAL_ACK : null;
         const b = bytes[pos++]!;
         value += (b & 0x7f) * scale;
         scale *= 128;
@@ -112,10 +121,14 @@ function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) 
         fields.subjectCount++;
       }
       pos += value;
+    } else if (field === 1 || field === 2) {
+      return null;
     } else if (wire === 5) {
       pos += 4;
     } else if (wire === 1) {
       pos += 8;
+    } else if (wire === 3 || wire === 4) {
+      return UNUSUAL_ACK;
     } else {
       return null;
     }
@@ -138,7 +151,18 @@ export function decodeAck(bytes: Uint8Array): Ack | null {
       return false;
     }
   });
+  if (fields === UNUSUAL_ACK) return decodeAckExactly(bytes);
   return fields === null ? null : { subject, sequence: fields.sequence };
+}
+
+/** The control path's decoder, for the acks scanAck does not read itself. */
+function decodeAckExactly(bytes: Uint8Array): Ack | null {
+  try {
+    return decodeMessage('Ack', bytes);
+  } catch (error) {
+    if (error instanceof ProtocolMessageInvalidError) return null;
+    throw error;
+  }
 }
 
 /**
@@ -150,6 +174,7 @@ export function ackedSequence(bytes: Uint8Array, channelBytes: Uint8Array | null
   if (channelBytes === null) return slowAckedSequence(bytes, channel);
   const fields = scanAck(bytes);
   if (fields === null) return -1;
+  if (fields === UNUSUAL_ACK) return slowAckedSequence(bytes, channel);
   if (fields.subjectCount === 0) return channelBytes.length === 0 ? fields.sequence : -1;
   if (fields.subjectCount === 1 && sameBytes(bytes, fields.subjectStart, fields.subjectLength, channelBytes)) {
     return fields.sequence;

@@ -4,12 +4,13 @@
 // encoders write the same bytes; on any input the hand decoder accepts what protobufjs accepts with
 // the same values, rejects what it rejects, and throws nothing but ProtocolMessageInvalidError. One
 // difference is intended: a known field with the wrong wire type is refused, as the reference
-// server refuses it, where protobufjs skips it as unknown.
+// server refuses it, where protobufjs skips it as unknown. The hot path's Ack decoder must give the
+// same verdicts and values as the control path's decoder on the same inputs.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PROTOCOL_MESSAGES, decodeMessage, encodeMessage, type MessageName } from '../../src/server/protocol-messages.js';
 import { ProtocolMessageInvalidError } from '../../src/server/protocol-wire.js';
-import { StanCodec } from '../../src/server/protocol.js';
+import { StanCodec, ackedSequence, decodeAck } from '../../src/server/protocol.js';
 import { ProtobufjsProtocol } from '../support/protobufjs-protocol.js';
 
 const reference = new ProtobufjsProtocol();
@@ -58,6 +59,20 @@ function expectAgreement(name: MessageName, bytes: Uint8Array): void {
   } else {
     expect(hasMistypedField(name, bytes), `${name} ${Buffer.from(bytes).toString('hex')}: we refused (${String(ours.error)})`).toBe(true);
   }
+}
+
+/** decodeAck and ackedSequence (the hot path) read every input as the control path's decoder does. */
+function expectAckAgreement(bytes: Uint8Array): void {
+  const exact = outcomeOf(() => decodeMessage('Ack', bytes));
+  const ack = decodeAck(bytes);
+  expect(ack === null ? null : normalized(ack), Buffer.from(bytes).toString('hex')).toEqual(exact.ok ? exact.message : null);
+  if (!exact.ok) {
+    expect(ackedSequence(bytes, Buffer.from('a'), 'a')).toBe(-1);
+    return;
+  }
+  const channel = String(exact.message['subject']);
+  expect(ackedSequence(bytes, Buffer.from(channel), channel)).toBe(exact.message['sequence']);
+  expect(ackedSequence(bytes, Buffer.from(`${channel}x`), `${channel}x`)).toBe(-1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,13 +208,17 @@ describe('the protocol codec against protobufjs', () => {
   it('agrees with protobufjs on random bytes, odd field sequences and mutated encodings', () => {
     fc.assert(fc.property(anyInput, (bytes) => {
       for (const name of names) expectAgreement(name, bytes);
+      expectAckAgreement(bytes);
     }), { seed: SEED, numRuns: 4000 });
   });
 
   it('agrees on every truncation of every message with all fields set', () => {
     fc.assert(fc.property(anyMessage, ({ name, message }) => {
       const bytes = reference.encode(name, message);
-      for (let cut = 0; cut <= bytes.length; cut++) expectAgreement(name, bytes.subarray(0, cut));
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        expectAgreement(name, bytes.subarray(0, cut));
+        expectAckAgreement(bytes.subarray(0, cut));
+      }
     }), { seed: SEED, numRuns: 300 });
   });
 });
