@@ -6,7 +6,7 @@
 // The control messages (connect, subscribe, close, ping) use the server's own protocol codec: they
 // are few, and sharing the codec keeps field numbers in one place. No reconnect, no PubAck timeout:
 // a benchmark run that loses its connection fails as a whole.
-import { StanCodec } from '../src/server/protocol.js';
+import { StanCodec, type ConnectResponse } from '../src/server/protocol.js';
 import { varintSize, writeVarint } from '../src/store/proto-wire.js';
 import { Nuid } from '../src/util/nuid.js';
 import { LeanNatsConnection } from './lean-nats-connection.js';
@@ -57,7 +57,7 @@ export class LeanStanClient {
   private readonly guidPrefix: Buffer;
   private readonly connId: Buffer;
   private readonly ackInbox: string;
-  private response: Record<string, unknown> = {};
+  private response: ConnectResponse | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -88,10 +88,10 @@ export class LeanStanClient {
       pingMaxOut: PING_MAX_OUT,
     });
     const reply = await client.request(`_STAN.discover.${options.clusterId}`, request, timeoutMs);
-    const response = codec.decodeResponse<Record<string, unknown>>('ConnectResponse', reply);
-    if (response['error']) {
+    const response = codec.decodeResponse('ConnectResponse', reply);
+    if (response.error !== '') {
       await conn.close();
-      throw new Error(`connect refused: ${String(response['error'])}`);
+      throw new Error(`connect refused: ${response.error}`);
     }
     client.response = response;
     client.startPings();
@@ -121,11 +121,11 @@ export class LeanStanClient {
     });
     // The ack inbox must be known before the first delivery is parsed, which may be in the same
     // read as the response: it is set in the reply handler itself, not after an await.
-    const reply = await this.request(String(this.response['subRequests']), request, this.timeoutMs, (bytes) => {
-      const response = codec.decodeResponse<{ ackInbox: string; error: string }>('SubscriptionResponse', bytes);
+    const reply = await this.request(this.connected.subRequests, request, this.timeoutMs, (bytes) => {
+      const response = codec.decodeResponse('SubscriptionResponse', bytes);
       if (response.error === '') acker.setAckInbox(response.ackInbox);
     });
-    const response = codec.decodeResponse<{ ackInbox: string; error: string }>('SubscriptionResponse', reply);
+    const response = codec.decodeResponse('SubscriptionResponse', reply);
     if (response.error !== '') throw new Error(`subscribe refused: ${response.error}`);
   }
 
@@ -135,8 +135,8 @@ export class LeanStanClient {
     this.pingTimer = null;
     try {
       const request = codec.encode('CloseRequest', { clientID: this.options.clientId });
-      const reply = await this.request(String(this.response['closeRequests']), request, this.timeoutMs);
-      const response = codec.decodeResponse<{ error: string }>('CloseResponse', reply);
+      const reply = await this.request(this.connected.closeRequests, request, this.timeoutMs);
+      const response = codec.decodeResponse('CloseResponse', reply);
       if (response.error !== '') throw new Error(`close refused: ${response.error}`);
     } finally {
       this.conn.onError = () => {};
@@ -144,9 +144,15 @@ export class LeanStanClient {
     }
   }
 
+  /** The ConnectResponse: set before connect() resolves. */
+  private get connected(): ConnectResponse {
+    if (this.response === null) throw new Error('not connected');
+    return this.response;
+  }
+
   /** Where publishes go: `<pubPrefix>.<channel>`. */
   get pubPrefix(): string {
-    return String(this.response['pubPrefix']);
+    return this.connected.pubPrefix;
   }
 
   private get timeoutMs(): number {
@@ -180,13 +186,13 @@ export class LeanStanClient {
   }
 
   private startPings(): void {
-    const subject = String(this.response['pingRequests'] ?? '');
-    if (subject === '' || Number(this.response['protocol'] ?? 0) < 1) return;
+    const subject = this.connected.pingRequests;
+    if (subject === '' || this.connected.protocol < 1) return;
     const pingInbox = `_INBOX.${this.nuid.next()}`;
     let outstanding = 0;
     this.conn.subscribe(pingInbox, (buf, start, end) => {
       outstanding = 0;
-      const response = codec.decodeResponse<{ error: string }>('PingResponse', buf.subarray(start, end));
+      const response = codec.decodeResponse('PingResponse', buf.subarray(start, end));
       if (response.error !== '') this.fail(new Error(`ping refused: ${response.error}`));
     });
     const ping = codec.encode('Ping', { connID: this.connId });

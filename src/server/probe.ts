@@ -2,7 +2,7 @@
 // a ConnectRequest with clientID = cluster ID; any answer means another server is serving it.
 import type { NatsConnection } from '../transport/nats/connection.js';
 import { TstanError } from '../util/errors.js';
-import type { StanCodec, ConnectResponse } from './protocol.js';
+import type { StanCodec } from './protocol.js';
 import type { StanSubjects } from './subjects.js';
 
 export function probeForOtherServer(
@@ -23,8 +23,8 @@ export function probeForOtherServer(
       if (error !== null || payload === null) return resolve();
       let closeSubject = subjects.closeRequests;
       try {
-        const response = codec.decodeResponse<ConnectResponse>('ConnectResponse', payload);
-        if (response.closeRequests) closeSubject = response.closeRequests;
+        const response = codec.decodeResponse('ConnectResponse', payload);
+        if (response.closeRequests !== '') closeSubject = response.closeRequests;
       } catch {
         // still another server: it answered
       }

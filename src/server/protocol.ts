@@ -1,166 +1,75 @@
-// Client protocol messages (proto/protocol.proto, package pb) through protobufjs, loaded at run
-// time from the package root so it works from src/ under vitest and from dist/. MsgProto on the
-// delivery path is encoded by the store's records codec instead (exact nanosecond timestamps);
-// Ack, which arrives once per delivered message, has a small hand decoder here.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+// Client protocol messages (proto/protocol.proto, package pb, docs/protocol.md §2.1). StanCodec is
+// the control path's codec, on the static field tables of protocol-messages.ts: no protobuf library
+// is loaded and no .proto file parsed at start. The per-message paths have smaller codecs of their
+// own: PubMsg and PubAck in pub-decoder.ts, Ack below, MsgProto deliveries in the store's records
+// codec (exact nanosecond timestamps).
 import { PubMsgDecoder, encodePubAck, guidOf } from './pub-decoder.js';
+import { decodeMessage, encodeMessage, type MessageName, type MessageOf } from './protocol-messages.js';
+import { ProtocolMessageInvalidError } from './protocol-wire.js';
 
-export interface PubMsg {
-  clientID: string;
-  guid: string;
-  subject: string;
-  reply: string;
-  data: Uint8Array;
-  connID: Uint8Array;
-}
-export interface ConnectRequest {
-  clientID: string;
-  heartbeatInbox: string;
-  protocol: number;
-  connID: Uint8Array;
-  pingInterval: number;
-  pingMaxOut: number;
-}
-export interface ConnectResponse {
-  pubPrefix?: string;
-  subRequests?: string;
-  unsubRequests?: string;
-  closeRequests?: string;
-  error?: string;
-  subCloseRequests?: string;
-  pingRequests?: string;
-  pingInterval?: number;
-  pingMaxOut?: number;
-  protocol?: number;
-}
-export interface SubscriptionRequest {
-  clientID: string;
-  subject: string;
-  qGroup: string;
-  inbox: string;
-  maxInFlight: number;
-  ackWaitInSecs: number;
-  durableName: string;
-  startPosition: number;
-  startSequence: number;
-  startTimeDelta: number;
-}
-export interface UnsubscribeRequest {
-  clientID: string;
-  subject: string;
-  inbox: string;
-  durableName: string;
-}
-export interface Ack {
-  subject: string;
-  sequence: number;
-}
+export { ProtocolMessageInvalidError };
+export type { MessageName, MessageOf } from './protocol-messages.js';
 
-function findProtoFile(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = join(dir, 'proto', 'protocol.proto');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('proto/protocol.proto not found above ' + fileURLToPath(import.meta.url));
-}
+export type PubMsg = MessageOf<'PubMsg'>;
+export type ConnectRequest = MessageOf<'ConnectRequest'>;
+export type ConnectResponse = MessageOf<'ConnectResponse'>;
+export type SubscriptionRequest = MessageOf<'SubscriptionRequest'>;
+export type UnsubscribeRequest = MessageOf<'UnsubscribeRequest'>;
+export type Ack = MessageOf<'Ack'>;
 
-const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true, bytes: Uint8Array as never };
-
-/** Encoders and decoders of one loaded copy of the protocol; decoders throw on malformed input. */
+/**
+ * Encoders and decoders of the protocol's messages. Decoders throw ProtocolMessageInvalidError
+ * (code STAN_MESSAGE_INVALID) on bytes that are not a valid encoding.
+ */
 export class StanCodec {
-  private readonly pubMsg: protobuf.Type;
-  private readonly pubAck: protobuf.Type;
-  private readonly msgProto: protobuf.Type;
-  private readonly connectRequest: protobuf.Type;
-  private readonly connectResponse: protobuf.Type;
-  private readonly ping: protobuf.Type;
-  private readonly pingResponse: protobuf.Type;
-  private readonly subscriptionRequest: protobuf.Type;
-  private readonly subscriptionResponse: protobuf.Type;
-  private readonly unsubscribeRequest: protobuf.Type;
-  private readonly closeRequest: protobuf.Type;
-  private readonly closeResponse: protobuf.Type;
-  private readonly ack: protobuf.Type;
-
-  constructor(private readonly root: protobuf.Root = protobuf.loadSync(findProtoFile())) {
-    this.pubMsg = root.lookupType('pb.PubMsg');
-    this.pubAck = root.lookupType('pb.PubAck');
-    this.msgProto = root.lookupType('pb.MsgProto');
-    this.connectRequest = root.lookupType('pb.ConnectRequest');
-    this.connectResponse = root.lookupType('pb.ConnectResponse');
-    this.ping = root.lookupType('pb.Ping');
-    this.pingResponse = root.lookupType('pb.PingResponse');
-    this.subscriptionRequest = root.lookupType('pb.SubscriptionRequest');
-    this.subscriptionResponse = root.lookupType('pb.SubscriptionResponse');
-    this.unsubscribeRequest = root.lookupType('pb.UnsubscribeRequest');
-    this.closeRequest = root.lookupType('pb.CloseRequest');
-    this.closeResponse = root.lookupType('pb.CloseResponse');
-    this.ack = root.lookupType('pb.Ack');
-  }
-
-  private decode<T>(type: protobuf.Type, bytes: Uint8Array): T {
-    return type.toObject(type.decode(bytes), toObjectOptions) as T;
-  }
-
   decodePubMsg(bytes: Uint8Array): PubMsg {
-    return this.decode<PubMsg>(this.pubMsg, bytes);
+    return decodeMessage('PubMsg', bytes);
   }
   decodeConnectRequest(bytes: Uint8Array): ConnectRequest {
-    return this.decode<ConnectRequest>(this.connectRequest, bytes);
+    return decodeMessage('ConnectRequest', bytes);
   }
   decodeSubscriptionRequest(bytes: Uint8Array): SubscriptionRequest {
-    return this.decode<SubscriptionRequest>(this.subscriptionRequest, bytes);
+    return decodeMessage('SubscriptionRequest', bytes);
   }
   decodeUnsubscribeRequest(bytes: Uint8Array): UnsubscribeRequest {
-    return this.decode<UnsubscribeRequest>(this.unsubscribeRequest, bytes);
+    return decodeMessage('UnsubscribeRequest', bytes);
   }
-  decodeCloseRequest(bytes: Uint8Array): { clientID: string } {
-    return this.decode<{ clientID: string }>(this.closeRequest, bytes);
+  decodeCloseRequest(bytes: Uint8Array): MessageOf<'CloseRequest'> {
+    return decodeMessage('CloseRequest', bytes);
   }
-  decodePing(bytes: Uint8Array): { connID: Uint8Array } {
-    return this.decode<{ connID: Uint8Array }>(this.ping, bytes);
+  decodePing(bytes: Uint8Array): MessageOf<'Ping'> {
+    return decodeMessage('Ping', bytes);
   }
-  /** For tests and tools: the server itself never decodes these. */
-  decodeResponse<T>(name: 'PubAck' | 'ConnectResponse' | 'SubscriptionResponse' | 'CloseResponse' | 'PingResponse' | 'MsgProto', bytes: Uint8Array): T {
-    return this.decode<T>(this.typeOf(name), bytes);
-  }
-
-  /** A message type of package pb by name, e.g. 'PubAck'. */
-  private typeOf(name: string): protobuf.Type {
-    const type = this.root.lookup(`pb.${name}`);
-    if (!(type instanceof protobuf.Type)) throw new Error(`unknown protocol message ${name}`);
-    return type;
+  /** Any message of the protocol by name; for tests, probes and tools (the server decodes requests only). */
+  decodeResponse<N extends MessageName>(name: N, bytes: Uint8Array): MessageOf<N> {
+    return decodeMessage(name, bytes);
   }
 
-  /** Encodes any message of the protocol by name (tests, probes, tools). */
-  encode(name: string, fields: Record<string, unknown>): Uint8Array {
-    const type = this.typeOf(name);
-    return type.encode(type.fromObject(fields)).finish();
+  /** Encodes any message of the protocol by name (tests, probes, tools); absent fields are zero. */
+  encode<N extends MessageName>(name: N, fields: Partial<MessageOf<N>>): Uint8Array {
+    return encodeMessage(name, fields);
   }
 
   encodePubAck(guid: string, error: string): Uint8Array {
-    return this.pubAck.encode(error === '' ? { guid } : { guid, error }).finish();
+    return encodePubAck(guid, error);
   }
-  encodeConnectResponse(response: ConnectResponse): Uint8Array {
-    return this.connectResponse.encode(response).finish();
+  encodeConnectResponse(response: Partial<ConnectResponse>): Uint8Array {
+    return encodeMessage('ConnectResponse', response);
   }
+  /** A success carries only the ack inbox, a refusal only the error (as the reference answers). */
   encodeSubscriptionResponse(ackInbox: string, error: string): Uint8Array {
-    return this.subscriptionResponse.encode(error === '' ? { ackInbox } : { error }).finish();
+    return encodeMessage('SubscriptionResponse', error === '' ? { ackInbox } : { error });
   }
   encodeCloseResponse(error: string): Uint8Array {
-    return this.closeResponse.encode(error === '' ? {} : { error }).finish();
+    return encodeMessage('CloseResponse', { error });
   }
   encodePingResponse(error: string): Uint8Array {
-    return this.pingResponse.encode(error === '' ? {} : { error }).finish();
+    return encodeMessage('PingResponse', { error });
   }
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// A leading byte-order mark is part of the subject, as in every other string of the protocol.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Where an Ack's fields lie in its bytes; the subject is the last one present (proto3). */
 interface AckFields {
@@ -170,24 +79,31 @@ interface AckFields {
   subjectCount: number;
 }
 
+/** scanAck leaves the shapes no client sends to the exact decoder (see decodeAckExactly). */
+const UNUSUAL_ACK = 'unusual';
+
 /**
- * Walks Ack{subject=1:string, sequence=2:uint64} without protobufjs or decoding the subject.
- * `onSubject` sees every subject field and may reject it. Returns null on malformed input.
+ * Walks Ack{subject=1:string, sequence=2:uint64} without decoding the subject. `onSubject` sees
+ * every subject field and may reject it. Returns null on malformed input, UNUSUAL_ACK on what it
+ * does not read itself: field number 0 or above 15, groups, varints of 8 bytes or more.
  */
-function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null {
+function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null | typeof UNUSUAL_ACK {
   const fields: AckFields = { sequence: 0, subjectStart: 0, subjectLength: 0, subjectCount: 0 };
   let pos = 0;
   while (pos < bytes.length) {
     const key = bytes[pos++]!;
+    if (key >= 0x80 || key < 8) return UNUSUAL_ACK;
     const field = key >>> 3;
     const wire = key & 7;
-    if (key >= 0x80) return null;
     if (wire === 0 || wire === 2) {
+      // A known field of the other wire type is refused, as the reference refuses it.
+      if ((field === 1 && wire !== 2) || (field === 2 && wire !== 0)) return null;
       let value = 0;
       let scale = 1;
-      // A varint field takes up to 10 bytes; a length prefix here never more than 5.
+      // Up to 7 bytes a varint is exact in a number; a length prefix takes at most 5.
       for (let i = 0; ; i++) {
-        if (pos >= bytes.length || i >= (wire === 0 ? 10 : 5)) return null;
+        if (pos >= bytes.length) return null;
+        if (i >= (wire === 0 ? 7 : 5)) return wire === 0 ? UNUSUAL_ACK : null;
         const b = bytes[pos++]!;
         value += (b & 0x7f) * scale;
         scale *= 128;
@@ -205,10 +121,14 @@ function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) 
         fields.subjectCount++;
       }
       pos += value;
+    } else if (field === 1 || field === 2) {
+      return null;
     } else if (wire === 5) {
       pos += 4;
     } else if (wire === 1) {
       pos += 8;
+    } else if (wire === 3 || wire === 4) {
+      return UNUSUAL_ACK;
     } else {
       return null;
     }
@@ -231,7 +151,18 @@ export function decodeAck(bytes: Uint8Array): Ack | null {
       return false;
     }
   });
+  if (fields === UNUSUAL_ACK) return decodeAckExactly(bytes);
   return fields === null ? null : { subject, sequence: fields.sequence };
+}
+
+/** The control path's decoder, for the acks scanAck does not read itself. */
+function decodeAckExactly(bytes: Uint8Array): Ack | null {
+  try {
+    return decodeMessage('Ack', bytes);
+  } catch (error) {
+    if (error instanceof ProtocolMessageInvalidError) return null;
+    throw error;
+  }
 }
 
 /**
@@ -243,6 +174,7 @@ export function ackedSequence(bytes: Uint8Array, channelBytes: Uint8Array | null
   if (channelBytes === null) return slowAckedSequence(bytes, channel);
   const fields = scanAck(bytes);
   if (fields === null) return -1;
+  if (fields === UNUSUAL_ACK) return slowAckedSequence(bytes, channel);
   if (fields.subjectCount === 0) return channelBytes.length === 0 ? fields.sequence : -1;
   if (fields.subjectCount === 1 && sameBytes(bytes, fields.subjectStart, fields.subjectLength, channelBytes)) {
     return fields.sequence;

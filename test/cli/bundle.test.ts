@@ -1,7 +1,8 @@
 // Proves the bundled tstan command (scripts/bundle.mjs, what `npm start` and the `tstan` bin run):
 // built here into a scratch directory beside dist/bin, it prints its version, serves a
-// node-nats-streaming client with monitoring on, and loads before its client port listens none of
-// the modules that start-up defers (protobufjs, prom-client, the `nats` client, the stores).
+// node-nats-streaming client with monitoring on, loads before its client port listens none of the
+// modules that start-up defers (the streaming layer, prom-client, the `nats` client, the stores),
+// and carries no protobuf library at all (the protocol codecs are hand-written).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -63,7 +64,7 @@ describe('the bundled tstan command', () => {
     }
   });
 
-  it('defers protobufjs, prom-client, the nats client and the stores until after the client port listens', () => {
+  it('defers the streaming layer, prom-client, the nats client and the stores until after the client port listens', () => {
     const meta = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
     const outputs = meta.outputs;
     const entryOutput = Object.keys(outputs).find((path) => outputs[path]!.entryPoint === 'src/cli/main.ts');
@@ -77,10 +78,16 @@ describe('the bundled tstan command', () => {
     };
     visit(entryOutput!);
     const eagerInputs = [...eager].flatMap((path) => Object.keys(outputs[path]!.inputs));
-    const deferred = [/node_modules\/protobufjs\//, /node_modules\/prom-client\//, /node_modules\/nats\//, /^src\/server\//, /^src\/store\/(file|memory)\//];
+    const deferred = [/node_modules\/prom-client\//, /node_modules\/nats\//, /^src\/server\//, /^src\/store\/(file|memory)\//];
     for (const pattern of deferred) expect(eagerInputs.filter((input) => pattern.test(input)), String(pattern)).toEqual([]);
     // ...and they are in the bundle, in chunks loaded on demand.
     const allInputs = Object.values(outputs).flatMap((output) => Object.keys(output.inputs));
     for (const pattern of deferred) expect(allInputs.some((input) => pattern.test(input)), String(pattern)).toBe(true);
+  });
+
+  it('carries no protobuf library: no chunk holds protobufjs or its long.js', () => {
+    const meta = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
+    const allInputs = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(allInputs.filter((input) => /node_modules\/(protobufjs|@protobufjs|long)\//.test(input))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createInbox } from 'nats';
 import { StanErrors } from '../../src/server/errors.js';
+import type { MessageName, MessageOf } from '../../src/server/protocol.js';
 import { decodeCtrlMsg } from '../../src/store/records.js';
 import { closeClient, collect, publishMany, startHarness, subscribe, type Harness, type StanClient } from './harness.js';
 import { rawClient, type RawClient } from './raw.js';
@@ -30,12 +31,12 @@ function payloads(raw: RawClient): fc.Arbitrary<Uint8Array> {
   return fc.oneof(fc.uint8Array({ maxLength: 300 }), truncated, mutated, valid);
 }
 
-async function replyOrNull<T>(
-  raw: RawClient, subject: string, payload: Uint8Array, type: Parameters<RawClient['codec']['decodeResponse']>[0], timeoutMs = 500,
-): Promise<T | null> {
+async function replyOrNull<N extends MessageName>(
+  raw: RawClient, subject: string, payload: Uint8Array, type: N, timeoutMs = 500,
+): Promise<MessageOf<N> | null> {
   try {
     const msg = await raw.nc.request(subject, payload, { timeout: timeoutMs });
-    return raw.codec.decodeResponse<T>(type, msg.data);
+    return raw.codec.decodeResponse(type, msg.data);
   } catch (error) {
     if ((error as { code?: string }).code === 'TIMEOUT') return null;
     throw error;
@@ -68,14 +69,14 @@ describe('bad input on every request subject', () => {
 
   it('discover: invalid connect requests get the reference error', async () => {
     await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-      const res = await replyOrNull<{ error: string; pubPrefix: string }>(raw, '_STAN.discover.test-cluster', bytes, 'ConnectResponse');
+      const res = await replyOrNull(raw, '_STAN.discover.test-cluster', bytes, 'ConnectResponse');
       expect(res).not.toBeNull();
       if (res!.error === '') {
         // Some mutations are valid requests: the client is registered; close it so that later
         // properties do not meet a real client by accident.
         expect(res!.pubPrefix).toBe('_STAN.pub.test-cluster');
         const { clientID } = raw.codec.decodeConnectRequest(bytes);
-        const closed = await replyOrNull<{ error: string }>(raw, '_STAN.close.test-cluster', raw.codec.encode('CloseRequest', { clientID }), 'CloseResponse');
+        const closed = await replyOrNull(raw, '_STAN.close.test-cluster', raw.codec.encode('CloseRequest', { clientID }), 'CloseResponse');
         expect(closed?.error).toBe('');
       } else expect([StanErrors.invalidConnectRequest, StanErrors.invalidClientId, StanErrors.clientIdAlreadyRegistered]).toContain(res!.error);
     }), { numRuns: 150 });
@@ -83,7 +84,7 @@ describe('bad input on every request subject', () => {
 
   it('pub: invalid publishes get "stan: invalid publish request" (control messages are ignored)', async () => {
     await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-      const res = await replyOrNull<{ error: string }>(raw, '_STAN.pub.test-cluster.a', bytes, 'PubAck');
+      const res = await replyOrNull(raw, '_STAN.pub.test-cluster.a', bytes, 'PubAck');
       if (res === null) expect(parsesAsCtrlMsg(bytes)).toBe(true);
       else expect(res.error).toBe(StanErrors.invalidPublishRequest);
     }), { numRuns: 150 });
@@ -91,7 +92,7 @@ describe('bad input on every request subject', () => {
 
   it('sub: every bad subscription request gets one of the reference errors', async () => {
     await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-      const res = await replyOrNull<{ error: string; ackInbox: string }>(raw, '_STAN.sub.test-cluster', bytes, 'SubscriptionResponse');
+      const res = await replyOrNull(raw, '_STAN.sub.test-cluster', bytes, 'SubscriptionResponse');
       expect(res).not.toBeNull();
       // The store's case-conflict text names the channels, so it is matched by its start.
       expect(ALL_ERRORS.has(res!.error) || res!.error.startsWith('rejecting channel')).toBe(true);
@@ -102,7 +103,7 @@ describe('bad input on every request subject', () => {
     const allowed = [StanErrors.invalidUnsubscribeRequest, StanErrors.unknownChannel, StanErrors.invalidSubscription, StanErrors.unknownClientId];
     for (const subject of ['_STAN.unsub.test-cluster', '_STAN.subclose.test-cluster']) {
       await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-        const res = await replyOrNull<{ error: string }>(raw, subject, bytes, 'SubscriptionResponse');
+        const res = await replyOrNull(raw, subject, bytes, 'SubscriptionResponse');
         expect(res).not.toBeNull();
         expect(allowed).toContain(res!.error);
       }), { numRuns: 100 });
@@ -111,7 +112,7 @@ describe('bad input on every request subject', () => {
 
   it('close: bad requests get the reference errors', async () => {
     await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-      const res = await replyOrNull<{ error: string }>(raw, '_STAN.close.test-cluster', bytes, 'CloseResponse');
+      const res = await replyOrNull(raw, '_STAN.close.test-cluster', bytes, 'CloseResponse');
       expect(res).not.toBeNull();
       expect([StanErrors.invalidCloseRequest, StanErrors.unknownClientId]).toContain(res!.error);
     }), { numRuns: 150 });
@@ -119,7 +120,7 @@ describe('bad input on every request subject', () => {
 
   it('pings: unknown connections are told they were replaced, empty pings get no reply', async () => {
     await fc.assert(fc.asyncProperty(payloads(raw), async (bytes) => {
-      const res = await replyOrNull<{ error: string }>(raw, '_STAN.discover.test-cluster.pings', bytes, 'PingResponse', 150);
+      const res = await replyOrNull(raw, '_STAN.discover.test-cluster.pings', bytes, 'PingResponse', 150);
       if (res !== null) expect(res.error).toBe(StanErrors.clientReplaced);
     }), { numRuns: 40 });
   });

@@ -1,13 +1,13 @@
 // A raw STAN protocol client on the `nats` 2.x client and our own codec, for the cases the
 // published client cannot produce: dead heartbeat inboxes, replaced connections, bad payloads.
 import { connect, createInbox, type NatsConnection } from 'nats';
-import { StanCodec } from '../../src/server/protocol.js';
+import { StanCodec, type ConnectResponse, type MessageName, type MessageOf } from '../../src/server/protocol.js';
 
 export interface RawClient {
   readonly nc: NatsConnection;
   readonly codec: StanCodec;
   /** Sends a request and decodes the reply as `type`. */
-  request<T>(subject: string, payload: Uint8Array, type: Parameters<StanCodec['decodeResponse']>[0]): Promise<T>;
+  request<N extends MessageName>(subject: string, payload: Uint8Array, type: N): Promise<MessageOf<N>>;
   close(): Promise<void>;
 }
 
@@ -17,22 +17,14 @@ export async function rawClient(url: string): Promise<RawClient> {
   return {
     nc,
     codec,
-    async request<T>(subject: string, payload: Uint8Array, type: Parameters<StanCodec['decodeResponse']>[0]): Promise<T> {
+    async request<N extends MessageName>(subject: string, payload: Uint8Array, type: N): Promise<MessageOf<N>> {
       const msg = await nc.request(subject, payload, { timeout: 3000 });
-      return codec.decodeResponse<T>(type, msg.data);
+      return codec.decodeResponse(type, msg.data);
     },
     async close() {
       await nc.close();
     },
   };
-}
-
-export interface ConnectResult {
-  error: string;
-  pubPrefix: string;
-  closeRequests: string;
-  pingRequests: string;
-  subRequests: string;
 }
 
 /** Connects a STAN client whose heartbeat inbox nobody answers (a dead client) unless `answer`. */
@@ -42,7 +34,7 @@ export async function rawConnect(
   clientId: string,
   connId: string,
   answer = false,
-): Promise<ConnectResult> {
+): Promise<ConnectResponse> {
   const hbInbox = createInbox();
   if (answer) raw.nc.subscribe(hbInbox, { callback: (_err, msg) => msg.respond(new Uint8Array(0)) });
   const payload = raw.codec.encode('ConnectRequest', {
@@ -53,7 +45,7 @@ export async function rawConnect(
     pingInterval: 1,
     pingMaxOut: 3,
   });
-  return raw.request<ConnectResult>(`_STAN.discover.${clusterId}`, payload, 'ConnectResponse');
+  return raw.request(`_STAN.discover.${clusterId}`, payload, 'ConnectResponse');
 }
 
 export function pubMsg(raw: RawClient, clientId: string, connId: string, channel: string, data: string, guid = createInbox()): Uint8Array {
