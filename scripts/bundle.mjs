@@ -39,7 +39,7 @@ const result = await build({
   minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'none',
-  // CommonJS dependencies (pino, protobufjs) call require(); an ES module has none of its own.
+  // CommonJS dependencies (pino) call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __tstanCreateRequire } from 'node:module'; const require = __tstanCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,

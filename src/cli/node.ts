@@ -4,7 +4,7 @@
 //
 // Start-up time is part of the contract (orchestrators and client test helpers give a spawned
 // server about 250 ms): only the embedded NATS server is loaded before the client port listens.
-// The streaming layer (protobufjs), the stores, prom-client and the `nats` client behind -ns are
+// The streaming layer, the stores, prom-client and the `nats` client behind -ns are
 // imported when they are needed, so a client connecting early waits for the streaming server's
 // subscriptions the way it would with the reference server.
 import type { Logger } from '../util/logger.js';
