@@ -397,9 +397,14 @@ export class ClusteredStanServer implements MonitorSource {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     const session = this.session;
-    if (session !== undefined) await session.drain();
+    // The session is this shutdown's now: losing leadership below must not abandon it.
     this.session = undefined;
+    if (session !== undefined) await session.drain({ handover: true });
     await this.driver?.stop({ transferLeadershipMs: this.cluster.transferLeadershipMs ?? 3_000 });
+    if (session !== undefined) {
+      const passedOn = await session.releaseParked(3_000);
+      if (passedOn > 0) this.logger.info({ requests: passedOn }, 'requests received while handing over passed on to the new leader');
+    }
     await this.teardown();
     this.state = 'stopped';
     this.logger.info('clustered streaming node stopped');

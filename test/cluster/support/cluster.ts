@@ -140,6 +140,11 @@ export class TestCluster {
     }
   }
 
+  /** The last sequence of a channel as a node reports it (0 if it does not exist there). */
+  async lastSeq(id: string, channel: string): Promise<number> {
+    return this.node(id).lastSeq(channel);
+  }
+
   /** Has the node take a snapshot now (its log is then compacted behind it). */
   async snapshot(id: string): Promise<number> {
     const response = await fetch(`${this.node(id).monitorUrl}/streaming/clusterz/snapshot`, { signal: AbortSignal.timeout(30_000) });
