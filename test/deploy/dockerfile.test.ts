@@ -186,6 +186,16 @@ describe('deploy/Dockerfile', () => {
       expect(leftovers).toEqual([]);
     });
 
+    /**
+     * /healthz answers once the NATS side listens, before the streaming server has started and
+     * tstan handles SIGTERM; a clean stop is checked from /readyz on, when the node serves.
+     */
+    const untilServing = (): Promise<void> =>
+      until('/readyz answers 200', async () => {
+        const probe = "fetch('http://127.0.0.1:8222/readyz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))";
+        return (await network!.exec({ ...spec, argv: ['node', '-e', probe] })).code === 0;
+      }, 20_000);
+
     it('answers `tstan -v` as the image\'s user', async () => {
       const result = await network!.exec({ ...spec, argv: [...runtime.entrypoint!, '-v'] });
       expect(result.code, result.output).toBe(0);
@@ -199,6 +209,7 @@ describe('deploy/Dockerfile', () => {
         if (!container.running) throw new Error(`the container exited: ${container.log()}`);
         return (await network!.exec(healthcheck)).code === 0;
       }, 20_000);
+      await untilServing();
       // The process tini started runs as the image's user, never root.
       const tiniPid = container.child.pid!;
       const children = readFileSync(`/proc/${tiniPid}/task/${tiniPid}/children`, 'utf8').trim().split(/\s+/);
@@ -216,6 +227,7 @@ describe('deploy/Dockerfile', () => {
         if (!container.running) throw new Error(`the container exited: ${container.log()}`);
         return (await network!.exec(healthcheck)).code === 0;
       }, 20_000);
+      await untilServing();
       expect(await container.stop(10_000), container.log()).toBe(0);
       const volume = join(scratch, 'data');
       const files = readdirSync(volume);
