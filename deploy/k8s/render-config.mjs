@@ -2,11 +2,10 @@
 // Renders tstan.conf.template into configmap.yaml, the ConfigMap the StatefulSet mounts at
 // /etc/tstan. The configuration lives in the ConfigMap, never in the image.
 //
-//   node deploy/k8s/render-config.mjs                      # 3 founding replicas (committed)
-//   node deploy/k8s/render-config.mjs --replicas 5 --no-peers --stdout
+//   node deploy/k8s/render-config.mjs                      # 3 replicas (the committed file)
+//   node deploy/k8s/render-config.mjs --replicas 5 --stdout
 //
-// --replicas N   routes to the pods tstan-0 .. tstan-(N-1)          (default 3)
-// --no-peers     an empty founding list: pods without state join the running cluster
+// --replicas N   routes to and peers of the pods tstan-0 .. tstan-(N-1)   (default 3)
 // --name NAME    the StatefulSet's name, which prefixes the pods    (default tstan)
 // --service NAME the headless peer Service                          (default <name>-peers)
 // --cluster-id   the streaming cluster ID clients connect with      (default test-cluster)
@@ -18,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The ConfigMap text for the given settings. */
-export function renderConfigMap({ replicas = 3, peers = true, name = 'tstan', service = `${name}-peers`, clusterId = 'test-cluster' } = {}) {
+export function renderConfigMap({ replicas = 3, name = 'tstan', service = `${name}-peers`, clusterId = 'test-cluster' } = {}) {
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`--replicas must be a positive integer, not ${replicas}`);
   for (const [what, value] of [['name', name], ['service', service], ['cluster-id', clusterId]]) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(value)) throw new Error(`--${what} must be a DNS label, not ${JSON.stringify(value)}`);
@@ -26,7 +25,7 @@ export function renderConfigMap({ replicas = 3, peers = true, name = 'tstan', se
   const pods = Array.from({ length: replicas }, (_, i) => `${name}-${i}`);
   const conf = readFileSync(join(here, 'tstan.conf.template'), 'utf8')
     .replaceAll('{{ROUTES}}', pods.map((pod) => `"nats://${pod}.${service}:6222"`).join(', '))
-    .replaceAll('{{PEERS}}', peers ? pods.join(', ') : '')
+    .replaceAll('{{PEERS}}', pods.join(', '))
     .replaceAll('{{CLUSTER_ID}}', clusterId);
   const unfilled = /\{\{[A-Z_]+\}\}/.exec(conf);
   if (unfilled) throw new Error(`tstan.conf.template: ${unfilled[0]} has no value`);
@@ -57,7 +56,6 @@ function parseArgs(argv) {
       return next;
     };
     if (arg === '--replicas') settings.replicas = Number(value());
-    else if (arg === '--no-peers') settings.peers = false;
     else if (arg === '--name') settings.name = value();
     else if (arg === '--service') settings.service = value();
     else if (arg === '--cluster-id') settings.clusterId = value();
