@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'netns'} TestToolName */
+/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -68,6 +68,12 @@ export const testTools = [
     packages: ['prometheus'],
     usedBy: 'the deploy tests (they check and unit-test the Prometheus alert rules)',
     present: (env = process.env) => onPath('promtool', env),
+  },
+  {
+    name: 'kubectl',
+    packages: ['kubernetes-client'],
+    usedBy: 'the deploy tests (`kubectl kustomize deploy/k8s` builds what `kubectl apply -k` applies)',
+    present: (env = process.env) => onPath('kubectl', env),
   },
   {
     // Network namespaces: `ip netns` from iproute2, and root to make them.
