@@ -13,7 +13,7 @@
 // reaches the containers only through the published-port listeners (unix sockets cross network
 // namespaces). Names carry the test process's pid and a random part, so parallel runs never meet.
 // destroy() stops every process in the namespaces, deletes them and their /etc/netns entries; an
-// exit handler does the same if the test process ends without it.
+// exit or signal handler does the same if the test process ends without it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,9 +38,17 @@ function run(command: string, args: readonly string[]): string {
 }
 
 const live = new Set<ContainerNetwork>();
-process.once('exit', () => {
+const destroyLive = (): void => {
   for (const network of live) network.destroySync();
-});
+};
+process.once('exit', destroyLive);
+// Killed by a signal (an interrupted run): clean up, then let the signal do what it would have.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    destroyLive();
+    process.kill(process.pid, signal);
+  });
+}
 
 export interface Mount {
   /** Path inside the container. */
