@@ -63,9 +63,27 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
   const logger = root.logger;
   logger.debug({ options: redactOptions(options) }, 'effective configuration');
   const node = new TstanNode(options, logger);
+  // A stop asked for while the node starts (an orchestrator's SIGTERM right after the health
+  // check passed) is carried out as soon as start-up is done, not by the default handler that
+  // would kill the process outright.
+  let earlyStop: string | undefined;
+  const noteEarly = (signal: string) => (): void => {
+    earlyStop ??= signal;
+    // A clustered node may wait for its peers at start-up: that wait ends now.
+    node.cancelStart();
+  };
+  const earlyTerm = noteEarly('SIGTERM');
+  const earlyInt = noteEarly('SIGINT');
+  process.once('SIGTERM', earlyTerm);
+  process.once('SIGINT', earlyInt);
   try {
     await node.start();
   } catch (error) {
+    if (earlyStop !== undefined) {
+      logger.info({ signal: earlyStop }, 'stopped during start-up');
+      root.flush();
+      return 0;
+    }
     // One clear line for the person who started us; the stack only for whoever asked for debug.
     logger.debug({ err: error }, 'start-up failed');
     if (options.logging.file !== '') logger.fatal(`start-up failed: ${messageOf(error)}`);
@@ -102,8 +120,11 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
           resolve(1);
         });
     };
+    process.off('SIGTERM', earlyTerm);
+    process.off('SIGINT', earlyInt);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    if (earlyStop !== undefined) stop(earlyStop);
     let current = options;
     process.on('SIGHUP', () => {
       current = reload(argv, options, current, node, logger);

@@ -55,6 +55,7 @@ export class TstanNode {
   private ownMonitor: MonitorHttpServer | null = null;
   private ownMonitorPort = 0;
   private portsFile = '';
+  private startCancelled = false;
   /** Called when the node can no longer write its state and must stop (the CLI exits non-zero). */
   onFatal: ((error: Error) => void) | undefined;
 
@@ -83,6 +84,7 @@ export class TstanNode {
       if (this.options.clustering.clustered) {
         const { ClusteredStanServer } = await import('../cluster/clustered-server.js');
         stan = new ClusteredStanServer(connector, opener, stanServerOptionsOf(this.options), clusterSettingsOf(this.options), logger);
+        if (this.startCancelled) stan.cancelStart();
       } else {
         const { StanServer } = await import('../server/server.js');
         stan = new StanServer(connector, opener, stanServerOptionsOf(this.options), logger);
@@ -168,6 +170,13 @@ export class TstanNode {
   applyLimits(next: Options): void {
     const limits = storeLimitsOf(next);
     this.store?.setLimits(limits);
+  }
+
+  /** A stop was asked for while starting: a clustered node stops waiting for its peers. */
+  cancelStart(): void {
+    this.startCancelled = true;
+    const stan = this.stan;
+    if (stan !== null && 'raft' in stan) stan.cancelStart();
   }
 
   /** Stops accepting, answers what is in flight, closes the store, then the transport. */

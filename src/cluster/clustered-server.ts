@@ -58,6 +58,7 @@ export class ClusteredStanServer implements MonitorSource {
   private membership: MembershipService | undefined;
   private nodeIdInUse = '';
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private startCancelled = false;
   /** This server's own log lines; its parts take children of the root logger. */
   private readonly logger: Logger;
   private readonly fatalListeners: Array<(error: Error) => void> = [];
@@ -129,6 +130,11 @@ export class ClusteredStanServer implements MonitorSource {
   /** Leads and serves clients now. */
   get isServing(): boolean {
     return this.session?.isServing === true;
+  }
+
+  /** Start-up stops waiting (for peers' answers) and fails; the caller then shuts down. */
+  cancelStart(): void {
+    if (this.state === 'starting') this.startCancelled = true;
   }
 
   onFatal(listener: (error: Error) => void): void {
@@ -271,8 +277,9 @@ export class ClusteredStanServer implements MonitorSource {
       bootstrap: this.cluster.bootstrap,
       hasRaftState: storage.lastIndex() > 0 || storage.snapshot() !== undefined,
       logger: this.logger,
-      cancelled: () => this.state !== 'starting',
+      cancelled: () => this.startCancelled,
     });
+    if (this.startCancelled) throw new TstanError('STAN_START_CANCELLED', 'start-up was cancelled');
     this.logger.info({ nodeId, mode }, 'joining the cluster');
     const transport = new NatsRaftTransport({ connection: raftConnection, clusterId: cid, localId: nodeId, logger: this.root });
     const timing = raftTimingOf(this.cluster);
@@ -282,7 +289,8 @@ export class ClusteredStanServer implements MonitorSource {
       transport,
       stateMachine: this.machine,
       ...(mode.kind === 'found' ? { bootstrap: { voters: mode.voters, nonVoters: [] } } : {}),
-      ...(mode.kind === 'rejoin' ? { rejoining: true } : {}),
+      // A joining node may be a member whose disk was lost: it too waits to catch up before voting.
+      ...(mode.kind === 'rejoin' || mode.kind === 'join' ? { rejoining: true } : {}),
       tickMs: timing.tickMs,
       snapshotEveryEntries: this.cluster.snapshotEveryEntries ?? 8192,
       raft: {
