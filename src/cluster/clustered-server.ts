@@ -31,6 +31,8 @@ import { NatsRaftTransport } from '../transport/raft/nats-transport.js';
 import { isValidNodeId } from '../transport/raft/node-id.js';
 import { RaftDriver, type RaftDriverEvent } from '../raft/driver.js';
 import { FsmStateMachine } from './fsm-machine.js';
+import { stateFromRecovered } from '../fsm/recovered.js';
+import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
@@ -206,7 +208,8 @@ export class ClusteredStanServer implements MonitorSource {
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
       });
-      this.checkLogAgainstStore(storage, recovered, logPath);
+      if (this.standalone(recovered)) await this.adoptStandaloneStore(storage, recovered!, logPath);
+      else this.checkLogAgainstStore(storage, recovered, logPath);
       await this.startRaft(storage);
     } catch (error) {
       this.state = 'stopped';
@@ -226,13 +229,40 @@ export class ClusteredStanServer implements MonitorSource {
     }
     const id = configured || stored || new Nuid().next();
     if (!isValidNodeId(id)) throw new TstanError('CONFIG_INVALID', `cluster node ID "${id}" must be letters, digits, - or _ (and not join or bootstrap)`);
-    if (recovered !== undefined && stored === '' && (recovered.clients.length > 0 || recovered.channels.length > 0)) {
+    if (this.standalone(recovered) && !this.cluster.bootstrap) {
       throw new TstanError(
         'CLUSTER_STANDALONE_STORE',
-        'stan: cannot restart server in clustered mode if it was not previously clustered (the data directory holds a standalone store)',
+        'stan: cannot restart server in clustered mode if it was not previously clustered (the data directory holds a standalone store); ' +
+          'start it alone with --cluster_bootstrap to make it the first node of a new cluster, the others joining it',
       );
     }
     return id;
+  }
+
+  /** The store was written by a standalone server: no node ID recorded, yet clients or channels. */
+  private standalone(recovered: RecoveredState | undefined): boolean {
+    return recovered !== undefined && recovered.info.nodeId === '' && (recovered.clients.length > 0 || recovered.channels.length > 0);
+  }
+
+  /**
+   * Beyond the reference: a standalone FILE store becomes the first node of a new cluster. Its
+   * clients, subscriptions and channels become the records of a snapshot at index 1, and the log
+   * starts after it, so every node that joins installs that snapshot and fetches the messages.
+   */
+  private async adoptStandaloneStore(storage: DurableRaftStorage, recovered: RecoveredState, logPath: string): Promise<void> {
+    if (storage.lastIndex() !== 0 || storage.snapshot() !== undefined) {
+      throw new TstanError('CLUSTER_LOG_MISSING', `the cluster log path "${logPath}" holds a Raft log while "${this.cluster.dir}" holds a standalone store`);
+    }
+    const state = stateFromRecovered(this.store, recovered);
+    const config = { voters: [this.nodeIdInUse], nonVoters: [] };
+    await storage.bootstrap(config);
+    for (const channel of state.channels.values()) await channel.store.msgs.sync();
+    await storage.saveSnapshot({ meta: { index: 1, term: 1, config }, data: encodeSnapshot(state) });
+    await storage.compact(2);
+    this.logger.info(
+      { nodeId: this.nodeIdInUse, clients: state.clients.size, channels: state.channels.size },
+      'a standalone store became the first node of a new cluster',
+    );
   }
 
   /** A store that holds messages while the Raft log is gone cannot vouch for them: refuse. */

@@ -189,6 +189,11 @@ export class TestCluster {
     }
   }
 
+  /** Where node logs and ports files go. */
+  get runDir(): string {
+    return this.root;
+  }
+
   dataDir(id: string): string {
     return join(this.root, id, 'data');
   }
