@@ -199,6 +199,7 @@ export class ClusteredStanServer implements MonitorSource {
         sync: this.cluster.sync,
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
+        ...(this.cluster.durability !== undefined ? { durability: this.cluster.durability } : {}),
       });
       this.checkLogAgainstStore(storage, recovered, logPath);
       await this.startRaft(storage);
@@ -314,6 +315,7 @@ export class ClusteredStanServer implements MonitorSource {
         promoteNonVoters: true,
       },
       logger: this.root,
+      ...(this.cluster.raftTrace !== undefined ? { trace: this.cluster.raftTrace } : {}),
     });
     this.driver = driver;
     this.writer = new RaftWriter({
