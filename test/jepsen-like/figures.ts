@@ -19,6 +19,8 @@ export interface Figures {
   duplicates: { clientRetry: number; redelivery: number; serverBug: number };
   inconsistentSeqs: number;
   orderViolations: { gaps: number; reorders: number; realtime: number; fifo: number };
+  /** Jumps forward later filled by redeliveries (messages lost in transit): counted, not failed. */
+  excusedJumps: number;
   drainsIncomplete: number;
   longestAckGapMs: number;
   publishMs: { p50: number; p99: number; max: number };
@@ -130,6 +132,7 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
     duplicates: { ...s.duplicatesByCause },
     inconsistentSeqs: s.inconsistentSeqs,
     orderViolations: { gaps: s.gaps, reorders: s.reorders, realtime: s.realtimeViolations, fifo: s.fifoViolations },
+    excusedJumps: s.excusedJumps,
     drainsIncomplete: verdict.drainsIncomplete,
     longestAckGapMs: ms(longestGap),
     publishMs: { p50: ms(percentile(latencies, 50)), p99: ms(percentile(latencies, 99)), max: ms(latencies.at(-1) ?? 0) },
