@@ -1,23 +1,30 @@
-// Runs chaos scenarios against a standalone tstan node and prints one JSON row per scenario.
-//   node --import tsx test/jepsen-like/cli.ts [--scenario NAME] [--seed N] [--dir ROOT]
-//        [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory] [--tstan-root DIR]
+// Runs chaos scenarios, standalone and clustered, and prints one JSON row per scenario, then a
+// table of the figures.
+//   node --import tsx test/jepsen-like/cli.ts [--scenario NAME[,NAME...]] [--suite all|standalone|cluster]
+//        [--seed N] [--dir ROOT] [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory] [--tstan-root DIR]
 // (--store memory loses everything at a kill: a run that must fail, to see the checkers bite;
 // --tstan-root runs another checkout, e.g. a git worktree of a commit, with node_modules linked,
 // so that edits to this tree during a run do not change the server between two restarts)
-// Without --scenario every scenario runs in order. Exit codes (TigerBeetle style): 0 all valid,
+// Without --scenario every scenario of the suite runs in order (--store applies to standalone ones). Exit codes (TigerBeetle style): 0 all valid,
 // 1 a checker failed, 2 a harness error (the run could not be checked).
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findScenario, runScenario, scenarios, type RunReport } from './scenarios.js';
+import { clusterScenarios, findClusterScenario } from './cluster/scenarios.js';
+import { runClusterScenario, type ClusterRunReport } from './cluster/runner.js';
+import { figuresTable } from './cluster/table.js';
 
 const EXIT_INVALID = 1;
 const EXIT_HARNESS = 2;
 
+type AnyReport = RunReport | ClusterRunReport;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      scenario: { type: 'string' },
+      scenario: { type: 'string', multiple: true },
+      suite: { type: 'string' },
       seed: { type: 'string' },
       dir: { type: 'string' },
       'warmup-ms': { type: 'string' },
@@ -34,14 +41,34 @@ async function main(): Promise<number> {
   const phases = { warmupMs: Number(values['warmup-ms'] ?? 5_000), faultMs: Number(values['fault-ms'] ?? 20_000) };
   const store = values.store ?? 'file';
   if (store !== 'file' && store !== 'memory') throw new Error(`--store must be file or memory, got ${store}`);
-  const selected = values.scenario === undefined ? scenarios : [findScenario(values.scenario)];
-  process.stderr.write(`seed ${seed}; scenarios ${selected.map((s) => s.name).join(', ')}\n`);
-  const reports: RunReport[] = [];
-  for (const scenario of selected) {
-    const report = await runScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, store, ...(values['tstan-root'] === undefined ? {} : { tstanRoot: values['tstan-root'] }) });
-    reports.push(report);
-    process.stdout.write(JSON.stringify(report) + '\n');
+  const tstanRoot = values['tstan-root'] === undefined ? {} : { tstanRoot: values['tstan-root'] };
+  const suite = values.suite ?? 'all';
+  const names = (values.scenario ?? []).flatMap((n) => n.split(','));
+  const runs: Array<{ name: string; run: () => Promise<AnyReport> }> = [];
+  const wanted = (name: string) => names.length === 0 || names.includes(name);
+  for (const name of names) {
+    if (!scenarios.some((s) => s.name === name) && findClusterScenario(name) === undefined) {
+      throw new Error(`unknown scenario ${name}; known: ${[...scenarios, ...clusterScenarios].map((s) => s.name).join(', ')}`);
+    }
   }
+  if (suite === 'all' || suite === 'standalone') {
+    for (const scenario of scenarios.filter((s) => wanted(s.name))) {
+      runs.push({ name: scenario.name, run: () => runScenario(findScenario(scenario.name), { seed, rootDir, phases, keep: values.keep === true, store, ...tstanRoot }) });
+    }
+  }
+  if (suite === 'all' || suite === 'cluster') {
+    for (const scenario of clusterScenarios.filter((s) => wanted(s.name))) {
+      runs.push({ name: scenario.name, run: () => runClusterScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, ...tstanRoot }) });
+    }
+  }
+  process.stderr.write(`seed ${seed}; scenarios ${runs.map((r) => r.name).join(', ')}\n`);
+  const reports: AnyReport[] = [];
+  for (const { run } of runs) {
+    const report = await run();
+    reports.push(report);
+    process.stdout.write(JSON.stringify({ ...report, timeline: undefined }) + '\n');
+  }
+  process.stderr.write(figuresTable(reports));
   if (reports.some((r) => r.verdict === 'error')) return EXIT_HARNESS;
   if (reports.some((r) => r.verdict === 'invalid')) return EXIT_INVALID;
   return 0;
