@@ -9,6 +9,8 @@ export interface LeaderFaultFigures {
   readonly kind: string;
   readonly node: string;
   readonly atMs: number;
+  /** The fault hit the node that led when it began (its name is among the fault's nodes). */
+  readonly hitLeader: boolean;
   /** First candidate (pre-votes excluded) after the fault began. */
   readonly firstCandidateMs: number | null;
   /** A leader of a term above every term seen before the fault. */
@@ -35,6 +37,21 @@ export type RoleSpan = readonly [startMs: number, endMs: number, role: string, t
 
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
+/** The node leading the highest term before `tNs`, if it had not stopped leading by then. */
+function leaderAt(events: readonly TraceEvent[], tNs: number): string | undefined {
+  let term = 0;
+  let leader: string | undefined;
+  for (const e of events) {
+    if (e.tNs > tNs) break;
+    if (e.type === 'role' && e.term >= term) {
+      term = e.term;
+      if (e.role === 'leader') leader = e.node;
+      else if (e.node === leader) leader = undefined;
+    }
+  }
+  return leader;
+}
+
 function maxTermBefore(events: readonly TraceEvent[], tNs: number): number {
   let term = 0;
   for (const e of events) {
@@ -56,12 +73,15 @@ export function computeClusterFigures(merged: readonly TraceEvent[], faults: rea
     .filter((f) => f.kind !== 'consumer-crash')
     .map((f): LeaderFaultFigures => {
       const before = maxTermBefore(merged, f.startNs);
+      const leader = leaderAt(merged, f.startNs);
+      const hitLeader = leader !== undefined && f.node.split(/[+-]/).includes(leader);
       const candidate = merged.find((e) => e.tNs > f.startNs && e.type === 'role' && e.role === 'candidate');
       const elected = merged.find((e) => e.tNs > f.startNs && e.type === 'role' && e.role === 'leader' && e.term > before);
       return {
         kind: f.kind,
         node: f.node,
         atMs: ms(f.startNs - originNs),
+        hitLeader,
         firstCandidateMs: candidate === undefined ? null : ms(candidate.tNs - f.startNs),
         newLeaderMs: elected === undefined ? null : ms(elected.tNs - f.startNs),
         newLeader: elected === undefined ? null : elected.node,

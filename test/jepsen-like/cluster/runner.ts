@@ -61,6 +61,7 @@ export interface ClusterRunReport {
   /** Error lines of known, harmless causes (cluster/node-logs.ts), per node. */
   readonly knownLogErrors: Record<string, number>;
   readonly convergeAfterHealMs: number | null;
+  readonly catchUps: ReadonlyArray<{ readonly label: string; readonly ms: number }>;
   readonly network: { readonly gossipDialsSunk: number; readonly framesDropped: number; readonly framesDelayed: number; readonly connectionsRefused: number };
   readonly timings: readonly TimingNote[];
   readonly faults: readonly FaultEvent[];
@@ -129,6 +130,14 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   let healNs = 0;
   let convergeAfterHealMs: number | null = null;
   let digests = new Map<string, string>();
+  const catchUps: Array<{ label: string; ms: number }> = [];
+  const measureCatchUp = async (label: string) => {
+    const startNs = history.nowNs();
+    await cluster.waitCaughtUp(30_000);
+    const took = ms(history.nowNs() - startNs);
+    catchUps.push({ label, ms: took });
+    return took;
+  };
   try {
     await cluster.startAll();
     await cluster.waitLeader({ timeoutMs: 30_000 });
@@ -138,7 +147,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     faultStartNs = history.nowNs();
     const faultStartMs = Date.now();
     const at = (atMs: number) => delay(Math.max(0, faultStartMs + atMs - Date.now()));
-    await scenario.faults({ cluster, nemesis, history, workload, random, phases, at, leader: () => cluster.waitLeader({ timeoutMs: 30_000 }) });
+    await scenario.faults({ cluster, nemesis, history, workload, random, phases, at, leader: () => cluster.waitLeader({ timeoutMs: 30_000 }), measureCatchUp });
     await at(phases.faultMs);
     healNs = history.nowNs();
     await nemesis.healAll();
@@ -173,6 +182,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     nodeLogErrors,
     knownLogErrors,
     convergeAfterHealMs,
+    catchUps,
     runDir,
     digests: Object.fromEntries(digests),
   };
@@ -193,7 +203,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   if (digests.size < scenario.size) reasons.push(`divergence not checked on every node: ${digests.size} of ${scenario.size} answered`);
   for (const example of invariants.examples) reasons.push(`raft invariant (${example.kind}): ${example.detail}`);
   for (const [id, v] of logVerdicts) if (v.unexpected.length > 0) reasons.push(`node ${id} log has ${v.unexpected.length} error lines, first: ${v.unexpected[0]?.slice(0, 300)}`);
-  const timings = judgeTimings(scenario.bounds ?? {}, figures, clusterFigures, convergeAfterHealMs, options.timingSlack ?? 3);
+  const timings = judgeTimings(scenario.bounds ?? {}, figures, clusterFigures, convergeAfterHealMs, catchUps, options.timingSlack ?? 3);
   for (const t of timings) if (t.verdict === 'fail') reasons.push(`timing: ${t.name} ${t.valueMs} ms is past ${options.timingSlack ?? 3}x its bound of ${t.boundMs} ms`);
   for (const extra of scenario.accept?.({ figures, cluster: clusterFigures, traces: merged, faults: nemesis.events }) ?? []) reasons.push(extra);
   const valid = reasons.length === 0;
@@ -222,7 +232,7 @@ function countDivergent(digests: ReadonlyMap<string, string>): number {
   return digests.size - most;
 }
 
-function judgeTimings(bounds: TimingBounds, figures: Figures, cluster: ClusterFigures, convergeMs: number | null, slack: number): TimingNote[] {
+function judgeTimings(bounds: TimingBounds, figures: Figures, cluster: ClusterFigures, convergeMs: number | null, catchUps: ReadonlyArray<{ label: string; ms: number }>, slack: number): TimingNote[] {
   const notes: TimingNote[] = [];
   const judge = (name: string, valueMs: number | null | undefined, boundMs: number | undefined) => {
     if (boundMs === undefined || valueMs === null || valueMs === undefined) return;
@@ -230,8 +240,9 @@ function judgeTimings(bounds: TimingBounds, figures: Figures, cluster: ClusterFi
   };
   judge('longest gap between acks', figures.longestAckGapMs, bounds.longestAckGapMs);
   judge('convergence after heal', convergeMs, bounds.convergeMs);
+  for (const c of catchUps) judge(`catch-up ${c.label}`, c.ms, bounds.catchUpMs);
   for (const f of cluster.leaderFaults) {
-    if (bounds.newLeaderMs === undefined) continue;
+    if (bounds.newLeaderMs === undefined || !f.hitLeader) continue;
     // A fault that needs no new leader may see none; one that does must see it in time.
     judge(`new leader after ${f.kind} of ${f.node}`, f.newLeaderMs ?? (bounds.newLeaderRequired ? Number.POSITIVE_INFINITY : null), bounds.newLeaderMs);
   }

@@ -22,6 +22,11 @@ export interface ClusterScenarioContext {
   at(atMs: number): Promise<void>;
   /** The leader a majority agrees on, once there is one. */
   leader(): Promise<{ id: string; term: number }>;
+  /**
+   * Waits until every running node has applied what the leader has committed now, and records
+   * how long that took under `label` (e.g. a restarted node catching up).
+   */
+  measureCatchUp(label: string): Promise<number>;
 }
 
 /** Targets in ms; a run fails a timing only past `timingSlack` (3) times it. */
@@ -31,6 +36,8 @@ export interface TimingBounds {
   readonly newLeaderRequired?: boolean;
   readonly longestAckGapMs?: number;
   readonly convergeMs?: number;
+  /** Each catch-up the scenario measured (measureCatchUp). */
+  readonly catchUpMs?: number;
 }
 
 export interface AcceptanceInput {

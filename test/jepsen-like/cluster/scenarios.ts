@@ -38,15 +38,16 @@ export const clusterScenarios: readonly ClusterScenario[] = [
   {
     name: 'leader-kill',
     number: 2,
-    description: 'SIGKILL the leader, restart it on its directory after 35% of the phase',
+    description: 'SIGKILL the leader, restart it on its directory after 35% of the phase; it catches up within 5 s',
     size: 3,
-    bounds: LEADER_FAULT,
+    bounds: { ...LEADER_FAULT, catchUpMs: 5_000 },
     faults: async (ctx) => {
       const leader = await ctx.leader();
       await faultAt(ctx);
       await ctx.nemesis.kill(leader.id);
       await hold(ctx, 0.35, 2_000);
       await ctx.nemesis.restart(leader.id);
+      await ctx.measureCatchUp(`of ${leader.id} after its restart`);
     },
   },
   {
@@ -94,7 +95,225 @@ export const clusterScenarios: readonly ClusterScenario[] = [
       ctx.nemesis.healNetwork();
     },
   },
+  {
+    name: 'rolling-crash',
+    number: 3,
+    description: 'every 4 s SIGKILL a random node and restart it 2 s later, up to five rounds; never two down at once',
+    size: 3,
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const rounds = Math.max(2, Math.min(5, Math.floor(ctx.phases.faultMs / 4_000)));
+      const slot = ctx.phases.faultMs / rounds;
+      for (let round = 0; round < rounds; round++) {
+        await ctx.at(round * slot);
+        const victim = pick(ctx, ctx.cluster.ids);
+        await ctx.nemesis.kill(victim);
+        await delay(Math.min(2_000, slot / 2));
+        await ctx.nemesis.restart(victim);
+        // The next round starts from a leader again (a kill must not find the cluster leaderless).
+        await ctx.leader();
+      }
+    },
+  },
+  {
+    name: 'split-2-3',
+    number: 6,
+    description: 'N=5 split into random halves of two and three for 10 s: the minority times out, the majority goes on',
+    size: 5,
+    workload: { publishers: 3, publishRateHz: 40 },
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const ids = [...ctx.cluster.ids];
+      for (let i = ids.length - 1; i > 0; i--) {
+        const j = ctx.random.int(i + 1);
+        [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+      }
+      const minority = ids.slice(0, 2);
+      const majority = ids.slice(2);
+      await faultAt(ctx);
+      ctx.nemesis.network('partition', minority.join('+'), () => ctx.cluster.network.partition([minority, majority]));
+      await hold(ctx, 0.5, 4_000);
+      ctx.nemesis.healNetwork();
+    },
+  },
+  {
+    name: 'bridge',
+    number: 7,
+    description: 'N=5 bridge {L,x}-y-{z,w} for 10 s with the leader L on one side: only the follower y sees both sides',
+    size: 5,
+    workload: { publishers: 3, publishRateHz: 40 },
+    bounds: { convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const [x, y, z, w] = followersOf(ctx, leader.id) as [string, string, string, string];
+      await faultAt(ctx);
+      ctx.nemesis.network('bridge', y, () => {
+        for (const left of [leader.id, x]) for (const right of [z, w]) ctx.cluster.network.blockBoth(left, right);
+      });
+      await hold(ctx, 0.5, 4_000);
+      ctx.nemesis.healNetwork();
+    },
+    accept: ({ cluster }) => (cluster.leaderChanges > 2 ? [`${cluster.leaderChanges} leader changes under a bridge (at most 2)`] : []),
+  },
+  {
+    name: 'majorities-ring',
+    number: 8,
+    description: 'N=5 ring for 10 s: each node sees its two neighbours, a different majority each; reports whether a stable leader emerged',
+    size: 5,
+    workload: { publishers: 3, publishRateHz: 40 },
+    bounds: { convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const ids = ctx.cluster.ids;
+      await faultAt(ctx);
+      ctx.nemesis.network('ring', 'all', () => {
+        for (let i = 0; i < ids.length; i++) ctx.cluster.network.blockBoth(ids[i]!, ids[(i + 2) % ids.length]!);
+      });
+      await hold(ctx, 0.5, 4_000);
+      ctx.nemesis.healNetwork();
+    },
+  },
+  {
+    name: 'follower-link-cut',
+    number: 10,
+    description: 'one follower-follower link cut for 15 s: PreVote and CheckQuorum keep the leader (no leader change)',
+    size: 3,
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const [x, y] = followersOf(ctx, leader.id) as [string, string];
+      await faultAt(ctx);
+      ctx.nemesis.network('link-cut', `${x}-${y}`, () => ctx.cluster.network.blockBoth(x, y));
+      await hold(ctx, 0.7, 5_000);
+      ctx.nemesis.healNetwork();
+    },
+    accept: ({ cluster }) => [
+      ...(cluster.leaderChanges > 0 ? [`${cluster.leaderChanges} leader changes with only a follower link cut (expected 0)`] : []),
+      ...(cluster.termGrowth > 2 ? [`term grew by ${cluster.termGrowth} (at most 2)`] : []),
+    ],
+  },
+  {
+    name: 'leader-link-cut',
+    number: 10,
+    description: 'the link between the leader and one follower cut for 15 s: at most one leader change, terms grow by at most 2',
+    size: 3,
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const follower = pick(ctx, followersOf(ctx, leader.id));
+      await faultAt(ctx);
+      ctx.nemesis.network('link-cut', `${leader.id}-${follower}`, () => ctx.cluster.network.blockBoth(leader.id, follower));
+      await hold(ctx, 0.7, 5_000);
+      ctx.nemesis.healNetwork();
+    },
+    accept: ({ cluster }) => [
+      ...(cluster.leaderChanges > 1 ? [`${cluster.leaderChanges} leader changes with one leader link cut (at most 1)`] : []),
+      ...(cluster.termGrowth > 2 ? [`term grew by ${cluster.termGrowth} (at most 2)`] : []),
+    ],
+  },
+  {
+    name: 'rejoin-no-inflation',
+    number: 11,
+    description: 'a follower isolated for most of the phase, then healed: its term does not grow while cut off, and the leader is not deposed',
+    size: 3,
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const follower = pick(ctx, followersOf(ctx, leader.id));
+      await faultAt(ctx);
+      ctx.nemesis.network('isolate', follower, () => ctx.cluster.network.isolate(follower));
+      await hold(ctx, 0.7, 5_000);
+      ctx.nemesis.healNetwork();
+    },
+    accept: ({ cluster }) => [
+      ...(cluster.termGrowth > 0 ? [`term grew by ${cluster.termGrowth} with only a follower cut off (PreVote should keep it)`] : []),
+      ...(cluster.leaderChanges > 0 ? [`${cluster.leaderChanges} leader changes: the rejoining follower deposed the leader`] : []),
+    ],
+  },
+  {
+    name: 'lagging-follower-snapshot',
+    number: 12,
+    description: 'trailing logs 200: a follower cut off while the log grows past them and the leader snapshots and compacts; on heal it catches up by InstallSnapshot, once',
+    size: 3,
+    args: ['--cluster_trailing_logs', '200'],
+    bounds: { longestAckGapMs: 3_000, convergeMs: 5_000, catchUpMs: 10_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const follower = pick(ctx, followersOf(ctx, leader.id));
+      await faultAt(ctx);
+      ctx.nemesis.network('isolate', follower, () => ctx.cluster.network.isolate(follower));
+      const start = (await ctx.cluster.view(leader.id))?.commit ?? 0;
+      await waitFor(() => ctx.cluster.view(leader.id).then((v) => (v?.commit ?? 0) >= start + 1_000), ctx.phases.faultMs * 0.6, 'the log to grow past the trailing logs');
+      const current = await ctx.leader();
+      await ctx.cluster.snapshot(current.id);
+      ctx.nemesis.healNetwork();
+      await ctx.measureCatchUp(`of ${follower} by snapshot`);
+    },
+    accept: ({ cluster }) => [
+      ...(cluster.snapshotInstalls < 1 ? ['the lagging follower never installed a snapshot'] : []),
+      ...(cluster.snapshotInstalls > 2 ? [`${cluster.snapshotInstalls} snapshot installs (a loop?)`] : []),
+    ],
+  },
+  {
+    name: 'leader-handover',
+    number: 19,
+    description: 'three graceful restarts (SIGTERM) of the current leader 3 s apart: each hands over, no gap between acks over 1 s',
+    size: 3,
+    bounds: { longestAckGapMs: 1_000, convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const rounds = 3;
+      for (let round = 0; round < rounds; round++) {
+        await ctx.at((ctx.phases.faultMs / rounds) * round);
+        const leader = await ctx.leader();
+        await ctx.nemesis.gracefulRestart(ctx.cluster.node(leader.id));
+      }
+    },
+  },
+  {
+    name: 'slow-lossy-links',
+    number: 21,
+    description: "100 +- 50 ms delay and 5% message-frame loss on one follower's links for 15 s: throughput drops, the leader stays",
+    size: 3,
+    bounds: { convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const follower = pick(ctx, followersOf(ctx, leader.id));
+      await faultAt(ctx);
+      ctx.nemesis.network('slow-links', follower, () => {
+        for (const other of ctx.cluster.ids) if (other !== follower) ctx.cluster.network.degrade(follower, other, { delayMs: 100, jitterMs: 50, dropProbability: 0.05 });
+      });
+      await hold(ctx, 0.7, 5_000);
+      ctx.nemesis.healNetwork();
+    },
+    accept: ({ cluster }) => (cluster.leaderChanges > 0 ? [`${cluster.leaderChanges} leader changes while the leader kept a clean quorum`] : []),
+  },
+  {
+    name: 'cluster-consumer-crash',
+    number: 22,
+    description: '10% of acks dropped; a durable and a queue member lose their connection mid-batch and resume on another node',
+    size: 3,
+    bounds: { convergeMs: 5_000 },
+    faults: async (ctx) => {
+      for (const s of ctx.workload.subscribers) s.ackDropProbability = 0.1;
+      const channels = ctx.workload.config.channels;
+      const channel = pick(ctx, channels);
+      const durable = ctx.workload.subscribers.find((s) => s.channel === channel && s.spec.readerKind === 'durable');
+      const member = ctx.workload.subscribers.find((s) => s.channel === channel && s.spec.readerKind === 'queue');
+      await ctx.at(ctx.phases.faultMs * 0.25);
+      if (durable) await ctx.nemesis.crashConsumer(durable, 32, 1_500);
+      await ctx.at(ctx.phases.faultMs * 0.6);
+      if (member) await ctx.nemesis.crashConsumer(member, 16, 1_500);
+    },
+  },
 ];
+
+/** Polls `check` until it holds; throws after `timeoutMs`. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(100);
+  }
+}
 
 export function findClusterScenario(name: string): ClusterScenario | undefined {
   return clusterScenarios.find((s) => s.name === name);

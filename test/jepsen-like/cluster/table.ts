@@ -11,7 +11,7 @@ const COLUMNS = ['scenario', 'seed', 'verdict', 'acked', 'lost', 'unexp', 'dups(
 export function reportRow(report: AnyReport): string[] {
   const f = report.figures;
   const c = 'cluster' in report ? report.cluster : null;
-  const newLeader = c?.leaderFaults.map((l) => (l.newLeaderMs === null ? '-' : String(Math.round(l.newLeaderMs)))).join(',') ?? '';
+  const newLeader = c?.leaderFaults.filter((l) => l.hitLeader).map((l) => (l.newLeaderMs === null ? '-' : String(Math.round(l.newLeaderMs)))).join(',') ?? '';
   const invariants = 'invariants' in report && report.invariants !== null ? Object.values(report.invariants.counts).reduce((a, b) => a + b, 0) : null;
   return [
     report.scenario,

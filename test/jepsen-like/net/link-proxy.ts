@@ -37,8 +37,9 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** One direction of one proxied connection: frames in, frames out after the fault's verdict. */
 class Pipe {
   private readonly splitter = new RouteFrameSplitter();
-  private releaseAtMs = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Frames held back, in arrival order, each with the time it may leave (never before the one ahead). */
+  private readonly held: Array<{ releaseAtMs: number; bytes: Uint8Array }> = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: Socket,
@@ -57,20 +58,26 @@ class Pipe {
       this.stats.dropped++;
       return;
     }
-    if (fault.delayMs <= 0 && this.timers.size === 0) {
+    if (fault.delayMs <= 0 && this.held.length === 0) {
       this.write(frame.bytes);
       return;
     }
-    // Order is kept: a frame never leaves before the one ahead of it.
     const jitter = fault.jitterMs > 0 ? (this.random.next() * 2 - 1) * fault.jitterMs : 0;
-    const now = Date.now();
-    this.releaseAtMs = Math.max(this.releaseAtMs, now + Math.max(0, fault.delayMs + jitter));
+    const previous = this.held.at(-1)?.releaseAtMs ?? 0;
+    this.held.push({ releaseAtMs: Math.max(previous, Date.now() + Math.max(0, fault.delayMs + jitter)), bytes: frame.bytes });
     this.stats.delayed++;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.write(frame.bytes);
-    }, this.releaseAtMs - now);
-    this.timers.add(timer);
+    this.schedule();
+  }
+
+  /** One timer for the frame at the head: timers of different lengths may fire out of order. */
+  private schedule(): void {
+    if (this.timer !== undefined || this.held.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const now = Date.now();
+      while (this.held.length > 0 && this.held[0]!.releaseAtMs <= now) this.write(this.held.shift()!.bytes);
+      this.schedule();
+    }, Math.max(0, this.held[0]!.releaseAtMs - Date.now()));
   }
 
   private write(bytes: Uint8Array): void {
@@ -83,8 +90,9 @@ class Pipe {
   }
 
   stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held.length = 0;
   }
 }
 
