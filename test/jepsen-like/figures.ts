@@ -16,6 +16,8 @@ export interface Figures {
   lost: { total: number; prefix: number; middle: number; postfix: number };
   unexpected: number;
   readerMissed: number;
+  /** Acknowledged values the final fresh deliver-all readers did not find: gone from the end state. */
+  absentFromDrain: number;
   duplicates: { clientRetry: number; redelivery: number; serverBug: number };
   inconsistentSeqs: number;
   orderViolations: { gaps: number; reorders: number; realtime: number; fifo: number };
@@ -129,6 +131,7 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
     lost,
     unexpected,
     readerMissed,
+    absentFromDrain: verdict.absentFromDrain,
     duplicates: { ...s.duplicatesByCause },
     inconsistentSeqs: s.inconsistentSeqs,
     orderViolations: { gaps: s.gaps, reorders: s.reorders, realtime: s.realtimeViolations, fifo: s.fifoViolations },

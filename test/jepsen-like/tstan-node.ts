@@ -57,6 +57,10 @@ export class TstanNode {
     return this.running ? this.child?.pid : undefined;
   }
 
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
   get isPaused(): boolean {
     return this.running && this.paused;
   }
@@ -120,6 +124,12 @@ export class TstanNode {
     if (this.paused) this.signal('SIGCONT');
     this.child.kill('SIGTERM');
     await this.waitExit();
+  }
+
+  /** The last `count` lines of the node's log file (stdout and stderr). */
+  lastLines(count: number): string[] {
+    if (!existsSync(this.logFile)) return [];
+    return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => line.trim() !== '').slice(-count);
   }
 
   /** Lines the node logged at error level or above, or naming a panic or corruption. */

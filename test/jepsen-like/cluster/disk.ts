@@ -4,8 +4,8 @@
 //   never fsynced is emptied. In LevelDB's directory (the Raft log) only the write-ahead logs
 //   (`*.log`) are cut, to the lengths recorded after each synced write: LevelDB fsyncs its tables,
 //   MANIFEST and CURRENT itself before it uses them. Renames are taken as durable when made;
-//   directory fsyncs are not modelled. Optionally the tail is torn: part of the lost bytes survive,
-//   the last of them garbage.
+//   directory fsyncs are not modelled. Optionally one file's tail is torn: whole sectors of the lost
+//   bytes survive, the last of them garbage (sectors are the unit a disk writes atomically).
 // - a cut of synced bytes off the end of the Raft log's write-ahead log, or garbage appended;
 // - bit flips in the middle of a file.
 // Every change is returned as a list of what was done, for the run's report. All randomness comes
@@ -67,12 +67,13 @@ function listFiles(dir: string): string[] {
 
 const isLevelDbDir = (dir: string) => existsSync(join(dir, 'CURRENT')) && readdirSync(dir).some((name) => name.startsWith('MANIFEST-'));
 /** Files that hold no data whose loss matters: locks and LevelDB's own info log. */
+const SECTOR_BYTES = 512;
 const IGNORED = new Set(['LOCK', 'LOG', 'LOG.old', '.rootdir.lck']);
 
 /** What a power failure leaves of `dataDir`: each file cut to its durable length (see the file header). */
 export function powerLoss(dataDir: string, durable: DurableLengths, options: { tear?: boolean; random?: Random } = {}): DiskChange[] {
   const changes: DiskChange[] = [];
-  const torn: Array<{ file: string; durableBytes: number; size: number }> = [];
+  const losing: Array<{ file: string; durableBytes: number; size: number }> = [];
   for (const file of listFiles(dataDir)) {
     const name = basename(file);
     if (IGNORED.has(name) || name.endsWith('.lock')) continue;
@@ -83,19 +84,23 @@ export function powerLoss(dataDir: string, durable: DurableLengths, options: { t
       keep = durable.levelDbLogs.get(dir)?.get(name) ?? 0;
     } else keep = durable.files.get(file) ?? 0;
     const size = statSync(file).size;
-    if (size <= keep) continue;
-    torn.push({ file, durableBytes: keep, size });
-    truncateSync(file, keep);
-    changes.push({ file, action: 'truncated', fromBytes: size, toBytes: keep });
+    if (size > keep) losing.push({ file, durableBytes: keep, size });
   }
-  if (options.tear === true && options.random !== undefined && torn.length > 0) {
-    // One file keeps a prefix of what it lost, its last bytes garbage: a write torn mid-sector.
-    const victim = torn[options.random.int(torn.length)]!;
-    const lostBytes = victim.size - victim.durableBytes;
-    const kept = 1 + options.random.int(lostBytes);
-    const garbage = Math.min(kept, 1 + options.random.int(64));
-    appendGarbage(victim.file, victim.durableBytes + kept - garbage, garbage, options.random);
-    changes.push({ file: victim.file, action: 'torn', fromBytes: victim.durableBytes, toBytes: victim.durableBytes + kept, detail: `${garbage} garbage bytes at the end` });
+  // One file may keep whole sectors of what it would lose, the last of them garbage: a write cut
+  // short. Sectors are written whole or not at all, so nothing smaller than a sector is torn.
+  const tearable = losing.filter((t) => t.size - t.durableBytes >= SECTOR_BYTES);
+  const victim = options.tear === true && options.random !== undefined && tearable.length > 0 ? tearable[options.random.int(tearable.length)] : undefined;
+  for (const loss of losing) {
+    if (loss === victim && options.random !== undefined) {
+      const lostSectors = Math.floor((loss.size - loss.durableBytes) / SECTOR_BYTES);
+      const kept = (1 + options.random.int(lostSectors)) * SECTOR_BYTES;
+      truncateSync(loss.file, loss.durableBytes + kept);
+      appendGarbage(loss.file, loss.durableBytes + kept - SECTOR_BYTES, SECTOR_BYTES, options.random);
+      changes.push({ file: loss.file, action: 'torn', fromBytes: loss.size, toBytes: loss.durableBytes + kept, detail: `durable through ${loss.durableBytes}; the last ${SECTOR_BYTES} bytes garbage` });
+      continue;
+    }
+    truncateSync(loss.file, loss.durableBytes);
+    changes.push({ file: loss.file, action: 'truncated', fromBytes: loss.size, toBytes: loss.durableBytes });
   }
   return changes;
 }

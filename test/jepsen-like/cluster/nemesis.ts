@@ -4,6 +4,7 @@
 // as `fault` operations and into `events`, on the harness's monotonic clock; disk faults also list
 // exactly what they changed. healAll() brings everything back: links pass, paused nodes continue,
 // stopped nodes start again.
+import { rmSync } from 'node:fs';
 import { Nemesis } from '../faults.js';
 import type { HistoryRecorder } from '../history.js';
 import type { Random } from '../random.js';
@@ -21,12 +22,35 @@ interface OpenFault {
 export interface InflictedDamage {
   readonly node: string;
   readonly atNs: number;
+  /** Wall clock, to place the node's log lines (pino's `time`) before or after it. */
+  readonly atWallMs: number;
+}
+
+/** What a damaged node did when started again. */
+export interface Recovery {
+  readonly node: string;
+  /** `served`: it started and caught up on its own; `refused`: it would not start (or stopped soon after), and was wiped to rejoin. */
+  readonly outcome: 'served' | 'refused';
+  readonly error?: string;
+}
+
+/** A node the harness restarted would not start: the run cannot go on, and that is tstan's finding. */
+export class NodeRefusedStart extends Error {
+  constructor(
+    readonly node: string,
+    readonly why: string,
+  ) {
+    super(`node ${node} refused to start: ${why}`);
+  }
 }
 
 export class ClusterNemesis extends Nemesis {
   private readonly open: OpenFault[] = [];
   readonly diskChanges: Array<{ node: string; changes: DiskChange[] }> = [];
   readonly damaged: InflictedDamage[] = [];
+  readonly recoveries: Recovery[] = [];
+  /** Power failures: what was fsynced must survive them, so they are no excuse for a regression. */
+  readonly powerLosses: InflictedDamage[] = [];
 
   constructor(
     history: HistoryRecorder,
@@ -60,10 +84,19 @@ export class ClusterNemesis extends Nemesis {
     this.open.push({ kind: 'kill-9', node: id, startNs, detail: '' });
   }
 
-  /** Starts a stopped node on its directory and ports; ends its open kill or disk fault. */
+  /**
+   * Starts a stopped node on its directory and ports; ends its open kill or disk fault. A node
+   * that will not start throws NodeRefusedStart, naming the last thing it said.
+   */
   async restart(id: string): Promise<void> {
     const node = this.cluster.node(id);
-    if (!node.running) await node.start(60_000);
+    if (!node.running) {
+      try {
+        await node.start(60_000);
+      } catch (error) {
+        throw new NodeRefusedStart(id, `${error instanceof Error ? error.message : String(error)}: ${node.lastLines(1).join(' ').slice(0, 500)}`);
+      }
+    }
     for (let i = this.open.length - 1; i >= 0; i--) {
       const fault = this.open[i]!;
       if (fault.node === id && !isNetworkKind(fault.kind)) {
@@ -107,6 +140,7 @@ export class ClusterNemesis extends Nemesis {
       const startNs = this.begin('power-loss', id);
       const changes = powerLoss(this.cluster.dataDir(id), readDurableLengths(this.cluster.fsyncFile(id)), { ...options, random: this.random });
       this.diskChanges.push({ node: id, changes });
+      this.powerLosses.push({ node: id, atNs: startNs, atWallMs: Date.now() });
       this.open.push({ kind: 'power-loss', node: id, startNs, detail: summarize(changes) });
     }
   }
@@ -118,7 +152,7 @@ export class ClusterNemesis extends Nemesis {
     const startNs = this.begin(mode === 'cut' ? 'raft-tail-cut' : 'raft-tail-garbage', id);
     const change = chopTail(file, bytes, mode, this.random);
     this.diskChanges.push({ node: id, changes: [change] });
-    this.damaged.push({ node: id, atNs: startNs });
+    this.damaged.push({ node: id, atNs: startNs, atWallMs: Date.now() });
     this.open.push({ kind: mode === 'cut' ? 'raft-tail-cut' : 'raft-tail-garbage', node: id, startNs, detail: summarize([change]) });
     return change;
   }
@@ -130,9 +164,43 @@ export class ClusterNemesis extends Nemesis {
     const startNs = this.begin(kind, id);
     const change = flipBits(file, bits, this.random);
     this.diskChanges.push({ node: id, changes: [change] });
-    this.damaged.push({ node: id, atNs: startNs });
+    this.damaged.push({ node: id, atNs: startNs, atWallMs: Date.now() });
     this.open.push({ kind, node: id, startNs, detail: summarize([change]) });
     return change;
+  }
+
+  /**
+   * Starts a node whose disk was damaged and records what it did: it either starts and catches up
+   * with the leader within `settleMs`, or it refuses (exits at start, or soon after); then, as an
+   * operator would, its data directory is removed and it starts again, empty, to rejoin.
+   */
+  async restartAfterDamage(id: string, settleMs = 15_000): Promise<void> {
+    const node = this.cluster.node(id);
+    let error: string | undefined;
+    try {
+      await node.start(60_000);
+      const deadline = Date.now() + settleMs;
+      for (;;) {
+        if (!node.running) throw new Error(`exited after starting (code ${node.exitCode})`);
+        const view = await this.cluster.view(id);
+        if (view !== undefined && view.ready) break;
+        if (Date.now() > deadline) throw new Error(`not ready within ${settleMs} ms: ${JSON.stringify(view)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    if (error === undefined) {
+      this.recoveries.push({ node: id, outcome: 'served' });
+      await this.restart(id);
+      return;
+    }
+    const lastLines = node.lastLines(1).map((line) => line.slice(0, 400)).join(' | ');
+    this.recoveries.push({ node: id, outcome: 'refused', error: `${error}${lastLines ? `; log: ${lastLines}` : ''}` });
+    if (node.running) await node.stop();
+    rmSync(this.cluster.dataDir(id), { recursive: true, force: true });
+    this.damaged.push({ node: id, atNs: this.history.nowNs(), atWallMs: Date.now() });
+    await this.restart(id);
   }
 
   /** Links pass, paused nodes continue, stopped nodes start; every open fault ends. */

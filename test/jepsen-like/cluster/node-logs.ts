@@ -22,14 +22,20 @@ const NEVER_EXCUSED = /panic|corrupt|assert/i;
 export interface LogVerdict {
   readonly unexpected: readonly string[];
   readonly known: number;
+  /** Lines logged after the harness damaged the node's files on purpose: its reaction, reported, never a failure. */
+  readonly afterDamage: readonly string[];
 }
 
-export function judgeLogLines(lines: readonly string[]): LogVerdict {
+/** `damagedSinceWallMs`: the node's files were damaged on purpose at that time (pino's `time` is compared). */
+export function judgeLogLines(lines: readonly string[], damagedSinceWallMs?: number): LogVerdict {
   const unexpected: string[] = [];
+  const afterDamage: string[] = [];
   let known = 0;
   for (const line of lines) {
-    if (!NEVER_EXCUSED.test(line) && knownLogIssues.some((issue) => issue.pattern.test(line))) known++;
+    const time = Number(/"time":(\d+)/.exec(line)?.[1] ?? 0);
+    if (damagedSinceWallMs !== undefined && time >= damagedSinceWallMs) afterDamage.push(line);
+    else if (!NEVER_EXCUSED.test(line) && knownLogIssues.some((issue) => issue.pattern.test(line))) known++;
     else unexpected.push(line);
   }
-  return { unexpected, known };
+  return { unexpected, known, afterDamage };
 }

@@ -17,7 +17,7 @@ import { Workload, defaultWorkload, type DrainTarget, type WorkloadConfig } from
 import { ChaosCluster } from './chaos-cluster.js';
 import { computeClusterFigures, roleSpans, type ClusterFigures, type RoleSpan } from './cluster-figures.js';
 import { ClusterMonitor, type NodeSample } from './monitor.js';
-import { ClusterNemesis } from './nemesis.js';
+import { ClusterNemesis, NodeRefusedStart } from './nemesis.js';
 import type { ClusterScenario, TimingBounds } from './scenario.js';
 import { loadTrace, mergeTraces, type TraceEvent } from './trace.js';
 import type { FaultEvent } from '../faults.js';
@@ -50,7 +50,8 @@ export interface ClusterRunReport {
   readonly number: number | null;
   readonly size: number;
   readonly seed: number;
-  readonly verdict: 'valid' | 'invalid' | 'error';
+  /** `measured`: a scenario that measures an allowed loss saw one and nothing else failed. */
+  readonly verdict: 'valid' | 'invalid' | 'error' | 'measured';
   readonly reasons: readonly string[];
   readonly figures: Figures | null;
   readonly cluster: ClusterFigures | null;
@@ -60,6 +61,12 @@ export interface ClusterRunReport {
   readonly nodeLogErrors: Record<string, number>;
   /** Error lines of known, harmless causes (cluster/node-logs.ts), per node. */
   readonly knownLogErrors: Record<string, number>;
+  /** What nodes logged after their files were damaged on purpose (their reaction), per node. */
+  readonly afterDamageLog: Record<string, { lines: number; first: string[] }>;
+  /** How each damaged node came back (served on its own, or refused and was wiped to rejoin). */
+  readonly recoveries: ReadonlyArray<{ readonly node: string; readonly outcome: string; readonly error?: string }>;
+  /** For scenarios that measure an allowed loss: the loss, not failed. */
+  readonly measuredLoss?: { readonly lost: number; readonly readerMissed: number; readonly absentFromDrain: number; readonly inconsistentSeqs: number; readonly invariantViolations: number; readonly reasons: readonly string[] };
   readonly convergeAfterHealMs: number | null;
   readonly catchUps: ReadonlyArray<{ readonly label: string; readonly ms: number }>;
   readonly network: { readonly gossipDialsSunk: number; readonly framesDropped: number; readonly framesDelayed: number; readonly connectionsRefused: number };
@@ -168,9 +175,15 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const endNs = history.nowNs();
   const traces = new Map<string, TraceEvent[]>(cluster.ids.map((id) => [id, loadTrace(cluster.traceFile(id), history.originNs)]));
   const merged = mergeTraces(traces);
-  const logVerdicts = new Map([...cluster.errorLines()].map(([id, lines]) => [id, judgeLogLines(lines)]));
+  const damage = [...nemesis.damaged, ...(scenario.measuresLoss === true ? nemesis.powerLosses : [])];
+  const damagedSince = (id: string) => {
+    const times = damage.filter((d) => d.node === id).map((d) => d.atWallMs);
+    return times.length === 0 ? undefined : Math.min(...times);
+  };
+  const logVerdicts = new Map([...cluster.errorLines()].map(([id, lines]) => [id, judgeLogLines(lines, damagedSince(id))]));
   const nodeLogErrors = Object.fromEntries([...logVerdicts].map(([id, v]) => [id, v.unexpected.length]));
   const knownLogErrors = Object.fromEntries([...logVerdicts].map(([id, v]) => [id, v.known]));
+  const afterDamageLog = Object.fromEntries([...logVerdicts].filter(([, v]) => v.afterDamage.length > 0).map(([id, v]) => [id, { lines: v.afterDamage.length, first: v.afterDamage.slice(0, 3).map((l) => l.slice(0, 400)) }]));
   const base = {
     scenario: scenario.name,
     number: scenario.number ?? null,
@@ -181,12 +194,20 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     diskChanges: nemesis.diskChanges,
     nodeLogErrors,
     knownLogErrors,
+    afterDamageLog,
+    recoveries: nemesis.recoveries,
     convergeAfterHealMs,
     catchUps,
     runDir,
     digests: Object.fromEntries(digests),
   };
   const timeline = buildTimeline(history, traces, monitor.samples, faultStartNs, healNs, endNs);
+  if (harnessError instanceof NodeRefusedStart) {
+    // Not the harness's failure: a node would not come back, so the run could not be checked further.
+    const reasons = [`availability: ${harnessError.message}`];
+    writeFileSync(join(runDir, 'report.json'), JSON.stringify({ ...base, reasons }, null, 1));
+    return { ...base, verdict: 'invalid', reasons, figures: null, cluster: null, invariants: null, divergentNodes: 0, timings: [], durationMs: Date.now() - startedMs, timeline };
+  }
   if (harnessError !== undefined) {
     const reasons = [`harness error: ${harnessError instanceof Error ? (harnessError.stack ?? harnessError.message) : String(harnessError)}`];
     writeFileSync(join(runDir, 'report.json'), JSON.stringify({ ...base, reasons }, null, 1));
@@ -195,13 +216,19 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const verdict = checkHistory(history.ops);
   const figures = computeFigures(history.ops, verdict, nemesis.events);
   const durable = !args.includes('--cluster_sync=false');
-  const invariants = checkRaftInvariants(traces, { voters: scenario.size, durable, damaged: nemesis.damaged });
+  const invariants = checkRaftInvariants(traces, { voters: scenario.size, durable, damaged: damage });
   const clusterFigures = computeClusterFigures(merged, nemesis.events, faultStartNs, 0);
   const divergentNodes = countDivergent(digests);
-  const reasons: string[] = [...verdict.reasons];
+  // A scenario that measures an allowed loss keeps its loss apart: lost, missed and the gaps they leave.
+  // Lost data also shows as sequences reused for new payloads, and the order checks those break.
+  const isLoss = (reason: string) => /acknowledged values lost|missed \d+ acknowledged|lost below a sequence|gaps in a reader|jumped from|acked but unread|drains did not complete|absent from the final|read with two payloads|read as .* and as|order violations|was acked before|published .* before .* stored at/.test(reason);
+  const measured: string[] = scenario.measuresLoss === true ? verdict.reasons.filter(isLoss) : [];
+  const reasons: string[] = verdict.reasons.filter((reason) => !measured.includes(reason));
   if (divergentNodes > 0) reasons.push(`divergence: ${divergentNodes} of ${digests.size} nodes hold a different state (${[...digests].map(([id, d]) => `${id}=${d.slice(0, 12)}`).join(' ')})`);
   if (digests.size < scenario.size) reasons.push(`divergence not checked on every node: ${digests.size} of ${scenario.size} answered`);
-  for (const example of invariants.examples) reasons.push(`raft invariant (${example.kind}): ${example.detail}`);
+  // Without fsync a node may forget entries and votes: invariants built on durability then break by
+  // configuration, and such a scenario measures that too.
+  for (const example of invariants.examples) (scenario.measuresLoss === true ? measured : reasons).push(`raft invariant (${example.kind}): ${example.detail}`);
   for (const [id, v] of logVerdicts) if (v.unexpected.length > 0) reasons.push(`node ${id} log has ${v.unexpected.length} error lines, first: ${v.unexpected[0]?.slice(0, 300)}`);
   const timings = judgeTimings(scenario.bounds ?? {}, figures, clusterFigures, convergeAfterHealMs, catchUps, options.timingSlack ?? 3);
   for (const t of timings) if (t.verdict === 'fail') reasons.push(`timing: ${t.name} ${t.valueMs} ms is past ${options.timingSlack ?? 3}x its bound of ${t.boundMs} ms`);
@@ -209,7 +236,8 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const valid = reasons.length === 0;
   const report: ClusterRunReport = {
     ...base,
-    verdict: valid ? 'valid' : 'invalid',
+    verdict: !valid ? 'invalid' : measured.length > 0 ? 'measured' : 'valid',
+    ...(scenario.measuresLoss === true ? { measuredLoss: { lost: figures.lost.total, readerMissed: figures.readerMissed, absentFromDrain: figures.absentFromDrain, inconsistentSeqs: figures.inconsistentSeqs, invariantViolations: Object.values(invariants.counts).reduce((a, b) => a + b, 0), reasons: measured.slice(0, 8) } } : {}),
     reasons: reasons.slice(0, REASONS_MAX),
     figures,
     cluster: clusterFigures,

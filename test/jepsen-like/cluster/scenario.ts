@@ -56,6 +56,11 @@ export interface ClusterScenario {
   readonly args?: readonly string[];
   readonly workload?: Partial<WorkloadConfig>;
   readonly bounds?: TimingBounds;
+  /**
+   * The scenario measures a loss the configuration allows (e.g. no fsync): lost messages are its
+   * figure, not a failure; every other checker still applies.
+   */
+  readonly measuresLoss?: boolean;
   faults(ctx: ClusterScenarioContext): Promise<void>;
   /** Reasons the run fails beyond the common checkers (safety-relevant only; never timings). */
   accept?(input: AcceptanceInput): string[];

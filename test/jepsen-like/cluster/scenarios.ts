@@ -304,6 +304,114 @@ export const clusterScenarios: readonly ClusterScenario[] = [
       if (member) await ctx.nemesis.crashConsumer(member, 16, 1_500);
     },
   },
+  {
+    name: 'crash-during-snapshot',
+    number: 13,
+    description: 'the leader is asked for a snapshot and loses power while it writes it: it restarts cleanly (atomic rename) and its log agrees',
+    size: 3,
+    bounds: { ...LEADER_FAULT, catchUpMs: 5_000 },
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      await faultAt(ctx);
+      const snapshot = ctx.cluster.snapshot(leader.id).catch(() => undefined);
+      // A few milliseconds in: the state is being serialized or written.
+      await delay(1 + ctx.random.int(20));
+      await ctx.nemesis.powerFail([leader.id]);
+      await snapshot;
+      await hold(ctx, 0.2, 1_500);
+      await ctx.nemesis.restartAfterDamage(leader.id);
+      await ctx.measureCatchUp(`of ${leader.id} after its restart`);
+    },
+  },
+  {
+    name: 'pause-power-loss',
+    number: 14,
+    description: "Jepsen's pause-kill: pause a node; power-fail another; pause the third, continue the first, restart the second; continue all",
+    size: 3,
+    bounds: { convergeMs: 5_000 },
+    faults: async (ctx) => {
+      const ids = [...ctx.cluster.ids];
+      const [paused, crashed, rest] = [ids.splice(ctx.random.int(3), 1)[0]!, ids.splice(ctx.random.int(2), 1)[0]!, ids[0]!];
+      await faultAt(ctx);
+      ctx.nemesis.suspend(paused);
+      await hold(ctx, 0.2, 2_000);
+      await ctx.nemesis.powerFail([crashed]);
+      await hold(ctx, 0.1, 1_000);
+      ctx.nemesis.suspend(rest);
+      ctx.nemesis.resume(paused);
+      await ctx.nemesis.restart(crashed);
+      await hold(ctx, 0.2, 2_000);
+      ctx.nemesis.resume(rest);
+    },
+  },
+  ...([false, true] as const).map(
+    (tear): ClusterScenario => ({
+      name: tear ? 'power-loss-all-torn' : 'power-loss-all',
+      number: 15,
+      description: `every node loses power at once under load (files cut back to what was fsynced${tear ? ', one tail torn: whole sectors of unsynced data kept, the last garbage' : ''}), then all restart: nothing acknowledged is lost`,
+      size: 3,
+      bounds: { catchUpMs: 5_000, convergeMs: 5_000 },
+      faults: async (ctx) => {
+        await faultAt(ctx);
+        await ctx.nemesis.powerFail(ctx.cluster.ids, { tear });
+        await hold(ctx, 0.1, 500);
+        await Promise.all(ctx.cluster.ids.map((id) => ctx.nemesis.restart(id)));
+        await ctx.measureCatchUp('of the cluster after power returned');
+      },
+    }),
+  ),
+  {
+    name: 'power-loss-all-lazy',
+    description: 'as power-loss-all with --cluster_sync=false (the reference default): measures how much acknowledged data is lost',
+    size: 3,
+    args: ['--cluster_sync=false'],
+    measuresLoss: true,
+    faults: async (ctx) => {
+      await faultAt(ctx);
+      await ctx.nemesis.powerFail(ctx.cluster.ids, { tear: true });
+      await hold(ctx, 0.1, 500);
+      await Promise.all(ctx.cluster.ids.map((id) => ctx.nemesis.restartAfterDamage(id)));
+      await ctx.measureCatchUp('of the cluster after power returned');
+    },
+  },
+  {
+    name: 'torn-raft-tail',
+    number: 16,
+    description: "a node is killed and 1-4096 bytes are cut off its Raft log's tail, synced ones included (or garbage appended); it restarts and resyncs",
+    size: 3,
+    bounds: { convergeMs: 5_000, catchUpMs: 5_000 },
+    faults: async (ctx) => {
+      const victim = pick(ctx, ctx.cluster.ids);
+      await faultAt(ctx);
+      await ctx.nemesis.kill(victim);
+      ctx.nemesis.damageRaftTail(victim, 1 + ctx.random.int(4096), ctx.random.next() < 0.5 ? 'cut' : 'garbage');
+      await hold(ctx, 0.1, 500);
+      await ctx.nemesis.restartAfterDamage(victim);
+      await ctx.measureCatchUp(`of ${victim} after its restart`);
+    },
+  },
+  ...(['raft-log', 'snapshot', 'messages'] as const).map(
+    (target): ClusterScenario => ({
+      name: `bit-flips-${target}`,
+      number: 17,
+      description: `two bits flipped mid-file in a stopped follower's ${target === 'raft-log' ? 'Raft log' : target === 'snapshot' ? 'newest Raft snapshot' : 'message file'}: detected; it never serves, votes or leads on it, and rebuilds from its peers`,
+      size: 3,
+      bounds: { convergeMs: 5_000 },
+      faults: async (ctx) => {
+        const leader = await ctx.leader();
+        const victim = pick(ctx, followersOf(ctx, leader.id));
+        await faultAt(ctx);
+        if (target === 'snapshot') await ctx.cluster.snapshot(victim);
+        await ctx.nemesis.kill(victim);
+        const pattern = target === 'raft-log' ? /^\d+\.(log|ldb)$/ : target === 'snapshot' ? /\.snap$/ : /^msgs\.\d+\.dat$/;
+        const change = ctx.nemesis.flipBitsIn(victim, pattern, 2, `bit-flips-${target}`);
+        if (change === undefined) throw new Error(`no ${target} file to damage on ${victim}`);
+        await hold(ctx, 0.1, 500);
+        await ctx.nemesis.restartAfterDamage(victim);
+        await ctx.measureCatchUp(`of ${victim} after its restart`);
+      },
+    }),
+  ),
 ];
 
 /** Polls `check` until it holds; throws after `timeoutMs`. */

@@ -40,6 +40,7 @@ class Pipe {
   /** Frames held back, in arrival order, each with the time it may leave (never before the one ahead). */
   private readonly held: Array<{ releaseAtMs: number; bytes: Uint8Array }> = [];
   private timer: NodeJS.Timeout | undefined;
+  private waitingForDrain = false;
 
   constructor(
     private readonly source: Socket,
@@ -83,9 +84,13 @@ class Pipe {
   private write(bytes: Uint8Array): void {
     if (this.sink.destroyed) return;
     this.stats.bytes += bytes.length;
-    if (!this.sink.write(bytes)) {
+    if (!this.sink.write(bytes) && !this.waitingForDrain) {
+      this.waitingForDrain = true;
       this.source.pause();
-      this.sink.once('drain', () => this.source.resume());
+      this.sink.once('drain', () => {
+        this.waitingForDrain = false;
+        this.source.resume();
+      });
     }
   }
 
