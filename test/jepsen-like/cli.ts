@@ -1,11 +1,12 @@
 // Runs chaos scenarios, standalone and clustered, and prints one JSON row per scenario, then a
 // table of the figures.
-//   node --import tsx test/jepsen-like/cli.ts [--scenario NAME[,NAME...]] [--suite all|standalone|cluster]
+//   node --import tsx test/jepsen-like/cli.ts [--scenario NAME[,NAME...]] [--suite all|standalone|cluster|broken]
 //        [--seed N] [--dir ROOT] [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory] [--tstan-root DIR]
 // (--store memory loses everything at a kill: a run that must fail, to see the checkers bite;
 // --tstan-root runs another checkout, e.g. a git worktree of a commit, with node_modules linked,
 // so that edits to this tree during a run do not change the server between two restarts)
-// Without --scenario every scenario of the suite runs in order (--store applies to standalone ones). Exit codes (TigerBeetle style): 0 all valid,
+// Without --scenario every scenario of the suite runs in order (--store applies to standalone ones);
+// `--suite broken` runs deliberately broken builds and exits 0 only if every one was caught. Exit codes (TigerBeetle style): 0 all valid,
 // 1 a checker failed, 2 a harness error (the run could not be checked).
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { findScenario, runScenario, scenarios, type RunReport } from './scenario
 import { clusterScenarios, findClusterScenario } from './cluster/scenarios.js';
 import { runClusterScenario, type ClusterRunReport } from './cluster/runner.js';
 import { figuresTable } from './cluster/table.js';
+import { brokenEntry, brokenRuns } from './cluster/broken.js';
 
 const EXIT_INVALID = 1;
 const EXIT_HARNESS = 2;
@@ -47,7 +49,7 @@ async function main(): Promise<number> {
   const runs: Array<{ name: string; run: () => Promise<AnyReport> }> = [];
   const wanted = (name: string) => names.length === 0 || names.includes(name);
   for (const name of names) {
-    if (!scenarios.some((s) => s.name === name) && findClusterScenario(name) === undefined) {
+    if (!scenarios.some((s) => s.name === name) && findClusterScenario(name) === undefined && !brokenRuns.some((b) => b.name === name)) {
       throw new Error(`unknown scenario ${name}; known: ${[...scenarios, ...clusterScenarios].map((s) => s.name).join(', ')}`);
     }
   }
@@ -61,14 +63,29 @@ async function main(): Promise<number> {
       runs.push({ name: scenario.name, run: () => runClusterScenario(scenario, { seed, rootDir, phases, keep: values.keep === true, ...tstanRoot }) });
     }
   }
+  // Runs that must fail: each broken build or unsafe setting must be caught by its checker.
+  const mustFail = new Map<string, (report: ClusterRunReport) => boolean>();
+  if (suite === 'broken') {
+    for (const broken of brokenRuns.filter((b) => wanted(b.name) || names.length === 0)) {
+      mustFail.set(broken.name, broken.caught);
+      runs.push({ name: broken.name, run: async () => ({ ...(await runClusterScenario(broken.scenario, { seed, rootDir, phases, entry: brokenEntry, env: broken.env, ...tstanRoot })), scenario: broken.name }) });
+    }
+  }
   process.stderr.write(`seed ${seed}; scenarios ${runs.map((r) => r.name).join(', ')}\n`);
   const reports: AnyReport[] = [];
-  for (const { run } of runs) {
+  let uncaught = 0;
+  for (const { name, run } of runs) {
     const report = await run();
     reports.push(report);
-    process.stdout.write(JSON.stringify({ ...report, timeline: undefined }) + '\n');
+    const caught = mustFail.get(name)?.(report as ClusterRunReport);
+    if (caught === false) uncaught++;
+    process.stdout.write(JSON.stringify({ ...report, timeline: undefined, ...(caught === undefined ? {} : { caught }) }) + '\n');
   }
   process.stderr.write(figuresTable(reports));
+  if (suite === 'broken') {
+    process.stderr.write(uncaught === 0 ? 'every broken run was caught\n' : `${uncaught} broken runs were NOT caught\n`);
+    return uncaught === 0 ? 0 : EXIT_INVALID;
+  }
   if (reports.some((r) => r.verdict === 'error')) return EXIT_HARNESS;
   if (reports.some((r) => r.verdict === 'invalid')) return EXIT_INVALID;
   return 0;

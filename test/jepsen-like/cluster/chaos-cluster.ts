@@ -40,6 +40,8 @@ export interface ChaosClusterOptions {
   readonly args?: readonly string[];
   /** A test-only entry module instead of the CLI (a deliberately broken build). */
   readonly entry?: string;
+  /** Environment for every node, beside the hooks' (e.g. the broken build's TSTAN_BROKEN). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly tstanRoot?: string;
 }
 
@@ -77,7 +79,7 @@ export class ChaosCluster {
           '--cluster_advertise', network.advertise,
           ...(options.args ?? []),
         ],
-        env: { TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) },
+        env: { ...options.env, TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) },
         ...(options.entry !== undefined ? { entry: options.entry } : {}),
         ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
       });

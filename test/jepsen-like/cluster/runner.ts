@@ -28,8 +28,9 @@ export interface ClusterRunOptions {
   readonly rootDir: string;
   readonly phases: { readonly warmupMs: number; readonly faultMs: number };
   readonly workload?: Partial<WorkloadConfig>;
-  /** A test-only entry module instead of the CLI (a deliberately broken build). */
+  /** A test-only entry module instead of the CLI (a deliberately broken build), and its environment. */
   readonly entry?: string;
+  readonly env?: Readonly<Record<string, string>>;
   /** Extra flags for every node, after the scenario's own. */
   readonly args?: readonly string[];
   readonly tstanRoot?: string;
@@ -124,6 +125,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const cluster = await ChaosCluster.create({
     ids: nodeIds(scenario.size), clusterId: config.clusterId, runDir, seed: options.seed, args,
     ...(options.entry !== undefined ? { entry: options.entry } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
   });
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
