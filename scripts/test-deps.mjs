@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc'} TestToolName */
+/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'chromium'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -50,6 +50,12 @@ export const testTools = [
     packages: ['gcc', 'libc6-dev'],
     usedBy: 'the C client test (it compiles its program)',
     present: (env = process.env) => onPath('cc', env),
+  },
+  {
+    name: 'chromium',
+    packages: ['chromium'],
+    usedBy: 'the chaos report test (it renders report.html headless and takes a screenshot)',
+    present: (env = process.env) => onPath('chromium', env),
   },
 ];
 

@@ -48,6 +48,7 @@ export interface TimingNote {
 
 export interface ClusterRunReport {
   readonly scenario: string;
+  readonly description: string;
   readonly number: number | null;
   readonly size: number;
   readonly seed: number;
@@ -188,6 +189,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const afterDamageLog = Object.fromEntries([...logVerdicts].filter(([, v]) => v.afterDamage.length > 0).map(([id, v]) => [id, { lines: v.afterDamage.length, first: v.afterDamage.slice(0, 3).map((l) => l.slice(0, 400)) }]));
   const base = {
     scenario: scenario.name,
+    description: scenario.description,
     number: scenario.number ?? null,
     size: scenario.size,
     seed: options.seed,
@@ -250,7 +252,8 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     timeline,
   };
   writeFileSync(join(runDir, 'report.json'), JSON.stringify({ ...report, timeline: undefined }, null, 1));
-  if (valid && options.keep !== true) rmSync(runDir, { recursive: true, force: true });
+  // The history, node logs, traces and fsync logs stay beside the report; data directories only on failure.
+  if (valid && options.keep !== true) for (const id of cluster.ids) rmSync(cluster.nodeDir(id), { recursive: true, force: true });
   return report;
 }
 

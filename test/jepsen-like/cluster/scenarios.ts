@@ -242,7 +242,8 @@ export const clusterScenarios: readonly ClusterScenario[] = [
       await faultAt(ctx);
       ctx.nemesis.network('isolate', follower, () => ctx.cluster.network.isolate(follower));
       const start = (await ctx.cluster.view(leader.id))?.commit ?? 0;
-      await waitFor(() => ctx.cluster.view(leader.id).then((v) => (v?.commit ?? 0) >= start + 1_000), ctx.phases.faultMs * 0.6, 'the log to grow past the trailing logs');
+      // Well past the 200 trailing entries the leader keeps after its snapshot.
+      await waitFor(() => ctx.cluster.view(leader.id).then((v) => (v?.commit ?? 0) >= start + 600), Math.max(15_000, ctx.phases.faultMs * 0.6), 'the log to grow past the trailing logs');
       const current = await ctx.leader();
       await ctx.cluster.snapshot(current.id);
       ctx.nemesis.healNetwork();
