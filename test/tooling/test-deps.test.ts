@@ -49,9 +49,9 @@ describe('system tools the tests need', () => {
     const missing = testTools.filter((tool) => tool.name !== 'libnats-dev');
     const line = missingToolsLine(missing);
     expect(line).not.toContain('\n');
-    expect(line).toMatch(/^!!! tstan tests: SKIPPING the tests that need nats-server, cc \(/);
-    expect(line).toContain('sudo apt-get install -y nats-server gcc libc6-dev');
-    expect(installCommand(testTools)).toBe('apt-get install -y nats-server libnats-dev gcc libc6-dev');
+    expect(line).toMatch(/^!!! tstan tests: SKIPPING the tests that need nats-server, cc, chromium \(/);
+    expect(line).toContain('sudo apt-get install -y nats-server gcc libc6-dev chromium');
+    expect(installCommand(testTools)).toBe('apt-get install -y nats-server libnats-dev gcc libc6-dev chromium');
   });
 
   it('pretest: without apt-get it installs nothing and leaves the saying to the test run; required, it fails', async () => {
