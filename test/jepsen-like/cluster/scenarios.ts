@@ -393,6 +393,28 @@ const unordered: readonly ClusterScenario[] = [
     },
     accept: ({ traces, faults }) => actedBeforeCatchUp(traces, faults, /^raft-tail/),
   },
+  {
+    name: 'torn-tail-stale-majority',
+    number: 16,
+    description:
+      "the hard case of a lost log tail: a follower is cut off (it falls behind); the other follower, whose acks made every commit meanwhile, is killed and loses the synced tail of its Raft log; the leader is killed; the damaged and the stale node come back together",
+    size: 3,
+    faults: async (ctx) => {
+      const leader = await ctx.leader();
+      const [stale, damaged] = followersOf(ctx, leader.id) as [string, string];
+      await faultAt(ctx);
+      ctx.nemesis.network('isolate', stale, () => ctx.cluster.network.isolate(stale));
+      await hold(ctx, 0.15, 1_500);
+      await ctx.nemesis.kill(damaged);
+      ctx.nemesis.damageRaftTail(damaged, 512 + ctx.random.int(3_584), 'cut');
+      await ctx.nemesis.kill(leader.id);
+      ctx.nemesis.healNetwork();
+      await ctx.nemesis.restartAfterDamage(damaged);
+      await hold(ctx, 0.15, 1_500);
+      await ctx.nemesis.restartAfterDamage(leader.id);
+    },
+    accept: ({ traces, faults }) => actedBeforeCatchUp(traces, faults, /^raft-tail/),
+  },
   ...(['raft-log', 'snapshot', 'messages'] as const).map(
     (target): ClusterScenario => ({
       name: `bit-flips-${target}`,
