@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns'} TestToolName */
+/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -81,6 +81,12 @@ export const testTools = [
     packages: ['iproute2'],
     usedBy: 'the deploy tests (each container or pod runs in a network namespace of its own; they need root)',
     present: (env = process.env) => onPath('ip', env) && typeof process.getuid === 'function' && process.getuid() === 0,
+  },
+  {
+    name: 'chromium',
+    packages: ['chromium'],
+    usedBy: 'the chaos report test (it renders report.html headless and takes a screenshot)',
+    present: (env = process.env) => onPath('chromium', env),
   },
 ];
 

@@ -207,6 +207,7 @@ export class ClusteredStanServer implements MonitorSource {
         sync: this.cluster.sync,
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
+        ...(this.cluster.durability !== undefined ? { durability: this.cluster.durability } : {}),
       });
       if (this.standalone(recovered)) await this.adoptStandaloneStore(storage, recovered!, logPath);
       else this.checkLogAgainstStore(storage, recovered, logPath);
@@ -333,6 +334,7 @@ export class ClusteredStanServer implements MonitorSource {
         promoteNonVoters: true,
       },
       logger: this.root,
+      ...(this.cluster.raftTrace !== undefined ? { trace: this.cluster.raftTrace } : {}),
     });
     this.driver = driver;
     this.writer = new RaftWriter({

@@ -32,6 +32,7 @@ import { SnapshotSchedule } from './snapshot-schedule.js';
 import { DriverEvents } from './driver-events.js';
 import { mostUpToDateVoter } from './leader-membership.js';
 import { assert } from '../util/assert.js';
+import type { RaftTraceSink } from './trace.js';
 
 export type { ConfigChangeResult, ProposalResult, RaftDriverEvent, RaftDriverOptions, RaftDriverStats, RaftStateMachine } from './driver-types.js';
 export type { PeerStatus, RaftDriverCounters, RaftDriverStatus } from './driver-status.js';
@@ -63,9 +64,13 @@ export class RaftDriver<R = unknown> {
   private entriesPersisted = 0;
   private entriesApplied = 0;
   private leadershipChanges = 0;
+  private readonly trace: RaftTraceSink | undefined;
+  /** With a trace: the last term in which this node sent an AppendEntries or heartbeat. */
+  private tracedLeadTerm = 0;
 
   private constructor(options: RaftDriverOptions<R>, node: RaftNode, applied: number) {
     this.id = options.id;
+    this.trace = options.trace;
     this.node = node;
     this.storage = options.storage;
     this.transport = options.transport;
@@ -95,6 +100,11 @@ export class RaftDriver<R = unknown> {
       rejoining,
     });
     const driver = new RaftDriver(options, node, applied);
+    if (options.trace !== undefined) {
+      const storage = options.storage;
+      const { hardState } = storage.initialState();
+      options.trace.record({ type: 'start', hardState, firstIndex: storage.firstIndex(), lastIndex: storage.lastIndex(), snapshotIndex: applied, rejoining });
+    }
     options.transport.onMessage((message, from) => driver.receive(message, from));
     driver.timer = setInterval(() => driver.tick(), options.tickMs ?? 100);
     driver.scheduleDrive();
@@ -361,6 +371,7 @@ export class RaftDriver<R = unknown> {
   private noteSoftState(role: Role, leader: string): void {
     if (leader !== '' && leader !== this.lastLeader) this.leadershipChanges++;
     if (leader !== '') this.lastLeader = leader;
+    this.trace?.record({ type: 'role', role, term: this.node.term, leader });
     this.emit({ type: 'role', role, leader, term: this.node.term });
   }
 
@@ -380,6 +391,7 @@ export class RaftDriver<R = unknown> {
       this.entriesPersisted += ready.entries.length;
     }
     if (this.stopped) return;
+    if (write !== undefined && this.trace !== undefined) this.tracePersisted(ready);
     this.send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined) await this.restoreSnapshot(ready.snapshot.meta, ready.snapshot.data);
     if (split < ready.committedEntries.length) await this.apply(ready.committedEntries.slice(split));
@@ -405,6 +417,7 @@ export class RaftDriver<R = unknown> {
     // The snapshot itself is durable in Raft storage: a restart restores it again.
     this.storeSyncedThrough = Math.max(this.storeSyncedThrough, meta.index);
     this.proposals.snapshotRestored(meta.index);
+    this.trace?.record({ type: 'snapshot', action: 'installed', index: meta.index, term: meta.term });
     this.emit({ type: 'snapshot', action: 'installed', index: meta.index });
     this.emit({ type: 'applied', index: this.applied });
   }
@@ -420,6 +433,7 @@ export class RaftDriver<R = unknown> {
     this.applied = entries[entries.length - 1]!.index;
     this.entriesApplied += entries.length;
     this.proposals.applied(entries, results);
+    this.trace?.record({ type: 'applied', entries });
     this.emit({ type: 'applied', index: this.applied });
   }
 
@@ -454,6 +468,7 @@ export class RaftDriver<R = unknown> {
     await this.storage.saveSnapshot({ meta, data });
     this.snapshots.onTaken(meta.index);
     if (!this.stopped) this.node.snapshotTaken(meta);
+    this.trace?.record({ type: 'snapshot', action: 'taken', index: meta.index, term: meta.term });
     this.emit({ type: 'snapshot', action: 'taken', index: meta.index });
     return meta;
   }
@@ -466,7 +481,29 @@ export class RaftDriver<R = unknown> {
   }
 
   private send(messages: readonly Message[]): void {
+    if (this.trace !== undefined) this.traceLead(messages);
     for (const message of messages) this.transport.send(message.to, message);
+  }
+
+  /** Test hook: the first AppendEntries or heartbeat of each term this node sends as leader. */
+  private traceLead(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if ((message.type === 'append' || message.type === 'heartbeat') && message.term > this.tracedLeadTerm) {
+        this.tracedLeadTerm = message.term;
+        this.trace?.record({ type: 'lead', term: message.term });
+      }
+    }
+  }
+
+  /** Test hook: what a Ready made durable, before the messages that depend on it leave. */
+  private tracePersisted(ready: Ready): void {
+    this.trace?.record({
+      type: 'persisted',
+      mustSync: ready.mustSync,
+      entries: ready.entries,
+      ...(ready.hardState !== undefined ? { hardState: ready.hardState } : {}),
+      ...(ready.snapshot !== undefined ? { snapshot: { index: ready.snapshot.meta.index, term: ready.snapshot.meta.term } } : {}),
+    });
   }
 
   private halt(error: unknown): void {
@@ -478,6 +515,7 @@ export class RaftDriver<R = unknown> {
     const reason = this.stoppedError();
     this.proposals.stopped(reason);
     this.snapshots.rejectAll(reason);
+    this.trace?.record(error === undefined ? { type: 'stopped' } : { type: 'stopped', error: String(error) });
     this.emit(error === undefined ? { type: 'stopped' } : { type: 'stopped', error });
     if (error !== undefined) void this.transport.close();
   }

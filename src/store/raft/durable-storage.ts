@@ -13,6 +13,7 @@ import type { DurableStorage, PersistRequest, RaftInitialState } from '../../raf
 import { encodeConfig } from '../../raft/membership.js';
 import { LevelRaftStore, type RaftStoreStats } from './level-raft-store.js';
 import { FileSnapshotStore } from './snapshot-store.js';
+import type { DurabilityReporter } from '../durability.js';
 
 export interface DurableRaftStorageOptions {
   /** fsync the log on every Ready that needs it (`cluster_sync`, default true). */
@@ -21,6 +22,8 @@ export interface DurableRaftStorageOptions {
   readonly snapshotsRetained?: number;
   readonly openCheckEntries?: number;
   readonly logger?: Logger;
+  /** Test hook: told of every completed fsync and rename (src/store/durability.ts). */
+  readonly durability?: DurabilityReporter;
 }
 
 export class DurableRaftStorage implements DurableStorage {
@@ -40,6 +43,7 @@ export class DurableRaftStorage implements DurableStorage {
     const snapshots = await FileSnapshotStore.open<ClusterConfig>(join(directory, 'snapshots'), {
       retain: options.snapshotsRetained ?? 2,
       logger,
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
     });
     const latestFile = await snapshots.latest();
     const latest = latestFile && {
@@ -48,6 +52,7 @@ export class DurableRaftStorage implements DurableStorage {
     };
     const log = await LevelRaftStore.open(join(directory, 'log'), {
       sync: options.sync ?? true,
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
       ...(options.openCheckEntries !== undefined ? { openCheckEntries: options.openCheckEntries } : {}),
     });
     try {

@@ -12,6 +12,7 @@ import { StoreCorruptError, TstanError } from '../../util/errors.js';
 import type { Entry, HardState } from '../../raft/types.js';
 import { decodeEntry, encodeEntry, encodeMeta, entryBytes, entryKey, HARD_STATE_KEY, SNAPSHOT_POINT_KEY } from './records.js';
 import { readOpenedState, type LogPoint, type OpenedState } from './log-check.js';
+import type { DurabilityReporter } from '../durability.js';
 
 export const RaftStoreErrorCode = {
   /** The index asked for has been compacted away (behind the snapshot). */
@@ -64,6 +65,8 @@ export interface LevelRaftStoreOptions {
   readonly sync?: boolean;
   /** How many entries at the log's tail are read and verified on open (default 4096). */
   readonly openCheckEntries?: number;
+  /** Test hook: told after every synced write (src/store/durability.ts). */
+  readonly durability?: DurabilityReporter;
 }
 
 export interface RaftStoreStats {
@@ -89,9 +92,12 @@ export class LevelRaftStore implements LogStore, StableStore {
   private syncs = 0;
   private entriesWritten = 0;
 
-  private constructor(db: Level<Buffer, Buffer>, sync: boolean, state: OpenedState) {
+  private readonly durability: DurabilityReporter | undefined;
+
+  private constructor(db: Level<Buffer, Buffer>, sync: boolean, state: OpenedState, durability: DurabilityReporter | undefined) {
     this.db = db;
     this.sync = sync;
+    this.durability = durability;
     this.snapshotPointValue = state.snapshotPoint;
     this.hardStateValue = state.hardState;
     this.lastIndexValue = state.last.index;
@@ -110,7 +116,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     }
     try {
       const state = await readOpenedState(db, directory, options.openCheckEntries ?? 4096);
-      return new LevelRaftStore(db, options.sync ?? true, state);
+      return new LevelRaftStore(db, options.sync ?? true, state, options.durability);
     } catch (error) {
       await db.close();
       throw error;
@@ -354,6 +360,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     await batch.write({ sync });
     this.writes++;
     if (sync) this.syncs++;
+    if (sync) this.durability?.syncedLevelDb(this.db.location);
     this.entriesWritten += appended;
   }
 
