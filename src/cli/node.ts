@@ -40,8 +40,10 @@ async function openStore(options: Options, logger: Logger, clock: StoreClock, ag
     case 'FILE': {
       const { openFileStore } = await import('../store/file/file-store.js');
       // A clustered node's store is written without fsync: the Raft log is its write-ahead log,
-      // and the store is fsynced before the log drops what it holds.
-      const file = { ...fileStoreOptionsOf(options), ...(options.clustering.clustered ? { sync: false } : {}) };
+      // and the store is fsynced before the log drops what it holds. So a damaged record at a
+      // file's end is expected after a power loss, and cut: what it held is applied again from
+      // the log, or fetched from peers when a snapshot needs it.
+      const file = { ...fileStoreOptionsOf(options), ...(options.clustering.clustered ? { sync: false, truncateBadEof: true } : {}) };
       if (hooks.durability === undefined) return openFileStore({ ...storeOptions, dir: options.streaming.dir, file });
       const { NodeFileIo } = await import('../store/file/node-io.js');
       return openFileStore({ ...storeOptions, dir: options.streaming.dir, file, io: new NodeFileIo(hooks.durability) });

@@ -59,6 +59,8 @@ export class RaftDriver<R = unknown> {
   private applied: number;
   /** The application's store is synced through this index (its snapshot or a sync()). */
   private storeSyncedThrough: number;
+  /** Started behind the catch-up gate, and its durable record not yet cleared. */
+  private gateHeld = false;
   private readies = 0;
   private persists = 0;
   private entriesPersisted = 0;
@@ -85,7 +87,11 @@ export class RaftDriver<R = unknown> {
 
   /** Restores the state machine from the newest snapshot, starts the core, the transport and the tick. */
   static async start<R>(options: RaftDriverOptions<R>): Promise<RaftDriver<R>> {
-    const rejoining = options.rejoining === true;
+    const lost = options.storage.catchUpReason?.();
+    const rejoining = options.rejoining === true || lost !== undefined;
+    if (lost !== undefined) options.logger?.warn({ id: options.id, reason: lost }, 'raft: starting behind the catch-up gate: no vote or campaign before catching up');
+    // Durably, before anything: a restart while catching up must find the gate again.
+    if (rejoining) await options.storage.holdCatchUpGate?.(lost ?? 'its Raft state was lost: rejoining');
     if (options.bootstrap !== undefined && !rejoining) await options.storage.bootstrap(options.bootstrap);
     const snapshot = options.storage.snapshot();
     if (snapshot !== undefined) await options.stateMachine.restore(snapshot.data);
@@ -100,6 +106,7 @@ export class RaftDriver<R = unknown> {
       rejoining,
     });
     const driver = new RaftDriver(options, node, applied);
+    driver.gateHeld = rejoining;
     if (options.trace !== undefined) {
       const storage = options.storage;
       const { hardState } = storage.initialState();
@@ -403,6 +410,10 @@ export class RaftDriver<R = unknown> {
     }
     if (this.stopped) return;
     this.node.advance();
+    if (this.gateHeld && !this.node.catchingUp) {
+      this.gateHeld = false;
+      await this.storage.releaseCatchUpGate?.();
+    }
   }
 
   private async restoreSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<void> {

@@ -81,13 +81,20 @@ describe('damage in the LevelDB Raft log', () => {
     await expect(LevelRaftStore.open(directory)).rejects.toThrow(/entry 80 has term 9, above the next entry's 2/);
   });
 
-  it('a lost tail behind the durable commit index fails the open', async () => {
+  it('a lost tail behind the durable commit index is reported as a loss, the commit brought down to what is held', async () => {
     await tamper(async (db) => {
       const keys = [];
       for (let index = 5; index <= 100; index++) keys.push({ type: 'del' as const, key: entryKey(index) });
       await db.batch(keys);
     });
-    await expect(LevelRaftStore.open(directory)).rejects.toThrow(/commit index 10 is past the log's last entry 4/);
+    const store = await LevelRaftStore.open(directory);
+    try {
+      expect(store.losses).toEqual([expect.stringMatching(/commit index 10 is past the log's last entry 4/)]);
+      expect(store.hardState()).toEqual({ term: 1, vote: 'a', commit: 4 });
+      expect(store.lastIndex()).toBe(4);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a missing entry inside the log is reported when read', async () => {

@@ -76,8 +76,11 @@ export async function checkLogOnOpen(
 
 export interface OpenedState {
   readonly snapshotPoint: LogPoint;
+  /** The stored hard state; its commit brought down to the last entry when entries were lost. */
   readonly hardState: HardState;
   readonly last: LogPoint;
+  /** Synced state found missing (loss-guard.ts), in words. */
+  readonly losses: readonly string[];
 }
 
 function isCount(value: unknown): value is number {
@@ -93,11 +96,16 @@ export async function readOpenedState(
   const hardState = await readHardState(db, location);
   const last = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
   if (hardState.commit > last.index) {
-    throw new StoreCorruptError(
-      `${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`,
-    );
+    // Entries committed (so synced here, or acknowledged by a majority) are gone: the node keeps
+    // what it holds and catches up from the leader before it votes (loss-guard.ts).
+    return {
+      snapshotPoint,
+      hardState: { ...hardState, commit: last.index },
+      last,
+      losses: [`${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`],
+    };
   }
-  return { snapshotPoint, hardState, last };
+  return { snapshotPoint, hardState, last, losses: [] };
 }
 
 async function readSnapshotPoint(db: Level<Buffer, Buffer>, location: string): Promise<LogPoint> {

@@ -173,12 +173,15 @@ export class ClusterNemesis extends Nemesis {
    * Starts a node whose disk was damaged and records what it did: it either starts and catches up
    * with the leader within `settleMs`, or it refuses (exits at start, or soon after); then, as an
    * operator would, its data directory is removed and it starts again, empty, to rejoin.
+   * `meanwhile` runs once it has started, before the wait: what it needs to catch up (a node
+   * that lost synced state waits for a leader holding what it lost).
    */
-  async restartAfterDamage(id: string, settleMs = 15_000): Promise<void> {
+  async restartAfterDamage(id: string, settleMs = 15_000, meanwhile?: () => Promise<void>): Promise<void> {
     const node = this.cluster.node(id);
     let error: string | undefined;
     try {
       await node.start(60_000);
+      await meanwhile?.();
       const deadline = Date.now() + settleMs;
       for (;;) {
         if (!node.running) throw new Error(`exited after starting (code ${node.exitCode})`);

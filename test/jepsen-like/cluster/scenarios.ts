@@ -409,9 +409,12 @@ const unordered: readonly ClusterScenario[] = [
       ctx.nemesis.damageRaftTail(damaged, 512 + ctx.random.int(3_584), 'cut');
       await ctx.nemesis.kill(leader.id);
       ctx.nemesis.healNetwork();
-      await ctx.nemesis.restartAfterDamage(damaged);
-      await hold(ctx, 0.15, 1_500);
-      await ctx.nemesis.restartAfterDamage(leader.id);
+      // The damaged node must wait behind its catch-up gate (no vote for the stale node) until
+      // the old leader, the only node holding what it lost, is back.
+      await ctx.nemesis.restartAfterDamage(damaged, 15_000, async () => {
+        await hold(ctx, 0.15, 1_500);
+        await ctx.nemesis.restart(leader.id);
+      });
     },
     accept: ({ traces, faults }) => actedBeforeCatchUp(traces, faults, /^raft-tail/),
   },
