@@ -4,11 +4,13 @@
 // The STAN suites take the flags of bench/stan.ts too (--workloads, --stores, --clients, --runs,
 // --tstan-root, --vs, --interleave): `stan` runs W1-W4 with the fast clients (C on libnats, the
 // lean TypeScript client) and node-nats-streaming beside them; `stan-fast` only the fast ones,
-// `stan-node` only node-nats-streaming. Built to dist/bench/run.js (npm run build).
+// `stan-node` only node-nats-streaming. `cluster` runs W1-W4 against 3-node clusters (durable and
+// --cluster_sync=false, the client on a follower and on the leader; --cluster-sync, --client-node
+// pick). Built to dist/bench/run.js (npm run build).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNatsBench } from './nats.js';
-import { STAN_BENCH_USAGE, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
+import { STAN_BENCH_USAGE, clusterConfigsFromArgs, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
 import { runRaftBench } from './raft.js';
 import { runFileStoreBench } from './file-store.js';
 import { runStartupBench } from './startup.js';
@@ -23,17 +25,24 @@ function stanSuite(suite: string, clients: Array<'c' | 'lean' | 'node'>): Suite 
   };
 }
 
+const clusterSuite: Suite = async (scale, argv) => {
+  const options = stanBenchOptionsFromArgs(argv, { suite: 'cluster', scale, clients: ['c', 'lean', 'node'] });
+  await runStanBench({ ...options, configs: clusterConfigsFromArgs(argv) });
+  return [];
+};
+
 const suites: Record<string, Suite> = {
   startup: async (scale) => runStartupBench({ runs: Math.max(5, Math.round(20 * scale)) }),
   nats: async (scale) => runNatsBench(Math.max(10_000, Math.round(500_000 * scale))),
   stan: stanSuite('stan', ['c', 'lean', 'node']),
   'stan-fast': stanSuite('stan-fast', ['c', 'lean']),
   'stan-node': stanSuite('stan-node', ['node']),
+  cluster: clusterSuite,
   raft: async () => [await runRaftBench()],
   file: async () => [await runFileStoreBench()],
 };
 /** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
-const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'raft', 'file'];
+const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'raft', 'file'];
 
 function argValue(argv: readonly string[], name: string): string | undefined {
   const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
