@@ -6,12 +6,14 @@
 // lean TypeScript client) and node-nats-streaming beside them; `stan-fast` only the fast ones,
 // `stan-node` only node-nats-streaming. `cluster` runs W1-W4 against 3-node clusters (durable and
 // --cluster_sync=false, the client on a follower and on the leader; --cluster-sync, --client-node
-// pick). Built to dist/bench/run.js (npm run build).
+// pick); `failover` kills or stops the leader of a loaded cluster and reports the new-leader time
+// and the longest gap between PubAcks. Built to dist/bench/run.js (npm run build).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNatsBench } from './nats.js';
 import { STAN_BENCH_USAGE, clusterConfigsFromArgs, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
 import { runRaftBench } from './raft.js';
+import { FAILOVER_BENCH_USAGE, failoverBenchOptionsFromArgs, runFailoverBench } from './failover.js';
 import { runFileStoreBench } from './file-store.js';
 import { runStartupBench } from './startup.js';
 
@@ -38,11 +40,15 @@ const suites: Record<string, Suite> = {
   'stan-fast': stanSuite('stan-fast', ['c', 'lean']),
   'stan-node': stanSuite('stan-node', ['node']),
   cluster: clusterSuite,
+  failover: async (_scale, argv) => {
+    await runFailoverBench(failoverBenchOptionsFromArgs(argv));
+    return [];
+  },
   raft: async () => [await runRaftBench()],
   file: async () => [await runFileStoreBench()],
 };
 /** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
-const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'raft', 'file'];
+const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'failover', 'raft', 'file'];
 
 function argValue(argv: readonly string[], name: string): string | undefined {
   const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
@@ -53,7 +59,7 @@ function argValue(argv: readonly string[], name: string): string | undefined {
 
 export async function runAll(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\n`);
+    process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\nfailover: ${FAILOVER_BENCH_USAGE}\n`);
     return;
   }
   const only = argValue(argv, 'only');
