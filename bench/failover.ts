@@ -94,12 +94,21 @@ function gapAtFault(gaps: readonly AckGap[], faultAt: number): AckGap | undefine
   return candidates.sort((a, b) => b.toMs - b.fromMs - (a.toMs - a.fromMs))[0];
 }
 
-/** Messages the channel holds, as the serving leader reports them (its last sequence). */
+/**
+ * Messages the channel holds, as the serving leader reports them (its last sequence). Tried a few
+ * times: a kept-alive connection the node closed meanwhile fails the first request on it.
+ */
 async function storedCount(cluster: RunningCluster, oldLeader: string): Promise<number> {
   const leader = cluster.node(await cluster.leader(NEW_LEADER_TIMEOUT_MS, [oldLeader]));
-  const response = await fetch(`${leader.monitorUrl}/streaming/channelsz?channel=failover`, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) return Number.NaN;
-  return ((await response.json()) as { last_seq?: number }).last_seq ?? Number.NaN;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(`${leader.monitorUrl}/streaming/channelsz?channel=failover`, { signal: AbortSignal.timeout(5_000) });
+      if (!response.ok) return Number.NaN;
+      return ((await response.json()) as { last_seq?: number }).last_seq ?? Number.NaN;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 async function waitExited(node: ClusterNode): Promise<number> {
