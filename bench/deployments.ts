@@ -3,7 +3,7 @@
 // `--cluster_sync=false`) with the client attached to a follower or to the leader. Each run starts
 // a fresh deployment of one build and stops it afterwards; the driver reads every node's CPU and
 // peak RSS through the `nodes` it gets back, each named by its role in that run.
-import { startCluster } from './tstan-cluster.js';
+import { startCluster, type RunningCluster } from './tstan-cluster.js';
 import { startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 /** A node as the report names it: '' standalone; L, F1 (the client's follower, if any), F2 in a cluster. */
@@ -13,13 +13,22 @@ export interface NodeUse {
   peakRssMb(): number;
 }
 
+/** What the servers' side of a run showed that a run without faults should not (read before stop()). */
+export interface ServerFindings {
+  /** Lines the servers logged at error level, prefixed with the node's ID. */
+  readonly errorLines: string[];
+  /** E.g. a change of leader: nothing in a benchmark run provokes one. */
+  readonly notes: string[];
+  /** Where the nodes' logs were copied when there is anything above to look into. */
+  readonly logsKeptIn?: string;
+}
+
 /** One started deployment, for one run. */
 export interface Deployment {
   /** The URL the client is given. */
   readonly url: string;
   readonly nodes: readonly NodeUse[];
-  /** Lines the servers logged at error level (read before stop()). */
-  errorLines(): string[];
+  findings(): Promise<ServerFindings>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +58,7 @@ export function standaloneConfig(store: StoreKind): BenchConfig {
       return {
         url: server.url,
         nodes: [{ role: '', cpuSeconds: server.cpuSeconds, peakRssMb: server.peakRssMb }],
-        errorLines: () => [],
+        findings: async () => ({ errorLines: [], notes: [] }),
         stop: server.stop,
       };
     },
@@ -71,6 +80,7 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
       try {
         const leaderId = await cluster.leader();
         const leader = cluster.node(leaderId);
+        const startTerm = (await leader.view())?.term ?? 0;
         const followers = cluster.nodes.filter((node) => node.id !== leaderId);
         const entry = clientNode === 'leader' ? leader : followers[0]!;
         const named = [
@@ -81,7 +91,12 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
         return {
           url: entry.url,
           nodes: named.map(({ role, node }) => ({ role, cpuSeconds: () => node.cpuSeconds(), peakRssMb: () => node.peakRssMb() })),
-          errorLines: () => [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line}`)),
+          async findings() {
+            const errorLines = [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line}`));
+            const notes = await leadershipNotes(cluster, leaderId, startTerm);
+            const logsKeptIn = errorLines.length + notes.length > 0 ? cluster.keepLogs() : undefined;
+            return { errorLines, notes, ...(logsKeptIn !== undefined ? { logsKeptIn } : {}) };
+          },
           stop: () => cluster.stop(),
         };
       } catch (error) {
@@ -90,6 +105,15 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
       }
     },
   };
+}
+
+/** Says so when the leader or the term is no longer the one the run started with. */
+async function leadershipNotes(cluster: RunningCluster, leaderId: string, startTerm: number): Promise<string[]> {
+  const views = await Promise.all(cluster.nodes.map((node) => node.view()));
+  const moved = views.filter((view) => view !== undefined && (view.term !== startTerm || view.leader !== leaderId));
+  if (moved.length === 0 && views.every((view) => view !== undefined)) return [];
+  const now = views.map((view, i) => (view === undefined ? `${cluster.nodes[i]!.id}: no answer` : `${view.node_id}: term ${view.term}, leader ${view.leader || 'none'}`));
+  return [`leadership changed during the run (started: leader ${leaderId}, term ${startTerm}; now ${now.join('; ')})`];
 }
 
 /** Every cluster configuration of `syncs` × `clientNodes`, durable first. */

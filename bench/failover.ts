@@ -61,6 +61,8 @@ export interface FailoverRun {
   readonly clientCpuSec: number;
   readonly status: string;
   readonly errorLines: string[];
+  /** Where the nodes' logs were copied when they hold error lines. */
+  readonly logsKeptIn?: string;
 }
 
 const DEFAULTS = { runs: 5, durationSec: 10, faultAfterSec: 4, rate: 5_000, window: 16_384, ackTimeoutMs: 2_000, pollMs: 10 } as const;
@@ -162,6 +164,7 @@ async function runOnce(build: ServerBuild, fault: FailoverFault, run: number, op
     const result = await client.result;
     const around = gapAtFault(result.gaps ?? [], faultAt);
     const stored = await storedCount(cluster, leaderId);
+    const errorLines = [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line.slice(0, 300)}`));
     return {
       fault,
       run,
@@ -178,7 +181,8 @@ async function runOnce(build: ServerBuild, fault: FailoverFault, run: number, op
       acked: result.acked ?? 0,
       clientCpuSec: result.clientCpuSec ?? 0,
       status: result.status,
-      errorLines: [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line.slice(0, 300)}`)),
+      errorLines,
+      ...(errorLines.length > 0 ? { logsKeptIn: cluster.keepLogs() } : {}),
     };
   } finally {
     await cluster.stop();
@@ -267,7 +271,7 @@ function printTable(summaries: ReadonlyArray<Record<string, unknown>>): void {
 
 function printRun(build: ServerBuild, settings: RunSettings, outcome: FailoverRun): void {
   process.stdout.write(JSON.stringify({ suite: 'failover', type: 'run', build: build.label, clusterSync: settings.sync, ...outcome }) + '\n');
-  const logged = outcome.errorLines.length > 0 ? `, ${outcome.errorLines.length} error lines in the node logs` : '';
+  const logged = outcome.errorLines.length > 0 ? `, ${outcome.errorLines.length} error lines in the node logs (kept in ${outcome.logsKeptIn})` : '';
   process.stderr.write(
     `failover ${outcome.fault} ${settings.sync ? 'cluster-sync' : 'cluster-nosync'} run ${outcome.run + 1}/${settings.runs} (load ${outcome.loadAvg1.toFixed(2)}): ` +
       `new leader ${outcome.newLeaderMs} ms, longest ack gap ${outcome.longestAckGapMs} ms, republished ${outcome.republished}, ${outcome.status}${logged}\n`,

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
-import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfig, type Deployment } from './deployments.js';
+import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfig, type Deployment, type ServerFindings } from './deployments.js';
 import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, type ServerBuild, type StoreKind } from './tstan-server.js';
@@ -103,15 +103,46 @@ async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, 
     };
     const run = await runClient(arm.program, deployment.url, workload, count, `bench${runIndex}`, timeoutSec, onMark);
     const nodes = nodeUses(deployment, before, marks);
-    const errorLines = deployment.errorLines();
-    if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure], errorLines };
+    const findings = await deployment.findings();
+    if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure], findings };
     const problems = resultProblems(run.result, count);
     if (problems.length === 0 && run.failure !== '') problems.push(run.failure);
     if (problems.length === 0 && nodes.some((node) => Number.isNaN(node.cpuSec))) problems.push('the client printed no MARK start/end lines');
-    return { clientName: run.result.client, sample: problems.length === 0 ? sampleOf(run.result, nodes, loadAvg1) : null, problems, errorLines };
+    return { clientName: run.result.client, sample: problems.length === 0 ? sampleOf(run.result, nodes, loadAvg1) : null, problems, findings };
   } finally {
     await deployment.stop();
   }
+}
+
+interface FindingsOfRuns {
+  readonly errorLines: string[];
+  readonly notes: string[];
+  readonly logsKeptIn: string[];
+}
+
+function collectFindings(into: FindingsOfRuns, findings: ServerFindings): void {
+  into.errorLines.push(...findings.errorLines);
+  into.notes.push(...findings.notes);
+  if (findings.logsKeptIn !== undefined) into.logsKeptIn.push(findings.logsKeptIn);
+}
+
+/** For the progress line: ` (2 error lines in the server logs; leadership changed ...; logs kept in ...)`. */
+function describeFindings(findings: ServerFindings): string {
+  const parts = [...(findings.errorLines.length > 0 ? [`${findings.errorLines.length} error lines in the server logs`] : []), ...findings.notes];
+  if (findings.logsKeptIn !== undefined) parts.push(`logs kept in ${findings.logsKeptIn}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+/** The row's fields for what the servers showed over all runs; none when nothing. */
+function findingFields(findings: FindingsOfRuns): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (findings.errorLines.length > 0) {
+    fields['serverErrorLines'] = findings.errorLines.length;
+    fields['serverErrorExamples'] = findings.errorLines.slice(0, 3).map((line) => line.slice(0, 300));
+  }
+  if (findings.notes.length > 0) fields['serverNotes'] = findings.notes.slice(0, 3);
+  if (findings.logsKeptIn.length > 0) fields['serverLogsKeptIn'] = findings.logsKeptIn;
+  return fields;
 }
 
 function median(values: readonly number[]): number {
@@ -191,20 +222,26 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
         const count = messageCount(workload, scale);
         const byRun = arms.map(() => new Array<Sample | null>(runs).fill(null));
         const problems = arms.map(() => [] as string[]);
-        const errorLines = arms.map(() => [] as string[]);
+        const findings = arms.map(() => ({ errorLines: [] as string[], notes: [] as string[], logsKeptIn: [] as string[] }));
         const clientNames = arms.map((arm) => arm.program.kind as string);
         const order = interleave
           ? Array.from({ length: runs }, (_, run) => arms.map((_, armIndex) => ({ armIndex, run }))).flat()
           : arms.flatMap((_, armIndex) => Array.from({ length: runs }, (_, run) => ({ armIndex, run })));
         for (const { armIndex, run } of order) {
           const arm = arms[armIndex]!;
-          const outcome = await runSample(arm, config, workload, count, run, timeoutSec);
+          // A deployment that does not start, or a node that dies mid-run, fails this run only.
+          const outcome = await runSample(arm, config, workload, count, run, timeoutSec).catch((error: unknown) => ({
+            clientName: arm.program.kind as string,
+            sample: null,
+            problems: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
+            findings: { errorLines: [], notes: [] } as ServerFindings,
+          }));
           clientNames[armIndex] = outcome.clientName;
           byRun[armIndex]![run] = outcome.sample;
           if (outcome.sample === null) problems[armIndex]!.push(...outcome.problems);
-          errorLines[armIndex]!.push(...outcome.errorLines);
+          collectFindings(findings[armIndex]!, outcome.findings);
           const rate = outcome.sample === null ? `FAILED: ${outcome.problems.join('; ')}` : `${Math.round(outcome.sample['msgsPerSec'] ?? 0).toLocaleString('en-US')} msgs/s`;
-          const logged = outcome.errorLines.length > 0 ? ` (${outcome.errorLines.length} error lines in the server logs)` : '';
+          const logged = describeFindings(outcome.findings);
           progress(print, `${workload} ${config.key} ${arm.program.kind} ${arm.build.label} run ${run + 1}/${runs}: ${rate}${logged}`);
         }
         const samples = byRun.map((list) => list.filter((sample): sample is Sample => sample !== null));
@@ -219,7 +256,7 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
             clientKind: arm.program.kind,
             build: arm.build.label,
             runs: samples[armIndex]!.length,
-            failedRuns: problems[armIndex]!.length,
+            failedRuns: runs - samples[armIndex]!.length,
             scale,
             ...aggregate(samples[armIndex]!),
             reference: describeReference(arm.program.kind, config.reference, workload),
@@ -230,10 +267,7 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
             row['targetMet'] = target.met(Number(row['msgsPerSec']), Number(row['p50Ms'] ?? 0));
           }
           if (problems[armIndex]!.length > 0) row['problems'] = problems[armIndex]!.slice(0, 3);
-          if (errorLines[armIndex]!.length > 0) {
-            row['serverErrorLines'] = errorLines[armIndex]!.length;
-            row['serverErrorExamples'] = errorLines[armIndex]!.slice(0, 3).map((line) => line.slice(0, 300));
-          }
+          Object.assign(row, findingFields(findings[armIndex]!));
           // Arms are builds × programs: the same program on build B sits one program list later.
           const other = armIndex + prepared.programs.length;
           if (compare && other < arms.length) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));

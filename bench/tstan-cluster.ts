@@ -6,7 +6,7 @@
 // `/streaming/clusterz`. Every node logs to a file; lines at error level are kept for the report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ export interface RunningCluster {
   leader(timeoutMs?: number, not?: readonly string[], pollMs?: number): Promise<string>;
   /** Lines the nodes logged at error level or above, by node. */
   errorLines(): Map<string, string[]>;
+  /** Copies every node's log into a new directory that stop() leaves alone; returns its path. */
+  keepLogs(): string;
   /** SIGTERM every node (SIGKILL after 10 s), removes every directory. */
   stop(): Promise<void>;
 }
@@ -223,6 +225,11 @@ export async function startCluster(build: ServerBuild, spec: ClusterSpec): Promi
       }
     },
     errorLines: () => new Map(nodes.map((node) => [node.id, errorLinesOf(node.logFile)])),
+    keepLogs() {
+      const kept = mkdtempSync(join(tmpdir(), 'tstan-bench-logs-'));
+      for (const node of nodes) if (existsSync(node.logFile)) copyFileSync(node.logFile, join(kept, `${node.id}.log`));
+      return kept;
+    },
     async stop() {
       await Promise.all(
         nodes.map(async (node) => {
