@@ -111,9 +111,10 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
 async function leadershipNotes(cluster: RunningCluster, leaderId: string, startTerm: number): Promise<string[]> {
   const views = await Promise.all(cluster.nodes.map((node) => node.view()));
   const moved = views.filter((view) => view !== undefined && (view.term !== startTerm || view.leader !== leaderId));
-  if (moved.length === 0 && views.every((view) => view !== undefined)) return [];
   const now = views.map((view, i) => (view === undefined ? `${cluster.nodes[i]!.id}: no answer` : `${view.node_id}: term ${view.term}, leader ${view.leader || 'none'}`));
-  return [`leadership changed during the run (started: leader ${leaderId}, term ${startTerm}; now ${now.join('; ')})`];
+  if (moved.length > 0) return [`leadership changed during the run (started: leader ${leaderId}, term ${startTerm}; now ${now.join('; ')})`];
+  if (views.some((view) => view === undefined)) return [`a node did not answer /streaming/clusterz within 1 s after the run (${now.join('; ')})`];
+  return [];
 }
 
 /** Every cluster configuration of `syncs` × `clientNodes`, durable first. */

@@ -4,12 +4,14 @@
 // after `ack-timeout-ms`, or refused, is published again (its fate may be unknown: the leader
 // that took it may have died), as an application would; a later ack of the first attempt still
 // counts. Records every gap between consecutive acks above `gap-report-ms` with its times (epoch
-// ms, so the driver can place them against the moment it hit the leader).
+// ms, so the driver can place them against the moment it hit the leader). At the end it reads the
+// channel back: which messages it holds twice, and whether an attempt the server refused with an
+// error PubAck was stored after all (each payload carries its message index and attempt number).
 // node dist/bench/failover-client.js --url nats://127.0.0.1:4222 --duration-s 10 --rate 5000
 // Prints "MARK start" once its warm-up publish is acknowledged, then one JSON line at the end.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLUSTER_ID, MSG_BYTES, ownCpuSeconds } from './client-result.js';
+import { CLUSTER_ID, MSG_BYTES } from './client-result.js';
 import { LeanStanClient, type LeanPublisher } from './lean-stan-client.js';
 
 export interface FailoverClientArgs {
@@ -42,6 +44,14 @@ export interface FailoverClientResult {
   /** Acks of a message already acknowledged (both attempts were stored). */
   readonly duplicateAcks: number;
   readonly longestAckGapMs: number;
+  /** Read back at the end: messages the channel holds (warm-up excluded). */
+  readonly storedMessages: number;
+  /** Copies beyond the first of a message: both attempts committed. */
+  readonly storedTwice: number;
+  /** Stored copies of attempts that got an error PubAck: the server said no, yet it committed. */
+  readonly refusedButStored: number;
+  /** Acknowledged messages the channel does not hold: lost. */
+  readonly ackedButMissing: number;
   /** Every gap above gapReportMs, epoch ms, in order (at most GAPS_KEPT). */
   readonly gaps: AckGap[];
   readonly clientCpuSec: number;
@@ -50,6 +60,12 @@ export interface FailoverClientResult {
 
 const GAPS_KEPT = 100;
 const TICK_MS = 5;
+/** Attempts of one message are numbered in one byte of the payload. */
+const ATTEMPTS_MAX = 256;
+const WARM_UP_INDEX = 0xffffffff;
+/** Reading back ends when nothing came for this long. */
+const READ_BACK_IDLE_MS = 2_000;
+const READ_BACK_MAX_MS = 30_000;
 
 function flag(argv: readonly string[], name: string, fallback: number): number {
   const index = argv.indexOf(`--${name}`);
@@ -80,12 +96,15 @@ const nowEpochMs = (): number => performance.timeOrigin + performance.now();
 
 /** The publishing loop and its bookkeeping; one instance per run. */
 class SteadyPublisher {
-  /** Outstanding publishes: publish number → message index, and when each was sent. */
-  private readonly messageOf = new Map<number, number>();
+  /** Outstanding publishes: publish number → attempt (index × ATTEMPTS_MAX + attempt number), and when each was sent. */
+  private readonly attemptOf = new Map<number, number>();
   private readonly sentAtMs = new Map<number, number>();
   /** Attempts given up (republished): their ack may still come, and then counts. */
   private readonly timedOut = new Map<number, number>();
-  private readonly acked = new Set<number>();
+  /** Attempt numbers used so far, for messages sent more than once. */
+  private readonly attemptsOf = new Map<number, number>();
+  readonly refusedAttempts = new Set<number>();
+  readonly acked = new Set<number>();
   private readonly gaps: AckGap[] = [];
   private readonly payload = Buffer.alloc(MSG_BYTES);
   private nextIndex = 0;
@@ -101,17 +120,19 @@ class SteadyPublisher {
   ) {}
 
   onPubAck(publishNumber: number, error: string): void {
-    let index = this.messageOf.get(publishNumber);
-    if (index !== undefined) {
-      this.messageOf.delete(publishNumber);
+    let attempt = this.attemptOf.get(publishNumber);
+    if (attempt !== undefined) {
+      this.attemptOf.delete(publishNumber);
       this.sentAtMs.delete(publishNumber);
     } else {
-      index = this.timedOut.get(publishNumber);
-      if (index === undefined) return; // the warm-up
+      attempt = this.timedOut.get(publishNumber);
+      if (attempt === undefined) return; // the warm-up
       this.timedOut.delete(publishNumber);
     }
+    const index = Math.floor(attempt / ATTEMPTS_MAX);
     if (error !== '') {
       this.errors++;
+      this.refusedAttempts.add(attempt);
       this.republish(index);
       return;
     }
@@ -127,17 +148,21 @@ class SteadyPublisher {
     this.lastAckMs = now;
   }
 
-  private send(index: number): void {
+  private send(index: number, attemptNumber: number): void {
     this.payload.writeUInt32LE(index, 8);
+    this.payload.writeUInt8(attemptNumber, 12);
     const publishNumber = this.publisher.publish(this.payload);
-    this.messageOf.set(publishNumber, index);
+    this.attemptOf.set(publishNumber, index * ATTEMPTS_MAX + attemptNumber);
     this.sentAtMs.set(publishNumber, performance.now());
   }
 
   private republish(index: number): void {
     if (this.acked.has(index)) return;
+    const attemptNumber = (this.attemptsOf.get(index) ?? 0) + 1;
+    if (attemptNumber >= ATTEMPTS_MAX) throw new Error(`message ${index}: ${ATTEMPTS_MAX} attempts`);
+    this.attemptsOf.set(index, attemptNumber);
     this.republished++;
-    this.send(index);
+    this.send(index, attemptNumber);
   }
 
   /** Publishes what the rate allows by `elapsedMs` (and the window lets), republishes what timed out. */
@@ -146,23 +171,29 @@ class SteadyPublisher {
     // Map iteration follows insertion order: the oldest attempts come first.
     for (const [publishNumber, sentMs] of this.sentAtMs) {
       if (now - sentMs < this.args.ackTimeoutMs) break;
-      const index = this.messageOf.get(publishNumber)!;
-      this.messageOf.delete(publishNumber);
+      const attempt = this.attemptOf.get(publishNumber)!;
+      this.attemptOf.delete(publishNumber);
       this.sentAtMs.delete(publishNumber);
-      this.timedOut.set(publishNumber, index);
-      this.republish(index);
+      this.timedOut.set(publishNumber, attempt);
+      this.republish(Math.floor(attempt / ATTEMPTS_MAX));
     }
     if (!publishing) return;
     const due = this.args.rate > 0 ? Math.floor((elapsedMs * this.args.rate) / 1000) : Number.MAX_SAFE_INTEGER;
-    while (this.nextIndex < due && this.messageOf.size < this.args.window) this.send(this.nextIndex++);
+    while (this.nextIndex < due && this.attemptOf.size < this.args.window) this.send(this.nextIndex++, 0);
+  }
+
+  get messages(): number {
+    return this.nextIndex;
   }
 
   get done(): boolean {
     return this.acked.size === this.nextIndex;
   }
 
-  result(status: string, cpu: NodeJS.CpuUsage, seconds: number): FailoverClientResult {
+  /** `cpuUsed`: process.cpuUsage(start) when the publishing ended. */
+  result(status: string, cpuUsed: NodeJS.CpuUsage, seconds: number, readBack: ReadBack): FailoverClientResult {
     return {
+      ...readBack,
       status,
       messages: this.nextIndex,
       acked: this.acked.size,
@@ -171,16 +202,49 @@ class SteadyPublisher {
       duplicateAcks: this.duplicates,
       longestAckGapMs: Math.round(this.longestGapMs),
       gaps: this.gaps.map((gap) => ({ fromMs: Math.round(gap.fromMs), toMs: Math.round(gap.toMs) })),
-      clientCpuSec: ownCpuSeconds(cpu),
+      clientCpuSec: (cpuUsed.user + cpuUsed.system) / 1e6,
       seconds,
     };
   }
 }
 
+type ReadBack = Pick<FailoverClientResult, 'storedMessages' | 'storedTwice' | 'refusedButStored' | 'ackedButMissing'>;
+
+/**
+ * Reads the whole channel back on a subscription of its own (until nothing came for two seconds) and
+ * holds it against what the publisher saw: copies per message, stored attempts that were refused.
+ */
+async function readBack(client: LeanStanClient, steady: SteadyPublisher, messages: number): Promise<ReadBack> {
+  const copies = new Uint16Array(messages);
+  let refusedButStored = 0;
+  let lastAt = performance.now();
+  await client.subscribe('failover', { deliverAllAvailable: true, maxInFlight: 16_384 }, (_seq, buf, start, end) => {
+    lastAt = performance.now();
+    if (end - start < 16) return;
+    const index = buf.readUInt32LE(start + 8);
+    if (index === WARM_UP_INDEX || index >= messages) return;
+    copies[index]!++;
+    if (steady.refusedAttempts.has(index * ATTEMPTS_MAX + buf.readUInt8(start + 12))) refusedButStored++;
+  });
+  const deadline = performance.now() + READ_BACK_MAX_MS;
+  while (performance.now() - lastAt < READ_BACK_IDLE_MS && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  let storedMessages = 0;
+  let storedTwice = 0;
+  let ackedButMissing = 0;
+  copies.forEach((count, index) => {
+    storedMessages += count;
+    if (count > 1) storedTwice += count - 1;
+    if (count === 0 && steady.acked.has(index)) ackedButMissing++;
+  });
+  return { storedMessages, storedTwice, refusedButStored, ackedButMissing };
+}
+
 function warmUp(client: LeanStanClient, publisher: LeanPublisher, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('warm-up publish: no PubAck')), timeoutMs);
-    const expected = publisher.publish(Buffer.alloc(MSG_BYTES));
+    const payload = Buffer.alloc(MSG_BYTES);
+    payload.writeUInt32LE(WARM_UP_INDEX, 8);
+    const expected = publisher.publish(payload);
     client.onPubAck = (publishNumber, error) => {
       if (publishNumber !== expected) return;
       clearTimeout(timer);
@@ -204,14 +268,21 @@ export async function runFailoverClient(args: FailoverClientArgs): Promise<Failo
     const start = performance.now();
     const endMs = args.durationSec * 1000;
     const drainEndMs = endMs + args.drainTimeoutSec * 1000;
-    for (;;) {
-      const elapsed = performance.now() - start;
-      if (lost !== undefined) return steady.result(`connection lost: ${lost.message}`, cpu, elapsed / 1000);
-      if (elapsed >= endMs && steady.done) return steady.result('OK', cpu, elapsed / 1000);
-      if (elapsed >= drainEndMs) return steady.result('TIMEOUT', cpu, elapsed / 1000);
-      steady.tick(elapsed, elapsed < endMs);
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    let status = '';
+    let elapsed = 0;
+    while (status === '') {
+      elapsed = performance.now() - start;
+      if (lost !== undefined) status = `connection lost: ${lost.message}`;
+      else if (elapsed >= endMs && steady.done) status = 'OK';
+      else if (elapsed >= drainEndMs) status = 'TIMEOUT';
+      else {
+        steady.tick(elapsed, elapsed < endMs);
+        await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      }
     }
+    const cpuUsed = process.cpuUsage(cpu);
+    const stored = lost === undefined ? await readBack(client, steady, steady.messages) : { storedMessages: Number.NaN, storedTwice: Number.NaN, refusedButStored: Number.NaN, ackedButMissing: Number.NaN };
+    return steady.result(status, cpuUsed, elapsed / 1000, stored);
   } finally {
     await client.close().catch(() => undefined);
   }

@@ -1,8 +1,9 @@
 // What a client sees when a 3-node cluster loses its leader under load: the `failover` suite.
 // Each run starts a fresh cluster (FILE, `--cluster_sync` unless told otherwise), runs the lean
 // publisher (bench/failover-client.ts) against a follower at a steady rate, and some seconds in
-// hits the leader: SIGKILL (a crash) or SIGTERM (a planned stop, which hands leadership over
-// first). Reported per run and as medians over the runs: (a) the time from the signal until a
+// hits the leader: SIGKILL (a crash), SIGTERM (a planned stop, which hands leadership over
+// first) or SIGSTOP for `pauseSec` then SIGCONT (a frozen leader that comes back still believing
+// it leads). Reported per run and as medians over the runs: (a) the time from the signal until a
 // surviving node says in /streaming/clusterz that it leads and serves (polled every `pollMs`),
 // (b) the longest gap between consecutive PubAcks the client saw, and the gap around the signal,
 // (c) how many publishes the client had to send again (unacknowledged after its ack timeout).
@@ -17,8 +18,11 @@ import type { AckGap, FailoverClientResult } from './failover-client.js';
 import { ownRoot, serverBuild, type ServerBuild } from './tstan-server.js';
 import { startCluster, type ClusterNode, type RunningCluster } from './tstan-cluster.js';
 
-export type FailoverFault = 'kill' | 'term';
-export const FAILOVER_FAULTS: readonly FailoverFault[] = ['kill', 'term'];
+export type FailoverFault = 'kill' | 'term' | 'pause';
+export const FAILOVER_FAULTS: readonly FailoverFault[] = ['kill', 'term', 'pause'];
+/** What runs unless --faults says otherwise. */
+const DEFAULT_FAULTS: readonly FailoverFault[] = ['kill', 'term'];
+const SIGNALS: Record<FailoverFault, NodeJS.Signals> = { kill: 'SIGKILL', term: 'SIGTERM', pause: 'SIGSTOP' };
 
 export interface FailoverBenchOptions {
   /** Runs per fault; the median is reported (default 5). */
@@ -29,6 +33,8 @@ export interface FailoverBenchOptions {
   /** Seconds of publishing (default 10); the leader is hit `faultAfterSec` in (default 4). */
   readonly durationSec?: number;
   readonly faultAfterSec?: number;
+  /** How long a paused leader stays stopped (default 3 s, beyond the election timeout). */
+  readonly pauseSec?: number;
   /** The publisher: msgs/s (default 5,000), PubAcks outstanding at most (8,192), ack timeout (2,000 ms). */
   readonly rate?: number;
   readonly window?: number;
@@ -45,7 +51,7 @@ export interface FailoverRun {
   readonly loadAvg1: number;
   /** Signal → a survivor leads and serves. */
   readonly newLeaderMs: number;
-  /** Signal → the old leader's process has exited. */
+  /** Signal → the old leader's process has exited (NaN for a pause). */
   readonly exitedMs: number;
   readonly longestAckGapMs: number;
   /** The gap between acks that spans the signal (0 if acks kept coming within gapReportMs). */
@@ -53,9 +59,15 @@ export interface FailoverRun {
   /** Signal → the first ack after it (0 when acks kept coming within the client's gap-report-ms, 100). */
   readonly firstAckAfterFaultMs: number;
   readonly republished: number;
+  /** PubAcks with an error: the server says the publish was not stored. */
+  readonly ackErrors: number;
   readonly duplicateAcks: number;
-  /** Messages stored more than once: both attempts of a republished publish were committed. */
-  readonly storedDuplicates: number;
+  /** Read back from the channel: copies beyond the first (both attempts committed). */
+  readonly storedTwice: number;
+  /** Stored copies of attempts the server had refused with an error PubAck (false failures). */
+  readonly refusedButStored: number;
+  /** Acknowledged messages the channel does not hold (lost). */
+  readonly ackedButMissing: number;
   readonly messages: number;
   readonly acked: number;
   readonly clientCpuSec: number;
@@ -65,7 +77,7 @@ export interface FailoverRun {
   readonly logsKeptIn?: string;
 }
 
-const DEFAULTS = { runs: 5, durationSec: 10, faultAfterSec: 4, rate: 5_000, window: 16_384, ackTimeoutMs: 2_000, pollMs: 10 } as const;
+const DEFAULTS = { runs: 5, durationSec: 10, faultAfterSec: 4, pauseSec: 3, rate: 5_000, window: 16_384, ackTimeoutMs: 2_000, pollMs: 10 } as const;
 /** Issue 11: a new leader within 2.5 s (median 1.5 s); the reference takes 4.8-7.8 s on these machines. */
 const NEW_LEADER_TARGET_MS = 2_500;
 const NEW_LEADER_TARGET_MEDIAN_MS = 1_500;
@@ -96,21 +108,11 @@ function gapAtFault(gaps: readonly AckGap[], faultAt: number): AckGap | undefine
   return candidates.sort((a, b) => b.toMs - b.fromMs - (a.toMs - a.fromMs))[0];
 }
 
-/**
- * Messages the channel holds, as the serving leader reports them (its last sequence). Tried a few
- * times: a kept-alive connection the node closed meanwhile fails the first request on it.
- */
-async function storedCount(cluster: RunningCluster, oldLeader: string): Promise<number> {
-  const leader = cluster.node(await cluster.leader(NEW_LEADER_TIMEOUT_MS, [oldLeader]));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const response = await fetch(`${leader.monitorUrl}/streaming/channelsz?channel=failover`, { signal: AbortSignal.timeout(5_000) });
-      if (!response.ok) return Number.NaN;
-      return ((await response.json()) as { last_seq?: number }).last_seq ?? Number.NaN;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
+/** SIGCONT at `at` (Date.now() time); resolves with NaN: a paused node does not exit. */
+async function resumeLater(node: ClusterNode, at: number): Promise<number> {
+  await delay(Math.max(0, at - Date.now()));
+  node.signal('SIGCONT');
+  return Number.NaN;
 }
 
 async function waitExited(node: ClusterNode): Promise<number> {
@@ -159,11 +161,13 @@ async function runOnce(build: ServerBuild, fault: FailoverFault, run: number, op
     await delay(options.faultAfterSec * 1000);
     const leader = cluster.node(leaderId);
     const faultAt = Date.now();
-    leader.signal(fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
-    const [newLeaderAt, exitedAt] = await Promise.all([waitForNewLeader(cluster, leaderId, options.pollMs), waitExited(leader)]);
+    leader.signal(SIGNALS[fault]);
+    const [newLeaderAt, exitedAt] = await Promise.all([
+      waitForNewLeader(cluster, leaderId, options.pollMs),
+      fault === 'pause' ? resumeLater(leader, faultAt + options.pauseSec * 1000) : waitExited(leader),
+    ]);
     const result = await client.result;
     const around = gapAtFault(result.gaps ?? [], faultAt);
-    const stored = await storedCount(cluster, leaderId);
     const errorLines = [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line.slice(0, 300)}`));
     return {
       fault,
@@ -171,12 +175,15 @@ async function runOnce(build: ServerBuild, fault: FailoverFault, run: number, op
       loadAvg1,
       newLeaderMs: newLeaderAt - faultAt,
       exitedMs: exitedAt - faultAt,
+      ackErrors: result.ackErrors ?? Number.NaN,
       longestAckGapMs: result.longestAckGapMs ?? Number.NaN,
       faultAckGapMs: around === undefined ? 0 : around.toMs - around.fromMs,
       firstAckAfterFaultMs: around === undefined ? 0 : around.toMs - faultAt,
       republished: result.republished ?? Number.NaN,
       duplicateAcks: result.duplicateAcks ?? Number.NaN,
-      storedDuplicates: stored - 1 - (result.messages ?? 0),
+      storedTwice: result.storedTwice ?? Number.NaN,
+      refusedButStored: result.refusedButStored ?? Number.NaN,
+      ackedButMissing: result.ackedButMissing ?? Number.NaN,
       messages: result.messages ?? 0,
       acked: result.acked ?? 0,
       clientCpuSec: result.clientCpuSec ?? 0,
@@ -193,7 +200,7 @@ function failedRun(fault: FailoverFault, run: number, error: unknown): FailoverR
   const nan = Number.NaN;
   return {
     fault, run, loadAvg1: loadavg()[0]!, newLeaderMs: nan, exitedMs: nan, longestAckGapMs: nan, faultAckGapMs: nan, firstAckAfterFaultMs: nan,
-    republished: nan, duplicateAcks: nan, storedDuplicates: nan, messages: 0, acked: 0, clientCpuSec: 0, status: `error: ${error instanceof Error ? error.message : String(error)}`, errorLines: [],
+    republished: nan, ackErrors: nan, duplicateAcks: nan, storedTwice: nan, refusedButStored: nan, ackedButMissing: nan, messages: 0, acked: 0, clientCpuSec: 0, status: `error: ${error instanceof Error ? error.message : String(error)}`, errorLines: [],
   };
 }
 
@@ -224,37 +231,44 @@ function summarize(fault: FailoverFault, runs: readonly FailoverRun[], options: 
     faultAckGapMs: stat('faultAckGapMs'),
     firstAckAfterFaultMs: stat('firstAckAfterFaultMs'),
     republished: stat('republished'),
+    ackErrors: stat('ackErrors'),
     duplicateAcks: stat('duplicateAcks'),
-    storedDuplicates: stat('storedDuplicates'),
+    storedTwice: stat('storedTwice'),
+    refusedButStored: stat('refusedButStored'),
+    ackedButMissing: stat('ackedButMissing'),
     exitedMs: stat('exitedMs'),
     clientCpuSec: stat('clientCpuSec'),
     publisher: { rate: options.rate, window: options.window, ackTimeoutMs: options.ackTimeoutMs, durationSec: options.durationSec, faultAfterSec: options.faultAfterSec },
+    ...(fault === 'pause' ? { pauseSec: options.pauseSec } : {}),
     target:
-      fault === 'kill'
+      fault !== 'term'
         ? { newLeaderMsMax: NEW_LEADER_TARGET_MS, newLeaderMsMedian: NEW_LEADER_TARGET_MEDIAN_MS, met: ok.length > 0 && newLeader.max <= NEW_LEADER_TARGET_MS && newLeader.median <= NEW_LEADER_TARGET_MEDIAN_MS }
         : 'no election timeout: leadership handed over before the stop',
-    reference: fault === 'kill' ? 'nats-streaming-server v0.25.3: new leader after 4.8-7.8 s' : '',
+    reference: fault !== 'term' ? 'nats-streaming-server v0.25.3: new leader after 4.8-7.8 s' : '',
     serverErrorLines: runs.reduce((sum, run) => sum + run.errorLines.length, 0),
   };
 }
 
+const FAULT_NAMES: Record<FailoverFault, string> = { kill: 'SIGKILL leader', term: 'SIGTERM leader', pause: 'SIGSTOP leader' };
+
 function printTable(summaries: ReadonlyArray<Record<string, unknown>>): void {
   const cell = (value: unknown): string => {
     const s = value as { median: number; min: number; max: number };
+    if (Number.isNaN(s.median)) return '–';
     return `${s.median.toLocaleString('en-US')} (${s.min.toLocaleString('en-US')}–${s.max.toLocaleString('en-US')})`;
   };
   const lines = [
     '',
-    '| fault | config | runs | new leader ms | longest ack gap ms | ack gap at the fault ms | first ack after the fault ms | republished | stored twice | old leader exited ms | load avg | target |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| fault | config | runs | new leader ms | longest ack gap ms | ack gap at the fault ms | first ack after the fault ms | republished | error PubAcks | stored twice | refused but stored | acked but missing | old leader exited ms | load avg | target |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const s of summaries) {
     const target = s['target'];
     const targetText = typeof target === 'string' ? target : `≤ ${NEW_LEADER_TARGET_MS} ms, median ≤ ${NEW_LEADER_TARGET_MEDIAN_MS} ms ${(target as { met: boolean }).met ? '✓' : '✗'} (reference 4.8–7.8 s)`;
     const loadAvg = s['loadAvg1'] as { median: number; min: number; max: number };
     lines.push(
-      `| ${s['fault'] === 'kill' ? 'SIGKILL leader' : 'SIGTERM leader'} | ${String(s['config'])} | ${String(s['runs'])}${Number(s['failedRuns']) > 0 ? ` (+${String(s['failedRuns'])} failed)` : ''} | ` +
-        `${cell(s['newLeaderMs'])} | ${cell(s['longestAckGapMs'])} | ${cell(s['faultAckGapMs'])} | ${cell(s['firstAckAfterFaultMs'])} | ${cell(s['republished'])} | ${cell(s['storedDuplicates'])} | ` +
+      `| ${FAULT_NAMES[s['fault'] as FailoverFault]} | ${String(s['config'])} | ${String(s['runs'])}${Number(s['failedRuns']) > 0 ? ` (+${String(s['failedRuns'])} failed)` : ''} | ` +
+        `${cell(s['newLeaderMs'])} | ${cell(s['longestAckGapMs'])} | ${cell(s['faultAckGapMs'])} | ${cell(s['firstAckAfterFaultMs'])} | ${cell(s['republished'])} | ${cell(s['ackErrors'])} | ${cell(s['storedTwice'])} | ${cell(s['refusedButStored'])} | ${cell(s['ackedButMissing'])} | ` +
         `${cell(s['exitedMs'])} | ${loadAvg.min}–${loadAvg.max} | ${targetText} |`,
     );
   }
@@ -262,9 +276,10 @@ function printTable(summaries: ReadonlyArray<Record<string, unknown>>): void {
     '',
     'Medians over the runs (min–max). New leader: the signal until a surviving node reports in /streaming/clusterz that it',
     'leads and serves. Ack gaps: between consecutive PubAcks at the publisher (the gap spanning the signal, 0 if acks kept',
-    'coming). Republished: publishes sent again after no ack within the ack timeout; stored twice: of those, how many the',
-    "channel holds twice (both attempts committed; the channel's last sequence minus the distinct messages). Load avg:",
-    '1-minute, at each run start.',
+    'coming). Republished: publishes sent again after an error PubAck or no ack within the ack timeout. The publisher then',
+    'reads the channel back: stored twice = copies beyond the first (both attempts committed: an outcome in doubt);',
+    'refused but stored = committed attempts the server had answered with an error (false failures, should be 0); acked',
+    'but missing = acknowledged messages the channel lacks (loss, must be 0). Load avg: 1-minute, at each run start.',
   );
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -284,6 +299,7 @@ export async function runFailoverBench(options: FailoverBenchOptions = {}): Prom
     runs: options.runs ?? DEFAULTS.runs,
     durationSec: options.durationSec ?? DEFAULTS.durationSec,
     faultAfterSec: options.faultAfterSec ?? DEFAULTS.faultAfterSec,
+    pauseSec: options.pauseSec ?? DEFAULTS.pauseSec,
     rate: options.rate ?? DEFAULTS.rate,
     window: options.window ?? DEFAULTS.window,
     ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs,
@@ -291,7 +307,7 @@ export async function runFailoverBench(options: FailoverBenchOptions = {}): Prom
   };
   const build = serverBuild(options.tstanRoot ?? ownRoot());
   const summaries: Array<Record<string, unknown>> = [];
-  const sets = (options.syncs ?? [true]).flatMap((sync) => (options.faults ?? FAILOVER_FAULTS).map((fault) => ({ fault, settings: { ...common, sync } })));
+  const sets = (options.syncs ?? [true]).flatMap((sync) => (options.faults ?? DEFAULT_FAULTS).map((fault) => ({ fault, settings: { ...common, sync } })));
   for (const { fault, settings } of sets) {
     const runs: FailoverRun[] = [];
     for (let run = 0; run < settings.runs; run++) {
@@ -308,7 +324,7 @@ export async function runFailoverBench(options: FailoverBenchOptions = {}): Prom
 }
 
 export const FAILOVER_BENCH_USAGE = `a 3-node cluster loses its leader while a publisher on a follower runs.
-  --faults kill,term        SIGKILL and/or SIGTERM of the leader (default both)
+  --faults kill,term,pause  SIGKILL, SIGTERM, SIGSTOP (for --pause-s, default ${DEFAULTS.pauseSec}) of the leader (default kill,term)
   --runs N                  runs per fault, median reported (default ${DEFAULTS.runs})
   --cluster-sync true,false --cluster_sync of the nodes (default true only)
   --rate N --window N --ack-timeout-ms N   the publisher (default ${DEFAULTS.rate} msgs/s, ${DEFAULTS.window}, ${DEFAULTS.ackTimeoutMs} ms)
@@ -348,6 +364,7 @@ export function failoverBenchOptionsFromArgs(argv: readonly string[]): FailoverB
   set('ackTimeoutMs', numberFlag(argv, 'ack-timeout-ms'));
   set('durationSec', numberFlag(argv, 'duration-s'));
   set('faultAfterSec', numberFlag(argv, 'fault-after-s'));
+  set('pauseSec', numberFlag(argv, 'pause-s'));
   set('tstanRoot', flagValue(argv, 'tstan-root'));
   return options as FailoverBenchOptions;
 }
