@@ -4,6 +4,7 @@
 import { ConfigError } from '../util/errors.js';
 import { parseHostPort } from './option-spec.js';
 import { StoreType, type ChannelLimits, type OptionsDraft } from './options.js';
+import { reservedNodeIds } from '../transport/raft/node-id.js';
 
 const nodeIdPattern = /^[A-Za-z0-9_-]+$/;
 
@@ -76,16 +77,17 @@ function checkGlobal(global: ChannelLimits): void {
   }
 }
 
+function checkNodeId(id: string, what: string): void {
+  if (!nodeIdPattern.test(id) || id.length > 64) fail(`invalid ${what} "${id}": use up to 64 letters, digits, "-" and "_"`);
+  if (reservedNodeIds.includes(id)) fail(`invalid ${what} "${id}": ${reservedNodeIds.map((r) => `"${r}"`).join(', ')} name the cluster's own subjects`);
+}
+
 function validateClustering(draft: OptionsDraft): void {
   const clustering = draft.clustering;
   const own = clustering.nodeId;
   clustering.peers = [...new Set(clustering.peers)].filter((peer) => peer !== own);
-  if (own !== '' && !nodeIdPattern.test(own)) {
-    fail(`invalid cluster node ID "${own}": use letters, digits, "-" and "_" only`);
-  }
-  for (const peer of clustering.peers) {
-    if (!nodeIdPattern.test(peer)) fail(`invalid peer node ID "${peer}": use letters, digits, "-" and "_" only`);
-  }
+  if (own !== '') checkNodeId(own, 'cluster node ID');
+  for (const peer of clustering.peers) checkNodeId(peer, 'peer node ID');
   if (!clustering.clustered) return;
   if (draft.streaming.storeType === StoreType.memory) {
     fail('stan: clustering mode not supported with MEMORY store type');
