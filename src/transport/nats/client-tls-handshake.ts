@@ -27,22 +27,22 @@ export interface PendingHandshake {
 }
 
 export function secureClientSocket(raw: Socket, tls: LoadedTls, outcome: HandshakeOutcome): PendingHandshake {
-  let secured: TLSSocket | null = null;
+  let handshaking = false;
   let done = false;
-  const finish = (reason: string | null): void => {
+  const finish = (reason: string): void => {
     if (done) return;
     done = true;
     clearTimeout(timer);
     raw.removeListener('data', onFirstBytes);
     raw.removeListener('close', onEarlyClose);
-    if (reason === null && secured !== null) {
-      secured.removeAllListeners('error');
-      secured.removeAllListeners('close');
+    tls.forget(raw);
+    if (secured !== null) {
       outcome.onSecure(secured);
       return;
     }
-    outcome.onFailed(reason ?? 'TLS handshake failed');
+    outcome.onFailed(reason);
   };
+  let secured: TLSSocket | null = null;
   const refusePlaintext = (reason: string): void => {
     raw.end(`-ERR '${tlsRequiredError}'\r\n`);
     raw.setTimeout(tls.settings.timeoutMs, () => raw.destroy());
@@ -57,29 +57,18 @@ export function secureClientSocket(raw: Socket, tls: LoadedTls, outcome: Handsha
     }
     raw.pause();
     raw.unshift(chunk);
-    const socket = tls.acceptSocket(raw);
-    secured = socket;
-    socket.once('secure', () => {
-      const refusal = tls.settings.verify ? peerRefusal(socket) : null;
-      if (refusal !== null) {
-        socket.destroy();
-        finish(`TLS handshake error: ${refusal}`);
-        return;
-      }
-      finish(null);
+    handshaking = true;
+    tls.accept(raw, (socket, failure) => {
+      secured = socket;
+      finish(`TLS handshake error: ${failure}`);
     });
-    socket.on('error', (error: Error) => {
-      socket.destroy();
-      finish(`TLS handshake error: ${error.message}`);
-    });
-    socket.once('close', () => finish('TLS handshake error: connection closed during the handshake'));
   };
   const timer = setTimeout(() => {
-    if (secured === null) {
+    if (!handshaking) {
       refusePlaintext('TLS handshake timeout');
       return;
     }
-    secured.destroy();
+    raw.destroy();
     finish('TLS handshake timeout');
   }, tls.settings.timeoutMs);
   timer.unref();
@@ -88,16 +77,8 @@ export function secureClientSocket(raw: Socket, tls: LoadedTls, outcome: Handsha
   raw.once('close', onEarlyClose);
   return {
     cancel: () => {
-      (secured ?? raw).destroy();
+      raw.destroy();
       finish('server shutdown');
     },
   };
-}
-
-/** Why a client's certificate is not accepted, or null when it is. */
-function peerRefusal(socket: TLSSocket): string | null {
-  if (socket.authorized) return null;
-  const certificate = socket.getPeerCertificate();
-  if (certificate === null || Object.keys(certificate).length === 0) return 'the client presented no certificate';
-  return `client certificate not trusted (${String(socket.authorizationError)})`;
 }

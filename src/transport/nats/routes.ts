@@ -212,26 +212,26 @@ export class RouteManager implements RouteHost {
       this.attach(socket, '');
       return;
     }
-    const secured = tls.acceptSocket(socket);
-    this.handshake(socket, secured, tls, 'secure', () => {
-      if (tls.settings.verify && !secured.authorized) return `route certificate not trusted (${String(secured.authorizationError)})`;
-      return null;
-    }, () => this.attach(secured, ''));
+    this.handshaking.add(socket);
+    socket.on('error', () => undefined);
+    tls.accept(socket, (secured, failure) => {
+      this.handshaking.delete(socket);
+      if (secured !== null && !this.stopped) {
+        this.attach(secured, '');
+        return;
+      }
+      secured?.destroy();
+      if (!this.stopped) this.logger.warn({ side: 'accepted', remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` }, `TLS route handshake error: ${failure}`);
+    });
   }
 
   /**
-   * Waits for a route's TLS handshake (bounded by the tls block's timeout); `refusal` judges the
-   * peer once it is secure. On failure the socket is closed and the route manager goes on.
+   * The client side of a route's TLS handshake, bounded by the tls block's timeout. Node verifies
+   * the peer before 'secureConnect' (an untrusted one is an error). On failure the socket is
+   * closed and the route is dialled again later.
    */
-  private handshake(
-    raw: Socket,
-    secured: Socket,
-    tls: LoadedTls,
-    done: 'secure' | 'secureConnect',
-    refusal: () => string | null,
-    then: () => void,
-    failed?: () => void,
-  ): void {
+  private dialTls(raw: Socket, host: string, tls: LoadedTls, then: (secured: Socket) => void, failed: () => void): void {
+    const secured = tls.dialSocket(raw, host);
     this.handshaking.add(raw);
     let settled = false;
     const settle = (reason: string | null): void => {
@@ -241,19 +241,17 @@ export class RouteManager implements RouteHost {
       this.handshaking.delete(raw);
       secured.removeAllListeners('error');
       secured.removeAllListeners('close');
-      if (reason === null) {
-        then();
+      if (reason === null && !this.stopped) {
+        then(secured);
         return;
       }
       secured.destroy();
-      const side = done === 'secure' ? 'accepted' : 'dialled';
-      if (!this.stopped) this.logger.warn({ side, remote: `${raw.remoteAddress ?? ''}:${raw.remotePort ?? 0}` }, `TLS route handshake error: ${reason}`);
-      failed?.();
+      if (!this.stopped) this.logger.warn({ side: 'dialled', remote: `${host}:${raw.remotePort ?? 0}` }, `TLS route handshake error: ${reason ?? 'stopped'}`);
+      failed();
     };
     const timer = setTimeout(() => settle('TLS handshake timeout'), tls.settings.timeoutMs);
     timer.unref();
-    // A dialled socket is verified by Node before 'secureConnect' (an untrusted peer is an error).
-    secured.once(done, () => settle(refusal()));
+    secured.once('secureConnect', () => settle(null));
     secured.on('error', (error: Error) => settle(error.message));
     secured.once('close', () => settle('connection closed during the handshake'));
   }
@@ -293,8 +291,7 @@ export class RouteManager implements RouteHost {
         this.attach(socket, url).explicit = explicit;
         return;
       }
-      const secured = tls.dialSocket(socket, host);
-      this.handshake(socket, secured, tls, 'secureConnect', () => null, () => {
+      this.dialTls(socket, host, tls, (secured) => {
         this.attach(secured, url).explicit = explicit;
       }, () => this.retry(url, key, explicit, attempt + 1));
     });

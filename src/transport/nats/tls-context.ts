@@ -3,7 +3,7 @@
 // here (the server side of a client or route we accepted, the client side of a route we dial).
 // node:tls is imported only by loadTls(), so a node without TLS never loads it.
 import { isIP, type Socket } from 'node:net';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
 import { ConfigError } from '../../util/errors.js';
 import { opensslCiphers, opensslCurves, type TlsSettings } from './tls-settings.js';
 
@@ -19,28 +19,69 @@ export interface TlsServerOptions {
   readonly minVersion: 'TLSv1.2';
 }
 
+/** The outcome of the server side of a handshake: the secured socket, or why there is none. */
+export type AcceptOutcome = (secured: TLSSocket | null, failure: string) => void;
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`;
+}
+
 export class LoadedTls {
   readonly secureContext: SecureContext;
+  /**
+   * Node's TLS server, never listening: sockets we accepted (after nats-server's plain-text INFO,
+   * or a route's first byte) are handed to it, so that Node judges the peer's certificate.
+   */
+  private readonly acceptor: TlsServer;
+  /** Handshakes under way, by the peer's address and port. */
+  private readonly accepting = new Map<string, AcceptOutcome>();
 
   constructor(
-    private readonly tls: TlsModule,
+    tls: TlsModule,
     readonly settings: TlsSettings,
     readonly serverOptions: TlsServerOptions,
   ) {
+    this.tls = tls;
     this.secureContext = tls.createSecureContext(serverOptions);
+    this.acceptor = tls.createServer({
+      ...serverOptions,
+      requestCert: settings.verify,
+      // Judged here, so that the log says why a peer was refused.
+      rejectUnauthorized: false,
+      handshakeTimeout: settings.timeoutMs,
+    });
+    this.acceptor.on('secureConnection', (socket: TLSSocket) => this.settle(socket, null));
+    this.acceptor.on('tlsClientError', (error: Error, socket: TLSSocket) => this.settle(socket, error.message));
   }
 
-  /**
-   * The server side over a socket we accepted. A peer certificate, when `verify` asks for one, is
-   * checked by the caller on 'secure' (`authorized`): Node completes the handshake either way.
-   */
-  acceptSocket(raw: Socket): TLSSocket {
-    return new this.tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.secureContext,
-      requestCert: this.settings.verify,
-      rejectUnauthorized: false,
-    });
+  private readonly tls: TlsModule;
+
+  /** The server side of a handshake over `raw`; `done` is called once, unless forget(raw) comes first. */
+  accept(raw: Socket, done: AcceptOutcome): void {
+    this.accepting.set(peerKey(raw), done);
+    this.acceptor.emit('connection', raw);
+  }
+
+  /** The caller gave up on `raw` (timeout, shutdown): its outcome is no longer wanted. */
+  forget(raw: Socket): void {
+    this.accepting.delete(peerKey(raw));
+  }
+
+  private settle(socket: TLSSocket, failure: string | null): void {
+    const key = peerKey(socket);
+    const done = this.accepting.get(key);
+    if (done === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.accepting.delete(key);
+    const refusal = failure ?? (this.settings.verify ? peerRefusal(socket) : null);
+    if (refusal !== null) {
+      socket.destroy();
+      done(null, refusal);
+      return;
+    }
+    done(socket, '');
   }
 
   /**
@@ -58,6 +99,14 @@ export class LoadedTls {
       minVersion: 'TLSv1.2',
     });
   }
+}
+
+/** Why a peer's certificate is not accepted, or null when it is. */
+function peerRefusal(socket: TLSSocket): string | null {
+  if (socket.authorized) return null;
+  const certificate = socket.getPeerCertificate();
+  if (certificate === null || Object.keys(certificate).length === 0) return 'the peer presented no certificate';
+  return `peer certificate not trusted (${String(socket.authorizationError)})`;
 }
 
 async function readPem(path: string, what: string, purpose: string): Promise<Buffer> {
