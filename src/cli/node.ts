@@ -116,7 +116,7 @@ export class TstanNode {
     await checkStartable(this.options);
     try {
       const connector = await this.startTransport();
-      await this.checkChannelSubscriptions();
+      await this.checkChannelPermissions();
       this.mountReadiness();
       const opener: StoreOpener = async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry, this.hooks));
       const logger = this.logger;
@@ -162,19 +162,21 @@ export class TstanNode {
   }
 
   /**
-   * Users whose subscribe permissions name channels: their STAN subscription requests are checked
-   * against them on this node (src/server/subscribe-permission.ts), before any reaches a leader.
+   * Users with permissions: their STAN subscription requests are checked against the channels
+   * they may subscribe to, and their refused requests answered with the response's error, on this node
+   * (src/server/channel-permissions.ts), before anything reaches a leader.
    */
-  private async checkChannelSubscriptions(): Promise<void> {
+  private async checkChannelPermissions(): Promise<void> {
     const nats = this.nats;
-    if (nats === null || !this.options.nats.users.some((entry) => entry.permissions !== null && entry.permissions.subscribe !== null)) return;
-    const [{ subscribePermissionCheck }, { stanSubjects }] = await Promise.all([
-      import('../server/subscribe-permission.js'),
+    if (nats === null || !this.options.nats.users.some((entry) => entry.permissions !== null)) return;
+    const [{ refusedRequestAnswer, subscribePermissionCheck }, { stanSubjects }] = await Promise.all([
+      import('../server/channel-permissions.js'),
       import('../server/subjects.js'),
     ]);
     const subjects = stanSubjects(this.options.streaming.clusterId, this.options.streaming.discoverPrefix);
     const answer = nats.connectLocal(`_NSS-${this.options.streaming.clusterId}-permissions`);
     nats.addPublishCheck(subjects.subRequests, subscribePermissionCheck(subjects, answer));
+    nats.answerRefusedPublishes(refusedRequestAnswer(subjects, answer));
   }
 
   /** /readyz answers 503 from the moment monitoring listens until the streaming server serves. */

@@ -184,7 +184,9 @@ export class ClientConnection implements MessageTarget, ParserSink {
   /** nats-server's permission checks, then the server's own (a STAN subscription's channel). */
   private passesPublishChecks(permissions: ClientPermissions, subject: string, reply: string | undefined, payload: Uint8Array): boolean {
     if (!permissions.canPublish(subject)) {
-      this.refuse(PermissionViolation.publish(subject));
+      const violation = PermissionViolation.publish(subject);
+      this.refuse(violation);
+      if (reply !== undefined) this.server.publishRefused(subject, reply, payload, violation);
       return false;
     }
     const refusal = this.server.checkPublish(permissions, subject, reply, payload);

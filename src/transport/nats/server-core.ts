@@ -16,6 +16,8 @@ export interface ServerCore {
    * request's channel); the refusal to log, or null when the message may go on.
    */
   checkPublish(permissions: ClientPermissions, subject: string, reply: string | undefined, payload: Uint8Array): string | null;
+  /** A request the user's permissions refused: another layer may answer it (a STAN PubAck error). */
+  publishRefused(subject: string, reply: string, payload: Uint8Array, violation: string): void;
   addSubscription(subscription: Subscription): void;
   removeSubscription(subscription: Subscription): void;
   /**

@@ -44,6 +44,9 @@ export interface ServerCounters {
  */
 export type PublishCheck = (permissions: ClientPermissions, reply: string | undefined, payload: Uint8Array) => string | null;
 
+/** What another layer answers to a request its permissions refused (a STAN publish's PubAck). */
+export type RefusedPublishAnswer = (subject: string, reply: string, payload: Uint8Array, violation: string) => void;
+
 export class EmbeddedNatsServer implements ServerCore, RouteServer {
   readonly options: NatsServerOptions;
   readonly serverId = newServerId();
@@ -75,6 +78,7 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   /** Accepted sockets still in their TLS handshake. */
   private readonly handshakes = new Set<PendingHandshake>();
   private readonly publishChecks = new Map<string, PublishCheck>();
+  private readonly refusalAnswers: RefusedPublishAnswer[] = [];
 
   /**
    * `logger` is the node's logger: the server and each of its parts add their own `component`
@@ -267,6 +271,15 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   checkPublish(permissions: ClientPermissions, subject: string, reply: string | undefined, payload: Uint8Array): string | null {
     const check = this.publishChecks.get(subject);
     return check === undefined ? null : check(permissions, reply, payload);
+  }
+
+  /** Lets another layer answer the requests that permissions refused (each picks its subjects). */
+  answerRefusedPublishes(answer: RefusedPublishAnswer): void {
+    this.refusalAnswers.push(answer);
+  }
+
+  publishRefused(subject: string, reply: string, payload: Uint8Array, violation: string): void {
+    for (const answer of this.refusalAnswers) answer(subject, reply, payload, violation);
   }
 
   addSubscription(subscription: Subscription): void {
