@@ -50,6 +50,8 @@ function traceFields(event: RaftTraceEvent): Record<string, unknown> {
       return { type: 'persisted', mustSync: event.mustSync, hardState: event.hardState, entries: entryFacts(event.entries), snapshot: event.snapshot };
     case 'applied':
       return { type: 'applied', entries: entryFacts(event.entries) };
+    case 'start':
+      return { ...event, uncommitted: entryFacts(event.uncommitted) };
     default:
       return { ...event };
   }

@@ -110,7 +110,9 @@ export class RaftDriver<R = unknown> {
     if (options.trace !== undefined) {
       const storage = options.storage;
       const { hardState } = storage.initialState();
-      options.trace.record({ type: 'start', hardState, firstIndex: storage.firstIndex(), lastIndex: storage.lastIndex(), snapshotIndex: applied, rejoining });
+      const tailFrom = Math.max(hardState.commit + 1, storage.firstIndex(), storage.lastIndex() - 10_000);
+      const uncommitted = tailFrom <= storage.lastIndex() ? storage.entries(tailFrom, storage.lastIndex() + 1, Number.POSITIVE_INFINITY) : [];
+      options.trace.record({ type: 'start', hardState, firstIndex: storage.firstIndex(), lastIndex: storage.lastIndex(), snapshotIndex: applied, rejoining, uncommitted });
     }
     options.transport.onMessage((message, from) => driver.receive(message, from));
     driver.timer = setInterval(() => driver.tick(), options.tickMs ?? 100);

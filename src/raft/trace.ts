@@ -8,7 +8,16 @@ import type { Entry, HardState } from './types.js';
 import type { Role } from './raft.js';
 
 export type RaftTraceEvent =
-  | { readonly type: 'start'; readonly hardState: HardState; readonly firstIndex: number; readonly lastIndex: number; readonly snapshotIndex: number; readonly rejoining: boolean }
+  | {
+      readonly type: 'start';
+      readonly hardState: HardState;
+      readonly firstIndex: number;
+      readonly lastIndex: number;
+      readonly snapshotIndex: number;
+      readonly rejoining: boolean;
+      /** The entries past the commit index found in storage: persisted, perhaps without a trace (a kill after the write). */
+      readonly uncommitted: readonly Entry[];
+    }
   | { readonly type: 'role'; readonly role: Role; readonly term: number; readonly leader: string }
   | { readonly type: 'lead'; readonly term: number }
   | { readonly type: 'persisted'; readonly mustSync: boolean; readonly hardState?: HardState; readonly entries: readonly Entry[]; readonly snapshot?: { readonly index: number; readonly term: number } }

@@ -9,7 +9,7 @@ import type { NatsConnection, NatsSubscription } from '../transport/nats/connect
 import type { Store } from '../store/types.js';
 import type { StanFsm } from '../fsm/stan-fsm.js';
 import type { OpResult, Op } from '../fsm/ops.js';
-import { InDoubtError, type StateWriter } from '../fsm/writer.js';
+import { InDoubtError, routineWriteFailure, type StateWriter } from '../fsm/writer.js';
 import { StanCodec, ackedSequence } from './protocol.js';
 import type { StanServerOptions } from './options.js';
 import type { StanSubjects } from './subjects.js';
@@ -274,7 +274,8 @@ export class ServingSession {
 
   private enqueue(step: () => Promise<void> | void): void {
     this.control = this.control.then(step).catch((error: unknown) => {
-      this.ctx.logger.error({ err: error }, 'control request failed');
+      if (routineWriteFailure(error)) this.ctx.logger.debug({ err: error }, 'control request not carried out');
+      else this.ctx.logger.error({ err: error }, 'control request failed');
     });
   }
 
@@ -408,20 +409,15 @@ export class ServingSession {
   }
 
   /**
-   * After a drain with `handover`, once another node leads: stops taking requests, waits (at most
-   * `waitMs`) until someone else subscribes to them, and passes the parked ones on, in order, with
-   * their reply subjects — their clients are answered by the new leader instead of timing out.
+   * After a drain with `handover`, once the next leader serves: stops taking requests and passes
+   * the parked ones on, in order, with their reply subjects — their clients are answered by the
+   * new leader instead of timing out.
    */
-  async releaseParked(waitMs: number): Promise<number> {
+  async releaseParked(): Promise<number> {
     const parked = this.parked ?? [];
     this.parked = undefined;
     this.unsubscribeRequests();
     const general = this.ctx.general;
-    const probe = this.settings.subjects.discover;
-    const deadline = this.ctx.scheduler.nowMs() + waitMs;
-    while (general.hasInterest(probe) === false && this.ctx.scheduler.nowMs() < deadline) {
-      await new Promise<void>((resolve) => this.ctx.scheduler.setTimeout(resolve, 10));
-    }
     for (const request of parked) general.publish(request.subject, request.payload, request.reply);
     await new Promise<void>((resolve) => general.flush(() => resolve()));
     this.close();

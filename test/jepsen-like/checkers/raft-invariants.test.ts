@@ -1,7 +1,8 @@
 // Proves the Raft invariant checker on hand-made traces: a clean three-node trace passes, and each
 // broken property (two leaders in a term, two entries at one index and term, two entries applied
 // at one index, term, vote or commit going back across a restart, an entry applied before a
-// majority persisted it) is flagged, while a node restarted on a wiped or damaged disk is not.
+// majority persisted it) is flagged, while a node restarted on a wiped or damaged disk is not, and
+// what a node found on disk at start counts as persisted there.
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../cluster/trace.js';
 import { checkRaftInvariants } from './raft-invariants.js';
@@ -79,5 +80,13 @@ describe('Raft invariants over traces', () => {
   it('flags an entry applied before a majority had persisted it', () => {
     const result = check([...clean(), persisted('a', [[3, 2, 'y']]), applied('a', [[3, 2, 'y']]), persisted('b', [[3, 2, 'y']])]);
     expect(result.counts.commitQuorum).toBe(1);
+  });
+
+  it('counts an entry a node found on disk at start as persisted there (a kill can lose the trace line, not the write)', () => {
+    const restartWith = (entries: Array<[number, number, string]>): Input =>
+      ({ node: 'a', type: 'start', hardState: { term: 2, vote: 'a', commit: 2 }, firstIndex: 1, lastIndex: 3, snapshotIndex: 0, rejoining: false, pid: 2, uncommitted: entries }) as Input;
+    const tail = (found: Array<[number, number, string]>) => [...clean(), restartWith(found), persisted('b', [[3, 2, 'y']]), applied('a', [[3, 2, 'y']])];
+    expect(check(tail([[3, 2, 'y']])).counts.commitQuorum).toBe(0);
+    expect(check(tail([])).counts.commitQuorum).toBe(1);
   });
 });

@@ -126,8 +126,10 @@ function checkCommitQuorum(events: readonly TraceEvent[], voters: number, findin
   const holders = new Map<string, Set<string>>();
   const firstApplied = new Set<number>();
   for (const event of events) {
-    if (event.type === 'persisted') {
-      for (const [index, term, hash] of event.entries) {
+    // A node found at start what it had persisted: a kill right after a write loses its trace line, not the write.
+    const persisted = event.type === 'persisted' ? event.entries : event.type === 'start' ? (event.uncommitted ?? []) : undefined;
+    if (persisted !== undefined) {
+      for (const [index, term, hash] of persisted) {
         const key = `${index}:${term}:${hash}`;
         let set = holders.get(key);
         if (set === undefined) holders.set(key, (set = new Set()));

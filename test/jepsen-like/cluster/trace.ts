@@ -22,7 +22,16 @@ interface TraceBase {
 
 export type TraceEvent = TraceBase &
   (
-    | { readonly type: 'start'; readonly hardState: HardStateFact; readonly firstIndex: number; readonly lastIndex: number; readonly snapshotIndex: number; readonly rejoining: boolean }
+    | {
+        readonly type: 'start';
+        readonly hardState: HardStateFact;
+        readonly firstIndex: number;
+        readonly lastIndex: number;
+        readonly snapshotIndex: number;
+        readonly rejoining: boolean;
+        /** Entries past the commit index found on disk at start (older traces: absent). */
+        readonly uncommitted?: readonly EntryFact[];
+      }
     | { readonly type: 'role'; readonly role: string; readonly term: number; readonly leader: string }
     | { readonly type: 'lead'; readonly term: number }
     | { readonly type: 'persisted'; readonly mustSync: boolean; readonly hardState?: HardStateFact; readonly entries: readonly EntryFact[]; readonly snapshot?: { readonly index: number; readonly term: number } }
