@@ -3,6 +3,7 @@
 // no Promise per message); only requests and flush, which are rare, go through Promises.
 import { connect, createInbox, ErrorCode, type NatsConnection as NatsClient, type NatsError, type Subscription, type TlsOptions } from 'nats';
 import type {
+  ConnectionSettings,
   MsgCallback,
   NatsConnection,
   NatsConnector,
@@ -64,6 +65,7 @@ class ExternalConnection implements NatsConnection {
   constructor(
     readonly name: string,
     private readonly client: NatsClient,
+    private readonly inboxPrefix?: string,
   ) {}
 
   get isClosed(): boolean {
@@ -112,7 +114,7 @@ class ExternalConnection implements NatsConnection {
   }
 
   newInbox(): string {
-    return createInbox();
+    return createInbox(this.inboxPrefix);
   }
 
   flush(callback: (error: Error | null) => void): void {
@@ -140,10 +142,11 @@ class ExternalConnection implements NatsConnection {
 export class ExternalNatsConnector implements NatsConnector {
   constructor(private readonly options: ExternalNatsOptions) {}
 
-  async connect(name: string): Promise<NatsConnection> {
+  async connect(name: string, settings: ConnectionSettings = {}): Promise<NatsConnection> {
     const client = await connect({
       servers: [...this.options.servers],
       name,
+      ...(settings.inboxPrefix === undefined ? {} : { inboxPrefix: settings.inboxPrefix }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       ...(this.options.user === undefined ? {} : { user: this.options.user }),
@@ -152,6 +155,6 @@ export class ExternalNatsConnector implements NatsConnector {
       // The client passes keys it does not know (servername, rejectUnauthorized) on to node:tls.
       ...(this.options.tls === undefined ? {} : { tls: { ...this.options.tls } as TlsOptions }),
     });
-    return new ExternalConnection(name, client);
+    return new ExternalConnection(name, client, settings.inboxPrefix);
   }
 }

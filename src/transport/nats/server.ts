@@ -7,7 +7,7 @@ import { ConfigError } from '../../util/errors.js';
 import { newServerId } from '../../util/nuid.js';
 import { listenOn } from '../../util/listen.js';
 import { ClientConnection, CloseReason, type ConnectOptions } from './client-connection.js';
-import type { NatsConnection, NatsConnector } from './connection.js';
+import type { ConnectionSettings, NatsConnection, NatsConnector } from './connection.js';
 import { LocalConnection } from './local-connection.js';
 import { defaultNatsServerOptions, type NatsServerOptions } from './options.js';
 import type { ServerCore } from './server-core.js';
@@ -483,15 +483,15 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   /** Opens an in-process connection: no socket, callbacks only. */
-  connectLocal(name: string): NatsConnection {
+  connectLocal(name: string, settings: ConnectionSettings = {}): NatsConnection {
     const id = this.nextConnectionId();
-    const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin);
+    const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin, settings.inboxPrefix);
     this.locals.set(id, connection);
     return connection;
   }
 
   connector(): NatsConnector {
-    return { connect: async (name: string) => this.connectLocal(name) };
+    return { connect: async (name: string, settings?: ConnectionSettings) => this.connectLocal(name, settings) };
   }
 
   async shutdown(): Promise<void> {
