@@ -1,10 +1,10 @@
 // Subjects that belong to the cluster's nodes: Raft traffic (and the join, bootstrap and node
 // add/remove requests under the same prefix, and the inboxes their answers come back on) and the
-// message fetch between nodes. Only the nodes'
-// in-process connections and the routes between nodes may carry them. A client socket that
-// publishes, replies or subscribes there is refused with nats-server's permissions-violation
-// errors, and a client's wildcard subscription (`>`, `_STAN.>`) never receives them: the
-// subscription index leaves client subscriptions out of the matches of these subjects.
+// message fetch between nodes. Only the nodes' in-process connections and the routes between
+// nodes may carry them. A client socket that publishes, replies or subscribes there is refused
+// with nats-server's permissions-violation errors, and a client's wildcard subscription (`>`,
+// `_STAN.>`) never receives them: the subscription index leaves client subscriptions out of the
+// matches of these subjects.
 
 /**
  * Every prefix reserved to the nodes: the one list that the server's checks and the users of
