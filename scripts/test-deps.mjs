@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium'} TestToolName */
+/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -37,6 +37,12 @@ export const testTools = [
     packages: ['nats-server'],
     usedBy: 'the nats-server oracle, mixed meshes and -ns tests',
     present: (env = process.env) => onPath('nats-server', env),
+  },
+  {
+    name: 'openssl',
+    packages: ['openssl'],
+    usedBy: 'the TLS tests (they make their certificates when they run)',
+    present: (env = process.env) => onPath('openssl', env),
   },
   {
     name: 'libnats-dev',

@@ -43,17 +43,36 @@ export function storeLimitsOf(options: Options): StoreLimits {
   return buildStoreLimits({ maxChannels: limits.maxChannels, global: channelLimitsOf(limits.global), perChannel });
 }
 
-/** `-ns` takes one URL or several separated by commas; the NATS credentials flags apply to it. */
+/**
+ * `-ns` takes one URL or several separated by commas. The streaming conf's username, password
+ * and token apply to it, else the NATS credentials flags; `-secure` and the `-tls_client_*`
+ * options (any of them, as in the reference) make it TLS.
+ */
 export function externalNatsOptionsOf(options: Options): ExternalNatsOptions {
   const servers = options.streaming.natsServerUrl
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
   const nats = options.nats;
+  const client = options.streaming.natsClient;
+  const user = client.user || nats.user;
+  const password = client.user ? client.password : nats.password;
+  const token = client.token || nats.authToken;
+  const wantsTls = client.secure || client.certFile !== '' || client.caFile !== '' || client.serverName !== '' || client.skipVerify;
   return {
     servers,
-    ...(nats.user ? { user: nats.user, password: nats.password } : {}),
-    ...(nats.authToken ? { token: nats.authToken } : {}),
+    ...(user ? { user, password } : {}),
+    ...(token ? { token } : {}),
+    ...(wantsTls
+      ? {
+          tls: {
+            ...(client.certFile ? { certFile: client.certFile, keyFile: client.keyFile } : {}),
+            ...(client.caFile ? { caFile: client.caFile } : {}),
+            ...(client.serverName ? { servername: client.serverName } : {}),
+            ...(client.skipVerify ? { rejectUnauthorized: false } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // defaults, then the configuration files, then the flags. Units are last in every name.
 
 import { defaultNatsServerOptions, type NatsServerOptions } from '../transport/nats/options.js';
+import { defaultTlsSettings } from '../transport/nats/tls-settings.js';
 import type { RouteOptions } from '../transport/nats/routes.js';
 
 export const StoreType = { memory: 'MEMORY', file: 'FILE', sql: 'SQL' } as const;
@@ -44,6 +45,26 @@ export interface StoreLimits {
   readonly perChannel: readonly ChannelLimitsOverride[];
 }
 
+/**
+ * The streaming layer as a client of an external NATS server (`-ns`): TLS (`-secure`,
+ * `-tls_client_*`, the streaming `tls {}` block) and the credentials of the streaming conf.
+ */
+export interface NatsClientOptions {
+  /** TLS towards the NATS server, verifying it against the system's CAs or `caFile`. */
+  readonly secure: boolean;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** The name expected in the server's certificate (default: the host of the URL). */
+  readonly serverName: string;
+  /** Do not verify the server's certificate. */
+  readonly skipVerify: boolean;
+  /** `username`/`password`/`token` of the streaming conf; '' falls back to --user/--pass/--auth. */
+  readonly user: string;
+  readonly password: string;
+  readonly token: string;
+}
+
 export interface StreamingOptions {
   readonly clusterId: string;
   readonly storeType: StoreType;
@@ -51,6 +72,7 @@ export interface StreamingOptions {
   readonly dir: string;
   /** `-ns`: an external NATS server URL; '' runs the embedded one. */
   readonly natsServerUrl: string;
+  readonly natsClient: NatsClientOptions;
   readonly discoverPrefix: string;
   readonly replaceDurable: boolean;
   readonly heartbeatIntervalMs: number;
@@ -150,20 +172,29 @@ export const defaultChannelLimits: ChannelLimits = Object.freeze({
   maxInactivityMs: 0,
 });
 
+/** The settings of a `tls {}` block (or the --tls* flags) before any of its keys. */
+export function newTlsDraft(): NonNullable<OptionsDraft['nats']['tls']> {
+  return { ...defaultTlsSettings, cipherSuites: [], curvePreferences: [] };
+}
+
 /** A fresh draft holding the reference server's defaults (docs/protocol.md §3.1, §4). */
 export function defaultOptionsDraft(version: string): OptionsDraft {
   return {
     action: 'run',
     version,
-    nats: { ...defaultNatsServerOptions, configFile: '' },
+    nats: { ...defaultNatsServerOptions, users: [], tls: null, configFile: '' },
     routes: {
       listenHost: '', listenPort: 0, name: '', routes: [], advertise: '', noAdvertise: false, connectRetries: 0,
+      tls: null, user: '', password: '', authTimeoutMs: 2_000,
     },
     streaming: {
       clusterId: 'test-cluster',
       storeType: StoreType.memory,
       dir: '',
       natsServerUrl: '',
+      natsClient: {
+        secure: false, certFile: '', keyFile: '', caFile: '', serverName: '', skipVerify: false, user: '', password: '', token: '',
+      },
       discoverPrefix: '_STAN.discover',
       replaceDurable: false,
       heartbeatIntervalMs: 30_000,

@@ -24,6 +24,8 @@ export interface SpawnOptions {
   readonly timeoutMs?: number;
   /** A built JavaScript entry to run with plain node instead of the sources through tsx. */
   readonly entry?: string;
+  /** Monitoring flags; `-m -1` unless given (`['-ms', '-1']` for HTTPS, `[]` for none). */
+  readonly monitorArgs?: readonly string[];
 }
 
 function nodeArgs(options: SpawnOptions): string[] {
@@ -50,7 +52,7 @@ export async function startTstan(args: string[], options: SpawnOptions = {}): Pr
   const portsDir = mkdtempSync(join(tmpdir(), 'tstan-cli-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs(options), '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', portsDir, ...args],
+    [...nodeArgs(options), '-a', '127.0.0.1', '-p', '-1', ...(options.monitorArgs ?? ['-m', '-1']), '--ports_file_dir', portsDir, ...args],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
