@@ -2,6 +2,7 @@
 // and log levels apply at run time, everything else needs a restart and is reported as such.
 
 import type { Options } from './options.js';
+import { hidden, redactUrlsIn, secretOptionPaths } from './redact.js';
 
 export interface OptionChange {
   /** Dotted path in Options, e.g. `streaming.limits.global.maxMsgs`. */
@@ -57,7 +58,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** One line for the log: `streaming.limits.global.maxMsgs: 10 -> 20`. */
+/** One line for the log: `streaming.limits.global.maxMsgs: 10 -> 20`; secrets never shown. */
 export function describeChange(change: OptionChange): string {
-  return `${change.path}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`;
+  const show = (value: unknown): string => {
+    if (secretOptionPaths.has(change.path)) return value === '' ? '""' : hidden;
+    return JSON.stringify(redactUrlsIn(change.path, value));
+  };
+  return `${change.path}: ${show(change.before)} -> ${show(change.after)}`;
 }
