@@ -30,6 +30,8 @@ const sampleById: Readonly<Record<string, string>> = {
   'clustering.peers': '[p1, p2], node_id: n0',
   'clustering.node_id': 'n1',
   'logging.log_format': 'text',
+  'streaming.encrypt': 'true, encryption_key: "k"',
+  'streaming.encryption_cipher': 'CHACHA',
 };
 
 function sampleOf(spec: OptionSpec): string {

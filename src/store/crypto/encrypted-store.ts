@@ -25,7 +25,7 @@ import {
   type StoreLimits,
 } from '../types.js';
 import { checkMsgForStore } from '../memory/memory-msg-store.js';
-import { channelKeyOf, looksSealed, PayloadCipher, PayloadOpenError, type CipherName } from './payload-cipher.js';
+import { channelKeyOf, looksSealed, PayloadCipher, PayloadOpenError, type EncryptionSettings } from './payload-cipher.js';
 
 const RECENT_MAX = 4096;
 /** How far back from a channel's last message recovery looks for a sealed one to try the key on. */
@@ -36,11 +36,7 @@ export const EncryptionErrorCode = {
   WrongKey: 'STORE_ENCRYPTION_KEY',
 } as const;
 
-export interface EncryptionSettings {
-  readonly cipher: CipherName;
-  /** SHA-256 of the user's key (masterKeyOf). */
-  readonly masterKey: Buffer;
-}
+export type { EncryptionSettings } from './payload-cipher.js';
 
 export class EncryptedStore implements Store {
   private readonly wrapped = new Map<string, EncryptedChannel>();

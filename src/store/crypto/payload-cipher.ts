@@ -37,6 +37,12 @@ function decipherFor(code: CipherCode, key: Buffer, nonce: Uint8Array): Decipher
   return createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES }) as unknown as DecipherGCM;
 }
 
+/** What a node encrypts with: the cipher it seals with, and the master key (never the user's key). */
+export interface EncryptionSettings {
+  readonly cipher: CipherName;
+  /** SHA-256 of the user's key (masterKeyOf). */
+  readonly masterKey: Buffer;
+}
 
 /** A sealed payload failed to open: wrong key, or the bytes were changed. */
 export class PayloadOpenError extends Error {
