@@ -11,7 +11,7 @@
 // never reused within a run and a restart starts past every counter of the run before.
 // Data whose first byte is neither code is not sealed (an unencrypted store, an empty payload)
 // and is returned as it is, as the reference does, so a store may mix both.
-import { createCipheriv, createDecipheriv, createHash, randomFillSync, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomFillSync, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
 
 export const CipherName = { aes: 'AES', chacha: 'CHACHA' } as const;
 export type CipherName = (typeof CipherName)[keyof typeof CipherName];
@@ -27,12 +27,12 @@ const COUNTER_BYTES = 8;
 export const SEALED_OVERHEAD_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
 
 // Both AEADs have the same shape in node:crypto (12-byte nonce, 16-byte tag, setAAD, auth tag).
-function cipherFor(code: CipherCode, key: Buffer, nonce: Buffer): CipherGCM {
+function cipherFor(code: CipherCode, key: KeyObject, nonce: Buffer): CipherGCM {
   if (code === CipherCode.AES) return createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   return createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES }) as unknown as CipherGCM;
 }
 
-function decipherFor(code: CipherCode, key: Buffer, nonce: Uint8Array): DecipherGCM {
+function decipherFor(code: CipherCode, key: KeyObject, nonce: Uint8Array): DecipherGCM {
   if (code === CipherCode.AES) return createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   return createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES }) as unknown as DecipherGCM;
 }
@@ -89,6 +89,8 @@ export function looksSealed(data: Uint8Array): boolean {
 export class PayloadCipher {
   private readonly code: CipherCode;
   private readonly nonce = Buffer.alloc(NONCE_BYTES);
+  /** A KeyObject: node:crypto then skips importing raw key bytes on every seal. */
+  private readonly key: KeyObject;
 
   /**
    * `firstCounter` is the channel's (or log's) last sequence + 1. `random` fills the 4 leading
@@ -96,11 +98,12 @@ export class PayloadCipher {
    */
   constructor(
     cipher: CipherName,
-    private readonly key: Buffer,
+    key: Buffer,
     firstCounter: number,
     random: (target: Buffer) => void = (target) => void randomFillSync(target),
   ) {
     if (key.length !== KEY_BYTES) throw new Error(`an encryption key must be ${KEY_BYTES} bytes`);
+    this.key = createSecretKey(key);
     this.code = CipherCode[cipher];
     random(this.nonce);
     writeCounter(this.nonce, firstCounter);
