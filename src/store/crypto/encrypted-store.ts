@@ -6,8 +6,8 @@
 // The inner store keeps the sealed copies; the plaintext messages of the last RECENT_MAX stores
 // of a channel are kept here too, so that live delivery (which looks up what was just stored)
 // does not open what it just sealed. A message that fails to open is a StoreCorruptError naming
-// the channel and sequence, never delivered; at recovery one message per channel is opened, so
-// a wrong key stops start-up with an error naming the channel.
+// the channel and sequence, never delivered; at recovery a channel's newest sealed messages are
+// tried, so a wrong key stops start-up with an error naming the channel.
 import { TstanError, StoreCorruptError } from '../../util/errors.js';
 import type { ClientInfo, MsgProto, ServerInfo } from '../records.js';
 import {
@@ -237,26 +237,31 @@ class EncryptedMsgStore implements MsgStore {
   }
 
   /**
-   * Opens the newest sealed message (of the last few): the key is wrong, or that record damaged,
-   * if it does not open. Start-up stops there rather than fail on every delivery later.
+   * Opens the newest sealed messages (of the last few): when none of them opens, the key is not
+   * the one they were sealed with, and start-up stops here rather than fail on every delivery.
+   * One that opens is enough, so a damaged record, or a clear payload that happens to start with
+   * a cipher code, does not stop start-up on its own (its reads fail as damage, as they should).
    */
   async checkKey(): Promise<void> {
     const last = this.inner.lastSequence();
     const first = Math.max(this.inner.firstSequence(), last - KEY_CHECK_MSGS_MAX + 1, 1);
+    let failed: { seq: number; error: unknown } | undefined;
     for (let seq = last; seq >= first; seq--) {
       const stored = await this.inner.lookup(seq);
       if (stored === undefined || !looksSealed(stored.data)) continue;
       try {
         this.cipher.open(stored.data);
+        return;
       } catch (error) {
-        throw new TstanError(
-          EncryptionErrorCode.WrongKey,
-          `channel "${this.channel}": message ${seq} does not decrypt with the encryption key given (wrong key, or the record is damaged)`,
-          { cause: error },
-        );
+        failed ??= { seq, error };
       }
-      return;
     }
+    if (failed === undefined) return;
+    throw new TstanError(
+      EncryptionErrorCode.WrongKey,
+      `channel "${this.channel}": message ${failed.seq} does not decrypt with the encryption key given (wrong key, or the record is damaged)`,
+      { cause: failed.error },
+    );
   }
 
   /** The plaintext stored for `seq` here, if it is still in the channel. */

@@ -190,6 +190,16 @@ describe('encrypted FILE store on a real disk', () => {
     await store.close();
   });
 
+  it('starts with the right key when only the newest record is damaged, which then reads as damage', async () => {
+    await filled({ crc: false });
+    await flipInRecord(5);
+    const store = encrypted(openStore(dir, { file: { crc: false } }));
+    await store.recover();
+    await expect(store.lookupChannel('foo')!.msgs.lookup(5)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    expect(await texts(store, [4])).toEqual(['secret-payload-4']);
+    await store.close();
+  });
+
   it('refuses a wrong key at recovery, naming the channel', async () => {
     await filled();
     const store = encrypted(openStore(dir), 'CHACHA', 'not-' + TEST_KEY);
