@@ -1,7 +1,10 @@
 // Proves the sealed-payload format is the reference server's: fixed vectors printed by
 // fixtures/reference-vector.py (Python's `cryptography`, written from the reference's Go code)
-// are what tstan seals with the same nonce, and open to the plaintext; a wrong key or any
+// are what tstan seals with the same nonce, and open to the plaintext; what tstan seals opens
+// in that script (when Python is there); a wrong key or any
 // changed byte of a sealed payload fails to open instead of giving garbage.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   channelKeyOf,
@@ -64,6 +67,19 @@ describe('sealed payloads in the reference format', () => {
       }
     });
   }
+
+  const pythonOpener = fileURLToPath(new URL('./fixtures/reference-vector.py', import.meta.url));
+  const hasPythonCryptography = spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasPythonCryptography)('what tstan seals opens in the independent implementation (both ciphers)', () => {
+    const plains = ['written by tstan', 'ünïcode channel payload', 'x'.repeat(1000)];
+    for (const name of ['AES', 'CHACHA'] as const) {
+      const cipher = new PayloadCipher(name, channelKeyOf(masterKeyOf('my key'), 'orders.eu'), 1234);
+      const sealed = plains.map((p) => cipher.seal(Buffer.from(p)).toString('hex'));
+      const run = spawnSync('python3', [pythonOpener, 'open', 'my key', 'orders.eu', ...sealed], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout.trim().split('\n').map((hex) => Buffer.from(hex, 'hex').toString())).toEqual(plains);
+    }
+  });
 
   it('passes through what is not sealed (unencrypted stores, empty payloads), as the reference does', () => {
     const cipher = fixedCipher('AES');
