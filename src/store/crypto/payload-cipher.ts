@@ -40,8 +40,8 @@ function decipherFor(code: CipherCode, key: KeyObject, nonce: Uint8Array): Decip
 /** What a node encrypts with: the cipher it seals with, and the master key (never the user's key). */
 export interface EncryptionSettings {
   readonly cipher: CipherName;
-  /** SHA-256 of the user's key (masterKeyOf). */
-  readonly masterKey: Buffer;
+  /** SHA-256 of the user's key (masterKeyOf), as a KeyObject: it prints and serialises as nothing. */
+  readonly masterKey: KeyObject;
 }
 
 /** A sealed payload failed to open: wrong key, or the bytes were changed. */
@@ -59,21 +59,28 @@ export function cipherNameOf(text: string): CipherName {
   throw new Error('encryption cipher not supported');
 }
 
-/** SHA-256 of the user's key: the only form in which a key is kept. */
-export function masterKeyOf(userKey: string | Uint8Array): Buffer {
-  return createHash('sha256').update(userKey).digest();
+/** SHA-256 of the user's key: the only form in which the stores and the Raft log get a key. */
+export function masterKeyOf(userKey: string | Uint8Array): KeyObject {
+  const digest = createHash('sha256').update(userKey).digest();
+  const key = createSecretKey(digest);
+  digest.fill(0);
+  return key;
 }
 
 /** A channel's key, derived as the reference derives it (zero prefix included). */
-export function channelKeyOf(masterKey: Buffer, channel: string): Buffer {
+export function channelKeyOf(masterKey: KeyObject, channel: string): KeyObject {
+  const master = masterKey.export();
   const name = Buffer.from(channel, 'utf8');
-  const material = Buffer.alloc(2 * (masterKey.length + 1 + name.length));
-  let position = masterKey.length + 1 + name.length;
-  position += masterKey.copy(material, position);
+  const material = Buffer.alloc(2 * (master.length + 1 + name.length));
+  let position = master.length + 1 + name.length;
+  position += master.copy(material, position);
+  master.fill(0);
   material[position++] = 0x2e; // '.'
   name.copy(material, position);
-  const key = createHash('sha256').update(material).digest();
+  const digest = createHash('sha256').update(material).digest();
   material.fill(0);
+  const key = createSecretKey(digest);
+  digest.fill(0);
   return key;
 }
 
@@ -98,12 +105,12 @@ export class PayloadCipher {
    */
   constructor(
     cipher: CipherName,
-    key: Buffer,
+    key: KeyObject,
     firstCounter: number,
     random: (target: Buffer) => void = (target) => void randomFillSync(target),
   ) {
-    if (key.length !== KEY_BYTES) throw new Error(`an encryption key must be ${KEY_BYTES} bytes`);
-    this.key = createSecretKey(key);
+    if (key.symmetricKeySize !== KEY_BYTES) throw new Error(`an encryption key must be ${KEY_BYTES} bytes`);
+    this.key = key;
     this.code = CipherCode[cipher];
     random(this.nonce);
     writeCounter(this.nonce, firstCounter);

@@ -37,7 +37,7 @@ function fixedCipher(name: CipherName, key = 'testkey'): PayloadCipher {
 
 describe('sealed payloads in the reference format', () => {
   it('derives the channel key with the reference zero prefix', () => {
-    expect(channelKeyOf(masterKeyOf('testkey'), 'foo').toString('hex')).toBe(CHANNEL_KEY_HEX);
+    expect(channelKeyOf(masterKeyOf('testkey'), 'foo').export().toString('hex')).toBe(CHANNEL_KEY_HEX);
   });
 
   for (const name of ['AES', 'CHACHA'] as const) {
@@ -97,6 +97,12 @@ describe('sealed payloads in the reference format', () => {
     for (let i = 0; i < 1000; i++) nonces.add(cipher.seal(Buffer.from('x')).subarray(1, 13).toString('hex'));
     expect(nonces.size).toBe(1000);
     expect([...nonces][0]!.slice(8)).toBe((2 ** 40 + 7).toString(16).padStart(16, '0'));
+  });
+
+  it('keeps keys as KeyObjects, which print and serialise without their bytes', () => {
+    const master = masterKeyOf('testkey');
+    expect(JSON.stringify({ master })).toBe('{"master":{}}');
+    expect(String(master)).not.toContain(master.export().toString('hex'));
   });
 
   it('accepts the cipher names in any case, and nothing else', () => {
