@@ -423,7 +423,7 @@ export class LevelRaftStore implements LogStore, StableStore {
   }
 
   private termAfterTruncation(index: number): number {
-    return index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.term(index);
+    return index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.readEntry(index, true).term;
   }
 
   private checkReadable(index: number): void {
