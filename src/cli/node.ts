@@ -18,7 +18,7 @@ import type { TlsServerOptions } from '../transport/nats/tls-context.js';
 import type { StanServer, StoreOpener } from '../server/server.js';
 import type { ClusteredStanServer } from '../cluster/clustered-server.js';
 import type { Store, StoreClock, StoreOptions } from '../store/types.js';
-import { clusterSettingsOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+import { clusterSettingsOf, encryptionOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 import { testHooksFromEnv, type TestHooks } from './test-hooks.js';
 
 /**
@@ -59,8 +59,17 @@ async function checkReadable(options: Options): Promise<void> {
   }
 }
 
-/** The store asked for; each store names itself in its log lines (`component`). */
+/** The store asked for, wrapped for encryption at rest with -encrypt (MEMORY too, as the reference). */
 async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller', hooks: TestHooks): Promise<Store> {
+  const store = await openPlainStore(options, logger, clock, ageExpiry, hooks);
+  const encryption = encryptionOf(options);
+  if (encryption === undefined) return store;
+  const { EncryptedStore } = await import('../store/crypto/encrypted-store.js');
+  return new EncryptedStore(store, encryption);
+}
+
+/** The store type asked for; each store names itself in its log lines (`component`). */
+async function openPlainStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller', hooks: TestHooks): Promise<Store> {
   const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock, ageExpiry, logger };
   switch (options.streaming.storeType) {
     case 'MEMORY': {

@@ -7,6 +7,18 @@ import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store
 import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
 import type { FileStoreOptions as FileStoreSettings } from '../store/file/options.js';
 import type { ClusterSettings } from '../cluster/options.js';
+import { masterKeyOf, type CipherName, type EncryptionSettings } from '../store/crypto/payload-cipher.js';
+
+/**
+ * Encryption at rest, or undefined when off. The reference's default cipher is AES where the CPU
+ * accelerates it (x86) and ChaCha20 elsewhere. Only the key's SHA-256 leaves this function.
+ */
+export function encryptionOf(options: Options, arch: string = process.arch): EncryptionSettings | undefined {
+  const streaming = options.streaming;
+  if (!streaming.encrypt) return undefined;
+  const fallback: CipherName = arch === 'x64' || arch === 'ia32' ? 'AES' : 'CHACHA';
+  return { cipher: streaming.encryptionCipher === '' ? fallback : streaming.encryptionCipher, masterKey: masterKeyOf(streaming.encryptionKey) };
+}
 
 export function natsServerOptionsOf(options: Options): NatsServerOptions {
   const { configFile: _configFile, ...nats } = options.nats;
@@ -118,5 +130,6 @@ export function clusterSettingsOf(options: Options): ClusterSettings & { readonl
     leaseTimeoutMs: c.leaseTimeoutMs,
     commitTimeoutMs: c.commitTimeoutMs,
     dir: options.streaming.dir,
+    ...(options.streaming.encrypt ? { encryption: encryptionOf(options)! } : {}),
   };
 }

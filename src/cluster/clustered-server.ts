@@ -213,6 +213,7 @@ export class ClusteredStanServer implements MonitorSource {
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
         ...(this.cluster.durability !== undefined ? { durability: this.cluster.durability } : {}),
+        ...(this.cluster.encryption !== undefined ? { encryption: this.cluster.encryption } : {}),
       });
       if (this.standalone(recovered)) await this.adoptStandaloneStore(storage, recovered!, logPath);
       else this.checkLogAgainstStore(storage, recovered, logPath);

@@ -44,8 +44,24 @@ export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Op
       if (assignment.spec.late === late) applyFlag(draft, assignment);
     }
   }
+  applyEncryptionKeyFromEnv(draft, env);
   validateDraft(draft);
   return deepFreeze(draft as Options);
+}
+
+/** The environment variable the reference reads the encryption key from, in preference to the option. */
+export const ENCRYPTION_KEY_ENV = 'NATS_STREAMING_ENCRYPTION_KEY';
+
+/**
+ * As the reference: encryption is on with `-encrypt` or with a key given as an option, and then
+ * the environment's key, when set, wins over the option's (keeping the key out of files and argv).
+ */
+function applyEncryptionKeyFromEnv(draft: OptionsDraft, env: NodeJS.ProcessEnv): void {
+  const streaming = draft.streaming;
+  if (!streaming.encrypt && streaming.encryptionKey === '') return;
+  streaming.encrypt = true;
+  const fromEnv = env[ENCRYPTION_KEY_ENV] ?? '';
+  if (fromEnv !== '') streaming.encryptionKey = fromEnv;
 }
 
 function parseFlags(argv: readonly string[], draft: OptionsDraft): FlagAssignment[] {

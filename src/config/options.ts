@@ -81,7 +81,21 @@ export interface StreamingOptions {
   readonly limits: StoreLimits;
   /** `-sc`: the streaming configuration file ('' when none). */
   readonly configFile: string;
+  /**
+   * Encryption at rest (`-encrypt`; also on when a key is given, as in the reference). Message
+   * payloads in the store and, clustered, Raft log entries are sealed.
+   */
+  readonly encrypt: boolean;
+  /** `-encryption_cipher`; '' picks the reference's default for the platform (AES on x86). */
+  readonly encryptionCipher: EncryptionCipher;
+  /**
+   * The key: NATS_STREAMING_ENCRYPTION_KEY, which takes precedence, or `-encryption_key`. A
+   * secret: redacted wherever options are shown (redact.ts, reload.ts).
+   */
+  readonly encryptionKey: string;
 }
+
+export type EncryptionCipher = '' | 'AES' | 'CHACHA';
 
 export interface FileStoreOptions {
   readonly compactEnabled: boolean;
@@ -202,6 +216,9 @@ export function defaultOptionsDraft(version: string): OptionsDraft {
       heartbeatFailCountMax: 10,
       limits: { maxChannels: 100, global: { ...defaultChannelLimits }, perChannel: [] },
       configFile: '',
+      encrypt: false,
+      encryptionCipher: '',
+      encryptionKey: '',
     },
     fileStore: {
       compactEnabled: true,

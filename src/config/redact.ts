@@ -1,7 +1,7 @@
 // Secrets must reach no log line, /varz, `-t` output or error message: passwords, tokens, the
-// users' passwords, and credentials written into URLs (routes, -ns). The effective configuration
-// is logged at debug level through redactOptions(); a reload reports a changed secret without
-// its values (isSecretPath).
+// users' passwords, the encryption key, and credentials written into URLs (routes, -ns). The
+// effective configuration is logged at debug level through redactOptions(); a reload reports a
+// changed secret without its values (isSecretPath).
 
 import type { Options } from './options.js';
 import { redactUrlCredentials } from '../transport/nats/url-credentials.js';
@@ -12,7 +12,7 @@ function redactSecret(secret: string): string {
   return secret === '' ? '' : hidden;
 }
 
-/** A copy of `options` fit for logging: passwords, tokens and URL credentials replaced. */
+/** A copy of `options` fit for logging: passwords, tokens, the encryption key and URL credentials replaced. */
 export function redactOptions(options: Options): Options {
   return {
     ...options,
@@ -31,11 +31,12 @@ export function redactOptions(options: Options): Options {
         password: redactSecret(options.streaming.natsClient.password),
         token: redactSecret(options.streaming.natsClient.token),
       },
+      encryptionKey: redactSecret(options.streaming.encryptionKey),
     },
   };
 }
 
 /** Whether the option at `path` (as reload.ts names them) holds a secret. */
 export function isSecretPath(path: string): boolean {
-  return /(^|\.)(password|authToken|token)$/.test(path) || /^(nats\.users|routes\.routes|streaming\.natsServerUrl)(\.|$)/.test(path);
+  return /(^|\.)(password|authToken|token|encryptionKey)$/.test(path) || /^(nats\.users|routes\.routes|streaming\.natsServerUrl)(\.|$)/.test(path);
 }

@@ -1,7 +1,7 @@
 // Options of the streaming layer: the first groups of the reference server's usage text, with
 // the conf keys and aliases its `-sc` file accepts.
 
-import { StoreType } from './options.js';
+import { StoreType, type EncryptionCipher } from './options.js';
 import {
   asBool, asList, asNumber, asString, conf, option, OptionGroup, type OptionSpec,
 } from './option-spec.js';
@@ -9,7 +9,13 @@ import {
 const G = OptionGroup.streaming;
 const limitsSection = 'streaming.store_limits';
 const sqlReason = 'the SQL store is not built yet; use -st FILE or -st MEMORY';
-const encryptReason = 'encryption at rest is not built yet';
+
+function cipherOf(text: string): EncryptionCipher {
+  const upper = text.toUpperCase();
+  if (upper === '' || upper === 'AES' || upper === 'CHACHA') return upper;
+  // The reference's error text.
+  throw new Error('encryption cipher not supported');
+}
 
 function storeTypeOf(text: string): StoreType {
   const upper = text.toUpperCase();
@@ -113,17 +119,19 @@ export const streamingOptions: readonly OptionSpec[] = [
   }),
   option({
     id: 'streaming.encrypt', group: G, flags: ['encrypt'], conf: [conf('streaming', 'encrypt')], kind: 'bool',
-    defaultValue: false, usage: 'Encrypt the stored messages', notYet: encryptReason,
+    defaultValue: false, usage: 'Encrypt the stored messages',
+    apply: (d, v) => { d.streaming.encrypt = asBool(v); },
   }),
   option({
     id: 'streaming.encryption_cipher', group: G, flags: ['encryption_cipher'],
     conf: [conf('streaming', 'encryption_cipher')], kind: 'string', defaultValue: '', defaultText: 'AES',
-    usage: 'Cipher for encryption at rest: AES or CHACHA', notYet: encryptReason,
+    usage: 'Cipher for encryption at rest: AES or CHACHA',
+    apply: (d, v) => { d.streaming.encryptionCipher = cipherOf(asString(v)); },
   }),
   option({
     id: 'streaming.encryption_key', group: G, flags: ['encryption_key'], conf: [conf('streaming', 'encryption_key')],
     kind: 'string', defaultValue: '', usage: 'Encryption key (better passed as NATS_STREAMING_ENCRYPTION_KEY)',
-    notYet: encryptReason,
+    apply: (d, v) => { d.streaming.encryptionKey = asString(v); },
   }),
   option({
     id: 'streaming.replace_durable', group: G, flags: ['replace_durable'],

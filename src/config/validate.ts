@@ -55,6 +55,10 @@ function validateStreaming(draft: OptionsDraft): void {
     // NATS clients default to port 4222, so only the host is required here.
     checkUrl(url, '-ns (nats_server)', 4222);
   }
+  if (streaming.encrypt && streaming.encryptionKey === '') {
+    // The reference's "encryption key required", saying where a key can come from.
+    fail('encryption key required: set NATS_STREAMING_ENCRYPTION_KEY (preferred) or -encryption_key');
+  }
   if (streaming.heartbeatIntervalMs <= 0) fail('-hbi (hb_interval) must be greater than 0');
   if (streaming.heartbeatTimeoutMs <= 0) fail('-hbt (hb_timeout) must be greater than 0');
   if (streaming.heartbeatFailCountMax < 1) fail('-hbf (hb_fail_count) must be at least 1');

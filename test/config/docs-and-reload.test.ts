@@ -83,7 +83,7 @@ describe('usage and version', () => {
   it('marks not-yet options in -h and starts with the usage line', () => {
     const text = usageText();
     expect(text).toMatch(/^\nUsage: tstan \[options\]\n/);
-    expect(text).toMatch(/--encrypt\s+Encrypt the stored messages \[not yet supported\]/);
+    expect(text).toMatch(/--ft_group <string>\s+Name of the fault-tolerance group.*\[not yet supported\]/);
     expect(text).toMatch(/-cid, --cluster_id <string>\s+Cluster ID.*\(default: test-cluster\)\n/);
   });
 });
@@ -123,5 +123,23 @@ describe('redaction for the debug log of the configuration', () => {
     expect(redacted.streaming.natsServerUrl).toBe('nats://[redacted]@x:4222,nats://y:4222');
     expect(redactOptions(loadOptions(['--auth', 'tok'], {})).nats.authToken).toBe('[redacted]');
     expect(options.nats.password).toBe('secret');
+  });
+
+  it('hides the encryption key, whether from the option or the environment (which wins)', () => {
+    const fromFlag = loadOptions(['-encrypt', '-encryption_key', 'flag-key'], {});
+    expect(fromFlag.streaming).toMatchObject({ encrypt: true, encryptionKey: 'flag-key' });
+    const fromEnv = loadOptions(['-encryption_key', 'flag-key'], { NATS_STREAMING_ENCRYPTION_KEY: 'env-key' });
+    expect(fromEnv.streaming).toMatchObject({ encrypt: true, encryptionKey: 'env-key' });
+    // The environment alone does not turn encryption on, as in the reference.
+    expect(loadOptions([], { NATS_STREAMING_ENCRYPTION_KEY: 'env-key' }).streaming).toMatchObject({ encrypt: false, encryptionKey: '' });
+    expect(JSON.stringify(redactOptions(fromEnv))).not.toMatch(/env-key|flag-key/);
+  });
+
+  it('hides secrets in the lines a reload logs for changed options', () => {
+    const before = loadOptions(['-encrypt', '-encryption_key', 'old-key', '--user', 'u', '--pass', 'old-pass', '-ns', 'nats://a:b@x:4222'], {});
+    const after = loadOptions(['-encrypt', '-encryption_key', 'new-key', '--user', 'u', '--pass', 'new-pass', '-ns', 'nats://c:d@x:4222'], {});
+    const lines = diffOptions(before, after).needsRestart.map(describeChange);
+    expect(lines).toContain('streaming.encryptionKey: changed (values not shown: a secret)');
+    expect(lines.join('\n')).not.toMatch(/old-key|new-key|old-pass|new-pass|a:b@|c:d@/);
   });
 });

@@ -42,6 +42,8 @@ const sampleById: Readonly<Record<string, string>> = {
   'routes_auth.password': '"p", user: u',
   'streaming_tls.client_cert': '"c.pem", client_key: "k.pem"',
   'streaming_tls.client_key': '"k.pem", client_cert: "c.pem"',
+  'streaming.encrypt': 'true, encryption_key: "k"',
+  'streaming.encryption_cipher': 'CHACHA',
 };
 
 function sampleOf(spec: OptionSpec): string {
