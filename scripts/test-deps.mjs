@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium'} TestToolName */
+/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -87,6 +87,12 @@ export const testTools = [
     packages: ['iproute2'],
     usedBy: 'the deploy tests (each container or pod runs in a network namespace of its own; they need root)',
     present: (env = process.env) => onPath('ip', env) && typeof process.getuid === 'function' && process.getuid() === 0,
+  },
+  {
+    name: 'python-cryptography',
+    packages: ['python3', 'python3-cryptography'],
+    usedBy: 'the encryption format test (payloads tstan seals must open in an independent implementation of the reference\'s format)',
+    present: () => spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore' }).status === 0,
   },
   {
     name: 'chromium',

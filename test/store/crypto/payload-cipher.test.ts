@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { skipWithout } from '../../support/test-deps.js';
 import {
   channelKeyOf,
   cipherNameOf,
@@ -69,8 +70,7 @@ describe('sealed payloads in the reference format', () => {
   }
 
   const pythonOpener = fileURLToPath(new URL('./fixtures/reference-vector.py', import.meta.url));
-  const hasPythonCryptography = spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(!hasPythonCryptography)('what tstan seals opens in the independent implementation (both ciphers)', () => {
+  it.skipIf(skipWithout('python-cryptography'))('what tstan seals opens in the independent implementation (both ciphers)', () => {
     const plains = ['written by tstan', 'ünïcode channel payload', 'x'.repeat(1000)];
     for (const name of ['AES', 'CHACHA'] as const) {
       const cipher = new PayloadCipher(name, channelKeyOf(masterKeyOf('my key'), 'orders.eu'), 1234);
