@@ -92,7 +92,7 @@ export const testTools = [
     name: 'python-cryptography',
     packages: ['python3', 'python3-cryptography'],
     usedBy: 'the encryption format test (payloads tstan seals must open in an independent implementation of the reference\'s format)',
-    present: () => spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore' }).status === 0,
+    present: (env = process.env) => onPath('python3', env) && spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore', env }).status === 0,
   },
   {
     name: 'chromium',
