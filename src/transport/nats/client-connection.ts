@@ -395,7 +395,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
   flush(): void {
     this.flushScheduled = false;
     const chunks = this.outbound.take();
-    if (chunks.length === 0 || this.socket.destroyed) return;
+    if (chunks.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
       return;
@@ -442,6 +442,37 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.stalledProducers.clear();
   }
 
+  /**
+   * The server stops: nothing more is delivered and the connection is half-closed, but what the
+   * client sent before it saw that (publishes, acks in flight) is still read and routed until it
+   * hangs up or `graceMs` passes — closing outright would drop it, and the client would have to
+   * send it again to another server (or, for an ack, be sent the message again).
+   */
+  closeGracefully(graceMs: number): Promise<void> {
+    if (this.closed || this.socket.destroyed) {
+      this.close(CloseReason.ServerShutdown);
+      return Promise.resolve();
+    }
+    for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
+    this.subscriptions.clear();
+    this.pings.stop();
+    this.flush();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.close(CloseReason.ServerShutdown);
+        resolve();
+      };
+      const timer = setTimeout(finish, graceMs);
+      this.socket.once('end', finish);
+      this.socket.once('close', finish);
+      this.socket.end();
+    });
+  }
+
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
@@ -453,7 +484,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
     for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
     this.subscriptions.clear();
     const chunks = this.outbound.take();
-    if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed) {
+    if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed || this.socket.writableEnded) {
       this.socket.destroy();
     } else {
       // Send what is buffered (an -ERR, say), then let go without waiting for the peer.

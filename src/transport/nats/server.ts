@@ -26,6 +26,9 @@ import type { ClientPermissions } from './permissions.js';
 import { loadTls, type LoadedTls } from './tls-context.js';
 import { secureClientSocket, type PendingHandshake } from './client-tls-handshake.js';
 
+/** How long a stopping server keeps reading from a client it has half-closed (closeGracefully). */
+const CLIENT_CLOSE_GRACE_MS = 500;
+
 /** The NATS protocol level tstan speaks; nats.js requires a semver version in INFO. */
 export const natsProtocolVersion = '2.9.0';
 
@@ -500,9 +503,11 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     const listener = this.listener;
     this.listener = null;
     const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
-    await this.routes.stop();
     for (const handshake of [...this.handshakes]) handshake.cancel();
-    for (const client of [...this.clients.values()]) client.close(CloseReason.ServerShutdown);
+    // Clients first, routes still up: what they had sent before they saw us go is still routed.
+    await Promise.all([...this.clients.values()].map((client) => client.closeGracefully(CLIENT_CLOSE_GRACE_MS)));
+    this.flushAll();
+    await this.routes.stop();
     for (const connection of [...this.locals.values()]) await connection.close();
     this.flushAll();
     await closed;
