@@ -2,31 +2,49 @@
 // anything is stored (all or nothing); a stored message is read back with its framing and CRC
 // checked against the in-memory index.
 import { TstanError } from '../../util/errors.js';
-import { decodeMsgProto, encodeMsgProto, RecordInvalidError, type MsgProto } from '../records.js';
+import { decodeMsgProto, encodeMsgProtoInto, encodedMsgProtoSize, RecordInvalidError, type MsgProto } from '../records.js';
 import { StoreErrorCode } from '../types.js';
 import type { Crc32 } from './crc32.js';
 import { RECORD_HEADER_SIZE } from './format.js';
 import type { Slice } from './msg-slice.js';
 import { corrupt } from './recover.js';
+import { cachedRun, type CachedRun } from './msg-cache.js';
 
-/** Assigns sequences after `last` (in place) and encodes; on any error nothing is changed. */
-export function encodeBatch(msgs: MsgProto[], last: number, channel: string): Buffer[] {
+/** A batch framed as the .dat records it becomes, in one buffer. */
+export interface FramedBatch {
+  readonly buffer: Buffer;
+  /** Start of each message's record (its header) in `buffer`. */
+  readonly starts: Uint32Array;
+}
+
+/**
+ * Assigns sequences after `last` (in place), encodes every message and frames it as a record
+ * (size, CRC-32, MsgProto) in one buffer. On any error nothing is changed.
+ */
+export function frameBatch(msgs: MsgProto[], last: number, channel: string, crc: Crc32): FramedBatch {
   let next = last;
-  const sequences: number[] = [];
-  for (const msg of msgs) {
+  const originals: number[] = new Array<number>(msgs.length);
+  for (let i = 0; i < msgs.length; i++) {
+    const msg = msgs[i]!;
     const seq = msg.sequence === 0 ? next + 1 : msg.sequence;
     if (!Number.isSafeInteger(seq) || seq <= next) {
       throw new TstanError(StoreErrorCode.SequenceInvalid, `channel ${channel}: sequence ${msg.sequence} does not follow ${next}`);
     }
-    sequences.push(seq);
+    originals[i] = msg.sequence;
     next = seq;
   }
-  const originals = msgs.map((m) => m.sequence);
-  const encoded: Buffer[] = [];
+  const starts = new Uint32Array(msgs.length);
+  const sizes = new Uint32Array(msgs.length);
+  let total = 0;
+  next = last;
   try {
     for (let i = 0; i < msgs.length; i++) {
-      msgs[i]!.sequence = sequences[i]!;
-      encoded.push(encodeMsgProto(msgs[i]!));
+      const msg = msgs[i]!;
+      msg.sequence = msg.sequence === 0 ? next + 1 : msg.sequence;
+      next = msg.sequence;
+      sizes[i] = encodedMsgProtoSize(msg);
+      starts[i] = total;
+      total += RECORD_HEADER_SIZE + sizes[i]!;
     }
   } catch (error) {
     msgs.forEach((m, i) => (m.sequence = originals[i]!));
@@ -35,7 +53,15 @@ export function encodeBatch(msgs: MsgProto[], last: number, channel: string): Bu
     }
     throw error;
   }
-  return encoded;
+  const buffer = Buffer.allocUnsafe(total);
+  for (let i = 0; i < msgs.length; i++) {
+    const start = starts[i]!;
+    const payloadStart = start + RECORD_HEADER_SIZE;
+    const payloadEnd = encodeMsgProtoInto(msgs[i]!, buffer, payloadStart);
+    buffer.writeUInt32LE(sizes[i]!, start);
+    buffer.writeUInt32LE(crc(buffer, payloadStart, payloadEnd), start + 4);
+  }
+  return { buffer, starts };
 }
 
 /** Reads message `k` of `slice` (its files open); damage is a StoreCorruptError with file and offset. */
@@ -56,4 +82,32 @@ export function readMessage(slice: Slice, k: number, crc: Crc32 | undefined): Ms
   } catch (error) {
     throw corrupt(path, offset, (error as Error).message);
   }
+}
+
+/**
+ * Reads message `k` of `slice` and the ones after it, up to about `bytesMax` bytes, in one read;
+ * every record is checked against the in-memory index (and its CRC-32) as readMessage does.
+ */
+export function readRun(slice: Slice, k: number, bytesMax: number, crc: Crc32 | undefined): CachedRun {
+  const base = slice.offsets[k]!;
+  let end = k + 1;
+  while (end < slice.count && slice.offsets[end]! + RECORD_HEADER_SIZE + slice.sizes[end]! - base <= bytesMax) end++;
+  const length = slice.offsets[end - 1]! + RECORD_HEADER_SIZE + slice.sizes[end - 1]! - base;
+  const block = slice.dat.read(base, length);
+  const path = slice.dat.path;
+  const starts = new Uint32Array(end - k);
+  for (let i = 0; i < starts.length; i++) {
+    const offset = slice.offsets[k + i]!;
+    const size = slice.sizes[k + i]!;
+    const start = offset - base;
+    const seq = slice.firstSeq + k + i;
+    if (start + RECORD_HEADER_SIZE + size > block.length || block.readUInt32LE(start) !== size) {
+      throw corrupt(path, offset, `message ${seq} record does not match its index entry`);
+    }
+    if (crc !== undefined && crc(block, start + RECORD_HEADER_SIZE, start + RECORD_HEADER_SIZE + size) !== block.readUInt32LE(start + 4)) {
+      throw corrupt(path, offset, `message ${seq}: CRC-32 mismatch`);
+    }
+    starts[i] = start;
+  }
+  return cachedRun(slice.firstSeq + k, block, starts);
 }
