@@ -126,14 +126,14 @@ export class FileSubStore implements SubStore {
     if (sub === undefined) return;
     sub.pending.add(seq);
     if (seq > sub.state.lastSent) sub.state.lastSent = seq;
-    this.log.append(SubRecord.sent, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.log.appendIdSeq(SubRecord.sent, subId, seq);
   }
 
   ackSeqPending(subId: number, seq: number): void {
     this.checkOpen();
     const sub = this.subs.get(subId);
     if (sub === undefined || !sub.pending.delete(seq)) return;
-    this.log.append(SubRecord.ack, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.log.appendIdSeq(SubRecord.ack, subId, seq);
     this.maybeCompact();
   }
 
@@ -169,13 +169,15 @@ export class FileSubStore implements SubStore {
     }
   }
 
+  /** Records a compaction would keep (made once: maybeCompact runs on every ack). */
+  private readonly liveRecords = (): number => {
+    let records = this.subs.size;
+    for (const sub of this.subs.values()) records += sub.pending.size;
+    return records;
+  };
+
   private maybeCompact(): void {
-    const live = (): number => {
-      let records = this.subs.size;
-      for (const sub of this.subs.values()) records += sub.pending.size;
-      return records;
-    };
-    if (!this.log.shouldCompact(live)) return;
+    if (!this.log.shouldCompact(this.liveRecords)) return;
     const records: TypedRecord[] = [];
     for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
       records.push([SubRecord.create, encodeSubState(state)]);
