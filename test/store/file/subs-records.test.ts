@@ -71,4 +71,41 @@ describe('subs.dat sent and ack records', () => {
     }
     await again.close();
   });
+
+  it('compact exactly when half the records are dead, counting pending sets kept across a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
+    dirs.push(dir);
+    const file = { compactMinSizeBytes: 0, compactIntervalSec: 0, compactFragPercent: 50 };
+    const store = openStore(dir, { file });
+    await store.recover();
+    await store.init(serverInfo());
+    const channel = await store.createChannel('c');
+    const sub = { ...emptySubState(), clientId: 'me', inbox: 'in', ackInbox: 'ack', maxInFlight: 99, ackWaitInSecs: 30, durableName: 'd', isDurable: true };
+    channel.subs.createSub(sub);
+    for (let seq = 1; seq <= 10; seq++) channel.subs.addSeqPending(sub.id, seq);
+    const count = async (): Promise<number> => {
+      await channel.subs.flush();
+      return readRecords(readFileSync(join(dir, 'c', 'subs.dat')), true).length;
+    };
+    // 11 records, 11 live; each ack adds a record and kills one: 4 acks make 8 of 15 dead.
+    for (let seq = 1; seq <= 3; seq++) channel.subs.ackSeqPending(sub.id, seq);
+    expect(await count()).toBe(14);
+    channel.subs.ackSeqPending(sub.id, 4);
+    expect(await count()).toBe(7);
+    await store.close();
+
+    const again = openStore(dir, { file });
+    const recovered = (await again.recover())!.channels[0]!.channel;
+    const recount = async (): Promise<number> => {
+      await recovered.subs.flush();
+      return readRecords(readFileSync(join(dir, 'c', 'subs.dat')), true).length;
+    };
+    // 7 records, 7 live (the sub and 6 pending): the third ack makes 6 of 10 dead.
+    recovered.subs.ackSeqPending(sub.id, 5);
+    recovered.subs.ackSeqPending(sub.id, 6);
+    expect(await recount()).toBe(9);
+    recovered.subs.ackSeqPending(sub.id, 7);
+    expect(await recount()).toBe(4);
+    await again.close();
+  });
 });
