@@ -37,6 +37,8 @@ export class Slice {
   offsets: Float64Array = new Float64Array(64);
   sizes: Uint32Array = new Uint32Array(64);
   timestamps: BigInt64Array = new BigInt64Array(64);
+  /** The timestamps' bytes as 32-bit words, to write index entries without BigInt arithmetic. */
+  private timestampWords = new Uint32Array(this.timestamps.buffer);
   dropped = false;
   /** Files closed to save descriptors (file_fds_limit); reopened on the next read. */
   parked = false;
@@ -76,6 +78,7 @@ export class Slice {
     this.offsets = offsets;
     this.sizes = sizes;
     this.timestamps = timestamps;
+    this.timestampWords = new Uint32Array(timestamps.buffer, timestamps.byteOffset, timestamps.length * 2);
     this.count = 0;
   }
 
@@ -92,14 +95,30 @@ export class Slice {
     const n = upTo - this.indexed;
     if (n <= 0) return undefined;
     const buffer = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
+    if (!LITTLE_ENDIAN) {
+      for (let i = 0; i < n; i++) {
+        const k = this.indexed + i;
+        const entry = { seq: this.firstSeq + k, offset: this.offsets[k]!, timestamp: this.timestamps[k]!, size: this.sizes[k]! };
+        writeIndexEntry(buffer, i * INDEX_ENTRY_SIZE, entry, crc);
+      }
+      this.indexed = upTo;
+      return buffer;
+    }
+    // The layout of writeIndexEntry, written field by field: this runs for every message stored.
+    const words = this.timestampWords;
     for (let i = 0; i < n; i++) {
       const k = this.indexed + i;
-      writeIndexEntry(
-        buffer,
-        i * INDEX_ENTRY_SIZE,
-        { seq: this.firstSeq + k, offset: this.offsets[k]!, timestamp: this.timestamps[k]!, size: this.sizes[k]! },
-        crc,
-      );
+      const at = i * INDEX_ENTRY_SIZE;
+      const seq = this.firstSeq + k;
+      const offset = this.offsets[k]!;
+      buffer.writeUInt32LE(seq % TWO_POW_32, at);
+      buffer.writeUInt32LE(Math.floor(seq / TWO_POW_32), at + 4);
+      buffer.writeUInt32LE(offset % TWO_POW_32, at + 8);
+      buffer.writeUInt32LE(Math.floor(offset / TWO_POW_32), at + 12);
+      buffer.writeUInt32LE(words[2 * k]!, at + 16);
+      buffer.writeUInt32LE(words[2 * k + 1]!, at + 20);
+      buffer.writeUInt32LE(this.sizes[k]!, at + 24);
+      buffer.writeUInt32LE(crc(buffer, at, at + 28), at + 28);
     }
     this.indexed = upTo;
     return buffer;
@@ -115,6 +134,7 @@ export class Slice {
     this.offsets = offsets;
     this.sizes = sizes;
     this.timestamps = timestamps;
+    this.timestampWords = new Uint32Array(timestamps.buffer);
   }
 
   /** Closes both files to stay under `file_fds_limit`; `unpark` reopens them. */
@@ -169,6 +189,8 @@ interface IndexScan {
 }
 
 const TWO_POW_32 = 4294967296;
+/** Typed arrays use the platform's byte order; index entries are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Reads index entries straight into typed arrays; stops at the first unusable one. */
 function readIndexFile(path: string, data: Buffer, context: SliceContext): { scan: IndexScan; goodEnd: number } {
