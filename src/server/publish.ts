@@ -19,15 +19,33 @@ import type { ChannelState } from './state.js';
 /** Most bytes of message data in one publish op; a bigger message goes alone. */
 const PUBLISH_OP_BYTES_MAX = 4 * 1024 * 1024;
 
-interface PendingPublish {
-  readonly msg: PublishedMsg;
-  /** The PubAck sent on success; it carries the guid (guidOfPubAck). Empty when none is wanted. */
-  readonly ack: Buffer;
+/**
+ * A publish waiting for its batch to be durable; it is also the message the publish op carries.
+ * Its PubAck lies just before `data` in the same allocation (one buffer per publish, not two,
+ * for what lives until the fsync): see copyAfter and pubAckOf.
+ */
+interface PendingPublish extends PublishedMsg {
+  readonly data: Buffer;
+  /** Bytes of the PubAck sent on success (it carries the guid, guidOfPubAck); 0 when none is wanted. */
+  readonly ackLength: number;
   /** Where the PubAck goes; '' when the publisher asked for none. */
   readonly ackSubject: string;
 }
 
 const NO_ACK = Buffer.alloc(0);
+
+/** `data` copied right after `prefix` in one new allocation; the view of the copy of `data`. */
+function copyAfter(prefix: Buffer, data: Uint8Array): Buffer {
+  const both = Buffer.allocUnsafe(prefix.length + data.length);
+  prefix.copy(both, 0);
+  both.set(data, prefix.length);
+  return both.subarray(prefix.length);
+}
+
+/** The PubAck stored before a pending publish's data. */
+function pubAckOf(p: PendingPublish): Buffer {
+  return Buffer.from(p.data.buffer, p.data.byteOffset - p.ackLength, p.ackLength);
+}
 
 export class Publisher {
   /** Publishes received this turn, per channel name, in arrival order. */
@@ -65,20 +83,18 @@ export class Publisher {
       this.sendAck(ackSubject, guidOf(pub), 'stan: publish queue is full');
       return;
     }
-    const msg: PublishedMsg = {
-      reply: pub.reply,
-      // The decoder hands out a view of the NATS buffer, which the connection may reuse.
-      data: pub.data.length === 0 ? pub.data : Buffer.from(pub.data),
-    };
+    const ack = ackSubject === '' ? NO_ACK : successPubAck(pub);
+    // The decoder hands out a view of the NATS buffer, which the connection may reuse.
+    const data = copyAfter(ack, pub.data);
     let batch = this.batches.get(pub.subject);
     if (batch === undefined) {
       batch = [];
       this.batches.set(pub.subject, batch);
     }
-    batch.push({ msg, ack: ackSubject === '' ? NO_ACK : successPubAck(pub), ackSubject });
+    batch.push({ reply: pub.reply, data, ackLength: ack.length, ackSubject });
     this.queued++;
     this.ctx.counters.msgsIn++;
-    this.ctx.counters.bytesIn += msg.data.length;
+    this.ctx.counters.bytesIn += data.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.ctx.scheduler.setImmediate(() => {
@@ -127,7 +143,7 @@ export class Publisher {
       },
       (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
-        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
+        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), text);
         this.settle();
       },
     );
@@ -139,7 +155,7 @@ export class Publisher {
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < pending.length; i++) {
-      const length = pending[i]!.msg.data.length;
+      const length = pending[i]!.data.length;
       if (i > start && (i - start >= size || bytes + length > PUBLISH_OP_BYTES_MAX)) {
         this.store(channel, pending.slice(start, i));
         start = i;
@@ -152,7 +168,7 @@ export class Publisher {
 
   private store(channel: ChannelState, pending: PendingPublish[]): void {
     if (channel.deleting) {
-      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), StanErrors.channelBeingDeleted);
+      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), StanErrors.channelBeingDeleted);
       return;
     }
     const ctx = this.ctx;
@@ -160,8 +176,8 @@ export class Publisher {
     let now = BigInt(ctx.scheduler.nowMs()) * 1_000_000n;
     if (now < channel.lastTimestampNs) now = channel.lastTimestampNs;
     channel.lastTimestampNs = now;
-    const msgs: PublishedMsg[] = new Array<PublishedMsg>(pending.length);
-    for (let i = 0; i < pending.length; i++) msgs[i] = pending[i]!.msg;
+    // The pending publishes are the op's messages (reply and data): no array or object more.
+    const msgs: readonly PublishedMsg[] = pending;
     const firstSeq = channel.nextSeq;
     const lastSeq = firstSeq + pending.length - 1;
     channel.nextSeq = lastSeq + 1;
@@ -191,7 +207,7 @@ export class Publisher {
     if (lastSeq > channel.deliverable) channel.deliverable = lastSeq;
     const ctx = this.ctx;
     ctx.delivery.deliverNew(channel);
-    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, p.ack);
+    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, pubAckOf(p));
     armInactivity(ctx, channel);
     scheduleExpiry(ctx, channel);
   }
@@ -200,7 +216,7 @@ export class Publisher {
   private refused(channel: ChannelState, pending: PendingPublish[], error: string): void {
     this.ctx.logger.warn({ channel: channel.name, error }, 'publish batch refused');
     channel.nextSeq = Math.max(channel.record.lastSeq, channel.deliverable) + 1;
-    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), error);
+    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), error);
   }
 
   private settle(): void {

@@ -56,7 +56,7 @@ export const DEFAULT_FILE_STORE_OPTIONS: FileStoreOptions = {
   fdsLimit: 0,
   parallelRecovery: 1,
   truncateBadEof: false,
-  cacheBytesMax: 32 * 1024 * 1024,
+  cacheBytesMax: 8 * 1024 * 1024,
 };
 
 function nonNegativeInteger(name: string, value: number): void {
