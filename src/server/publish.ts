@@ -10,7 +10,8 @@ import { InDoubtError } from '../fsm/writer.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
 import { encodePubAckFast } from './protocol.js';
-import { PubMsgDecoder, guidOf, guidOfPubAck, successPubAck } from './pub-decoder.js';
+import { PubMsgDecoder, guidOf, guidOfPubAck } from './pub-decoder.js';
+import { PublishArena, type PendingPublish } from './pending-publish.js';
 import type { ServerContext } from './context.js';
 import type { ClientRegistry } from './clients.js';
 import { armInactivity, getOrCreateChannel, scheduleExpiry } from './channels.js';
@@ -18,34 +19,6 @@ import type { ChannelState } from './state.js';
 
 /** Most bytes of message data in one publish op; a bigger message goes alone. */
 const PUBLISH_OP_BYTES_MAX = 4 * 1024 * 1024;
-
-/**
- * A publish waiting for its batch to be durable; it is also the message the publish op carries.
- * Its PubAck lies just before `data` in the same allocation (one buffer per publish, not two,
- * for what lives until the fsync): see copyAfter and pubAckOf.
- */
-interface PendingPublish extends PublishedMsg {
-  readonly data: Buffer;
-  /** Bytes of the PubAck sent on success (it carries the guid, guidOfPubAck); 0 when none is wanted. */
-  readonly ackLength: number;
-  /** Where the PubAck goes; '' when the publisher asked for none. */
-  readonly ackSubject: string;
-}
-
-const NO_ACK = Buffer.alloc(0);
-
-/** `data` copied right after `prefix` in one new allocation; the view of the copy of `data`. */
-function copyAfter(prefix: Buffer, data: Uint8Array): Buffer {
-  const both = Buffer.allocUnsafe(prefix.length + data.length);
-  prefix.copy(both, 0);
-  both.set(data, prefix.length);
-  return both.subarray(prefix.length);
-}
-
-/** The PubAck stored before a pending publish's data. */
-function pubAckOf(p: PendingPublish): Buffer {
-  return Buffer.from(p.data.buffer, p.data.byteOffset - p.ackLength, p.ackLength);
-}
 
 export class Publisher {
   /** Publishes received this turn, per channel name, in arrival order. */
@@ -57,6 +30,9 @@ export class Publisher {
   private idleWaiters: Array<() => void> = [];
   private accepting = true;
   private readonly decoder = new PubMsgDecoder();
+  private readonly arena = new PublishArena();
+  /** The last PubAck subject seen: a client's publishes share one, kept as one string. */
+  private ackSubjectSeen = '';
 
   constructor(
     private readonly ctx: ServerContext,
@@ -65,7 +41,9 @@ export class Publisher {
 
   /** NATS callback for `_STAN.pub.<cid>.>`; `payload` is valid only during the call. */
   onPublish(reply: string | undefined, payload: Uint8Array): void {
-    const ackSubject = reply ?? '';
+    let ackSubject = reply ?? '';
+    if (ackSubject === this.ackSubjectSeen) ackSubject = this.ackSubjectSeen;
+    else this.ackSubjectSeen = ackSubject;
     const pub = this.decoder.decode(payload);
     if (pub === null) {
       if (this.isCtrlMsg(payload)) return;
@@ -83,18 +61,17 @@ export class Publisher {
       this.sendAck(ackSubject, guidOf(pub), 'stan: publish queue is full');
       return;
     }
-    const ack = ackSubject === '' ? NO_ACK : successPubAck(pub);
-    // The decoder hands out a view of the NATS buffer, which the connection may reuse.
-    const data = copyAfter(ack, pub.data);
+    // The decoder hands out views of the NATS buffer, which the connection may reuse.
+    const pending = this.arena.take(pub, ackSubject);
     let batch = this.batches.get(pub.subject);
     if (batch === undefined) {
       batch = [];
       this.batches.set(pub.subject, batch);
     }
-    batch.push({ reply: pub.reply, data, ackLength: ack.length, ackSubject });
+    batch.push(pending);
     this.queued++;
     this.ctx.counters.msgsIn++;
-    this.ctx.counters.bytesIn += data.length;
+    this.ctx.counters.bytesIn += pending.dataLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.ctx.scheduler.setImmediate(() => {
@@ -143,7 +120,7 @@ export class Publisher {
       },
       (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
-        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), text);
+        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), text);
         this.settle();
       },
     );
@@ -155,7 +132,7 @@ export class Publisher {
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < pending.length; i++) {
-      const length = pending[i]!.data.length;
+      const length = pending[i]!.dataLength;
       if (i > start && (i - start >= size || bytes + length > PUBLISH_OP_BYTES_MAX)) {
         this.store(channel, pending.slice(start, i));
         start = i;
@@ -168,7 +145,7 @@ export class Publisher {
 
   private store(channel: ChannelState, pending: PendingPublish[]): void {
     if (channel.deleting) {
-      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), StanErrors.channelBeingDeleted);
+      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), StanErrors.channelBeingDeleted);
       return;
     }
     const ctx = this.ctx;
@@ -207,7 +184,7 @@ export class Publisher {
     if (lastSeq > channel.deliverable) channel.deliverable = lastSeq;
     const ctx = this.ctx;
     ctx.delivery.deliverNew(channel);
-    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, pubAckOf(p));
+    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, p.pubAck());
     armInactivity(ctx, channel);
     scheduleExpiry(ctx, channel);
   }
@@ -216,7 +193,7 @@ export class Publisher {
   private refused(channel: ChannelState, pending: PendingPublish[], error: string): void {
     this.ctx.logger.warn({ channel: channel.name, error }, 'publish batch refused');
     channel.nextSeq = Math.max(channel.record.lastSeq, channel.deliverable) + 1;
-    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(pubAckOf(p)), error);
+    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), error);
   }
 
   private settle(): void {
