@@ -104,6 +104,8 @@ export class Delivery {
   private deliverToSub(sub: SubscriptionState, budget: number): boolean {
     const store = sub.channel.store;
     const last = sub.channel.deliverable;
+    // One clock reading per pass (bounded by the budget) for the ack deadlines.
+    const now = this.scheduler.nowMs();
     while (sub.lastSent < last && !sub.stalled) {
       if (budget-- <= 0) return true;
       let seq = sub.lastSent + 1;
@@ -116,7 +118,7 @@ export class Delivery {
       }
       sub.lastSent = seq;
       if (bytes === undefined) continue;
-      this.sendFirst(sub, seq, bytes);
+      this.sendFirst(sub, seq, bytes, now);
     }
     return false;
   }
@@ -126,6 +128,7 @@ export class Delivery {
     if (head === undefined || this.holding) return false;
     const store = head.channel.store;
     const last = head.channel.deliverable;
+    const now = this.scheduler.nowMs();
     while (group.lastSent < last) {
       const member = this.pickMember(group, false);
       if (member === undefined) return false;
@@ -141,7 +144,7 @@ export class Delivery {
       group.lastSent = seq;
       if (bytes === undefined) continue;
       member.lastSent = seq;
-      this.sendFirst(member, seq, bytes);
+      this.sendFirst(member, seq, bytes, now);
     }
     return false;
   }
@@ -191,9 +194,9 @@ export class Delivery {
     return bytes;
   }
 
-  private sendFirst(sub: SubscriptionState, seq: number, bytes: Uint8Array): void {
+  private sendFirst(sub: SubscriptionState, seq: number, bytes: Uint8Array, now: number): void {
     this.send.publish(sub.inbox, bytes);
-    const expiration = this.scheduler.nowMs() + sub.ackWaitMs;
+    const expiration = now + sub.ackWaitMs;
     sub.pending.set(seq, expiration);
     this.progress.sent(sub, seq);
     if (sub.pending.size >= sub.maxInFlight) sub.stalled = true;

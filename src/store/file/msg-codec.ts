@@ -23,31 +23,30 @@ export interface FramedBatch {
  */
 export function frameBatch(msgs: MsgProto[], last: number, channel: string, crc: Crc32): FramedBatch {
   let next = last;
-  const originals: number[] = new Array<number>(msgs.length);
-  for (let i = 0; i < msgs.length; i++) {
-    const msg = msgs[i]!;
+  let unassigned = false;
+  for (const msg of msgs) {
     const seq = msg.sequence === 0 ? next + 1 : msg.sequence;
     if (!Number.isSafeInteger(seq) || seq <= next) {
       throw new TstanError(StoreErrorCode.SequenceInvalid, `channel ${channel}: sequence ${msg.sequence} does not follow ${next}`);
     }
-    originals[i] = msg.sequence;
+    if (msg.sequence === 0) unassigned = true;
     next = seq;
   }
+  // Sequences are written into the messages; only a batch that had 0s must be able to undo it.
+  const originals = unassigned ? msgs.map((m) => m.sequence) : undefined;
   const starts = new Uint32Array(msgs.length);
-  const sizes = new Uint32Array(msgs.length);
   let total = 0;
   next = last;
   try {
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
-      msg.sequence = msg.sequence === 0 ? next + 1 : msg.sequence;
+      if (msg.sequence === 0) msg.sequence = next + 1;
       next = msg.sequence;
-      sizes[i] = encodedMsgProtoSize(msg);
       starts[i] = total;
-      total += RECORD_HEADER_SIZE + sizes[i]!;
+      total += RECORD_HEADER_SIZE + encodedMsgProtoSize(msg);
     }
   } catch (error) {
-    msgs.forEach((m, i) => (m.sequence = originals[i]!));
+    if (originals !== undefined) msgs.forEach((m, i) => (m.sequence = originals[i]!));
     if (error instanceof RecordInvalidError) {
       throw new TstanError(StoreErrorCode.RecordInvalid, error.message, { cause: error });
     }
@@ -58,7 +57,7 @@ export function frameBatch(msgs: MsgProto[], last: number, channel: string, crc:
     const start = starts[i]!;
     const payloadStart = start + RECORD_HEADER_SIZE;
     const payloadEnd = encodeMsgProtoInto(msgs[i]!, buffer, payloadStart);
-    buffer.writeUInt32LE(sizes[i]!, start);
+    buffer.writeUInt32LE(payloadEnd - payloadStart, start);
     buffer.writeUInt32LE(crc(buffer, payloadStart, payloadEnd), start + 4);
   }
   return { buffer, starts };

@@ -59,6 +59,8 @@ export class MemoryMsgStore implements MsgStore {
   private bytes = 0;
   private readonly reported = new Set<LimitReason>();
   private ageTimer: NodeJS.Timeout | undefined;
+  /** Encoded sizes of the batch being stored (reused from batch to batch). */
+  private sizes = new Uint32Array(64);
 
   constructor(
     private readonly hooks: MemoryMsgStoreHooks,
@@ -86,7 +88,7 @@ export class MemoryMsgStore implements MsgStore {
     if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.hooks.durable };
     const sizes = this.measure(msgs);
     let total = 0;
-    for (let i = 0; i < sizes.length; i++) total += sizes[i]!;
+    for (let i = 0; i < msgs.length; i++) total += sizes[i]!;
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
       const size = sizes[i]!;
@@ -117,8 +119,10 @@ export class MemoryMsgStore implements MsgStore {
 
   /** Assigns sequences (in place) and measures every encoding; on any error nothing is changed. */
   private measure(msgs: MsgProto[]): Uint32Array {
-    const originals = msgs.map((m) => m.sequence);
-    const sizes = new Uint32Array(msgs.length);
+    // Only a batch with sequences to assign must be able to undo it.
+    const originals = msgs.some((m) => m.sequence === 0) ? msgs.map((m) => m.sequence) : undefined;
+    if (this.sizes.length < msgs.length) this.sizes = new Uint32Array(Math.max(msgs.length, this.sizes.length * 2));
+    const sizes = this.sizes;
     let next = this.last;
     try {
       for (let i = 0; i < msgs.length; i++) {
@@ -128,7 +132,7 @@ export class MemoryMsgStore implements MsgStore {
         sizes[i] = encodedMsgProtoSize(msg);
       }
     } catch (error) {
-      msgs.forEach((m, i) => (m.sequence = originals[i]!));
+      if (originals !== undefined) msgs.forEach((m, i) => (m.sequence = originals[i]!));
       if (error instanceof RecordInvalidError) throw new TstanError(StoreErrorCode.RecordInvalid, error.message, { cause: error });
       throw error;
     }
