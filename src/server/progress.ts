@@ -1,7 +1,7 @@
 // Sent and acked positions of subscriptions, replicated in batches: each delivery and each ack
 // is noted on its subscription, and the notes of every subscription go to the state writer as
-// one sentAck op per channel — at the end of the turn, or, while the previous batch is still
-// being made durable (an fsync, a Raft commit), once that is done, so that a busy server hands
+// one sentAck op per channel — at the end of a turn, at most every PROGRESS_INTERVAL_MS, and not
+// before the previous batch is durable (an fsync, a Raft commit), so that a busy server hands
 // over fewer, bigger batches. A sequence sent and acked within one batch then need not become
 // pending at all (see dropAckedFromSent). A crash or failover loses at most what was not yet
 // applied, which only means redelivery. A batch the writer refused (known not applied: Raft back
@@ -21,21 +21,35 @@ import type { ChannelState, SubscriptionState } from './state.js';
  * redelivery): one that big may have been refused for its size, and would be again.
  */
 const NOTES_AGAIN_MAX = 256 * 1024;
+/**
+ * Paced batches go at most this often: a sequence sent and acked within one batch costs nothing
+ * more (dropAckedFromSent), and acks mostly come back within it. What a crash loses of the
+ * positions (redelivered after it) grows by at most this much.
+ */
+export const PROGRESS_INTERVAL_MS = 10;
 
 export class DeliveryProgress {
   private queued: SubscriptionState[] = [];
   private scheduled = false;
   /** A batch handed over at the end of a turn is not durable yet: the next one waits for it. */
   private pacedInFlight = false;
+  /** When the last paced batch was handed over (ms). */
+  private pacedAtMs = Number.NEGATIVE_INFINITY;
   private readonly afterPaced = (): void => {
     this.pacedInFlight = false;
     if (this.queued.length > 0) this.schedule();
+  };
+  private readonly fire = (): void => {
+    this.scheduled = false;
+    if (!this.pacedInFlight) this.submit(true);
   };
 
   constructor(
     private readonly writer: StateWriter,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
+    /** Paced batches go at most this often (0: every turn). */
+    private readonly intervalMs = PROGRESS_INTERVAL_MS,
   ) {}
 
   sent(sub: SubscriptionState, seq: number): void {
@@ -58,10 +72,9 @@ export class DeliveryProgress {
   private schedule(): void {
     if (this.scheduled || this.pacedInFlight) return;
     this.scheduled = true;
-    this.scheduler.setImmediate(() => {
-      this.scheduled = false;
-      if (!this.pacedInFlight) this.submit(true);
-    });
+    const waitMs = this.pacedAtMs + this.intervalMs - this.scheduler.nowMs();
+    if (waitMs > 0) this.scheduler.setTimeout(this.fire, waitMs);
+    else this.scheduler.setImmediate(this.fire);
   }
 
   /** Hands everything noted so far to the writer at once (applied before later submissions). */
@@ -93,6 +106,7 @@ export class DeliveryProgress {
     const done = this.writer.submit(ops);
     if (paced) {
       this.pacedInFlight = true;
+      this.pacedAtMs = this.scheduler.nowMs();
       done.then(this.afterPaced, this.afterPaced);
     }
     done.catch((error: unknown) => {

@@ -2,7 +2,8 @@
 // op per channel; while that batch is not yet durable the notes of later turns wait and go
 // together once it is; an explicit flush never waits. Dropping sequences that were sent and acked
 // in the same batch leaves the applied result (pending set, lastSent) exactly as it was, for any
-// lists (fast-check), and drops every such sequence but the highest when both lists ascend. A
+// lists (fast-check), and drops every such sequence but the highest when both lists ascend;
+// paced batches go at most once per interval. A
 // batch the writer refuses (known not applied) is noted again, acks of what is no longer pending
 // included, and one too big is not.
 import { describe, expect, it } from 'vitest';
@@ -53,13 +54,26 @@ describe('dropAckedFromSent', () => {
 
 class ManualScheduler implements Scheduler {
   private immediates: Array<() => void> = [];
+  private timers: Array<{ atMs: number; callback: () => void }> = [];
+  private now = 0;
   nowMs(): number {
-    return 0;
+    return this.now;
   }
-  setTimeout(): TimerHandle {
-    return {};
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const timer = { atMs: this.now + delayMs, callback };
+    this.timers.push(timer);
+    return timer;
   }
-  clearTimeout(): void {}
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t !== handle);
+  }
+  /** Moves the clock and runs the timers that are due. */
+  advance(ms: number): void {
+    this.now += ms;
+    const due = this.timers.filter((t) => t.atMs <= this.now);
+    this.timers = this.timers.filter((t) => t.atMs > this.now);
+    for (const timer of due) timer.callback();
+  }
   setImmediate(callback: () => void): void {
     this.immediates.push(callback);
   }
@@ -97,7 +111,7 @@ describe('DeliveryProgress', () => {
   it('hands over one batch per turn, and later turns together once it is durable', async () => {
     const scheduler = new ManualScheduler();
     const writer = new HeldWriter();
-    const progress = new DeliveryProgress(writer, scheduler, silentLogger());
+    const progress = new DeliveryProgress(writer, scheduler, silentLogger(), 0);
     const channel = { name: 'c' } as ChannelState;
     const a = subscription(1, channel);
     const b = subscription(2, channel);
@@ -132,7 +146,7 @@ describe('DeliveryProgress', () => {
   it('flush hands over at once, even while a batch is in flight', () => {
     const scheduler = new ManualScheduler();
     const writer = new HeldWriter();
-    const progress = new DeliveryProgress(writer, scheduler, silentLogger());
+    const progress = new DeliveryProgress(writer, scheduler, silentLogger(), 0);
     const a = subscription(1, { name: 'c' } as ChannelState);
     progress.sent(a, 1);
     scheduler.turn();
@@ -147,7 +161,7 @@ describe('DeliveryProgress', () => {
   it('notes a refused batch again, ahead of what came since', async () => {
     const scheduler = new ManualScheduler();
     const writer = new HeldWriter();
-    const progress = new DeliveryProgress(writer, scheduler, silentLogger());
+    const progress = new DeliveryProgress(writer, scheduler, silentLogger(), 0);
     // 5 and 6 were sent; 6 is still pending, 5 was acked after the batch went out.
     const a = subscription(1, { name: 'c' } as ChannelState, [6]);
     progress.sent(a, 5);
@@ -167,7 +181,7 @@ describe('DeliveryProgress', () => {
   it('does not note again a refused batch too big to pass', async () => {
     const scheduler = new ManualScheduler();
     const writer = new HeldWriter();
-    const progress = new DeliveryProgress(writer, scheduler, silentLogger());
+    const progress = new DeliveryProgress(writer, scheduler, silentLogger(), 0);
     const a = subscription(1, { name: 'c' } as ChannelState);
     for (let seq = 1; seq <= 300_000; seq++) progress.sent(a, seq);
     scheduler.turn();
@@ -175,5 +189,26 @@ describe('DeliveryProgress', () => {
     await settle();
     scheduler.turn();
     expect(writer.submitted).toHaveLength(1);
+  });
+
+  it('hands over paced batches at most once per interval', async () => {
+    const scheduler = new ManualScheduler();
+    const writer = new HeldWriter();
+    const progress = new DeliveryProgress(writer, scheduler, silentLogger(), 10);
+    const a = subscription(1, { name: 'c' } as ChannelState);
+    progress.sent(a, 1);
+    scheduler.turn();
+    expect(writer.submitted).toHaveLength(1);
+    writer.release();
+    await settle();
+    scheduler.advance(4);
+    progress.sent(a, 2);
+    scheduler.turn();
+    expect(writer.submitted).toHaveLength(1);
+    scheduler.advance(5);
+    expect(writer.submitted).toHaveLength(1);
+    scheduler.advance(1);
+    expect(writer.submitted).toHaveLength(2);
+    expect((writer.submitted[1]![0] as SentAckOp).subs).toEqual([{ subId: 1, sent: [2], acked: [] }]);
   });
 });
