@@ -1,5 +1,5 @@
 // Types of scripts/test-deps.mjs, which runs under plain node as npm's pretest (before any build).
-export type TestToolName = 'nats-server' | 'libnats-dev' | 'cc';
+export type TestToolName = 'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium';
 
 export interface TestTool {
   readonly name: TestToolName;

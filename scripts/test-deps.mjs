@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc'} TestToolName */
+/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium'} TestToolName */
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -50,6 +50,43 @@ export const testTools = [
     packages: ['gcc', 'libc6-dev'],
     usedBy: 'the C client test (it compiles its program)',
     present: (env = process.env) => onPath('cc', env),
+  },
+  {
+    name: 'docker-compose',
+    packages: ['docker-compose'],
+    usedBy: 'the deploy tests (they validate and run deploy/docker-compose.yml without a Docker engine)',
+    present: (env = process.env) => onPath('docker-compose', env),
+  },
+  {
+    name: 'tini',
+    packages: ['tini'],
+    usedBy: "the deploy tests (the image's init process, run as its entrypoint says)",
+    present: (env = process.env) => onPath('tini', env),
+  },
+  {
+    name: 'promtool',
+    packages: ['prometheus'],
+    usedBy: 'the deploy tests (they check and unit-test the Prometheus alert rules)',
+    present: (env = process.env) => onPath('promtool', env),
+  },
+  {
+    name: 'kubectl',
+    packages: ['kubernetes-client'],
+    usedBy: 'the deploy tests (`kubectl kustomize deploy/k8s` builds what `kubectl apply -k` applies)',
+    present: (env = process.env) => onPath('kubectl', env),
+  },
+  {
+    // Network namespaces: `ip netns` from iproute2, and root to make them.
+    name: 'netns',
+    packages: ['iproute2'],
+    usedBy: 'the deploy tests (each container or pod runs in a network namespace of its own; they need root)',
+    present: (env = process.env) => onPath('ip', env) && typeof process.getuid === 'function' && process.getuid() === 0,
+  },
+  {
+    name: 'chromium',
+    packages: ['chromium'],
+    usedBy: 'the chaos report test (it renders report.html headless and takes a screenshot)',
+    present: (env = process.env) => onPath('chromium', env),
   },
 ];
 

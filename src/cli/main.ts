@@ -63,9 +63,26 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
   const logger = root.logger;
   logger.debug({ options: redactOptions(options) }, 'effective configuration');
   const node = new TstanNode(options, logger);
+  // One listener per signal for the whole life of the process, never removed: between removing
+  // one handler and adding the next the default action (kill outright) would be armed again.
+  // A stop asked for while the node starts (an orchestrator's SIGTERM right after the health
+  // check passed) is carried out as soon as start-up is done.
+  let earlyStop: string | undefined;
+  let onStopSignal = (signal: string): void => {
+    earlyStop ??= signal;
+    // A clustered node may wait for its peers at start-up: that wait ends now.
+    node.cancelStart();
+  };
+  process.on('SIGTERM', () => onStopSignal('SIGTERM'));
+  process.on('SIGINT', () => onStopSignal('SIGINT'));
   try {
     await node.start();
   } catch (error) {
+    if (earlyStop !== undefined) {
+      logger.info({ signal: earlyStop }, 'stopped during start-up');
+      root.flush();
+      return 0;
+    }
     // One clear line for the person who started us; the stack only for whoever asked for debug.
     logger.debug({ err: error }, 'start-up failed');
     if (options.logging.file !== '') logger.fatal(`start-up failed: ${messageOf(error)}`);
@@ -102,8 +119,8 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
           resolve(1);
         });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onStopSignal = stop;
+    if (earlyStop !== undefined) stop(earlyStop);
     let current = options;
     process.on('SIGHUP', () => {
       current = reload(argv, options, current, node, logger);

@@ -18,6 +18,7 @@ import type { StanServer, StoreOpener } from '../server/server.js';
 import type { ClusteredStanServer } from '../cluster/clustered-server.js';
 import type { Store, StoreClock, StoreOptions } from '../store/types.js';
 import { clusterSettingsOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+import { testHooksFromEnv, type TestHooks } from './test-hooks.js';
 
 /**
  * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
@@ -29,7 +30,7 @@ export function checkStartable(_options: Options): void {
 }
 
 /** The store asked for; each store names itself in its log lines (`component`). */
-async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller'): Promise<Store> {
+async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller', hooks: TestHooks): Promise<Store> {
   const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock, ageExpiry, logger };
   switch (options.streaming.storeType) {
     case 'MEMORY': {
@@ -39,9 +40,13 @@ async function openStore(options: Options, logger: Logger, clock: StoreClock, ag
     case 'FILE': {
       const { openFileStore } = await import('../store/file/file-store.js');
       // A clustered node's store is written without fsync: the Raft log is its write-ahead log,
-      // and the store is fsynced before the log drops what it holds.
-      const file = { ...fileStoreOptionsOf(options), ...(options.clustering.clustered ? { sync: false } : {}) };
-      return openFileStore({ ...storeOptions, dir: options.streaming.dir, file });
+      // and the store is fsynced before the log drops what it holds. So a damaged record at a
+      // file's end is expected after a power loss, and cut: what it held is applied again from
+      // the log, or fetched from peers when a snapshot needs it.
+      const file = { ...fileStoreOptionsOf(options), ...(options.clustering.clustered ? { sync: false, truncateBadEof: true } : {}) };
+      if (hooks.durability === undefined) return openFileStore({ ...storeOptions, dir: options.streaming.dir, file });
+      const { NodeFileIo } = await import('../store/file/node-io.js');
+      return openFileStore({ ...storeOptions, dir: options.streaming.dir, file, io: new NodeFileIo(hooks.durability) });
     }
     default:
       throw new ConfigError(`store type ${options.streaming.storeType} is not supported yet`);
@@ -55,13 +60,18 @@ export class TstanNode {
   private ownMonitor: MonitorHttpServer | null = null;
   private ownMonitorPort = 0;
   private portsFile = '';
+  private startCancelled = false;
   /** Called when the node can no longer write its state and must stop (the CLI exits non-zero). */
   onFatal: ((error: Error) => void) | undefined;
+  /** The chaos harness's hooks (TSTAN_RAFT_TRACE, TSTAN_FSYNC_LOG); none in a normal start. */
+  private readonly hooks: TestHooks;
 
   constructor(
     readonly options: Options,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.hooks = testHooksFromEnv(process.env, options.clustering.nodeId);
+  }
 
   /** The client port of the embedded server (0 with -ns). */
   get natsPort(): number {
@@ -77,12 +87,15 @@ export class TstanNode {
     try {
       const connector = await this.startTransport();
       this.mountReadiness();
-      const opener: StoreOpener = async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry));
+      const opener: StoreOpener = async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry, this.hooks));
       const logger = this.logger;
       let stan: StanServer | ClusteredStanServer;
       if (this.options.clustering.clustered) {
         const { ClusteredStanServer } = await import('../cluster/clustered-server.js');
-        stan = new ClusteredStanServer(connector, opener, stanServerOptionsOf(this.options), clusterSettingsOf(this.options), logger);
+        const hooks = this.hooks;
+        const settings = { ...clusterSettingsOf(this.options), ...(hooks.raftTrace !== undefined ? { raftTrace: hooks.raftTrace } : {}), ...(hooks.durability !== undefined ? { durability: hooks.durability } : {}) };
+        stan = new ClusteredStanServer(connector, opener, stanServerOptionsOf(this.options), settings, logger);
+        if (this.startCancelled) stan.cancelStart();
       } else {
         const { StanServer } = await import('../server/server.js');
         stan = new StanServer(connector, opener, stanServerOptionsOf(this.options), logger);
@@ -170,6 +183,13 @@ export class TstanNode {
     this.store?.setLimits(limits);
   }
 
+  /** A stop was asked for while starting: a clustered node stops waiting for its peers. */
+  cancelStart(): void {
+    this.startCancelled = true;
+    const stan = this.stan;
+    if (stan !== null && 'raft' in stan) stan.cancelStart();
+  }
+
   /** Stops accepting, answers what is in flight, closes the store, then the transport. */
   async shutdown(): Promise<void> {
     removePortsFile(this.portsFile);
@@ -185,5 +205,6 @@ export class TstanNode {
     const monitor = this.ownMonitor;
     this.ownMonitor = null;
     if (monitor) await monitor.close();
+    this.hooks.close();
   }
 }

@@ -31,10 +31,12 @@ import { NatsRaftTransport } from '../transport/raft/nats-transport.js';
 import { isValidNodeId } from '../transport/raft/node-id.js';
 import { RaftDriver, type RaftDriverEvent } from '../raft/driver.js';
 import { FsmStateMachine } from './fsm-machine.js';
+import { stateFromRecovered } from '../fsm/recovered.js';
+import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
-import { answerStateProbes, decideStartup, type StartupMode } from './startup.js';
+import { answerStateProbes, decideStartup, servingSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
 import type { OpResult } from '../fsm/ops.js';
 
@@ -49,6 +51,8 @@ export class ClusteredStanServer implements MonitorSource {
   private driver: RaftDriver | undefined;
   private writer: RaftWriter | undefined;
   private session: ServingSession | undefined;
+  /** The session has started and its subscriptions are in place: this node answers serving probes. */
+  private answeringServing = false;
   /** Counts leaderships: a barrier that completes after the term it was proposed in ends is ignored. */
   private leadership = 0;
   private connections: NatsConnection[] = [];
@@ -58,6 +62,7 @@ export class ClusteredStanServer implements MonitorSource {
   private membership: MembershipService | undefined;
   private nodeIdInUse = '';
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private startCancelled = false;
   /** This server's own log lines; its parts take children of the root logger. */
   private readonly logger: Logger;
   private readonly fatalListeners: Array<(error: Error) => void> = [];
@@ -131,6 +136,11 @@ export class ClusteredStanServer implements MonitorSource {
     return this.session?.isServing === true;
   }
 
+  /** Start-up stops waiting (for peers' answers) and fails; the caller then shuts down. */
+  cancelStart(): void {
+    if (this.state === 'starting') this.startCancelled = true;
+  }
+
   onFatal(listener: (error: Error) => void): void {
     this.fatalListeners.push(listener);
   }
@@ -199,8 +209,10 @@ export class ClusteredStanServer implements MonitorSource {
         sync: this.cluster.sync,
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
+        ...(this.cluster.durability !== undefined ? { durability: this.cluster.durability } : {}),
       });
-      this.checkLogAgainstStore(storage, recovered, logPath);
+      if (this.standalone(recovered)) await this.adoptStandaloneStore(storage, recovered!, logPath);
+      else this.checkLogAgainstStore(storage, recovered, logPath);
       await this.startRaft(storage);
     } catch (error) {
       this.state = 'stopped';
@@ -220,13 +232,40 @@ export class ClusteredStanServer implements MonitorSource {
     }
     const id = configured || stored || new Nuid().next();
     if (!isValidNodeId(id)) throw new TstanError('CONFIG_INVALID', `cluster node ID "${id}" must be letters, digits, - or _ (and not join or bootstrap)`);
-    if (recovered !== undefined && stored === '' && (recovered.clients.length > 0 || recovered.channels.length > 0)) {
+    if (this.standalone(recovered) && !this.cluster.bootstrap) {
       throw new TstanError(
         'CLUSTER_STANDALONE_STORE',
-        'stan: cannot restart server in clustered mode if it was not previously clustered (the data directory holds a standalone store)',
+        'stan: cannot restart server in clustered mode if it was not previously clustered (the data directory holds a standalone store); ' +
+          'start it alone with --cluster_bootstrap to make it the first node of a new cluster, the others joining it',
       );
     }
     return id;
+  }
+
+  /** The store was written by a standalone server: no node ID recorded, yet clients or channels. */
+  private standalone(recovered: RecoveredState | undefined): boolean {
+    return recovered !== undefined && recovered.info.nodeId === '' && (recovered.clients.length > 0 || recovered.channels.length > 0);
+  }
+
+  /**
+   * Beyond the reference: a standalone FILE store becomes the first node of a new cluster. Its
+   * clients, subscriptions and channels become the records of a snapshot at index 1, and the log
+   * starts after it, so every node that joins installs that snapshot and fetches the messages.
+   */
+  private async adoptStandaloneStore(storage: DurableRaftStorage, recovered: RecoveredState, logPath: string): Promise<void> {
+    if (storage.lastIndex() !== 0 || storage.snapshot() !== undefined) {
+      throw new TstanError('CLUSTER_LOG_MISSING', `the cluster log path "${logPath}" holds a Raft log while "${this.cluster.dir}" holds a standalone store`);
+    }
+    const state = stateFromRecovered(this.store, recovered);
+    const config = { voters: [this.nodeIdInUse], nonVoters: [] };
+    await storage.bootstrap(config);
+    for (const channel of state.channels.values()) await channel.store.msgs.sync();
+    await storage.saveSnapshot({ meta: { index: 1, term: 1, config }, data: encodeSnapshot(state) });
+    await storage.compact(2);
+    this.logger.info(
+      { nodeId: this.nodeIdInUse, clients: state.clients.size, channels: state.channels.size },
+      'a standalone store became the first node of a new cluster',
+    );
   }
 
   /** A store that holds messages while the Raft log is gone cannot vouch for them: refuse. */
@@ -253,6 +292,11 @@ export class ClusteredStanServer implements MonitorSource {
     const fsm = new StanFsm({ store: this.store, clock: this.clock, persistRecords: false, logger: this.root.child({ component: 'fsm' }) });
     this.fsm = fsm;
     this.subs.push(answerStateProbes(raftConnection, cid, nodeId, () => this.hasRaftState(storage)));
+    this.subs.push(
+      raftConnection.subscribe(servingSubject(cid), (_subject, reply) => {
+        if (reply !== undefined && this.answeringServing && this.session?.isServing === true && this.state === 'running') raftConnection.publish(reply, new TextEncoder().encode(nodeId));
+      }),
+    );
     this.fetchServer = new FetchServer(raftConnection, fetchSubject(cid, nodeId), () => fsm.state, this.root.child({ component: 'fetch' }));
     this.fetchServer.start();
     this.fetchClient = new FetchClient({
@@ -271,8 +315,9 @@ export class ClusteredStanServer implements MonitorSource {
       bootstrap: this.cluster.bootstrap,
       hasRaftState: storage.lastIndex() > 0 || storage.snapshot() !== undefined,
       logger: this.logger,
-      cancelled: () => this.state !== 'starting',
+      cancelled: () => this.startCancelled,
     });
+    if (this.startCancelled) throw new TstanError('STAN_START_CANCELLED', 'start-up was cancelled');
     this.logger.info({ nodeId, mode }, 'joining the cluster');
     const transport = new NatsRaftTransport({ connection: raftConnection, clusterId: cid, localId: nodeId, logger: this.root });
     const timing = raftTimingOf(this.cluster);
@@ -282,7 +327,8 @@ export class ClusteredStanServer implements MonitorSource {
       transport,
       stateMachine: this.machine,
       ...(mode.kind === 'found' ? { bootstrap: { voters: mode.voters, nonVoters: [] } } : {}),
-      ...(mode.kind === 'rejoin' ? { rejoining: true } : {}),
+      // A joining node may be a member whose disk was lost: it too waits to catch up before voting.
+      ...(mode.kind === 'rejoin' || mode.kind === 'join' ? { rejoining: true } : {}),
       tickMs: timing.tickMs,
       snapshotEveryEntries: this.cluster.snapshotEveryEntries ?? 8192,
       raft: {
@@ -295,6 +341,7 @@ export class ClusteredStanServer implements MonitorSource {
         promoteNonVoters: true,
       },
       logger: this.root,
+      ...(this.cluster.raftTrace !== undefined ? { trace: this.cluster.raftTrace } : {}),
     });
     this.driver = driver;
     this.writer = new RaftWriter({
@@ -372,6 +419,9 @@ export class ClusteredStanServer implements MonitorSource {
     });
     this.session = session;
     await session.start();
+    // Its subscriptions have reached the server (start() flushed them): a node handing over may
+    // stop taking requests once it hears this one serves.
+    this.answeringServing = this.session === session;
     this.bindMetrics();
     this.logger.info({ nodeId: this.nodeIdInUse, term: this.driver?.term }, 'leading: serving clients');
   }
@@ -379,6 +429,7 @@ export class ClusteredStanServer implements MonitorSource {
   /** Not leading (any more): the session ends at once, first. */
   private onFollowing(): void {
     this.leadership++;
+    this.answeringServing = false;
     this.membership?.follow();
     const session = this.session;
     if (session === undefined) return;
@@ -396,13 +447,48 @@ export class ClusteredStanServer implements MonitorSource {
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    this.answeringServing = false;
     const session = this.session;
-    if (session !== undefined) await session.drain();
+    // The session is this shutdown's now: losing leadership below must not abandon it.
     this.session = undefined;
+    if (session !== undefined) await session.drain({ handover: true });
     await this.driver?.stop({ transferLeadershipMs: this.cluster.transferLeadershipMs ?? 3_000 });
+    if (session !== undefined) {
+      // Requests keep arriving here (and are parked) until the new leader serves: stopping to
+      // take them earlier would leave their subjects without a subscriber, and NATS drops them.
+      await this.awaitServingPeer(3_000);
+      const passedOn = await session.releaseParked();
+      if (passedOn > 0) this.logger.info({ requests: passedOn }, 'requests received while handing over passed on to the new leader');
+    }
     await this.teardown();
     this.state = 'stopped';
     this.logger.info('clustered streaming node stopped');
+  }
+
+  /** Resolves once another node answers that it serves clients, or after `waitMs`. */
+  private awaitServingPeer(waitMs: number): Promise<void> {
+    const connection = this.connections[3];
+    if (connection === undefined || connection.isClosed) return Promise.resolve();
+    const subject = servingSubject(this.options.clusterId);
+    return new Promise((resolve) => {
+      const inbox = connection.newInbox();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (): void => {
+        clearTimeout(deadline);
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve();
+      };
+      const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
+        if (new TextDecoder().decode(payload) !== this.nodeIdInUse) finish();
+      });
+      const deadline = setTimeout(finish, waitMs);
+      const ask = (): void => {
+        connection.publish(subject, new Uint8Array(0), inbox);
+        timer = setTimeout(ask, 20);
+      };
+      ask();
+    });
   }
 
   private async teardown(): Promise<void> {

@@ -74,7 +74,12 @@ export class MembershipService {
         this.options.logger.info({ node: id, change: kind }, kind === 'add' ? 'node added (a non-voter until it has caught up)' : 'node removed');
         answer(OK);
       },
-      (error: unknown) => answer(errorReply(error instanceof Error ? error.message : String(error))),
+      (error: unknown) => {
+        const text = error instanceof Error ? error.message : String(error);
+        // A node asking to join that is a member already (it lost its disk and rejoins): done.
+        if (kind === 'add' && /already a (member|voter)/.test(text)) answer(OK);
+        else answer(errorReply(text));
+      },
     );
   }
 

@@ -1,6 +1,8 @@
 // What a clustered node is configured with (`--clustered` and the `cluster {}` keys), and how the
 // reference's raft_* timeouts map onto the Raft core's ticks.
 import type { RaftOptions } from '../raft/options.js';
+import type { RaftTraceSink } from '../raft/trace.js';
+import type { DurabilityReporter } from '../store/durability.js';
 
 export interface ClusterSettings {
   /** This node's ID; '' to use the one the store recorded, or a new random one. */
@@ -27,6 +29,9 @@ export interface ClusterSettings {
   readonly transferLeadershipMs?: number;
   /** Take a snapshot after this many applied entries (default 8192). */
   readonly snapshotEveryEntries?: number;
+  /** Test hooks, off when absent (src/cli/test-hooks.ts): Raft trace events, fsync reports. */
+  readonly raftTrace?: RaftTraceSink;
+  readonly durability?: DurabilityReporter;
 }
 
 /**

@@ -26,6 +26,11 @@ export function stateSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.state`;
 }
 
+/** Answered by the node that serves clients (the leader, once its session has started). */
+export function servingSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.serving`;
+}
+
 export function joinSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.join`;
 }
@@ -89,19 +94,28 @@ function probeOnce(inputs: StartupInputs): Promise<Map<string, boolean>> {
   });
 }
 
-/** Decides how the node starts; waits (probing again) while peers needed for the decision are silent. */
+/**
+ * Decides how the node starts; waits (probing again) while peers needed for the decision are
+ * silent. A node without founding peers always asks to join (a cluster it may once have belonged
+ * to keeps it in its configuration, and the join is then a no-op); a seed founds only if no node
+ * it can hear has state — otherwise its own state was lost, and founding again would split the
+ * cluster in two.
+ */
 export async function decideStartup(inputs: StartupInputs): Promise<StartupMode> {
   if (inputs.hasRaftState) return { kind: 'restart' };
   const peers = inputs.peers;
+  if (peers.length === 0 && !inputs.bootstrap) return { kind: 'join' };
   let waitedRounds = 0;
   for (;;) {
-    const answers = peers.length > 0 || !inputs.bootstrap ? await probeOnce(inputs) : new Map<string, boolean>();
-    for (const [peer, hasState] of answers) if (hasState) return { kind: 'rejoin', from: peer };
-    if (inputs.bootstrap) return { kind: 'found', voters: [inputs.nodeId] };
-    if (peers.length === 0) return { kind: 'join' };
+    const answers = await probeOnce(inputs);
+    for (const [, hasState] of answers) {
+      if (hasState) return peers.length > 0 ? { kind: 'rejoin', from: [...answers].find(([, s]) => s)![0] } : { kind: 'join' };
+    }
+    if (peers.length === 0) return { kind: 'found', voters: [inputs.nodeId] };
     const silent = peers.filter((peer) => !answers.has(peer));
     if (silent.length === 0) return { kind: 'found', voters: [inputs.nodeId, ...peers].sort() };
     if (inputs.cancelled?.() === true) return { kind: 'join' };
+    // Nobody answered yet: ask again after a while (the probe's own window is the pause).
     if (waitedRounds++ % 10 === 0) {
       inputs.logger.info({ waitingFor: silent }, 'no Raft state here: waiting for every peer to answer before founding the cluster');
     }

@@ -1,6 +1,7 @@
 // What the driver asks of the application and what it promises back: the replicated state
 // machine (with one result per applied entry and an optional store sync), the driver's options,
 // its events, and what a proposal or a membership change resolves with.
+import type { RaftTraceSink } from './trace.js';
 import type { Logger } from '../util/logger.js';
 import type { Entry } from './types.js';
 import type { ClusterConfig, Message } from './messages.js';
@@ -82,6 +83,8 @@ export interface RaftDriverOptions<R = unknown> {
   /** Seeded election jitter; defaults to Math.random (the driver is the one impure file). */
   readonly random?: RandomSource;
   readonly logger?: Logger;
+  /** Test hook: role, leadership, persisted, applied and snapshot events (src/raft/trace.ts). Off when absent. */
+  readonly trace?: RaftTraceSink;
 }
 
 export interface RaftDriverStats {

@@ -32,6 +32,7 @@ import { SnapshotSchedule } from './snapshot-schedule.js';
 import { DriverEvents } from './driver-events.js';
 import { mostUpToDateVoter } from './leader-membership.js';
 import { assert } from '../util/assert.js';
+import type { RaftTraceSink } from './trace.js';
 
 export type { ConfigChangeResult, ProposalResult, RaftDriverEvent, RaftDriverOptions, RaftDriverStats, RaftStateMachine } from './driver-types.js';
 export type { PeerStatus, RaftDriverCounters, RaftDriverStatus } from './driver-status.js';
@@ -58,14 +59,20 @@ export class RaftDriver<R = unknown> {
   private applied: number;
   /** The application's store is synced through this index (its snapshot or a sync()). */
   private storeSyncedThrough: number;
+  /** Started behind the catch-up gate, and its durable record not yet cleared. */
+  private gateHeld = false;
   private readies = 0;
   private persists = 0;
   private entriesPersisted = 0;
   private entriesApplied = 0;
   private leadershipChanges = 0;
+  private readonly trace: RaftTraceSink | undefined;
+  /** With a trace: the last term in which this node sent an AppendEntries or heartbeat. */
+  private tracedLeadTerm = 0;
 
   private constructor(options: RaftDriverOptions<R>, node: RaftNode, applied: number) {
     this.id = options.id;
+    this.trace = options.trace;
     this.node = node;
     this.storage = options.storage;
     this.transport = options.transport;
@@ -80,7 +87,11 @@ export class RaftDriver<R = unknown> {
 
   /** Restores the state machine from the newest snapshot, starts the core, the transport and the tick. */
   static async start<R>(options: RaftDriverOptions<R>): Promise<RaftDriver<R>> {
-    const rejoining = options.rejoining === true;
+    const lost = options.storage.catchUpReason?.();
+    const rejoining = options.rejoining === true || lost !== undefined;
+    if (lost !== undefined) options.logger?.warn({ id: options.id, reason: lost }, 'raft: starting behind the catch-up gate: no vote or campaign before catching up');
+    // Durably, before anything: a restart while catching up must find the gate again.
+    if (rejoining) await options.storage.holdCatchUpGate?.(lost ?? 'its Raft state was lost: rejoining');
     if (options.bootstrap !== undefined && !rejoining) await options.storage.bootstrap(options.bootstrap);
     const snapshot = options.storage.snapshot();
     if (snapshot !== undefined) await options.stateMachine.restore(snapshot.data);
@@ -95,6 +106,14 @@ export class RaftDriver<R = unknown> {
       rejoining,
     });
     const driver = new RaftDriver(options, node, applied);
+    driver.gateHeld = rejoining;
+    if (options.trace !== undefined) {
+      const storage = options.storage;
+      const { hardState } = storage.initialState();
+      const tailFrom = Math.max(hardState.commit + 1, storage.firstIndex(), storage.lastIndex() - 10_000);
+      const uncommitted = tailFrom <= storage.lastIndex() ? storage.entries(tailFrom, storage.lastIndex() + 1, Number.POSITIVE_INFINITY) : [];
+      options.trace.record({ type: 'start', hardState, firstIndex: storage.firstIndex(), lastIndex: storage.lastIndex(), snapshotIndex: applied, rejoining, uncommitted });
+    }
     options.transport.onMessage((message, from) => driver.receive(message, from));
     driver.timer = setInterval(() => driver.tick(), options.tickMs ?? 100);
     driver.scheduleDrive();
@@ -361,6 +380,7 @@ export class RaftDriver<R = unknown> {
   private noteSoftState(role: Role, leader: string): void {
     if (leader !== '' && leader !== this.lastLeader) this.leadershipChanges++;
     if (leader !== '') this.lastLeader = leader;
+    this.trace?.record({ type: 'role', role, term: this.node.term, leader });
     this.emit({ type: 'role', role, leader, term: this.node.term });
   }
 
@@ -380,6 +400,7 @@ export class RaftDriver<R = unknown> {
       this.entriesPersisted += ready.entries.length;
     }
     if (this.stopped) return;
+    if (write !== undefined && this.trace !== undefined) this.tracePersisted(ready);
     this.send(ready.messagesAfterPersist);
     if (ready.snapshot !== undefined) await this.restoreSnapshot(ready.snapshot.meta, ready.snapshot.data);
     if (split < ready.committedEntries.length) await this.apply(ready.committedEntries.slice(split));
@@ -391,6 +412,10 @@ export class RaftDriver<R = unknown> {
     }
     if (this.stopped) return;
     this.node.advance();
+    if (this.gateHeld && !this.node.catchingUp) {
+      this.gateHeld = false;
+      await this.storage.releaseCatchUpGate?.();
+    }
   }
 
   private async restoreSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<void> {
@@ -405,6 +430,7 @@ export class RaftDriver<R = unknown> {
     // The snapshot itself is durable in Raft storage: a restart restores it again.
     this.storeSyncedThrough = Math.max(this.storeSyncedThrough, meta.index);
     this.proposals.snapshotRestored(meta.index);
+    this.trace?.record({ type: 'snapshot', action: 'installed', index: meta.index, term: meta.term });
     this.emit({ type: 'snapshot', action: 'installed', index: meta.index });
     this.emit({ type: 'applied', index: this.applied });
   }
@@ -420,6 +446,7 @@ export class RaftDriver<R = unknown> {
     this.applied = entries[entries.length - 1]!.index;
     this.entriesApplied += entries.length;
     this.proposals.applied(entries, results);
+    this.trace?.record({ type: 'applied', entries });
     this.emit({ type: 'applied', index: this.applied });
   }
 
@@ -454,6 +481,7 @@ export class RaftDriver<R = unknown> {
     await this.storage.saveSnapshot({ meta, data });
     this.snapshots.onTaken(meta.index);
     if (!this.stopped) this.node.snapshotTaken(meta);
+    this.trace?.record({ type: 'snapshot', action: 'taken', index: meta.index, term: meta.term });
     this.emit({ type: 'snapshot', action: 'taken', index: meta.index });
     return meta;
   }
@@ -466,7 +494,29 @@ export class RaftDriver<R = unknown> {
   }
 
   private send(messages: readonly Message[]): void {
+    if (this.trace !== undefined) this.traceLead(messages);
     for (const message of messages) this.transport.send(message.to, message);
+  }
+
+  /** Test hook: the first AppendEntries or heartbeat of each term this node sends as leader. */
+  private traceLead(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if ((message.type === 'append' || message.type === 'heartbeat') && message.term > this.tracedLeadTerm) {
+        this.tracedLeadTerm = message.term;
+        this.trace?.record({ type: 'lead', term: message.term });
+      }
+    }
+  }
+
+  /** Test hook: what a Ready made durable, before the messages that depend on it leave. */
+  private tracePersisted(ready: Ready): void {
+    this.trace?.record({
+      type: 'persisted',
+      mustSync: ready.mustSync,
+      entries: ready.entries,
+      ...(ready.hardState !== undefined ? { hardState: ready.hardState } : {}),
+      ...(ready.snapshot !== undefined ? { snapshot: { index: ready.snapshot.meta.index, term: ready.snapshot.meta.term } } : {}),
+    });
   }
 
   private halt(error: unknown): void {
@@ -478,6 +528,7 @@ export class RaftDriver<R = unknown> {
     const reason = this.stoppedError();
     this.proposals.stopped(reason);
     this.snapshots.rejectAll(reason);
+    this.trace?.record(error === undefined ? { type: 'stopped' } : { type: 'stopped', error: String(error) });
     this.emit(error === undefined ? { type: 'stopped' } : { type: 'stopped', error });
     if (error !== undefined) void this.transport.close();
   }

@@ -51,6 +51,15 @@ export interface DurableStorage extends RaftStorage {
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   /** Deletes entries below `before`, never past the durable snapshot. */
   compact(before: number): Promise<void>;
+  /**
+   * Why this node must catch up before it votes or campaigns: its storage found synced state lost,
+   * or an earlier start had not caught up yet. Undefined when it need not (or the storage cannot tell).
+   */
+  catchUpReason?(): string | undefined;
+  /** Records durably that the node is behind the catch-up gate: a restart keeps it there. */
+  holdCatchUpGate?(reason: string): Promise<void>;
+  /** The node caught up: after a restart it may vote at once. */
+  releaseCatchUpGate?(): Promise<void>;
   stats(): { readonly syncs: number };
   close(): Promise<void>;
 }

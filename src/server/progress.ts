@@ -10,7 +10,7 @@
 // disconnect, channel deletion) call flush() first, so that they are applied after the positions
 // they follow.
 import type { Op, SentAndAcked } from '../fsm/ops.js';
-import { InDoubtError, NotCommittedError } from '../fsm/writer.js';
+import { NotCommittedError, routineWriteFailure } from '../fsm/writer.js';
 import type { StateWriter } from '../fsm/writer.js';
 import type { Logger } from '../util/logger.js';
 import type { Scheduler } from './scheduler.js';
@@ -110,9 +110,13 @@ export class DeliveryProgress {
       done.then(this.afterPaced, this.afterPaced);
     }
     done.catch((error: unknown) => {
+      // Known not applied (back pressure, leadership moved): noted again; the session's writer
+      // settles nothing once it has ended, so an ex-leader does not retry for ever.
       if (error instanceof NotCommittedError) return this.noteAgain(subs, taken);
-      // In doubt means the writer failed and the server is stopping; anything else is a bug.
-      if (!(error instanceof InDoubtError)) this.logger.error({ err: error }, 'replicating delivery progress failed');
+      // In doubt when the server is stopping or lost leadership after proposing (the new leader
+      // redelivers what was not recorded as sent); anything else is a bug.
+      if (routineWriteFailure(error)) this.logger.debug({ err: error }, 'delivery progress not replicated');
+      else this.logger.error({ err: error }, 'replicating delivery progress failed');
     });
   }
 

@@ -9,7 +9,7 @@ import type { NatsConnection, NatsSubscription } from '../transport/nats/connect
 import type { Store } from '../store/types.js';
 import type { StanFsm } from '../fsm/stan-fsm.js';
 import type { OpResult, Op } from '../fsm/ops.js';
-import { InDoubtError, type StateWriter } from '../fsm/writer.js';
+import { InDoubtError, routineWriteFailure, type StateWriter } from '../fsm/writer.js';
 import { StanCodec, ackedSequence } from './protocol.js';
 import type { StanServerOptions } from './options.js';
 import type { StanSubjects } from './subjects.js';
@@ -102,6 +102,20 @@ class SessionWriter implements StateWriter {
   }
 }
 
+/**
+ * The protocol request subjects are taken in one queue group: while a leader hands over, the old
+ * and the new one both subscribe for a moment, and each request reaches exactly one of them.
+ */
+const SERVING_QUEUE = 'tstan-serving';
+/** Requests parked during a handover, at most (beyond, they are dropped and the client retries). */
+const PARKED_MAX = 100_000;
+
+interface ParkedRequest {
+  readonly subject: string;
+  readonly reply: string | undefined;
+  readonly payload: Uint8Array;
+}
+
 export class ServingSession {
   readonly ctx: ServerContext;
   private readonly registry: ClientRegistry;
@@ -115,6 +129,8 @@ export class ServingSession {
   /** Subscribe, unsubscribe and close requests run one after the other, in arrival order. */
   private control: Promise<void> = Promise.resolve();
   private state: 'new' | 'serving' | 'ended' = 'new';
+  /** Requests received while handing over, to pass on to the next leader; undefined otherwise. */
+  private parked: ParkedRequest[] | undefined;
 
   constructor(private readonly settings: SessionSettings) {
     const { connections, scheduler, logger } = settings;
@@ -177,9 +193,16 @@ export class ServingSession {
     await new Promise<void>((resolve, reject) => general.flush((error) => (error ? reject(error) : resolve())));
   }
 
-  /** A bug in one handler must not take the server down: it is logged and the message dropped. */
-  private guard(name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void) {
+  /**
+   * A bug in one handler must not take the server down: it is logged and the message dropped.
+   * While the session hands over to another leader, requests are parked instead (parkRequests).
+   */
+  private guard(name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void, parkable = true) {
     return (subject: string, reply: string | undefined, payload: Uint8Array): void => {
+      if (parkable && this.parked !== undefined) {
+        this.park(subject, reply, payload);
+        return;
+      }
       try {
         handle(subject, reply, payload);
       } catch (error) {
@@ -192,15 +215,15 @@ export class ServingSession {
     const g = this.ctx.general;
     const s = this.settings.subjects;
     this.requestSubs.push(
-      g.subscribe(s.discover, this.guard('connect', (_subject, reply, payload) => this.onConnect(reply, payload))),
-      g.subscribe(s.pings, this.guard('ping', (_subject, reply, payload) => this.onPing(reply, payload))),
-      g.subscribe(`${s.pubPrefix}.>`, this.guard('publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload))),
-      g.subscribe(s.subRequests, this.guard('subscribe', (_subject, reply, payload) => this.onSubscribe(reply, payload))),
-      g.subscribe(s.unsubRequests, this.guard('unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true))),
-      g.subscribe(s.subCloseRequests, this.guard('subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false))),
-      g.subscribe(s.closeRequests, this.guard('close', (_subject, reply, payload) => this.onClose(reply, payload))),
+      g.subscribe(s.discover, this.guard('connect', (_subject, reply, payload) => this.onConnect(reply, payload)), SERVING_QUEUE),
+      g.subscribe(s.pings, this.guard('ping', (_subject, reply, payload) => this.onPing(reply, payload)), SERVING_QUEUE),
+      g.subscribe(`${s.pubPrefix}.>`, this.guard('publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload)), SERVING_QUEUE),
+      g.subscribe(s.subRequests, this.guard('subscribe', (_subject, reply, payload) => this.onSubscribe(reply, payload)), SERVING_QUEUE),
+      g.subscribe(s.unsubRequests, this.guard('unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true)), SERVING_QUEUE),
+      g.subscribe(s.subCloseRequests, this.guard('subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false)), SERVING_QUEUE),
+      g.subscribe(s.closeRequests, this.guard('close', (_subject, reply, payload) => this.onClose(reply, payload)), SERVING_QUEUE),
     );
-    this.ackSubs.push(g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload))));
+    this.ackSubs.push(g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload), false)));
   }
 
   private onConnect(reply: string | undefined, payload: Uint8Array): void {
@@ -251,7 +274,8 @@ export class ServingSession {
 
   private enqueue(step: () => Promise<void> | void): void {
     this.control = this.control.then(step).catch((error: unknown) => {
-      this.ctx.logger.error({ err: error }, 'control request failed');
+      if (routineWriteFailure(error)) this.ctx.logger.debug({ err: error }, 'control request not carried out');
+      else this.ctx.logger.error({ err: error }, 'control request failed');
     });
   }
 
@@ -352,16 +376,25 @@ export class ServingSession {
     this.ackSubs.length = 0;
   }
 
+  private park(subject: string, reply: string | undefined, payload: Uint8Array): void {
+    const parked = this.parked!;
+    if (parked.length >= PARKED_MAX) return;
+    // The payload is a view of a buffer the connection reuses.
+    parked.push({ subject, reply, payload: Uint8Array.prototype.slice.call(payload) });
+  }
+
   /**
-   * Graceful end: no new requests are taken, accepted publishes are stored and answered, queued
-   * control requests finish, positions noted so far are written, then the runtime stops.
+   * Graceful end: no new requests are taken (with `handover`, they are parked for the next
+   * leader instead), accepted publishes are stored and answered, queued control requests finish,
+   * positions noted so far are written, then the runtime stops.
    */
-  async drain(): Promise<void> {
+  async drain(options: { handover?: boolean } = {}): Promise<void> {
     if (this.state !== 'serving') return;
     this.state = 'ended';
     const ctx = this.ctx;
     // Acks keep flowing until the end: what is acknowledged now is not redelivered after it.
-    this.unsubscribeRequests();
+    if (options.handover === true) this.parked = [];
+    else this.unsubscribeRequests();
     await this.publisher.drain();
     await this.control;
     ctx.delivery.holdNew();
@@ -372,7 +405,23 @@ export class ServingSession {
     ctx.progress.flush();
     await this.writer.submit([]).catch(() => undefined);
     await new Promise<void>((resolve) => ctx.send.flush(() => resolve()));
+    if (this.parked === undefined) this.close();
+  }
+
+  /**
+   * After a drain with `handover`, once the next leader serves: stops taking requests and passes
+   * the parked ones on, in order, with their reply subjects — their clients are answered by the
+   * new leader instead of timing out.
+   */
+  async releaseParked(): Promise<number> {
+    const parked = this.parked ?? [];
+    this.parked = undefined;
+    this.unsubscribeRequests();
+    const general = this.ctx.general;
+    for (const request of parked) general.publish(request.subject, request.payload, request.reply);
+    await new Promise<void>((resolve) => general.flush(() => resolve()));
     this.close();
+    return parked.length;
   }
 
   /** Waits (bounded) until subscribers have acknowledged what was sent to them. */
@@ -390,6 +439,7 @@ export class ServingSession {
 
   /** Immediate end: nothing more leaves, nothing waited for is answered. */
   abandon(): void {
+    this.parked = undefined;
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.unsubscribeRequests();

@@ -15,20 +15,22 @@ export interface FaultEvent {
   readonly node: string;
   readonly startNs: number;
   readonly endNs: number;
+  /** What exactly was done (the links blocked, the bytes cut...), for the report. */
+  readonly detail?: string;
 }
 
 export class Nemesis {
   readonly events: FaultEvent[] = [];
 
-  constructor(private readonly history: HistoryRecorder) {}
+  constructor(protected readonly history: HistoryRecorder) {}
 
-  private begin(kind: string, node: string): number {
+  protected begin(kind: string, node: string): number {
     return this.history.record({ proc: NEMESIS, type: 'invoke', f: 'fault', value: kind, node }).tMonoNs;
   }
 
-  private end(kind: string, node: string, startNs: number, error?: string): void {
+  protected end(kind: string, node: string, startNs: number, error?: string, detail?: string): void {
     const op = this.history.record({ proc: NEMESIS, type: error === undefined ? 'ok' : 'info', f: 'fault', value: kind, node, ...(error === undefined ? {} : { error }) });
-    this.events.push({ kind, node, startNs, endNs: op.tMonoNs });
+    this.events.push({ kind, node, startNs, endNs: op.tMonoNs, ...(detail === undefined ? {} : { detail }) });
   }
 
   /** SIGKILL, stay down `downMs`, start again on the same data directory. */

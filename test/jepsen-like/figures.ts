@@ -16,9 +16,13 @@ export interface Figures {
   lost: { total: number; prefix: number; middle: number; postfix: number };
   unexpected: number;
   readerMissed: number;
+  /** Acknowledged values the final fresh deliver-all readers did not find: gone from the end state. */
+  absentFromDrain: number;
   duplicates: { clientRetry: number; redelivery: number; serverBug: number };
   inconsistentSeqs: number;
   orderViolations: { gaps: number; reorders: number; realtime: number; fifo: number };
+  /** Jumps forward later filled by redeliveries (messages lost in transit): counted, not failed. */
+  excusedJumps: number;
   drainsIncomplete: number;
   longestAckGapMs: number;
   publishMs: { p50: number; p99: number; max: number };
@@ -127,9 +131,11 @@ export function computeFigures(history: readonly Op[], verdict: HistoryVerdict, 
     lost,
     unexpected,
     readerMissed,
+    absentFromDrain: verdict.absentFromDrain,
     duplicates: { ...s.duplicatesByCause },
     inconsistentSeqs: s.inconsistentSeqs,
     orderViolations: { gaps: s.gaps, reorders: s.reorders, realtime: s.realtimeViolations, fifo: s.fifoViolations },
+    excusedJumps: s.excusedJumps,
     drainsIncomplete: verdict.drainsIncomplete,
     longestAckGapMs: ms(longestGap),
     publishMs: { p50: ms(percentile(latencies, 50)), p99: ms(percentile(latencies, 99)), max: ms(latencies.at(-1) ?? 0) },

@@ -36,7 +36,8 @@ const FLUSH_EVERY_MS = 200;
 /** Records operations in memory (for the checkers) and appends them to a JSONL file. */
 export class HistoryRecorder {
   readonly ops: Op[] = [];
-  private readonly originNs = process.hrtime.bigint();
+  /** The system's monotonic clock when the recorder began; node traces stamp the same clock. */
+  readonly originNs = process.hrtime.bigint();
   private readonly fd: number | undefined;
   private pending: string[] = [];
   private readonly timer: NodeJS.Timeout | undefined;

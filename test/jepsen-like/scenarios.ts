@@ -157,7 +157,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
   const random = seededRandom(deriveSeed(options.seed, 'nemesis'));
   const nemesis = new Nemesis(history);
-  const target = { name: node.spec.name, url: node.url, lastSeq: (channel: string) => node.lastSeq(channel) };
+  const target = { endpoint: () => ({ name: node.spec.name, url: node.url }), lastSeq: (channel: string) => node.lastSeq(channel) };
   const workload = new Workload(config, target, history, options.seed);
   let harnessError: unknown;
   try {

@@ -21,6 +21,13 @@ export interface NodeSpec {
    */
   readonly tstanRoot?: string;
   readonly extraArgs?: readonly string[];
+  /** Environment added to the harness's own (e.g. the test hooks' TSTAN_RAFT_TRACE, TSTAN_FSYNC_LOG). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A module to run instead of `src/cli/main.ts`: a test-only entry that patches the server before
+   * loading the CLI (a deliberately broken build, to show a checker catches it).
+   */
+  readonly entry?: string;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -46,6 +53,18 @@ export class TstanNode {
     return `http://127.0.0.1:${this.spec.httpPort}`;
   }
 
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
+  get isPaused(): boolean {
+    return this.running && this.paused;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -57,13 +76,14 @@ export class TstanNode {
     rmSync(portsDir, { recursive: true, force: true });
     const s = this.spec;
     const root = s.tstanRoot ?? repoRoot;
-    const entry = s.tstanRoot === undefined ? cliEntry : join(s.tstanRoot, 'src/cli/main.ts');
+    const entry = s.entry ?? (s.tstanRoot === undefined ? cliEntry : join(s.tstanRoot, 'src/cli/main.ts'));
     const args = ['--import', 'tsx', entry, '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
     if (s.store === 'memory') args.push('-store', 'memory');
     else args.push('-store', 'file', '-dir', s.dataDir);
     args.push('--ports_file_dir', portsDir, ...(s.extraArgs ?? []));
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log] });
+    const env = s.env === undefined ? process.env : { ...process.env, ...s.env };
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log], env });
     closeSync(log);
     this.child = child;
     this.paused = false;
@@ -104,6 +124,12 @@ export class TstanNode {
     if (this.paused) this.signal('SIGCONT');
     this.child.kill('SIGTERM');
     await this.waitExit();
+  }
+
+  /** The last `count` lines of the node's log file (stdout and stderr). */
+  lastLines(count: number): string[] {
+    if (!existsSync(this.logFile)) return [];
+    return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => line.trim() !== '').slice(-count);
   }
 
   /** Lines the node logged at error level or above, or naming a panic or corruption. */

@@ -14,10 +14,24 @@ export interface ClientSettings {
   readonly reconnectDelayMs: number;
 }
 
-/** Where clients connect; a cluster will hand out one of its nodes. */
-export interface WorkloadTarget {
+/** A node a client can connect to. */
+export interface Endpoint {
   readonly name: string;
   readonly url: string;
+}
+
+/**
+ * Where clients connect: a standalone node always hands out itself; a cluster gives each client a
+ * home node and, on later attempts (after a refused or lost connection), the next node in turn.
+ */
+export interface WorkloadTarget {
+  endpoint(proc: string, attempt: number): Endpoint;
+}
+
+/** A session and the node it is connected to. */
+export interface ConnectedSession {
+  readonly session: StanSession;
+  readonly node: string;
 }
 
 export interface ClientContext {
@@ -30,21 +44,27 @@ export interface ClientContext {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Connects until it succeeds or `stopped()` says to give up; every attempt is in the history. */
-export async function connectWithRetries(ctx: ClientContext, proc: string, clientId: string, stopped: () => boolean): Promise<StanSession | undefined> {
+/**
+ * Connects until it succeeds or `stopped()` says to give up; every attempt is in the history.
+ * `attempts` counts the client's attempts over its life, so each one asks the target for the
+ * next endpoint.
+ */
+export async function connectWithRetries(ctx: ClientContext, proc: string, clientId: string, stopped: () => boolean, attempts = { count: 0 }): Promise<ConnectedSession | undefined> {
   const s = ctx.settings;
   while (!stopped()) {
-    ctx.history.record({ proc, type: 'invoke', f: 'connect', value: clientId, node: ctx.target.name });
+    const endpoint = ctx.target.endpoint(proc, attempts.count++);
+    const node = endpoint.name;
+    ctx.history.record({ proc, type: 'invoke', f: 'connect', value: clientId, node });
     try {
-      const session = await StanSession.connect({ url: ctx.target.url, clusterId: s.clusterId, clientId, pubAckTimeoutMs: s.pubAckTimeoutMs, connectTimeoutMs: s.connectTimeoutMs });
-      ctx.history.record({ proc, type: 'ok', f: 'connect', value: clientId, node: ctx.target.name });
+      const session = await StanSession.connect({ url: endpoint.url, clusterId: s.clusterId, clientId, pubAckTimeoutMs: s.pubAckTimeoutMs, connectTimeoutMs: s.connectTimeoutMs });
+      ctx.history.record({ proc, type: 'ok', f: 'connect', value: clientId, node });
       if (stopped()) {
         session.close();
         return undefined;
       }
-      return session;
+      return { session, node };
     } catch (error) {
-      ctx.history.record({ proc, type: 'info', f: 'connect', value: clientId, node: ctx.target.name, error: String(error) });
+      ctx.history.record({ proc, type: 'info', f: 'connect', value: clientId, node, error: String(error) });
       await delay(s.reconnectDelayMs);
     }
   }
@@ -57,6 +77,8 @@ export class Publisher {
   private generation = 0;
   private outstanding = 0;
   private session: StanSession | undefined;
+  private node = '';
+  private readonly attempts = { count: 0 };
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly random: Random;
@@ -78,14 +100,16 @@ export class Publisher {
   }
 
   private async connect(): Promise<void> {
-    const session = await connectWithRetries(this.ctx, this.proc, `${this.proc}-${this.generation++}`, () => this.stopped);
-    if (session === undefined) return;
+    const connected = await connectWithRetries(this.ctx, this.proc, `${this.proc}-${this.generation++}`, () => this.stopped, this.attempts);
+    if (connected === undefined) return;
+    const { session, node } = connected;
     session.onLost((reason) => {
-      this.ctx.history.record({ proc: this.proc, type: 'info', f: 'connect', node: this.ctx.target.name, error: reason });
+      this.ctx.history.record({ proc: this.proc, type: 'info', f: 'connect', node, error: reason });
       this.session = undefined;
       if (!this.stopped) void this.connect();
     });
     this.session = session;
+    this.node = node;
   }
 
   private tick(): void {
@@ -93,7 +117,7 @@ export class Publisher {
     if (session === undefined || this.outstanding >= this.outstandingMax) return;
     const channel = this.channels[this.random.int(this.channels.length)] as string;
     const value = `p${this.index}-${++this.n}`;
-    const node = this.ctx.target.name;
+    const node = this.node;
     this.ctx.history.record({ proc: this.proc, type: 'invoke', f: 'publish', channel, value, node });
     this.outstanding++;
     session.publish(channel, value, (outcome, guid, error) => {
@@ -129,6 +153,8 @@ export class Subscriber {
   readonly held: Delivery[] = [];
   ackDropProbability = 0;
   private session: StanSession | undefined;
+  private node = '';
+  private readonly attempts = { count: 0 };
   private stopped = false;
   private subscription: { close(): void } | undefined;
   private readonly random: Random;
@@ -152,12 +178,14 @@ export class Subscriber {
   async start(): Promise<void> {
     const { proc, channel, clientId } = this.spec;
     while (!this.stopped) {
-      const session = await connectWithRetries(this.ctx, proc, clientId, () => this.stopped);
-      if (session === undefined) return;
+      const connected = await connectWithRetries(this.ctx, proc, clientId, () => this.stopped, this.attempts);
+      if (connected === undefined) return;
+      const { session, node } = connected;
+      this.node = node;
       let lost = false;
       session.onLost((reason) => {
         lost = true;
-        this.ctx.history.record({ proc, type: 'info', f: 'connect', node: this.ctx.target.name, error: reason });
+        this.ctx.history.record({ proc, type: 'info', f: 'connect', node, error: reason });
         this.session = undefined;
         this.subscription = undefined;
         if (!this.stopped) void this.start();
@@ -184,7 +212,7 @@ export class Subscriber {
 
   private onDelivery(delivery: Delivery): void {
     const { proc, channel, reader, readerKind } = this.spec;
-    const node = this.ctx.target.name;
+    const node = this.node;
     this.ctx.history.record({ proc, type: 'ok', f: 'deliver', channel, value: delivery.value, seq: delivery.seq, reader, readerKind, redelivered: delivery.redelivered, node });
     this.seen.add(delivery.seq);
     if (this.holdAcks) {

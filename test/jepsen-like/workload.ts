@@ -36,7 +36,7 @@ export const defaultWorkload: WorkloadConfig = {
   drainTimeoutMs: 15_000,
 };
 
-/** A node as the drain needs it: an address and the channel's last sequence. */
+/** Where the drain reads: the channel's last sequence (on a cluster, once its nodes agree). */
 export interface DrainTarget extends WorkloadTarget {
   lastSeq(channel: string): Promise<number>;
 }
@@ -131,14 +131,15 @@ export class Workload {
     this.history.record({ proc, type: 'invoke', f: 'drain', channel, seq: last, reader: 'drain' });
     const deadline = Date.now() + this.config.drainTimeoutMs;
     const seen = new Set<number>();
-    const session = await connectWithRetries(this.ctx, proc, proc, () => Date.now() > deadline);
+    const connected = await connectWithRetries(this.ctx, proc, proc, () => Date.now() > deadline);
     let done = false;
-    if (session !== undefined) {
+    if (connected !== undefined) {
+      const { session, node } = connected;
       this.drainSessions.push(session);
       const options = { maxInFlight: DRAIN_MAX_IN_FLIGHT, ackWaitMs: 30_000, manualAcks: true };
       try {
         await session.subscribe(channel, options, (d) => {
-          this.history.record({ proc, type: 'ok', f: 'deliver', channel, value: d.value, seq: d.seq, reader: 'drain', readerKind: 'drain', redelivered: d.redelivered, node: this.target.name });
+          this.history.record({ proc, type: 'ok', f: 'deliver', channel, value: d.value, seq: d.seq, reader: 'drain', readerKind: 'drain', redelivered: d.redelivered, node });
           seen.add(d.seq);
           d.ack();
         });

@@ -1,5 +1,6 @@
 // Proves damage is detected, not served: values are corrupted or removed through LevelDB
-// directly, then the store is reopened and must fail with STORE_CORRUPT naming the index.
+// directly, then the store is reopened and must fail with STORE_CORRUPT naming the index — or,
+// where the intact part of the log can be kept (a hole, a commit past the end), report the loss.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Level } from 'level';
 import { LevelRaftStore } from '../../src/store/raft/level-raft-store.js';
@@ -67,11 +68,21 @@ describe('damage in the LevelDB Raft log', () => {
     await expect(LevelRaftStore.open(directory)).rejects.toThrow(/entry 60 .*carries index 61/);
   });
 
-  it('a hole in the tail (a batch LevelDB dropped) fails the open', async () => {
+  it('a hole in the tail (a batch LevelDB dropped) ends the log: what follows is dropped and reported lost', async () => {
     await tamper(async (db) => {
-      await db.batch([{ type: 'del', key: entryKey(70) }, { type: 'del', key: entryKey(71) }]);
+      await db.batch([{ type: 'del', key: entryKey(70) }, { type: 'del', key: entryKey(71) }, { type: 'del', key: entryKey(90) }]);
     });
-    await expect(LevelRaftStore.open(directory)).rejects.toThrow(/not contiguous: entries 70\.\.71 are missing/);
+    const store = await LevelRaftStore.open(directory);
+    try {
+      expect(store.lastIndex()).toBe(69);
+      expect(store.losses).toEqual([expect.stringMatching(/entries 70\.\.71 were missing; entries 72\.\.100 after them were dropped/)]);
+      expect(store.entry(69).term).toBe(2);
+    } finally {
+      await store.close();
+    }
+    const reopened = await LevelRaftStore.open(directory);
+    expect([reopened.lastIndex(), reopened.losses]).toEqual([69, []]);
+    await reopened.close();
   });
 
   it('a term that goes down in the tail fails the open', async () => {
@@ -81,13 +92,20 @@ describe('damage in the LevelDB Raft log', () => {
     await expect(LevelRaftStore.open(directory)).rejects.toThrow(/entry 80 has term 9, above the next entry's 2/);
   });
 
-  it('a lost tail behind the durable commit index fails the open', async () => {
+  it('a lost tail behind the durable commit index is reported as a loss, the commit brought down to what is held', async () => {
     await tamper(async (db) => {
       const keys = [];
       for (let index = 5; index <= 100; index++) keys.push({ type: 'del' as const, key: entryKey(index) });
       await db.batch(keys);
     });
-    await expect(LevelRaftStore.open(directory)).rejects.toThrow(/commit index 10 is past the log's last entry 4/);
+    const store = await LevelRaftStore.open(directory);
+    try {
+      expect(store.losses).toEqual([expect.stringMatching(/commit index 10 is past the log's last entry 4/)]);
+      expect(store.hardState()).toEqual({ term: 1, vote: 'a', commit: 4 });
+      expect(store.lastIndex()).toBe(4);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a missing entry inside the log is reported when read', async () => {

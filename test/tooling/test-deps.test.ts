@@ -46,12 +46,12 @@ describe('system tools the tests need', () => {
   });
 
   it('are said missing in one line that names them, the tests they serve, and the install command', () => {
-    const missing = testTools.filter((tool) => tool.name !== 'libnats-dev');
+    const missing = testTools.filter((tool) => tool.name === 'nats-server' || tool.name === 'cc');
     const line = missingToolsLine(missing);
     expect(line).not.toContain('\n');
     expect(line).toMatch(/^!!! tstan tests: SKIPPING the tests that need nats-server, cc \(/);
     expect(line).toContain('sudo apt-get install -y nats-server gcc libc6-dev');
-    expect(installCommand(testTools)).toBe('apt-get install -y nats-server libnats-dev gcc libc6-dev');
+    expect(installCommand(testTools)).toBe('apt-get install -y nats-server libnats-dev gcc libc6-dev docker-compose tini prometheus kubernetes-client iproute2 chromium');
   });
 
   it('pretest: without apt-get it installs nothing and leaves the saying to the test run; required, it fails', async () => {

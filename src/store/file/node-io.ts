@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { DirEntry, DirLock, FileHandle, FileIo } from './io.js';
 import { StoreLockedError } from './errors.js';
+import type { DurabilityReporter } from '../durability.js';
 
 class NodeFileHandle implements FileHandle {
   private fd: number;
@@ -14,6 +15,7 @@ class NodeFileHandle implements FileHandle {
   constructor(
     readonly path: string,
     fd: number,
+    private readonly durability: DurabilityReporter | undefined,
   ) {
     this.fd = fd;
     this.length = fs.fstatSync(fd).size;
@@ -71,13 +73,20 @@ class NodeFileHandle implements FileHandle {
 
   sync(): Promise<void> {
     const fd = this.fd;
+    // What was written before the call is what the fsync covers.
+    const length = this.length;
     return new Promise((resolve, reject) => {
-      fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()));
+      fs.fdatasync(fd, (error) => {
+        if (error) return reject(error);
+        this.durability?.synced(this.path, length);
+        resolve();
+      });
     });
   }
 
   syncBlocking(): void {
     fs.fdatasyncSync(this.fd);
+    this.durability?.synced(this.path, this.length);
   }
 
   close(): void {
@@ -97,9 +106,12 @@ function processAlive(pid: number): boolean {
 }
 
 export class NodeFileIo implements FileIo {
+  /** `durability`: a test hook told of every completed fsync and rename (src/store/durability.ts). */
+  constructor(private readonly durability?: DurabilityReporter) {}
+
   open(path: string, options: { create: boolean }): FileHandle {
     const flags = options.create ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDWR;
-    return new NodeFileHandle(path, fs.openSync(path, flags, 0o644));
+    return new NodeFileHandle(path, fs.openSync(path, flags, 0o644), this.durability);
   }
 
   exists(path: string): boolean {
@@ -118,6 +130,7 @@ export class NodeFileIo implements FileIo {
 
   rename(from: string, to: string): void {
     fs.renameSync(from, to);
+    this.durability?.renamed(from, to);
   }
 
   unlink(path: string): void {

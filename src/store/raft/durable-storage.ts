@@ -1,6 +1,7 @@
 // The core's RaftStorage backed by the LevelDB log store and the file snapshot store: what the
 // driver persists from each Ready, and what the core reads back synchronously. One directory
-// per node: `log/` (LevelDB) and `snapshots/`.
+// per node: `log/` (LevelDB), `snapshots/`, the sync watermark `synced` and, while the node must
+// catch up before it votes, the marker `catching-up` (loss-guard.ts).
 
 import { join } from 'node:path';
 import type { Logger } from '../../util/logger.js';
@@ -13,6 +14,8 @@ import type { DurableStorage, PersistRequest, RaftInitialState } from '../../raf
 import { encodeConfig } from '../../raft/membership.js';
 import { LevelRaftStore, type RaftStoreStats } from './level-raft-store.js';
 import { FileSnapshotStore } from './snapshot-store.js';
+import type { DurabilityReporter } from '../durability.js';
+import { CatchUpMarker } from './loss-guard.js';
 
 export interface DurableRaftStorageOptions {
   /** fsync the log on every Ready that needs it (`cluster_sync`, default true). */
@@ -21,6 +24,8 @@ export interface DurableRaftStorageOptions {
   readonly snapshotsRetained?: number;
   readonly openCheckEntries?: number;
   readonly logger?: Logger;
+  /** Test hook: told of every completed fsync and rename (src/store/durability.ts). */
+  readonly durability?: DurabilityReporter;
 }
 
 export class DurableRaftStorage implements DurableStorage {
@@ -28,11 +33,13 @@ export class DurableRaftStorage implements DurableStorage {
   private readonly snapshots: FileSnapshotStore<ClusterConfig>;
   private latest: Snapshot | undefined;
   private snapshotSyncs = 0;
+  private readonly marker: CatchUpMarker;
 
-  private constructor(log: LevelRaftStore, snapshots: FileSnapshotStore<ClusterConfig>, latest: Snapshot | undefined) {
+  private constructor(log: LevelRaftStore, snapshots: FileSnapshotStore<ClusterConfig>, latest: Snapshot | undefined, marker: CatchUpMarker) {
     this.log = log;
     this.snapshots = snapshots;
     this.latest = latest;
+    this.marker = marker;
   }
 
   static async open(directory: string, options: DurableRaftStorageOptions = {}): Promise<DurableRaftStorage> {
@@ -40,6 +47,7 @@ export class DurableRaftStorage implements DurableStorage {
     const snapshots = await FileSnapshotStore.open<ClusterConfig>(join(directory, 'snapshots'), {
       retain: options.snapshotsRetained ?? 2,
       logger,
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
     });
     const latestFile = await snapshots.latest();
     const latest = latestFile && {
@@ -48,15 +56,36 @@ export class DurableRaftStorage implements DurableStorage {
     };
     const log = await LevelRaftStore.open(join(directory, 'log'), {
       sync: options.sync ?? true,
+      watermarkPath: join(directory, 'synced'),
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
       ...(options.openCheckEntries !== undefined ? { openCheckEntries: options.openCheckEntries } : {}),
     });
+    const marker = new CatchUpMarker(join(directory, 'catching-up'), options.durability);
     try {
+      if (log.losses.length > 0) {
+        logger.warn({ losses: log.losses }, 'the Raft log lost state it had synced: this node catches up from the leader before it votes again');
+        // The marker first: once the watermark is reset, it alone remembers the loss.
+        await marker.set(log.losses.join('; '));
+        await log.resetWatermark();
+      }
       await reconcile(log, latest, directory);
     } catch (error) {
       await log.close();
       throw error;
     }
-    return new DurableRaftStorage(log, snapshots, latest);
+    return new DurableRaftStorage(log, snapshots, latest, marker);
+  }
+
+  catchUpReason(): string | undefined {
+    return this.marker.read();
+  }
+
+  holdCatchUpGate(reason: string): Promise<void> {
+    return this.marker.read() === undefined ? this.marker.set(reason) : Promise.resolve();
+  }
+
+  releaseCatchUpGate(): Promise<void> {
+    return this.marker.clear();
   }
 
   /** Writes the first configuration into an empty log (every founding voter does the same). */

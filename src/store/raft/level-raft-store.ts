@@ -12,6 +12,8 @@ import { StoreCorruptError, TstanError } from '../../util/errors.js';
 import type { Entry, HardState } from '../../raft/types.js';
 import { decodeEntry, encodeEntry, encodeMeta, entryBytes, entryKey, HARD_STATE_KEY, SNAPSHOT_POINT_KEY } from './records.js';
 import { readOpenedState, type LogPoint, type OpenedState } from './log-check.js';
+import type { DurabilityReporter } from '../durability.js';
+import { lossesAgainst, SyncWatermark, walDamage, type DurableClaim } from './loss-guard.js';
 
 export const RaftStoreErrorCode = {
   /** The index asked for has been compacted away (behind the snapshot). */
@@ -64,6 +66,10 @@ export interface LevelRaftStoreOptions {
   readonly sync?: boolean;
   /** How many entries at the log's tail are read and verified on open (default 4096). */
   readonly openCheckEntries?: number;
+  /** Test hook: told after every synced write (src/store/durability.ts). */
+  readonly durability?: DurabilityReporter;
+  /** The sync watermark's file (loss-guard.ts); none: no watermark is kept. */
+  readonly watermarkPath?: string;
 }
 
 export interface RaftStoreStats {
@@ -89,9 +95,22 @@ export class LevelRaftStore implements LogStore, StableStore {
   private syncs = 0;
   private entriesWritten = 0;
 
-  private constructor(db: Level<Buffer, Buffer>, sync: boolean, state: OpenedState) {
+  private readonly durability: DurabilityReporter | undefined;
+  private readonly watermark: SyncWatermark | undefined;
+  /** What the store found lost on open (loss-guard.ts); empty when nothing. */
+  private lossesFound: readonly string[] = [];
+
+  private constructor(
+    db: Level<Buffer, Buffer>,
+    sync: boolean,
+    state: OpenedState,
+    durability: DurabilityReporter | undefined,
+    watermark: SyncWatermark | undefined,
+  ) {
     this.db = db;
     this.sync = sync;
+    this.durability = durability;
+    this.watermark = watermark;
     this.snapshotPointValue = state.snapshotPoint;
     this.hardStateValue = state.hardState;
     this.lastIndexValue = state.last.index;
@@ -100,6 +119,8 @@ export class LevelRaftStore implements LogStore, StableStore {
 
   /** Opens (creating if needed) the store in `directory` and verifies the log's tail. */
   static async open(directory: string, options: LevelRaftStoreOptions = {}): Promise<LevelRaftStore> {
+    // Before LevelDB opens: it drops a damaged record silently and rewrites its log.
+    const walLosses = walDamage(directory);
     const db = new Level<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open({ createIfMissing: true });
@@ -110,10 +131,37 @@ export class LevelRaftStore implements LogStore, StableStore {
     }
     try {
       const state = await readOpenedState(db, directory, options.openCheckEntries ?? 4096);
-      return new LevelRaftStore(db, options.sync ?? true, state);
+      const watermark = options.watermarkPath === undefined ? undefined : SyncWatermark.open(options.watermarkPath, options.durability);
+      const store = new LevelRaftStore(db, options.sync ?? true, state, options.durability, watermark);
+      store.lossesFound = [...walLosses, ...state.losses, ...lossesAgainst(watermark?.claim, store.heldClaim(), (index) => store.termIfHeld(index))];
+      return store;
     } catch (error) {
       await db.close();
       throw error;
+    }
+  }
+
+  /** Synced state the store found lost when it opened, in words (loss-guard.ts); empty when none. */
+  get losses(): readonly string[] {
+    return this.lossesFound;
+  }
+
+  /** What the store holds now, as the watermark would claim it. */
+  heldClaim(): DurableClaim {
+    return { last: this.lastPoint(), term: this.hardStateValue.term, vote: this.hardStateValue.vote };
+  }
+
+  /** After a loss was dealt with: the watermark claims what the store holds now, durably. */
+  async resetWatermark(): Promise<void> {
+    await this.watermark?.lower(this.heldClaim());
+  }
+
+  private termIfHeld(index: number): number | undefined {
+    if (index < this.snapshotPointValue.index || index > this.lastIndexValue) return undefined;
+    try {
+      return this.term(index);
+    } catch {
+      return undefined;
     }
   }
 
@@ -196,9 +244,11 @@ export class LevelRaftStore implements LogStore, StableStore {
       const lastTerm = this.termAfterTruncation(from - 1);
       // Shrink the readable range before the deletes land: a read between the write and its
       // callback must not find an index the store claims but LevelDB no longer has.
+      await this.lowerWatermark(from);
       this.lastIndexValue = from - 1;
       this.lastTermValue = lastTerm;
       await this.commitBatch(operations, 0);
+      this.recordWatermark(this.sync);
     });
   }
 
@@ -220,7 +270,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     const sync = this.sync && options.sync !== false;
     return this.enqueue(async () => {
       const operations: Operation[] = [];
-      const next = { snapshotPoint: this.snapshotPointValue, last: this.lastPoint() };
+      const next: WriteState = { snapshotPoint: this.snapshotPointValue, last: this.lastPoint(), rewriteFrom: Number.POSITIVE_INFINITY };
       if (update.snapshotPoint !== undefined) {
         this.planSnapshotPoint(operations, update.snapshotPoint, update.replaceLog === true, next);
       }
@@ -232,6 +282,7 @@ export class LevelRaftStore implements LogStore, StableStore {
         operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeMeta(hardStateBody(hardState)) });
       }
       if (operations.length === 0) return;
+      await this.lowerWatermark(next.rewriteFrom);
       // Anything the write removes leaves the readable range before the write is issued; what it
       // adds joins the range once it is durable.
       const replacesLog = next.snapshotPoint.index !== this.snapshotPointValue.index;
@@ -240,6 +291,7 @@ export class LevelRaftStore implements LogStore, StableStore {
       await this.commitBatch(operations, appended, sync);
       this.setLast(next.last);
       if (update.hardState !== undefined) this.hardStateValue = copyHardState(update.hardState);
+      this.recordWatermark(sync);
     });
   }
 
@@ -247,7 +299,25 @@ export class LevelRaftStore implements LogStore, StableStore {
     if (this.closed) return;
     this.closed = true;
     await this.queueTail;
+    this.watermark?.close();
     await this.db.close();
+  }
+
+  /**
+   * A write is about to replace or delete entries from `rewriteFrom` on: if the watermark claims
+   * one of them, it comes down first to a point that the log holds both before and after the
+   * write (the commit point, or the snapshot point below it).
+   */
+  private async lowerWatermark(rewriteFrom: number): Promise<void> {
+    const claim = this.watermark?.claim;
+    if (this.watermark === undefined || claim === undefined || rewriteFrom > claim.last.index) return;
+    const index = Math.max(this.hardStateValue.commit, this.snapshotPointValue.index);
+    const term = index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.entry(index).term;
+    await this.watermark.lower({ last: { index, term }, term: this.hardStateValue.term, vote: this.hardStateValue.vote });
+  }
+
+  private recordWatermark(synced: boolean): void {
+    if (synced) this.watermark?.record(this.heldClaim());
   }
 
   private setLast(point: LogPoint): void {
@@ -266,6 +336,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     if (keepsSuffix) {
       this.deleteRange(operations, next.snapshotPoint.index + 1, point.index);
     } else {
+      next.rewriteFrom = Math.min(next.rewriteFrom, next.snapshotPoint.index + 1);
       assert(
         agrees || point.index > this.hardStateValue.commit || point.index > next.last.index,
         `snapshot at ${point.index} term ${point.term} contradicts the committed log (commit ${this.hardStateValue.commit})`,
@@ -297,6 +368,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     const hardCommit = this.hardStateValue.commit;
     if (first.index <= next.last.index) {
       assert(first.index > hardCommit, `append at ${first.index} overwrites committed entries (commit ${hardCommit})`);
+      next.rewriteFrom = Math.min(next.rewriteFrom, first.index);
     }
     let previous = first;
     for (let i = start; i < all.length; i++) {
@@ -354,6 +426,7 @@ export class LevelRaftStore implements LogStore, StableStore {
     await batch.write({ sync });
     this.writes++;
     if (sync) this.syncs++;
+    if (sync) this.durability?.syncedLevelDb(this.db.location);
     this.entriesWritten += appended;
   }
 
@@ -381,6 +454,8 @@ export class LevelRaftStore implements LogStore, StableStore {
 interface WriteState {
   snapshotPoint: LogPoint;
   last: LogPoint;
+  /** The first entry the write replaces or deletes (not by compaction); +Infinity when none. */
+  rewriteFrom: number;
 }
 
 function hardStateBody(hardState: HardState): [number, string, number] {

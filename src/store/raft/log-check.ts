@@ -23,19 +23,27 @@ export interface LogPoint {
   readonly term: number;
 }
 
+/** The log's last point after the open check, and the hole found in its tail, if any. */
+export interface CheckedLog {
+  readonly last: LogPoint;
+  /** Entries `from`..`through` were missing: what followed them is dropped, `last` is before them. */
+  readonly hole?: { readonly from: number; readonly through: number; readonly droppedThrough: number };
+}
+
 /**
  * Verifies the first entry and the last `tailEntries` entries (checksums, contiguity, terms
- * non-decreasing, agreement with the snapshot point) and returns the last point of the log.
+ * non-decreasing, agreement with the snapshot point) and returns the last point of the log. A
+ * hole (a batch LevelDB dropped on recovery) ends the log: the caller drops what follows it.
  */
 export async function checkLogOnOpen(
   db: Level<Buffer, Buffer>,
   location: string,
   snapshotPoint: LogPoint,
   tailEntries: number,
-): Promise<LogPoint> {
+): Promise<CheckedLog> {
   const lowerKey = entryKey(snapshotPoint.index);
   const first = await db.keys({ gt: lowerKey, lt: ENTRY_KEY_MAX, limit: 1 }).all();
-  if (first.length === 0) return snapshotPoint;
+  if (first.length === 0) return { last: snapshotPoint };
   const firstIndex = indexOfEntryKey(first[0]!);
   if (firstIndex !== snapshotPoint.index + 1) {
     throw new StoreCorruptError(
@@ -46,15 +54,18 @@ export async function checkLogOnOpen(
     .iterator({ gt: lowerKey, lt: ENTRY_KEY_MAX, reverse: true, limit: Math.max(1, tailEntries) })
     .all();
   let last: LogPoint | undefined;
+  let lastOfAll = -1;
+  let hole: CheckedLog['hole'];
   let expectedIndex = -1;
   let laterTerm = Number.POSITIVE_INFINITY;
   for (const [key, value] of tail) {
     const index = indexOfEntryKey(key);
     if (index === undefined) throw new StoreCorruptError(`${location}: stray key in the raft log range`);
     if (expectedIndex !== -1 && index !== expectedIndex) {
-      throw new StoreCorruptError(
-        `${location}: raft log is not contiguous: entries ${index + 1}..${expectedIndex} are missing before ${expectedIndex + 1}`,
-      );
+      // Everything after the lowest hole goes: the log is the intact run before it.
+      hole = { from: index + 1, through: expectedIndex, droppedThrough: lastOfAll };
+      last = undefined;
+      laterTerm = Number.POSITIVE_INFINITY;
     }
     const entry = decodeEntry(value, index, location);
     if (entry.term > laterTerm) {
@@ -62,6 +73,7 @@ export async function checkLogOnOpen(
         `${location}: raft log entry ${index} has term ${entry.term}, above the next entry's ${laterTerm}`,
       );
     }
+    if (lastOfAll === -1) lastOfAll = index;
     last ??= { index: entry.index, term: entry.term };
     laterTerm = entry.term;
     expectedIndex = index - 1;
@@ -71,13 +83,16 @@ export async function checkLogOnOpen(
       `${location}: raft log entry ${expectedIndex + 1} has term ${laterTerm}, below the snapshot point's ${snapshotPoint.term}`,
     );
   }
-  return last ?? snapshotPoint;
+  return hole === undefined ? { last: last ?? snapshotPoint } : { last: last ?? snapshotPoint, hole };
 }
 
 export interface OpenedState {
   readonly snapshotPoint: LogPoint;
+  /** The stored hard state; its commit brought down to the last entry when entries were lost. */
   readonly hardState: HardState;
   readonly last: LogPoint;
+  /** Synced state found missing (loss-guard.ts), in words. */
+  readonly losses: readonly string[];
 }
 
 function isCount(value: unknown): value is number {
@@ -91,13 +106,23 @@ export async function readOpenedState(
 ): Promise<OpenedState> {
   const snapshotPoint = await readSnapshotPoint(db, location);
   const hardState = await readHardState(db, location);
-  const last = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
-  if (hardState.commit > last.index) {
-    throw new StoreCorruptError(
-      `${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`,
-    );
+  const { last, hole } = await checkLogOnOpen(db, location, snapshotPoint, openCheckEntries);
+  const losses: string[] = [];
+  if (hole !== undefined) {
+    // Entries past a hole cannot be served (the core reads the log as one run): they are dropped,
+    // and the node catches up from the leader before it votes (loss-guard.ts).
+    const dropped = [];
+    for (let index = hole.through + 1; index <= hole.droppedThrough; index++) dropped.push({ type: 'del' as const, key: entryKey(index) });
+    await db.batch(dropped, { sync: true });
+    losses.push(`${location}: raft log entries ${hole.from}..${hole.through} were missing; entries ${hole.through + 1}..${hole.droppedThrough} after them were dropped`);
   }
-  return { snapshotPoint, hardState, last };
+  if (hardState.commit > last.index) {
+    // Entries committed (so synced here, or acknowledged by a majority) are gone: the node keeps
+    // what it holds and catches up from the leader before it votes (loss-guard.ts).
+    losses.push(`${location}: commit index ${hardState.commit} is past the log's last entry ${last.index}: synced entries are missing`);
+    return { snapshotPoint, hardState: { ...hardState, commit: last.index }, last, losses };
+  }
+  return { snapshotPoint, hardState, last, losses };
 }
 
 async function readSnapshotPoint(db: Level<Buffer, Buffer>, location: string): Promise<LogPoint> {

@@ -13,6 +13,7 @@ import type { Logger } from '../../util/logger.js';
 import { silentLogger } from '../../util/logger.js';
 import { StoreCorruptError, TstanError, ConfigError } from '../../util/errors.js';
 import { crc32c } from './crc32c.js';
+import type { DurabilityReporter } from '../durability.js';
 
 export interface SnapshotMeta<M = unknown> {
   readonly index: number;
@@ -41,6 +42,8 @@ export interface SnapshotStoreOptions {
   /** fsync files and the directory (default true). */
   readonly sync?: boolean;
   readonly logger?: Logger;
+  /** Test hook: told of every completed fsync and rename (src/store/durability.ts). */
+  readonly durability?: DurabilityReporter;
 }
 
 const MAGIC = Buffer.from('TSNP', 'ascii');
@@ -65,8 +68,11 @@ export class FileSnapshotStore<M = unknown> {
   private readonly sync: boolean;
   private readonly logger: Logger;
   private sequence = 0;
+  /** @internal Read by the sinks. */
+  readonly durability: DurabilityReporter | undefined;
 
-  private constructor(directory: string, retain: number, sync: boolean, logger: Logger) {
+  private constructor(directory: string, retain: number, sync: boolean, logger: Logger, durability: DurabilityReporter | undefined) {
+    this.durability = durability;
     this.directory = directory;
     this.retain = retain;
     this.sync = sync;
@@ -84,7 +90,7 @@ export class FileSnapshotStore<M = unknown> {
       if (name.endsWith(TEMPORARY_SUFFIX)) await rm(join(directory, name), { force: true });
     }
     const logger = (options.logger ?? silentLogger()).child({ component: 'snapshot-store' });
-    return new FileSnapshotStore<M>(directory, retain, options.sync ?? true, logger);
+    return new FileSnapshotStore<M>(directory, retain, options.sync ?? true, logger, options.durability);
   }
 
   /** Snapshots present, newest first, by file name (not yet verified). */
@@ -226,9 +232,13 @@ class FileSink<M> implements SnapshotSink<M> {
       header.writeUInt32BE(this.crc, 17);
       await this.handle.write(header, 0, HEADER_BYTES, 0);
       await this.handle.write(this.metaBytes, 0, this.metaBytes.length, HEADER_BYTES);
-      if (this.store.fsyncs) await this.handle.sync();
+      if (this.store.fsyncs) {
+        await this.handle.sync();
+        this.store.durability?.synced(this.temporary, this.position);
+      }
       await this.handle.close();
       await rename(this.temporary, this.final);
+      this.store.durability?.renamed(this.temporary, this.final);
     } catch (error) {
       await this.handle.close().catch(() => undefined);
       await rm(this.temporary, { force: true });

@@ -113,24 +113,45 @@ export class Subscriber {
     }
   }
 
-  /** Checks the delivery history; returns the number of redeliveries. */
-  check(): { redeliveries: number; distinct: number; payloadConflicts: number; outOfOrder: number; gaps: number } {
+  /** Resolves once every sequence 1..last has been delivered (polls; no event to wait on). */
+  async receivedThrough(last: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let missing = 0;
+      for (let seq = 1; seq <= last; seq++) if (!this.firstBySeq.has(seq)) missing++;
+      if (missing === 0) return;
+      if (Date.now() > deadline) throw new Error(`${missing} of sequences 1..${last} never delivered`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Checks the delivery history. A delivery is acknowledged as soon as it arrives, so a sequence
+   * delivered a second time was redelivered after its ack (`redeliveriesOfAcked`); a message lost
+   * on its way (the subscriber's connection moving to another node) comes back flagged
+   * redelivered, so first deliveries are held to sequence order only when not flagged.
+   */
+  check(): { redeliveries: number; redeliveriesOfAcked: number; distinct: number; payloadConflicts: number; outOfOrder: number; gaps: number } {
     let payloadConflicts = 0;
     for (const d of this.deliveries) if (this.firstBySeq.get(d.seq) !== d.value) payloadConflicts++;
     const seqs = [...this.firstBySeq.keys()].sort((a, b) => a - b);
     let gaps = 0;
     for (let i = 0; i < seqs.length; i++) if (seqs[i] !== i + 1) gaps++;
-    // First deliveries must come in sequence order (redeliveries may interleave).
     let outOfOrder = 0;
     let highest = 0;
+    let redeliveriesOfAcked = 0;
     const seen = new Set<number>();
     for (const d of this.deliveries) {
-      if (seen.has(d.seq)) continue;
+      if (seen.has(d.seq)) {
+        redeliveriesOfAcked++;
+        continue;
+      }
       seen.add(d.seq);
+      if (d.redelivered) continue;
       if (d.seq < highest) outOfOrder++;
       highest = Math.max(highest, d.seq);
     }
-    return { redeliveries: this.deliveries.length - seqs.length, distinct: seqs.length, payloadConflicts, outOfOrder, gaps };
+    return { redeliveries: this.deliveries.length - seqs.length, redeliveriesOfAcked, distinct: seqs.length, payloadConflicts, outOfOrder, gaps };
   }
 }
 

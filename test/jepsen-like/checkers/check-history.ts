@@ -8,9 +8,33 @@ export interface HistoryVerdict {
   readonly queues: readonly ChannelQueueResult[];
   readonly sequences: SequenceResult;
   readonly drainsIncomplete: number;
+  /** Acknowledged values the final fresh deliver-all read of their channel did not find. */
+  readonly absentFromDrain: number;
   readonly reasons: readonly string[];
   readonly valid: boolean;
   readonly checkerMs: number;
+}
+
+/**
+ * Acknowledged values missing from the final deliver-all read of their channel: read earlier by a
+ * subscriber (so total-queue counts them), yet gone from the channel at the end.
+ */
+function absentFromFinalRead(history: readonly Op[]): { count: number; examples: string[] } {
+  const drainedChannels = new Set<string>();
+  const drained = new Set<string>();
+  for (const op of history) {
+    if (op.f === 'drain' && op.type === 'ok' && op.reader === undefined && op.channel !== undefined && op.proc.startsWith('drain-')) drainedChannels.add(op.channel);
+    if (op.f === 'deliver' && op.type === 'ok' && op.readerKind === 'drain') drained.add(`${op.channel ?? ''}\u0000${op.value ?? ''}`);
+  }
+  const examples: string[] = [];
+  let count = 0;
+  for (const op of history) {
+    if (op.f !== 'publish' || op.type !== 'ok' || op.channel === undefined || !drainedChannels.has(op.channel)) continue;
+    if (drained.has(`${op.channel}\u0000${op.value ?? ''}`)) continue;
+    count++;
+    if (examples.length < 3) examples.push(`${op.channel}/${op.value}`);
+  }
+  return { count, examples };
 }
 
 function countIncompleteDrains(history: readonly Op[]): number {
@@ -31,7 +55,9 @@ export function checkHistory(history: readonly Op[]): HistoryVerdict {
   const queues = checkTotalQueue(history);
   const sequences = checkSequences(history);
   const drainsIncomplete = countIncompleteDrains(history);
+  const absent = absentFromFinalRead(history);
   const reasons: string[] = [];
+  if (absent.count > 0) reasons.push(`${absent.count} acknowledged values absent from the final deliver-all read (e.g. ${absent.examples.join(', ')})`);
   for (const q of queues) {
     if (q.all.lost > 0) reasons.push(`${q.channel}: ${q.all.lost} acknowledged values lost (e.g. ${q.all.lostValues.slice(0, 3).join(', ')})`);
     if (q.all.unexpected > 0) reasons.push(`${q.channel}: ${q.all.unexpected} unexpected values (e.g. ${q.all.unexpectedValues.slice(0, 3).join(', ')})`);
@@ -49,6 +75,6 @@ export function checkHistory(history: readonly Op[]): HistoryVerdict {
   if (s.fifoViolations > 0) reasons.push(`${s.fifoViolations} per-publisher order violations`);
   if (drainsIncomplete > 0) reasons.push(`${drainsIncomplete} drains did not complete (harness error)`);
   for (const example of s.examples) reasons.push(`example ${example.channel}: ${example.detail}`);
-  const valid = queues.every((q) => q.valid) && sequences.valid && drainsIncomplete === 0;
-  return { queues, sequences, drainsIncomplete, reasons, valid, checkerMs: performance.now() - started };
+  const valid = queues.every((q) => q.valid) && sequences.valid && drainsIncomplete === 0 && absent.count === 0;
+  return { queues, sequences, drainsIncomplete, absentFromDrain: absent.count, reasons, valid, checkerMs: performance.now() - started };
 }

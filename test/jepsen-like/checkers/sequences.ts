@@ -22,6 +22,8 @@ export interface SequenceResult {
   readonly duplicatesByCause: { readonly clientRetry: number; readonly redelivery: number; readonly serverBug: number };
   readonly lostWritesBelowRead: number;
   readonly gaps: number;
+  /** Jumps forward whose skipped sequences all came later, flagged redelivered (not failed). */
+  readonly excusedJumps: number;
   readonly reorders: number;
   readonly realtimeViolations: number;
   readonly fifoViolations: number;
@@ -103,6 +105,7 @@ export function checkSequences(history: readonly Op[]): SequenceResult {
     duplicatesByCause: { clientRetry, redelivery: order.redeliveries, serverBug },
     lostWritesBelowRead,
     gaps: order.gaps,
+    excusedJumps: order.excusedJumps,
     reorders: order.reorders,
     realtimeViolations,
     fifoViolations,
@@ -111,18 +114,23 @@ export function checkSequences(history: readonly Op[]): SequenceResult {
   };
 }
 
-/** Per reader: new sequences must follow the highest one seen by exactly one; repeats are redeliveries. */
+/**
+ * Per reader: new sequences must follow the highest one seen by exactly one; repeats are
+ * redeliveries. A jump forward is excused when every sequence it skipped comes later flagged
+ * redelivered: sent before, lost in transit (a route that went down between a leader and the
+ * client's node), and sent again, as at-least-once delivery allows.
+ */
 function checkReaderOrder(deliveries: readonly Op[], note: (channel: string, detail: string) => void) {
-  const readers = new Map<string, { seen: Set<number>; max: number; ordered: boolean }>();
+  const readers = new Map<string, { seen: Set<number>; redelivered: Set<number>; max: number; ordered: boolean; jumps: Array<{ from: number; to: number }> }>();
   let redeliveries = 0;
-  let gaps = 0;
   let reorders = 0;
   for (const op of deliveries) {
     const channel = op.channel as string;
     const seq = op.seq as number;
     const name = `${channel}\u0000${op.reader ?? op.proc}`;
     let state = readers.get(name);
-    if (state === undefined) readers.set(name, (state = { seen: new Set(), max: 0, ordered: op.readerKind !== 'queue' }));
+    if (state === undefined) readers.set(name, (state = { seen: new Set(), redelivered: new Set(), max: 0, ordered: op.readerKind !== 'queue', jumps: [] }));
+    if (op.redelivered === true) state.redelivered.add(seq);
     if (state.seen.has(seq)) {
       redeliveries++;
       continue;
@@ -131,17 +139,30 @@ function checkReaderOrder(deliveries: readonly Op[], note: (channel: string, det
     // Flagged as redelivered but new to this reader: the server sent it before and it was lost on
     // the way (a dropped connection); it may come back after later sequences.
     if (state.ordered && state.max > 0 && op.redelivered !== true) {
-      if (seq > state.max + 1) {
-        gaps++;
-        note(channel, `${op.reader ?? op.proc} jumped from ${state.max} to ${seq}`);
-      } else if (seq < state.max) {
+      if (seq > state.max + 1) state.jumps.push({ from: state.max, to: seq });
+      else if (seq < state.max) {
         reorders++;
         note(channel, `${op.reader ?? op.proc} got new seq ${seq} after ${state.max}`);
       }
     }
     state.max = Math.max(state.max, seq);
   }
-  return { redeliveries, gaps, reorders };
+  let gaps = 0;
+  let excusedJumps = 0;
+  for (const [name, state] of readers) {
+    for (const jump of state.jumps) {
+      let excused = true;
+      for (let seq = jump.from + 1; seq < jump.to && excused; seq++) excused = state.redelivered.has(seq);
+      if (excused) {
+        excusedJumps++;
+        continue;
+      }
+      gaps++;
+      const [channel = '', reader = ''] = name.split('\u0000');
+      note(channel, `${reader} jumped from ${jump.from} to ${jump.to}`);
+    }
+  }
+  return { redeliveries, gaps, reorders, excusedJumps };
 }
 
 /** Acked publishes nobody read, though a publish invoked after that ack was read. */
