@@ -94,8 +94,8 @@ export class Slice {
   takeUnindexed(crc: Crc32, upTo: number): Buffer | undefined {
     const n = upTo - this.indexed;
     if (n <= 0) return undefined;
-    const buffer = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
     if (!LITTLE_ENDIAN) {
+      const buffer = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
       for (let i = 0; i < n; i++) {
         const k = this.indexed + i;
         const entry = { seq: this.firstSeq + k, offset: this.offsets[k]!, timestamp: this.timestamps[k]!, size: this.sizes[k]! };
@@ -104,21 +104,26 @@ export class Slice {
       this.indexed = upTo;
       return buffer;
     }
-    // The layout of writeIndexEntry, written field by field: this runs for every message stored.
+    // The layout of writeIndexEntry, written as 32-bit words into a buffer of its own (aligned,
+    // unlike a pooled one): this runs for every message stored, and writeUInt32LE checks and
+    // shifts byte by byte.
+    const buffer = Buffer.allocUnsafeSlow(n * INDEX_ENTRY_SIZE);
+    const out = new Uint32Array(buffer.buffer, buffer.byteOffset, n * WORDS_PER_ENTRY);
     const words = this.timestampWords;
     for (let i = 0; i < n; i++) {
       const k = this.indexed + i;
-      const at = i * INDEX_ENTRY_SIZE;
+      const w = i * WORDS_PER_ENTRY;
       const seq = this.firstSeq + k;
       const offset = this.offsets[k]!;
-      buffer.writeUInt32LE(seq % TWO_POW_32, at);
-      buffer.writeUInt32LE(Math.floor(seq / TWO_POW_32), at + 4);
-      buffer.writeUInt32LE(offset % TWO_POW_32, at + 8);
-      buffer.writeUInt32LE(Math.floor(offset / TWO_POW_32), at + 12);
-      buffer.writeUInt32LE(words[2 * k]!, at + 16);
-      buffer.writeUInt32LE(words[2 * k + 1]!, at + 20);
-      buffer.writeUInt32LE(this.sizes[k]!, at + 24);
-      buffer.writeUInt32LE(crc(buffer, at, at + 28), at + 28);
+      out[w] = seq % TWO_POW_32;
+      out[w + 1] = Math.floor(seq / TWO_POW_32);
+      out[w + 2] = offset % TWO_POW_32;
+      out[w + 3] = Math.floor(offset / TWO_POW_32);
+      out[w + 4] = words[2 * k]!;
+      out[w + 5] = words[2 * k + 1]!;
+      out[w + 6] = this.sizes[k]!;
+      const at = i * INDEX_ENTRY_SIZE;
+      out[w + 7] = crc(buffer, at, at + 28);
     }
     this.indexed = upTo;
     return buffer;
@@ -189,6 +194,7 @@ interface IndexScan {
 }
 
 const TWO_POW_32 = 4294967296;
+const WORDS_PER_ENTRY = INDEX_ENTRY_SIZE / 4;
 /** Typed arrays use the platform's byte order; index entries are little-endian. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
