@@ -458,7 +458,7 @@ export class ClusteredStanServer implements MonitorSource {
       // take them earlier would leave their subjects without a subscriber, and NATS drops them.
       await this.awaitServingPeer(3_000);
       const passedOn = await session.releaseParked();
-      if (passedOn > 0) this.logger.info({ requests: passedOn }, 'requests received while handing over passed on to the new leader');
+      if (passedOn.requests + passedOn.acks > 0) this.logger.info(passedOn, 'requests and acks received while handing over passed on to the new leader');
     }
     await this.teardown();
     this.state = 'stopped';
