@@ -88,8 +88,8 @@ export function externalNatsOptionsOf(options: Options): ExternalNatsOptions {
   };
 }
 
-/** The `file_*` options onto the FILE store's own option names. */
-export function fileStoreOptionsOf(options: Options): FileStoreSettings {
+/** The `file_*` options onto the FILE store's own option names (its message cache keeps its default). */
+export function fileStoreOptionsOf(options: Options): Omit<FileStoreSettings, 'cacheBytesMax'> {
   const file = options.fileStore;
   return {
     compactEnabled: file.compactEnabled,

@@ -6,7 +6,7 @@
 // acked positions are noted in DeliveryProgress, which replicates them in batches.
 import type { Logger } from 'pino';
 import type { NatsConnection } from '../transport/nats/connection.js';
-import { encodeMsgProto, type MsgProto } from '../store/records.js';
+import { encodeMsgProto, msgProtoDataLength, type MsgProto } from '../store/records.js';
 import { NOT_LOADED, type Channel, type NotLoaded } from '../store/types.js';
 import type { ChannelState, QueueGroupState, SubscriptionState } from './state.js';
 import type { DeliveryProgress } from './progress.js';
@@ -48,8 +48,9 @@ export class Delivery {
 
   deliverNew(channel: ChannelState): void {
     if (this.holding) return;
-    // With several receivers each new message is encoded once for all of them.
-    const shared = channel.subs.size + channel.queueGroups.size > 1;
+    // With several receivers each new message is encoded once for all of them (unless the
+    // store keeps its messages encoded).
+    const shared = channel.subs.size + channel.queueGroups.size > 1 && channel.store.msgs.lookupEncodedSync === undefined;
     if (shared) this.encoded = new Map();
     // Bounded per turn: a subscriber far behind catches up over several turns.
     for (const sub of channel.subs) {
@@ -103,19 +104,21 @@ export class Delivery {
   private deliverToSub(sub: SubscriptionState, budget: number): boolean {
     const store = sub.channel.store;
     const last = sub.channel.deliverable;
+    // One clock reading per pass (bounded by the budget) for the ack deadlines.
+    const now = this.scheduler.nowMs();
     while (sub.lastSent < last && !sub.stalled) {
       if (budget-- <= 0) return true;
       let seq = sub.lastSent + 1;
       const first = store.msgs.firstSequence();
       if (seq < first) seq = first;
-      const msg = this.lookup(store, seq);
-      if (msg === NOT_LOADED) {
+      const bytes = this.firstBytes(store, seq);
+      if (bytes === NOT_LOADED) {
         this.prefetch(store, seq, () => this.schedule(sub));
         return false;
       }
       sub.lastSent = seq;
-      if (msg === undefined) continue;
-      this.sendFirst(sub, msg);
+      if (bytes === undefined) continue;
+      this.sendFirst(sub, seq, bytes, now);
     }
     return false;
   }
@@ -125,6 +128,7 @@ export class Delivery {
     if (head === undefined || this.holding) return false;
     const store = head.channel.store;
     const last = head.channel.deliverable;
+    const now = this.scheduler.nowMs();
     while (group.lastSent < last) {
       const member = this.pickMember(group, false);
       if (member === undefined) return false;
@@ -132,15 +136,15 @@ export class Delivery {
       let seq = group.lastSent + 1;
       const first = store.msgs.firstSequence();
       if (seq < first) seq = first;
-      const msg = this.lookup(store, seq);
-      if (msg === NOT_LOADED) {
+      const bytes = this.firstBytes(store, seq);
+      if (bytes === NOT_LOADED) {
         this.prefetch(store, seq, () => this.schedule(member));
         return false;
       }
       group.lastSent = seq;
-      if (msg === undefined) continue;
+      if (bytes === undefined) continue;
       member.lastSent = seq;
-      this.sendFirst(member, msg);
+      this.sendFirst(member, seq, bytes, now);
     }
     return false;
   }
@@ -173,19 +177,31 @@ export class Delivery {
     return best;
   }
 
-  private sendFirst(sub: SubscriptionState, msg: MsgProto): void {
-    let bytes = this.encoded?.get(msg.sequence);
+  /**
+   * What the first delivery of `seq` sends: the store's own encoding when it keeps one (nothing
+   * encoded per delivery), else the message encoded here, once per pass for all its receivers.
+   */
+  private firstBytes(store: Channel, seq: number): Uint8Array | undefined | NotLoaded {
+    const msgs = store.msgs;
+    if (msgs.lookupEncodedSync !== undefined) return msgs.lookupEncodedSync(seq);
+    const msg = this.lookup(store, seq);
+    if (msg === NOT_LOADED || msg === undefined) return msg;
+    let bytes = this.encoded?.get(seq);
     if (bytes === undefined) {
       bytes = encodeMsgProto(msg);
-      this.encoded?.set(msg.sequence, bytes);
+      this.encoded?.set(seq, bytes);
     }
+    return bytes;
+  }
+
+  private sendFirst(sub: SubscriptionState, seq: number, bytes: Uint8Array, now: number): void {
     this.send.publish(sub.inbox, bytes);
-    const expiration = this.scheduler.nowMs() + sub.ackWaitMs;
-    sub.pending.set(msg.sequence, expiration);
-    this.progress.sent(sub, msg.sequence);
+    const expiration = now + sub.ackWaitMs;
+    sub.pending.set(seq, expiration);
+    this.progress.sent(sub, seq);
     if (sub.pending.size >= sub.maxInFlight) sub.stalled = true;
     if (sub.ackTimer === undefined) this.armAckTimer(sub, expiration);
-    this.hooks.onDelivered?.(sub, msg.data.length, false);
+    this.hooks.onDelivered?.(sub, msgProtoDataLength(bytes), false);
   }
 
   private sendRedelivery(sub: SubscriptionState, msg: MsgProto, counts: Map<number, number>): void {

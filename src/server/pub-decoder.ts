@@ -143,20 +143,38 @@ export function guidOf(fields: PubMsgFields): string {
   return fields.guidEnd === fields.guidStart ? '' : fields.bytes.toString('utf8', fields.guidStart, fields.guidEnd);
 }
 
+/** True for a guid of 1 to 127 ASCII bytes (what clients send, a NUID): copied as it came. */
+function plainGuid(fields: PubMsgFields): boolean {
+  const { bytes, guidStart, guidEnd } = fields;
+  const length = guidEnd - guidStart;
+  if (length <= 0 || length >= 0x80) return false;
+  for (let i = guidStart; i < guidEnd; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+/** Bytes of the PubAck successPubAck gives for `fields`. */
+export function successPubAckLength(fields: PubMsgFields): number {
+  return plainGuid(fields) ? 2 + fields.guidEnd - fields.guidStart : encodePubAck(guidOf(fields), '').length;
+}
+
+/** Writes the PubAck successPubAck gives at `pos` of `target` (successPubAckLength bytes). */
+export function writeSuccessPubAck(fields: PubMsgFields, target: Buffer, pos: number): void {
+  if (!plainGuid(fields)) {
+    encodePubAck(guidOf(fields), '').copy(target, pos);
+    return;
+  }
+  target[pos] = 0x0a;
+  target[pos + 1] = fields.guidEnd - fields.guidStart;
+  fields.bytes.copy(target, pos + 2, fields.guidStart, fields.guidEnd);
+}
+
 /**
  * PubAck{guid} without an error, for the guid of a decoded PubMsg: an ASCII guid (what clients
  * send, a NUID) is copied as it came; any other goes through its string, as it always did.
  */
 export function successPubAck(fields: PubMsgFields): Buffer {
-  const { bytes, guidStart, guidEnd } = fields;
-  const length = guidEnd - guidStart;
-  let ascii = length > 0 && length < 0x80;
-  for (let i = guidStart; ascii && i < guidEnd; i++) if (bytes[i]! >= 0x80) ascii = false;
-  if (!ascii) return encodePubAck(guidOf(fields), '');
-  const out = Buffer.allocUnsafe(2 + length);
-  out[0] = 0x0a;
-  out[1] = length;
-  bytes.copy(out, 2, guidStart, guidEnd);
+  const out = Buffer.allocUnsafe(successPubAckLength(fields));
+  writeSuccessPubAck(fields, out, 0);
   return out;
 }
 

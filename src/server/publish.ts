@@ -10,7 +10,8 @@ import { InDoubtError } from '../fsm/writer.js';
 import { StanErrors } from './errors.js';
 import { isValidChannel } from './names.js';
 import { encodePubAckFast } from './protocol.js';
-import { PubMsgDecoder, guidOf, guidOfPubAck, successPubAck } from './pub-decoder.js';
+import { PubMsgDecoder, guidOf, guidOfPubAck } from './pub-decoder.js';
+import { PublishArena, type PendingPublish } from './pending-publish.js';
 import type { ServerContext } from './context.js';
 import type { ClientRegistry } from './clients.js';
 import { armInactivity, getOrCreateChannel, scheduleExpiry } from './channels.js';
@@ -18,16 +19,6 @@ import type { ChannelState } from './state.js';
 
 /** Most bytes of message data in one publish op; a bigger message goes alone. */
 const PUBLISH_OP_BYTES_MAX = 4 * 1024 * 1024;
-
-interface PendingPublish {
-  readonly msg: PublishedMsg;
-  /** The PubAck sent on success; it carries the guid (guidOfPubAck). Empty when none is wanted. */
-  readonly ack: Buffer;
-  /** Where the PubAck goes; '' when the publisher asked for none. */
-  readonly ackSubject: string;
-}
-
-const NO_ACK = Buffer.alloc(0);
 
 export class Publisher {
   /** Publishes received this turn, per channel name, in arrival order. */
@@ -39,6 +30,9 @@ export class Publisher {
   private idleWaiters: Array<() => void> = [];
   private accepting = true;
   private readonly decoder = new PubMsgDecoder();
+  private readonly arena = new PublishArena();
+  /** The last PubAck subject seen: a client's publishes share one, kept as one string. */
+  private ackSubjectSeen = '';
 
   constructor(
     private readonly ctx: ServerContext,
@@ -47,7 +41,9 @@ export class Publisher {
 
   /** NATS callback for `_STAN.pub.<cid>.>`; `payload` is valid only during the call. */
   onPublish(reply: string | undefined, payload: Uint8Array): void {
-    const ackSubject = reply ?? '';
+    let ackSubject = reply ?? '';
+    if (ackSubject === this.ackSubjectSeen) ackSubject = this.ackSubjectSeen;
+    else this.ackSubjectSeen = ackSubject;
     const pub = this.decoder.decode(payload);
     if (pub === null) {
       if (this.isCtrlMsg(payload)) return;
@@ -65,20 +61,17 @@ export class Publisher {
       this.sendAck(ackSubject, guidOf(pub), 'stan: publish queue is full');
       return;
     }
-    const msg: PublishedMsg = {
-      reply: pub.reply,
-      // The decoder hands out a view of the NATS buffer, which the connection may reuse.
-      data: pub.data.length === 0 ? pub.data : Buffer.from(pub.data),
-    };
+    // The decoder hands out views of the NATS buffer, which the connection may reuse.
+    const pending = this.arena.take(pub, ackSubject);
     let batch = this.batches.get(pub.subject);
     if (batch === undefined) {
       batch = [];
       this.batches.set(pub.subject, batch);
     }
-    batch.push({ msg, ack: ackSubject === '' ? NO_ACK : successPubAck(pub), ackSubject });
+    batch.push(pending);
     this.queued++;
     this.ctx.counters.msgsIn++;
-    this.ctx.counters.bytesIn += msg.data.length;
+    this.ctx.counters.bytesIn += pending.dataLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.ctx.scheduler.setImmediate(() => {
@@ -127,7 +120,7 @@ export class Publisher {
       },
       (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
-        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), text);
+        for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), text);
         this.settle();
       },
     );
@@ -139,7 +132,7 @@ export class Publisher {
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < pending.length; i++) {
-      const length = pending[i]!.msg.data.length;
+      const length = pending[i]!.dataLength;
       if (i > start && (i - start >= size || bytes + length > PUBLISH_OP_BYTES_MAX)) {
         this.store(channel, pending.slice(start, i));
         start = i;
@@ -152,7 +145,7 @@ export class Publisher {
 
   private store(channel: ChannelState, pending: PendingPublish[]): void {
     if (channel.deleting) {
-      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), StanErrors.channelBeingDeleted);
+      for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), StanErrors.channelBeingDeleted);
       return;
     }
     const ctx = this.ctx;
@@ -160,8 +153,8 @@ export class Publisher {
     let now = BigInt(ctx.scheduler.nowMs()) * 1_000_000n;
     if (now < channel.lastTimestampNs) now = channel.lastTimestampNs;
     channel.lastTimestampNs = now;
-    const msgs: PublishedMsg[] = new Array<PublishedMsg>(pending.length);
-    for (let i = 0; i < pending.length; i++) msgs[i] = pending[i]!.msg;
+    // The pending publishes are the op's messages (reply and data): no array or object more.
+    const msgs: readonly PublishedMsg[] = pending;
     const firstSeq = channel.nextSeq;
     const lastSeq = firstSeq + pending.length - 1;
     channel.nextSeq = lastSeq + 1;
@@ -191,7 +184,7 @@ export class Publisher {
     if (lastSeq > channel.deliverable) channel.deliverable = lastSeq;
     const ctx = this.ctx;
     ctx.delivery.deliverNew(channel);
-    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, p.ack);
+    for (const p of pending) if (p.ackSubject !== '') ctx.send.publish(p.ackSubject, p.pubAck());
     armInactivity(ctx, channel);
     scheduleExpiry(ctx, channel);
   }
@@ -200,7 +193,7 @@ export class Publisher {
   private refused(channel: ChannelState, pending: PendingPublish[], error: string): void {
     this.ctx.logger.warn({ channel: channel.name, error }, 'publish batch refused');
     channel.nextSeq = Math.max(channel.record.lastSeq, channel.deliverable) + 1;
-    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.ack), error);
+    for (const p of pending) this.sendAck(p.ackSubject, guidOfPubAck(p.pubAck()), error);
   }
 
   private settle(): void {

@@ -147,16 +147,33 @@ function writeText(buf: Buffer, pos: number, text: string, length: number): numb
   return pos + length;
 }
 
-export function encodeMsgProto(msg: MsgProto): Buffer {
+/** Bytes of `msg` encoded, after checking it (RecordInvalidError): what encodeMsgProtoInto writes. */
+export function encodedMsgProtoSize(msg: MsgProto): number {
   checkMsgProto(msg);
+  const subjectLength = Buffer.byteLength(msg.subject, 'utf8');
+  const replyLength = msg.reply === '' ? 0 : Buffer.byteLength(msg.reply, 'utf8');
+  int64Halves.setBigUint64(0, msg.timestamp, true);
+  return msgProtoBody(msg, subjectLength, replyLength, int64Halves.getUint32(0, true), int64Halves.getUint32(4, true));
+}
+
+export function encodeMsgProto(msg: MsgProto): Buffer {
+  const buf = Buffer.allocUnsafe(encodedMsgProtoSize(msg));
+  encodeMsgProtoInto(msg, buf, 0);
+  return buf;
+}
+
+/**
+ * Writes `msg` at `pos` of `buf`, which must have room for encodedMsgProtoSize(msg) bytes (that
+ * call also checks the message); returns the position after it. Lets a store frame a whole batch
+ * in one buffer, without a buffer per message.
+ */
+export function encodeMsgProtoInto(msg: MsgProto, buf: Buffer, pos: number): number {
   const subjectLength = Buffer.byteLength(msg.subject, 'utf8');
   const replyLength = msg.reply === '' ? 0 : Buffer.byteLength(msg.reply, 'utf8');
   // The view holds nothing between calls: set and read back at once (BigInt.asUintN(64) semantics).
   int64Halves.setBigUint64(0, msg.timestamp, true);
   const tsLo = int64Halves.getUint32(0, true);
   const tsHi = int64Halves.getUint32(4, true);
-  const buf = Buffer.allocUnsafe(msgProtoBody(msg, subjectLength, replyLength, tsLo, tsHi));
-  let pos = 0;
   if (msg.sequence !== 0) {
     buf[pos++] = 0x08;
     pos = writeVarint(buf, pos, msg.sequence);
@@ -193,7 +210,31 @@ export function encodeMsgProto(msg: MsgProto): Buffer {
     buf[pos++] = 0x50;
     pos = writeVarint(buf, pos, msg.crc32);
   }
-  return buf;
+  return pos;
+}
+
+/**
+ * Length of the data field of an encoded MsgProto, read without decoding the rest (0 when absent
+ * or when the bytes are not a MsgProto this server encoded).
+ */
+export function msgProtoDataLength(bytes: Uint8Array): number {
+  let pos = 0;
+  while (pos < bytes.length) {
+    const tag = bytes[pos++]!;
+    const wire = tag & 7;
+    let value = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = bytes[pos++] ?? 0;
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte >= 0x80 && pos < bytes.length);
+    if (tag === 0x22) return value;
+    if (wire === WIRE_BYTES) pos += value;
+    else if (wire !== WIRE_VARINT) return 0;
+  }
+  return 0;
 }
 
 export function emptyMsgProto(): MsgProto {

@@ -165,6 +165,12 @@ export interface MsgStore {
   /** The message or undefined (never stored, dropped by limits); NOT_LOADED only if asyncLookup. */
   lookupSync(seq: number): MsgProto | undefined | NotLoaded;
   lookup(seq: number): Promise<MsgProto | undefined>;
+  /**
+   * Optional fast path for delivery: the message's MsgProto bytes as the store holds them
+   * (sequence, subject, reply, data, timestamp: exactly what a first delivery sends), or
+   * undefined when there is no such message. Never NOT_LOADED. A view the caller must not change.
+   */
+  lookupEncodedSync?(seq: number): Uint8Array | undefined;
 
   /**
    * A channel that never held a message answers 0 and 0. Once age limits emptied a channel,

@@ -106,11 +106,15 @@ export class AppendFile {
   writeOut(): void {
     this.check();
     if (this.chunkBytes === 0) return;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+    const chunks = this.chunks;
+    const position = this.logicalSize - this.chunkBytes;
     this.chunks = [];
     this.chunkBytes = 0;
     try {
-      this.handle.writeAt(this.logicalSize - data.length, data);
+      // Several chunks go in one vectored write when the disk can: no copy of a round's data.
+      if (chunks.length === 1) this.handle.writeAt(position, chunks[0]!);
+      else if (this.handle.writeChunksAt !== undefined) this.handle.writeChunksAt(position, chunks);
+      else this.handle.writeAt(position, Buffer.concat(chunks));
     } catch (error) {
       this.fail(error);
     }

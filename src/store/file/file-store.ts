@@ -32,6 +32,7 @@ import { ClientsFile, ServerFile } from './root-files.js';
 import { FileSubStore } from './subs-file.js';
 import { FileMsgStore, type MsgStoreContext } from './msg-store.js';
 import { recoverSlice, type Slice } from './msg-slice.js';
+import { MsgCacheBudget } from './msg-cache.js';
 import type { TypedLogContext } from './typed-log.js';
 import { corrupt } from './recover.js';
 
@@ -64,6 +65,7 @@ export class FileStore implements Store {
   private clients: ClientsFile | undefined;
   private state: 'new' | 'open' | 'closed' = 'new';
   private rootDirSync: Promise<void> | undefined;
+  private readonly cacheBudget: MsgCacheBudget;
 
   constructor(private readonly config: FileStoreConfig) {
     this.io = config.io ?? new NodeFileIo();
@@ -72,6 +74,7 @@ export class FileStore implements Store {
     this.crc = createCrc32(this.options.crcPoly);
     this.logger = config.logger.child({ component: 'file-store' });
     this.limits = buildStoreLimits(config.limits);
+    this.cacheBudget = new MsgCacheBudget(this.options.cacheBytesMax);
   }
 
   private typedLogContext(): TypedLogContext {
@@ -180,6 +183,7 @@ export class FileStore implements Store {
       expireOnTimer: this.config.ageExpiry !== 'caller',
       onLimitReached: this.config.onLimitReached,
       discardSlice: (slice) => this.discardSlice(name, slice),
+      cacheBudget: this.cacheBudget,
     };
   }
 

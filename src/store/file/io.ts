@@ -11,6 +11,8 @@ export interface FileHandle {
   read(position: number, length: number): Buffer;
   /** Writes `data` at `position`, extending the file if needed. */
   writeAt(position: number, data: Uint8Array): void;
+  /** Writes `chunks` one after the other from `position` (a disk that can: one call, no copy). */
+  writeChunksAt?(position: number, chunks: readonly Uint8Array[]): void;
   /** Writes `data` at the current end of file. */
   append(data: Uint8Array): void;
   truncate(length: number): void;

@@ -37,6 +37,8 @@ export class Slice {
   offsets: Float64Array = new Float64Array(64);
   sizes: Uint32Array = new Uint32Array(64);
   timestamps: BigInt64Array = new BigInt64Array(64);
+  /** The timestamps' bytes as 32-bit words, to write index entries without BigInt arithmetic. */
+  private timestampWords = new Uint32Array(this.timestamps.buffer);
   dropped = false;
   /** Files closed to save descriptors (file_fds_limit); reopened on the next read. */
   parked = false;
@@ -76,6 +78,7 @@ export class Slice {
     this.offsets = offsets;
     this.sizes = sizes;
     this.timestamps = timestamps;
+    this.timestampWords = new Uint32Array(timestamps.buffer, timestamps.byteOffset, timestamps.length * 2);
     this.count = 0;
   }
 
@@ -91,15 +94,36 @@ export class Slice {
   takeUnindexed(crc: Crc32, upTo: number): Buffer | undefined {
     const n = upTo - this.indexed;
     if (n <= 0) return undefined;
-    const buffer = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
+    if (!LITTLE_ENDIAN) {
+      const buffer = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
+      for (let i = 0; i < n; i++) {
+        const k = this.indexed + i;
+        const entry = { seq: this.firstSeq + k, offset: this.offsets[k]!, timestamp: this.timestamps[k]!, size: this.sizes[k]! };
+        writeIndexEntry(buffer, i * INDEX_ENTRY_SIZE, entry, crc);
+      }
+      this.indexed = upTo;
+      return buffer;
+    }
+    // The layout of writeIndexEntry, written as 32-bit words into a buffer of its own (aligned,
+    // unlike a pooled one): this runs for every message stored, and writeUInt32LE checks and
+    // shifts byte by byte.
+    const buffer = Buffer.allocUnsafeSlow(n * INDEX_ENTRY_SIZE);
+    const out = new Uint32Array(buffer.buffer, buffer.byteOffset, n * WORDS_PER_ENTRY);
+    const words = this.timestampWords;
     for (let i = 0; i < n; i++) {
       const k = this.indexed + i;
-      writeIndexEntry(
-        buffer,
-        i * INDEX_ENTRY_SIZE,
-        { seq: this.firstSeq + k, offset: this.offsets[k]!, timestamp: this.timestamps[k]!, size: this.sizes[k]! },
-        crc,
-      );
+      const w = i * WORDS_PER_ENTRY;
+      const seq = this.firstSeq + k;
+      const offset = this.offsets[k]!;
+      out[w] = seq % TWO_POW_32;
+      out[w + 1] = Math.floor(seq / TWO_POW_32);
+      out[w + 2] = offset % TWO_POW_32;
+      out[w + 3] = Math.floor(offset / TWO_POW_32);
+      out[w + 4] = words[2 * k]!;
+      out[w + 5] = words[2 * k + 1]!;
+      out[w + 6] = this.sizes[k]!;
+      const at = i * INDEX_ENTRY_SIZE;
+      out[w + 7] = crc(buffer, at, at + 28);
     }
     this.indexed = upTo;
     return buffer;
@@ -115,6 +139,7 @@ export class Slice {
     this.offsets = offsets;
     this.sizes = sizes;
     this.timestamps = timestamps;
+    this.timestampWords = new Uint32Array(timestamps.buffer);
   }
 
   /** Closes both files to stay under `file_fds_limit`; `unpark` reopens them. */
@@ -169,6 +194,9 @@ interface IndexScan {
 }
 
 const TWO_POW_32 = 4294967296;
+const WORDS_PER_ENTRY = INDEX_ENTRY_SIZE / 4;
+/** Typed arrays use the platform's byte order; index entries are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Reads index entries straight into typed arrays; stops at the first unusable one. */
 function readIndexFile(path: string, data: Buffer, context: SliceContext): { scan: IndexScan; goodEnd: number } {

@@ -17,12 +17,14 @@ import {
 import { GroupCommit, observed } from './append-file.js';
 import { checkMsgForStore } from '../memory/memory-msg-store.js';
 import { StoreIoError } from './errors.js';
-import { RECORD_HEADER_SIZE, writeRecord } from './format.js';
 import { createSlice, Slice, type SliceContext } from './msg-slice.js';
-import { encodeBatch, readMessage } from './msg-codec.js';
+import { frameBatch, readMessage, readRun, type FramedBatch } from './msg-codec.js';
+import { cachedRun, ChannelMsgCache, type MsgCacheBudget } from './msg-cache.js';
 import type { FileStoreOptions } from './options.js';
+import { decodeMsgProto } from '../records.js';
 
-const RECENT_MAX = 4096;
+/** Most bytes read from the disk at once for a subscriber behind the cache. */
+const READAHEAD_BYTES_MAX = 256 * 1024;
 
 export interface MsgStoreContext extends SliceContext {
   readonly dir: string;
@@ -35,6 +37,8 @@ export interface MsgStoreContext extends SliceContext {
   readonly onLimitReached: ((channel: string, reason: LimitReason) => void) | undefined;
   /** Removes a dropped slice's files (unlink, or rename + archive script). */
   readonly discardSlice: (slice: Slice) => void;
+  /** The store-wide budget of the cache of recent messages. */
+  readonly cacheBudget: MsgCacheBudget;
 }
 
 export class FileMsgStore implements MsgStore {
@@ -43,9 +47,8 @@ export class FileMsgStore implements MsgStore {
   private last = 0;
   private msgs = 0;
   private bytes = 0;
-  /** The last RECENT_MAX messages stored, by sequence modulo RECENT_MAX (delivery reads them). */
-  private readonly recentSeqs = new Float64Array(RECENT_MAX);
-  private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
+  /** Recent messages as written (delivery reads them from here), and the read-ahead run. */
+  private readonly cache: ChannelMsgCache;
   private readonly commit: GroupCommit;
   private dirSync: Promise<void> | undefined;
   private idxToSync = new Set<Slice>();
@@ -63,6 +66,7 @@ export class FileMsgStore implements MsgStore {
     dirSync: Promise<void> | undefined,
   ) {
     this.dirSync = dirSync;
+    this.cache = new ChannelMsgCache(context.cacheBudget);
     this.slices = recovered;
     for (const slice of recovered) {
       this.msgs += slice.liveCount;
@@ -86,46 +90,48 @@ export class FileMsgStore implements MsgStore {
     if (!Array.isArray(msgs)) throw new TstanError(StoreErrorCode.RecordInvalid, 'storeBatch takes an array of messages');
     for (const msg of msgs) checkMsgForStore(msg);
     if (msgs.length === 0) return { firstSeq: 0, lastSeq: 0, durable: this.flush() };
-    const encoded = encodeBatch(msgs, this.last, this.context.channel);
-    this.appendAll(msgs, encoded);
+    const framed = frameBatch(msgs, this.last, this.context.channel, this.context.crc);
+    this.appendAll(msgs, framed);
     this.enforceCountLimits();
     this.expireAged(this.context.nowNs());
     return { firstSeq: msgs[0]!.sequence, lastSeq: msgs[msgs.length - 1]!.sequence, durable: this.flush() };
   }
 
-  /** Frames the whole batch into one buffer and hands each slice its part in one append. */
-  private appendAll(msgs: MsgProto[], encoded: Buffer[]): void {
-    let total = 0;
-    for (const payload of encoded) total += RECORD_HEADER_SIZE + payload.length;
-    const buffer = Buffer.allocUnsafe(total);
-    let position = 0;
+  /**
+   * Hands each slice its part of the framed batch in one append, and caches the batch as runs of
+   * consecutive sequences in the same slice (sharing the framed buffer).
+   */
+  private appendAll(msgs: MsgProto[], framed: FramedBatch): void {
+    const { buffer, starts } = framed;
     let segmentSlice: Slice | undefined;
-    let segmentStart = 0;
+    let segmentIndex = 0;
     let segmentBase = 0;
+    let runIndex = 0;
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
-      const payload = encoded[i]!;
       const seq = msg.sequence;
+      const start = starts[i]!;
+      const size = buffer.readUInt32LE(start);
       const slice = this.writeSlice(seq, msg.timestamp);
       if (slice !== segmentSlice) {
-        if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(segmentStart, position));
+        if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(starts[segmentIndex]!, start));
         segmentSlice = slice;
-        segmentStart = position;
+        segmentIndex = i;
         segmentBase = slice.dat.size;
       }
-      const offset = segmentBase + (position - segmentStart);
-      position = writeRecord(buffer, position, 0, payload, this.context.crc);
-      slice.push(seq, offset, payload.length, msg.timestamp);
+      if (i > runIndex && (i === segmentIndex || seq !== msgs[i - 1]!.sequence + 1)) {
+        this.cache.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex, i)));
+        runIndex = i;
+      }
+      slice.push(seq, segmentBase + (start - starts[segmentIndex]!), size, msg.timestamp);
       this.unindexed.add(slice);
       if (this.msgs === 0) this.first = seq;
       this.last = seq;
       this.msgs++;
-      this.bytes += payload.length;
-      const slot = seq % RECENT_MAX;
-      this.recentSeqs[slot] = seq;
-      this.recentMsgs[slot] = msg;
+      this.bytes += size;
     }
-    if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(segmentStart, position));
+    if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(starts[segmentIndex]!));
+    this.cache.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex)));
   }
 
   /** The slice `seq` goes to: a new one when limits say so or a sequence gap starts. */
@@ -184,9 +190,8 @@ export class FileMsgStore implements MsgStore {
     slice.liveBytes -= size;
     this.bytes -= size;
     this.msgs--;
-    const slot = (slice.firstSeq + k) % RECENT_MAX;
-    if (this.recentSeqs[slot] === slice.firstSeq + k) this.recentMsgs[slot] = undefined;
     this.first = this.msgs === 0 ? this.last + 1 : this.nextLiveSeq();
+    this.cache.dropBefore(this.first);
     while (this.slices.length > 1 && this.slices[0]!.liveCount === 0) this.dropFirstSlice();
   }
 
@@ -258,13 +263,38 @@ export class FileMsgStore implements MsgStore {
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
     this.checkOpen();
     if (!Number.isSafeInteger(seq) || seq < this.first || seq > this.last || this.msgs === 0) return undefined;
-    const slot = seq % RECENT_MAX;
-    if (this.recentSeqs[slot] === seq && this.recentMsgs[slot] !== undefined) return this.recentMsgs[slot];
+    const run = this.cache.find(seq);
+    if (run !== undefined) return decodeMsgProto(run.payload(seq), false);
     const slice = this.sliceOf(seq);
     if (slice === undefined) return undefined;
     const k = seq - slice.firstSeq;
     if (k < slice.removed) return undefined;
     return this.readRecord(slice, k);
+  }
+
+  /**
+   * The message as stored (MsgProto bytes, what a first delivery sends), from the cache; a
+   * message behind the cache is read from the disk with those after it (read-ahead), since a
+   * subscriber that far behind asks for them next. A view: the caller must not change it.
+   */
+  lookupEncodedSync(seq: number): Uint8Array | undefined {
+    this.checkOpen();
+    if (!Number.isSafeInteger(seq) || seq < this.first || seq > this.last || this.msgs === 0) return undefined;
+    const run = this.cache.find(seq);
+    if (run !== undefined) return run.payload(seq);
+    const slice = this.sliceOf(seq);
+    if (slice === undefined) return undefined;
+    const k = seq - slice.firstSeq;
+    if (k < slice.removed) return undefined;
+    slice.unpark(this.context.io, this.context.bufferBytes);
+    // A quarter of the budget at most, so that read-ahead does not evict itself or the newest messages.
+    const bytesMax = Math.min(READAHEAD_BYTES_MAX, Math.floor(this.context.cacheBudget.bytesMax / 4));
+    const readahead = readRun(slice, k, bytesMax, this.context.checkCrc ? this.context.crc : undefined);
+    if (this.context.options.fdsLimit > 0 && this.idle(slice)) slice.park();
+    // Taken before the run is admitted: a budget smaller than the run evicts it at once.
+    const payload = readahead.payload(seq);
+    this.cache.setReadahead(readahead);
+    return payload;
   }
 
   private sliceOf(seq: number): Slice | undefined {
@@ -430,6 +460,7 @@ export class FileMsgStore implements MsgStore {
       }
     } finally {
       this.closed = true;
+      this.cache.clear();
       for (const slice of [...this.slices, ...this.discarded]) slice.close();
     }
   }

@@ -45,6 +45,23 @@ class NodeFileHandle implements FileHandle {
     this.length = Math.max(this.length, position + data.length);
   }
 
+  writeChunksAt(position: number, chunks: readonly Uint8Array[]): void {
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    let done = fs.writevSync(this.fd, chunks as Uint8Array[], position);
+    // A short write (rare: a signal, a full disk) finishes chunk by chunk.
+    if (done < total) {
+      let offset = 0;
+      for (const chunk of chunks) {
+        const end = offset + chunk.length;
+        if (end > done) this.writeAt(position + Math.max(offset, done), chunk.subarray(Math.max(0, done - offset)));
+        offset = end;
+      }
+      done = total;
+    }
+    this.length = Math.max(this.length, position + total);
+  }
+
   append(data: Uint8Array): void {
     this.writeAt(this.length, data);
   }

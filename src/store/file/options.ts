@@ -33,6 +33,11 @@ export interface FileStoreOptions {
   readonly parallelRecovery: number;
   /** Cut files at damage found during recovery instead of refusing to start (`file_truncate_bad_eof`). */
   readonly truncateBadEof: boolean;
+  /**
+   * Bytes of recent messages kept in memory for all channels together, as written to disk:
+   * deliveries read them from there (not a reference option). 0 keeps none.
+   */
+  readonly cacheBytesMax: number;
 }
 
 export const DEFAULT_FILE_STORE_OPTIONS: FileStoreOptions = {
@@ -51,6 +56,7 @@ export const DEFAULT_FILE_STORE_OPTIONS: FileStoreOptions = {
   fdsLimit: 0,
   parallelRecovery: 1,
   truncateBadEof: false,
+  cacheBytesMax: 8 * 1024 * 1024,
 };
 
 function nonNegativeInteger(name: string, value: number): void {
@@ -69,6 +75,7 @@ export function resolveFileStoreOptions(partial: Partial<FileStoreOptions> = {})
   nonNegativeInteger('file_slice_max_bytes', options.sliceMaxBytes);
   nonNegativeInteger('file_slice_max_age', options.sliceMaxAgeMs);
   nonNegativeInteger('file_fds_limit', options.fdsLimit);
+  nonNegativeInteger('cacheBytesMax', options.cacheBytesMax);
   if (!Number.isInteger(options.compactFragPercent) || options.compactFragPercent < 0 || options.compactFragPercent > 100) {
     throw new ConfigError(`file store option file_compact_frag must be 0..100, got ${options.compactFragPercent}`);
   }

@@ -30,6 +30,8 @@ export class FileSubStore implements SubStore {
   private maxSubId = 0;
   private closed = false;
   private readonly log: TypedLog;
+  /** Sum of the pending sets' sizes, kept as they change: compaction checks it on every ack. */
+  private pendingTotal = 0;
 
   constructor(
     path: string,
@@ -38,6 +40,7 @@ export class FileSubStore implements SubStore {
     parentDirSync?: Promise<void>,
   ) {
     this.log = TypedLog.open(path, SUB_TYPES, context, (type, payload) => this.replay(type, payload), parentDirSync);
+    for (const sub of this.subs.values()) this.pendingTotal += sub.pending.size;
   }
 
   private replay(type: number, payload: Buffer): string | undefined {
@@ -111,7 +114,10 @@ export class FileSubStore implements SubStore {
 
   deleteSub(subId: number): boolean {
     this.checkOpen();
-    if (!this.subs.delete(subId)) return false;
+    const stored = this.subs.get(subId);
+    if (stored === undefined) return false;
+    this.subs.delete(subId);
+    this.pendingTotal -= stored.pending.size;
     this.log.append(SubRecord.delete, encodeSubStateDelete({ id: subId }));
     this.maybeCompact();
     return true;
@@ -124,16 +130,19 @@ export class FileSubStore implements SubStore {
     }
     const sub = this.subs.get(subId);
     if (sub === undefined) return;
+    const size = sub.pending.size;
     sub.pending.add(seq);
+    this.pendingTotal += sub.pending.size - size;
     if (seq > sub.state.lastSent) sub.state.lastSent = seq;
-    this.log.append(SubRecord.sent, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.log.appendIdSeq(SubRecord.sent, subId, seq);
   }
 
   ackSeqPending(subId: number, seq: number): void {
     this.checkOpen();
     const sub = this.subs.get(subId);
     if (sub === undefined || !sub.pending.delete(seq)) return;
-    this.log.append(SubRecord.ack, encodeSubStateUpdate({ id: subId, seqno: seq }));
+    this.pendingTotal--;
+    this.log.appendIdSeq(SubRecord.ack, subId, seq);
     this.maybeCompact();
   }
 
@@ -169,13 +178,11 @@ export class FileSubStore implements SubStore {
     }
   }
 
+  /** Records a compaction would keep (made once: maybeCompact runs on every ack). */
+  private readonly liveRecords = (): number => this.subs.size + this.pendingTotal;
+
   private maybeCompact(): void {
-    const live = (): number => {
-      let records = this.subs.size;
-      for (const sub of this.subs.values()) records += sub.pending.size;
-      return records;
-    };
-    if (!this.log.shouldCompact(live)) return;
+    if (!this.log.shouldCompact(this.liveRecords)) return;
     const records: TypedRecord[] = [];
     for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
       records.push([SubRecord.create, encodeSubState(state)]);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCrc32, CRC32_CASTAGNOLI, CRC32_IEEE, makeCrcTable, tableCrc32 } from '../../../src/store/file/crc32.js';
 import { encodeRecord, readIndexEntry, writeIndexEntry, INDEX_ENTRY_SIZE } from '../../../src/store/file/format.js';
+import { Slice } from '../../../src/store/file/msg-slice.js';
 import { scanRecords } from '../../../src/store/file/scan.js';
 import { slowCrc32 } from './support/reader.js';
 
@@ -80,6 +81,20 @@ describe('record framing', () => {
 });
 
 describe('index entries', () => {
+  it('a slice writes its entries exactly as writeIndexEntry does, for values past 32 bits', () => {
+    const crc = createCrc32();
+    const slice = new Slice(1, undefined as never, undefined as never);
+    const entries = [
+      { seq: 2 ** 40 + 1, offset: 4, timestamp: 1_700_000_000_123_456_789n, size: 17 },
+      { seq: 2 ** 40 + 2, offset: 2 ** 33 + 5, timestamp: -5n, size: 0xfffffff0 },
+      { seq: 2 ** 40 + 3, offset: 2 ** 52, timestamp: 2n ** 63n - 1n, size: 0 },
+    ];
+    for (const entry of entries) slice.push(entry.seq, entry.offset, entry.size, entry.timestamp);
+    const expected = Buffer.alloc(entries.length * INDEX_ENTRY_SIZE);
+    entries.forEach((entry, i) => writeIndexEntry(expected, i * INDEX_ENTRY_SIZE, entry, crc));
+    expect(slice.takeUnindexed(crc, entries.length)).toEqual(expected);
+  });
+
   it('lays out seq, offset, timestamp, size and CRC of the first 28 bytes', () => {
     const buffer = Buffer.alloc(INDEX_ENTRY_SIZE);
     writeIndexEntry(buffer, 0, { seq: 258, offset: 4, timestamp: 1_700_000_000_123_456_789n, size: 17 }, createCrc32());
