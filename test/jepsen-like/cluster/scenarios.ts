@@ -5,28 +5,10 @@
 // than 3 s, convergence within 5 s of the heal.
 import type { ClusterScenario, ClusterScenarioContext } from './scenario.js';
 import { actedBeforeCatchUp } from './damage-checks.js';
+import { delay, faultAt, followersOf, hold, pick, waitFor } from './scenario-helpers.js';
+import { diskFullScenarios } from './scenarios-disk-full.js';
 
 const LEADER_FAULT = { newLeaderMs: 2_500, newLeaderRequired: true, longestAckGapMs: 3_000, convergeMs: 5_000 } as const;
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function pick<T>(ctx: ClusterScenarioContext, items: readonly T[]): T {
-  return items[ctx.random.int(items.length)]!;
-}
-
-function followersOf(ctx: ClusterScenarioContext, leader: string): string[] {
-  return ctx.cluster.ids.filter((id) => id !== leader);
-}
-
-/** Fault start: a fifth into the phase plus up to a tenth of jitter. */
-function faultAt(ctx: ClusterScenarioContext): Promise<void> {
-  return ctx.at(ctx.phases.faultMs * (0.2 + ctx.random.next() * 0.1));
-}
-
-/** Holds a fault for `fraction` of the phase (at least `minMs`). */
-function hold(ctx: ClusterScenarioContext, fraction: number, minMs: number): Promise<void> {
-  return delay(Math.max(minMs, ctx.phases.faultMs * fraction));
-}
-
 const unordered: readonly ClusterScenario[] = [
   {
     name: 'cluster-baseline',
@@ -444,19 +426,10 @@ const unordered: readonly ClusterScenario[] = [
 ];
 
 /** In the run order of docs/testing.md §5.6 (by number; a variant after its original). */
-export const clusterScenarios: readonly ClusterScenario[] = [...unordered].sort((a, b) => (a.number ?? 15.5) - (b.number ?? 15.5));
-
-/** Polls `check` until it holds; throws after `timeoutMs`. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(100);
-  }
-}
+export const clusterScenarios: readonly ClusterScenario[] = [...unordered, ...diskFullScenarios].sort((a, b) => (a.number ?? 15.5) - (b.number ?? 15.5));
 
 export function findClusterScenario(name: string): ClusterScenario | undefined {
   return clusterScenarios.find((s) => s.name === name);
 }
 
-export { pick, followersOf };
+export { pick, followersOf } from './scenario-helpers.js';
