@@ -71,7 +71,7 @@ export class ChaosCluster {
   private constructor(
     readonly ids: readonly string[],
     readonly network: ChaosNetwork,
-    private readonly runDir: string,
+    readonly runDir: string,
   ) {}
 
   static async create(options: ChaosClusterOptions): Promise<ChaosCluster> {

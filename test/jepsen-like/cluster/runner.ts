@@ -248,7 +248,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const timings = judgeTimings(scenario.bounds ?? {}, figures, clusterFigures, convergeAfterHealMs, catchUps, options.timingSlack ?? 3);
   for (const t of timings) if (t.verdict === 'fail') reasons.push(`timing: ${t.name} ${t.valueMs} ms is past ${options.timingSlack ?? 3}x its bound of ${t.boundMs} ms`);
   reasons.push(...findings);
-  for (const extra of scenario.accept?.({ figures, cluster: clusterFigures, traces: merged, faults: nemesis.events }) ?? []) reasons.push(extra);
+  for (const extra of scenario.accept?.({ figures, cluster: clusterFigures, traces: merged, faults: nemesis.events, ops: history.ops, notes, note: (name: string, value: unknown) => void (notes[name] = value) }) ?? []) reasons.push(extra);
   const valid = reasons.length === 0;
   const report: ClusterRunReport = {
     ...base,

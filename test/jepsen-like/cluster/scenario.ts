@@ -3,7 +3,7 @@
 // every scenario runs.
 import type { FaultEvent } from '../faults.js';
 import type { Figures } from '../figures.js';
-import type { HistoryRecorder } from '../history.js';
+import type { HistoryRecorder, Op } from '../history.js';
 import type { Random } from '../random.js';
 import type { Workload, WorkloadConfig } from '../workload.js';
 import type { ChaosCluster } from './chaos-cluster.js';
@@ -50,6 +50,10 @@ export interface AcceptanceInput {
   readonly cluster: ClusterFigures;
   readonly traces: readonly TraceEvent[];
   readonly faults: readonly FaultEvent[];
+  readonly ops: readonly Op[];
+  /** The scenario's own figures so far (ctx.note), and a way to add more. */
+  readonly notes: Readonly<Record<string, unknown>>;
+  note(name: string, value: unknown): void;
 }
 
 export interface ClusterScenario {

@@ -8,6 +8,7 @@ import { actedBeforeCatchUp } from './damage-checks.js';
 import { delay, faultAt, followersOf, hold, pick, waitFor } from './scenario-helpers.js';
 import { diskFullScenarios } from './scenarios-disk-full.js';
 import { membershipScenario } from './scenarios-membership.js';
+import { clockSkewScenario, clockStepScenarios } from './scenarios-clock.js';
 
 const LEADER_FAULT = { newLeaderMs: 2_500, newLeaderRequired: true, longestAckGapMs: 3_000, convergeMs: 5_000 } as const;
 const unordered: readonly ClusterScenario[] = [
@@ -427,7 +428,7 @@ const unordered: readonly ClusterScenario[] = [
 ];
 
 /** In the run order of docs/testing.md §5.6 (by number; a variant after its original). */
-export const clusterScenarios: readonly ClusterScenario[] = [...unordered, membershipScenario, ...diskFullScenarios].sort((a, b) => (a.number ?? 15.5) - (b.number ?? 15.5));
+export const clusterScenarios: readonly ClusterScenario[] = [...unordered, membershipScenario, ...clockStepScenarios, clockSkewScenario, ...diskFullScenarios].sort((a, b) => (a.number ?? 15.5) - (b.number ?? 15.5));
 
 export function findClusterScenario(name: string): ClusterScenario | undefined {
   return clusterScenarios.find((s) => s.name === name);
