@@ -53,6 +53,11 @@ export interface ChaosClusterOptions {
   readonly spares?: readonly string[];
   /** Environment of one node beside the common one (e.g. libfaketime for a clock fault). */
   readonly nodeEnv?: (id: string) => Readonly<Record<string, string>>;
+  /**
+   * Whether nodes write the Raft trace and fsync log (default true). The soak turns them off: an
+   * hour of them is gigabytes the checkers would have to read.
+   */
+  readonly hooks?: boolean;
 }
 
 const POLL_MS = 50;
@@ -101,7 +106,7 @@ export class ChaosCluster {
           '--cluster_advertise', network.advertise,
           ...(options.args ?? []),
         ],
-        env: { ...options.env, ...options.nodeEnv?.(id), TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) },
+        env: { ...options.env, ...options.nodeEnv?.(id), ...(options.hooks === false ? {} : { TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) }) },
         ...(options.entry !== undefined ? { entry: options.entry } : {}),
         ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
       });

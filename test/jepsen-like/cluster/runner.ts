@@ -98,7 +98,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
 /** Clients get a home node in turn on first sight, and the next node on each later attempt. */
-class ClusterTarget implements DrainTarget {
+export class ClusterTarget implements DrainTarget {
   private readonly homes = new Map<string, number>();
 
   constructor(private readonly cluster: ChaosCluster) {}
@@ -270,7 +270,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
 }
 
 /** Nodes whose digest differs from the one most nodes share. */
-function countDivergent(digests: ReadonlyMap<string, string>): number {
+export function countDivergent(digests: ReadonlyMap<string, string>): number {
   const counts = new Map<string, number>();
   for (const digest of digests.values()) counts.set(digest, (counts.get(digest) ?? 0) + 1);
   const most = Math.max(0, ...counts.values());
