@@ -9,7 +9,7 @@ const MINUTE_MS = 60_000;
 function samples(minutes: number, shape: (tMs: number) => Partial<ResourceSample>): ResourceSample[] {
   const out: ResourceSample[] = [];
   for (let tMs = 0; tMs <= minutes * MINUTE_MS; tMs += 30_000) {
-    out.push({ tMs, node: 'a', role: 'F', rssBytes: 100 * MiB, fds: 40, raftBytes: 4 * MiB, ...shape(tMs) });
+    out.push({ tMs, node: 'a', role: 'F', rssBytes: 100 * MiB, fds: 40, raftBytes: 4 * MiB, raftEntries: 12_000, ...shape(tMs) });
   }
   return out;
 }

@@ -15,6 +15,11 @@ export interface ResourceSample {
   readonly fds: number;
   /** Every file under the node's Raft directory: log, snapshots, markers. */
   readonly raftBytes: number;
+  /**
+   * Entries its log holds (last index - first index + 1; 0 if it did not answer): bounded by the
+   * trailing logs kept after a snapshot (10,240) plus what arrives between two (every 2 min).
+   */
+  readonly raftEntries: number;
 }
 
 export const soakMetrics = ['rssBytes', 'fds', 'raftBytes'] as const;
@@ -97,7 +102,7 @@ function clock(tMs: number): string {
 
 /** One console line for the samples of one round (every node's, taken together). */
 export function formatSampleLine(tMs: number, round: readonly ResourceSample[], harnessRssBytes: number): string {
-  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)} fds ${s.fds} raft ${mib(s.raftBytes)}`);
+  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)} fds ${s.fds} raft ${mib(s.raftBytes)} ${s.raftEntries} entries`);
   return `soak ${clock(tMs)}  ${nodes.join(' | ')} | harness rss ${mib(harnessRssBytes)}`;
 }
 

@@ -56,7 +56,9 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function processResources(pid: number): { rssBytes: number; fds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    // An exiting process (a hand-over's restart) has no VmRSS any more: no sample then.
     const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+    if (!Number.isFinite(rssKiB)) return undefined;
     return { rssBytes: rssKiB * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return undefined;
@@ -92,7 +94,8 @@ async function sampleRound(cluster: ChaosCluster, tMs: number): Promise<Resource
     if (resources === undefined) continue;
     const view = await cluster.view(id, 1_000);
     const role = view === undefined ? '?' : view.role === 'Leader' ? 'L' : 'F';
-    round.push({ tMs, node: id, role, ...resources, raftBytes: directoryBytes(cluster.raftDir(id)) });
+    const raftEntries = view === undefined ? 0 : view.last_index - view.first_index + 1;
+    round.push({ tMs, node: id, role, ...resources, raftBytes: directoryBytes(cluster.raftDir(id)), raftEntries });
   }
   return round;
 }
