@@ -28,7 +28,7 @@ export interface PreparedClients {
 }
 
 /** A TypeScript program beside this module: compiled (dist/bench/x.js) or, under tsx, the source. */
-function scriptCommand(name: string): { command: string; args: string[] } {
+export function scriptCommand(name: string): { command: string; args: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const path = fileURLToPath(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
   return { command: process.execPath, args: fromSource ? ['--import', 'tsx', path] : [path] };

@@ -4,12 +4,16 @@
 // The STAN suites take the flags of bench/stan.ts too (--workloads, --stores, --clients, --runs,
 // --tstan-root, --vs, --interleave): `stan` runs W1-W4 with the fast clients (C on libnats, the
 // lean TypeScript client) and node-nats-streaming beside them; `stan-fast` only the fast ones,
-// `stan-node` only node-nats-streaming. Built to dist/bench/run.js (npm run build).
+// `stan-node` only node-nats-streaming. `cluster` runs W1-W4 against 3-node clusters (durable and
+// --cluster_sync=false, the client on a follower and on the leader; --cluster-sync, --client-node
+// pick); `failover` kills or stops the leader of a loaded cluster and reports the new-leader time
+// and the longest gap between PubAcks. Built to dist/bench/run.js (npm run build).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNatsBench } from './nats.js';
-import { STAN_BENCH_USAGE, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
+import { STAN_BENCH_USAGE, clusterConfigsFromArgs, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
 import { runRaftBench } from './raft.js';
+import { FAILOVER_BENCH_USAGE, failoverBenchOptionsFromArgs, runFailoverBench } from './failover.js';
 import { runFileStoreBench } from './file-store.js';
 import { runStartupBench } from './startup.js';
 
@@ -23,17 +27,28 @@ function stanSuite(suite: string, clients: Array<'c' | 'lean' | 'node'>): Suite 
   };
 }
 
+const clusterSuite: Suite = async (scale, argv) => {
+  const options = stanBenchOptionsFromArgs(argv, { suite: 'cluster', scale, clients: ['c', 'lean', 'node'] });
+  await runStanBench({ ...options, configs: clusterConfigsFromArgs(argv) });
+  return [];
+};
+
 const suites: Record<string, Suite> = {
   startup: async (scale) => runStartupBench({ runs: Math.max(5, Math.round(20 * scale)) }),
   nats: async (scale) => runNatsBench(Math.max(10_000, Math.round(500_000 * scale))),
   stan: stanSuite('stan', ['c', 'lean', 'node']),
   'stan-fast': stanSuite('stan-fast', ['c', 'lean']),
   'stan-node': stanSuite('stan-node', ['node']),
+  cluster: clusterSuite,
+  failover: async (_scale, argv) => {
+    await runFailoverBench(failoverBenchOptionsFromArgs(argv));
+    return [];
+  },
   raft: async () => [await runRaftBench()],
   file: async () => [await runFileStoreBench()],
 };
 /** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
-const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'raft', 'file'];
+const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'failover', 'raft', 'file'];
 
 function argValue(argv: readonly string[], name: string): string | undefined {
   const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
@@ -44,7 +59,7 @@ function argValue(argv: readonly string[], name: string): string | undefined {
 
 export async function runAll(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\n`);
+    process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\nfailover: ${FAILOVER_BENCH_USAGE}\n`);
     return;
   }
   const only = argValue(argv, 'only');

@@ -1,8 +1,9 @@
-// The tables `bench/stan.ts` prints after its JSON lines: one row per workload, store and client
-// with the client's CPU beside the server's and the reference server's figures; or, comparing
-// two builds, their medians side by side with ratios (this build / the other).
+// The tables `bench/stan.ts` prints after its JSON lines: one row per workload, configuration and
+// client with the client's CPU beside the server's (per node in a cluster) and the reference
+// server's figures; or, comparing two builds, their medians side by side with ratios (this build /
+// the other).
 
-/** One JSON line of the STAN benchmark: medians of the runs of one workload, store, client, build. */
+/** One JSON line of the STAN benchmark: medians of the runs of one workload, configuration, client, build. */
 export type Row = Record<string, unknown>;
 
 /** A client using this many cores or more is likely what limits the figure. */
@@ -67,16 +68,53 @@ function clientCpu(row: Row): string {
   return `${fmt(num(row, 'clientCpuSec'))} s = ${cores.toFixed(2)} cores${mark}`;
 }
 
+/** The node roles of a cluster row (L, F1, F2), none for a standalone one. */
+const CLUSTER_ROLES = ['L', 'F1', 'F2'] as const;
+
+function isClustered(row: Row): boolean {
+  return row['serverCpuSecL'] !== undefined;
+}
+
+/** Standalone: the server's CPU s; cluster: the sum, then each node's. */
+function serverCpu(row: Row): string {
+  const total = fmt(num(row, 'serverCpuSec'));
+  if (!isClustered(row)) return total;
+  return `Σ ${total} (${CLUSTER_ROLES.map((role) => `${role} ${fmt(num(row, `serverCpuSec${role}`))}`).join(' · ')})`;
+}
+
+function serverRss(row: Row): string {
+  if (!isClustered(row)) return fmt(num(row, 'serverPeakRssMb'));
+  return CLUSTER_ROLES.map((role) => `${role} ${Math.round(num(row, `serverPeakRssMb${role}`))}`).join(' · ');
+}
+
+function target(row: Row): string {
+  if (row['target'] === undefined) return '–';
+  return `${String(row['target'])} ${row['targetMet'] === true ? '✓' : '✗'}`;
+}
+
 export function printTable(rows: readonly Row[]): void {
+  const clustered = rows.some(isClustered);
   const lines = [
     '',
-    '| configuration | workload | client | tstan (median) | client CPU | server CPU s | server µs/msg | server peak RSS MB | reference server |',
-    '|---|---|---|---|---:|---:|---:|---:|---|',
+    `| configuration | workload | client | tstan (median) | client CPU | server CPU s | server µs/msg${clustered ? ' (Σ nodes)' : ''} | server peak RSS MB | reference server |${clustered ? ' target |' : ''}`,
+    `|---|---|---|---|---:|---:|---:|---:|---|${clustered ? '---|' : ''}`,
   ];
   for (const row of rows) {
     lines.push(
       `| ${String(row['config'])} | ${String(row['workload'])} | ${String(row['client'])} | ${summary(row)} | ${clientCpu(row)} | ` +
-        `${fmt(num(row, 'serverCpuSec'))} | ${fmt(num(row, 'serverCpuUsPerMsg'))} | ${fmt(num(row, 'serverPeakRssMb'))} | ${String(row['reference'])} |`,
+        `${serverCpu(row)} | ${fmt(num(row, 'serverCpuUsPerMsg'))} | ${serverRss(row)} | ${String(row['reference'])} |` +
+        (clustered ? ` ${target(row)} |` : ''),
+    );
+  }
+  const loads = rows.filter((row) => row['loadAvg1'] !== undefined).map((row) => num(row, 'loadAvg1'));
+  if (loads.length > 0) lines.push('', `Load average (1 min) when the runs started: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} (medians per row).`);
+  if (clustered) {
+    lines.push(
+      '',
+      'Cluster rows: L is the leader, F1 the follower the client is connected to (with the client on a follower), F2 the',
+      'other follower. Server CPU and µs/msg are summed over the three nodes, RSS is per node. The reference cluster was',
+      'measured with node-nats-streaming only; targets (docs/benchmarks.md §6, issue 11): durable at least the reference',
+      "with --cluster_sync and W2 p50 ≤ 1.2 ms, --cluster_sync=false at least the reference's default figures.",
     );
   }
   lines.push(
@@ -97,11 +135,11 @@ function paired(row: Row, name: string): string {
   return `${num(row, `paired_${name}`).toFixed(3)} (${num(row, `paired_${name}Min`).toFixed(2)}–${num(row, `paired_${name}Max`).toFixed(2)})`;
 }
 
-/** Ratio lines (JSON) and a table of build A against build B for every workload, store and client. */
+/** Ratio lines (JSON) and a table of build A against build B for every workload, configuration and client. */
 export function printComparison(rows: readonly Row[], labelA: string, labelB: string): void {
   const byKey = new Map<string, { a?: Row; b?: Row }>();
   for (const row of rows) {
-    const key = `${String(row['store'])}|${String(row['workload'])}|${String(row['clientKind'])}`;
+    const key = `${String(row['configKey'])}|${String(row['workload'])}|${String(row['clientKind'])}`;
     const pair = byKey.get(key) ?? {};
     if (row['build'] === labelA) pair.a = row;
     else if (row['build'] === labelB) pair.b = row;

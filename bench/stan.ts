@@ -1,16 +1,19 @@
-// W1-W4 against a standalone tstan (MEMORY, and FILE with fsync on), each run on a fresh server
-// process and a fresh data directory, with the client as a process of its own: the C program on
+// W1-W4 against a standalone tstan (MEMORY, and FILE with fsync on) or a 3-node cluster
+// (bench/deployments.ts), each run on fresh server processes and fresh data directories, with the
+// client as a process of its own: the C program on
 // libnats (bench/c), the lean TypeScript client and node-nats-streaming. Every run reports the
 // client's CPU beside the server's, so a saturated client shows. Each figure is the median of
 // `runs` runs. With `vsRoot` the same runs go alternately against two builds and the table gives
 // their ratios. `node dist/bench/stan.js --help` lists the flags; `runStanBench` is the API.
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
-import { describeReference } from './reference-figures.js';
+import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfig, type Deployment, type ServerFindings } from './deployments.js';
+import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
-import { STORE_KINDS, ownRoot, serverBuild, startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
+import { STORE_KINDS, ownRoot, serverBuild, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 export interface StanBenchOptions {
   /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
@@ -19,6 +22,8 @@ export interface StanBenchOptions {
   readonly scale?: number;
   readonly workloads?: readonly WorkloadName[];
   readonly stores?: readonly StoreKind[];
+  /** What to run against instead of the standalone `stores` (e.g. the cluster configurations). */
+  readonly configs?: readonly BenchConfig[];
   readonly clients?: readonly ClientKind[];
   /** The checkout whose dist/ runs as the server (default: this one). */
   readonly tstanRoot?: string;
@@ -41,53 +46,103 @@ interface Arm {
 
 type Sample = Record<string, number>;
 
-function configName(store: StoreKind): string {
-  return store === 'FILE' ? 'standalone FILE (fsync on)' : 'standalone MEMORY';
-}
-
-/** What the server used while the client ran: over the timed interval and over the whole client. */
-interface ServerUse {
+/** What one server node used while the client ran: over the timed interval and over the whole client. */
+interface NodeUseOfRun {
+  readonly role: string;
   readonly cpuSec: number;
   readonly cpuTotalSec: number;
   readonly peakRssMb: number;
 }
 
-/** The numeric fields of a client's result plus what the server used meanwhile. */
-function sampleOf(result: ClientResult, server: ServerUse): Sample {
-  const sample: Sample = {};
+/**
+ * The numeric fields of a client's result plus what the servers used meanwhile: summed over the
+ * nodes (CPU) or their maximum (RSS), and in a cluster each node's by role (serverCpuSecL, ...).
+ */
+function sampleOf(result: ClientResult, nodes: readonly NodeUseOfRun[], loadAvg1: number): Sample {
+  const sample: Sample = { loadAvg1 };
   for (const [key, value] of Object.entries(result)) if (typeof value === 'number') sample[key] = value;
+  const cpuSec = nodes.reduce((sum, node) => sum + node.cpuSec, 0);
   sample['clientCores'] = result.seconds > 0 ? result.clientCpuSec / result.seconds : 0;
   sample['clientCpuUsPerMsg'] = (result.clientCpuSec * 1e6) / result.messages;
-  sample['serverCpuSec'] = server.cpuSec;
-  sample['serverCpuUsPerMsg'] = (server.cpuSec * 1e6) / result.messages;
-  sample['serverCpuTotalSec'] = server.cpuTotalSec;
-  sample['serverPeakRssMb'] = server.peakRssMb;
+  sample['serverCpuSec'] = cpuSec;
+  sample['serverCpuUsPerMsg'] = (cpuSec * 1e6) / result.messages;
+  sample['serverCpuTotalSec'] = nodes.reduce((sum, node) => sum + node.cpuTotalSec, 0);
+  sample['serverPeakRssMb'] = Math.max(...nodes.map((node) => node.peakRssMb));
+  for (const node of nodes) {
+    if (node.role === '') continue;
+    sample[`serverCpuSec${node.role}`] = node.cpuSec;
+    sample[`serverPeakRssMb${node.role}`] = node.peakRssMb;
+  }
   return sample;
 }
 
+/** What every node of `deployment` used: CPU between the marks and over the client, peak RSS. */
+function nodeUses(deployment: Deployment, before: readonly number[], marks: Record<string, number[]>): NodeUseOfRun[] {
+  return deployment.nodes.map((node, i) => ({
+    role: node.role,
+    cpuSec: (marks['end']?.[i] ?? Number.NaN) - (marks['start']?.[i] ?? Number.NaN),
+    cpuTotalSec: node.cpuSeconds() - before[i]!,
+    peakRssMb: node.peakRssMb(),
+  }));
+}
+
 /**
- * One run: a fresh server, the client process. The server's CPU is read when the client marks the
- * start and the end of its timed interval, and before and after the client process.
+ * One run: a fresh deployment, the client process. Every node's CPU is read when the client marks
+ * the start and the end of its timed interval, and before and after the client process.
  */
-async function runSample(arm: Arm, store: StoreKind, workload: WorkloadName, count: number, runIndex: number, timeoutSec: number) {
-  const server = await startServer(arm.build, store);
+async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, count: number, runIndex: number, timeoutSec: number) {
+  // Others share the machine: the load when the run starts goes with its figures.
+  const loadAvg1 = loadavg()[0]!;
+  const deployment = await config.start(arm.build);
   try {
-    const before = server.cpuSeconds();
-    const marks: Record<string, number> = {};
+    const cpuNow = (): number[] => deployment.nodes.map((node) => node.cpuSeconds());
+    const before = cpuNow();
+    const marks: Record<string, number[]> = {};
     const onMark = (what: string): void => {
-      marks[what] = server.cpuSeconds();
+      marks[what] = cpuNow();
     };
-    const run = await runClient(arm.program, server.url, workload, count, `bench${runIndex}`, timeoutSec, onMark);
-    const total = server.cpuSeconds() - before;
-    const use: ServerUse = { cpuSec: (marks['end'] ?? Number.NaN) - (marks['start'] ?? Number.NaN), cpuTotalSec: total, peakRssMb: server.peakRssMb() };
-    if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure] };
+    const run = await runClient(arm.program, deployment.url, workload, count, `bench${runIndex}`, timeoutSec, onMark);
+    const nodes = nodeUses(deployment, before, marks);
+    const findings = await deployment.findings();
+    if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure], findings };
     const problems = resultProblems(run.result, count);
     if (problems.length === 0 && run.failure !== '') problems.push(run.failure);
-    if (problems.length === 0 && Number.isNaN(use.cpuSec)) problems.push('the client printed no MARK start/end lines');
-    return { clientName: run.result.client, sample: problems.length === 0 ? sampleOf(run.result, use) : null, problems };
+    if (problems.length === 0 && nodes.some((node) => Number.isNaN(node.cpuSec))) problems.push('the client printed no MARK start/end lines');
+    return { clientName: run.result.client, sample: problems.length === 0 ? sampleOf(run.result, nodes, loadAvg1) : null, problems, findings };
   } finally {
-    await server.stop();
+    await deployment.stop();
   }
+}
+
+interface FindingsOfRuns {
+  readonly errorLines: string[];
+  readonly notes: string[];
+  readonly logsKeptIn: string[];
+}
+
+function collectFindings(into: FindingsOfRuns, findings: ServerFindings): void {
+  into.errorLines.push(...findings.errorLines);
+  into.notes.push(...findings.notes);
+  if (findings.logsKeptIn !== undefined) into.logsKeptIn.push(findings.logsKeptIn);
+}
+
+/** For the progress line: ` (2 error lines in the server logs; leadership changed ...; logs kept in ...)`. */
+function describeFindings(findings: ServerFindings): string {
+  const parts = [...(findings.errorLines.length > 0 ? [`${findings.errorLines.length} error lines in the server logs`] : []), ...findings.notes];
+  if (findings.logsKeptIn !== undefined) parts.push(`logs kept in ${findings.logsKeptIn}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+/** The row's fields for what the servers showed over all runs; none when nothing. */
+function findingFields(findings: FindingsOfRuns): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (findings.errorLines.length > 0) {
+    fields['serverErrorLines'] = findings.errorLines.length;
+    fields['serverErrorExamples'] = findings.errorLines.slice(0, 3).map((line) => line.slice(0, 300));
+  }
+  if (findings.notes.length > 0) fields['serverNotes'] = findings.notes.slice(0, 3);
+  if (findings.logsKeptIn.length > 0) fields['serverLogsKeptIn'] = findings.logsKeptIn;
+  return fields;
 }
 
 function median(values: readonly number[]): number {
@@ -159,43 +214,60 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   const prepared = await prepareClients(options.clients ?? CLIENT_KINDS);
   for (const reason of prepared.skipped) progress(print, `skipping client ${reason}`);
   const arms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
+  const configs = options.configs ?? (options.stores ?? STORE_KINDS).map(standaloneConfig);
   const rows: Row[] = [];
   try {
-    for (const store of options.stores ?? STORE_KINDS) {
+    for (const config of configs) {
       for (const workload of options.workloads ?? WORKLOADS) {
         const count = messageCount(workload, scale);
         const byRun = arms.map(() => new Array<Sample | null>(runs).fill(null));
         const problems = arms.map(() => [] as string[]);
+        const findings = arms.map(() => ({ errorLines: [] as string[], notes: [] as string[], logsKeptIn: [] as string[] }));
         const clientNames = arms.map((arm) => arm.program.kind as string);
         const order = interleave
           ? Array.from({ length: runs }, (_, run) => arms.map((_, armIndex) => ({ armIndex, run }))).flat()
           : arms.flatMap((_, armIndex) => Array.from({ length: runs }, (_, run) => ({ armIndex, run })));
         for (const { armIndex, run } of order) {
           const arm = arms[armIndex]!;
-          const outcome = await runSample(arm, store, workload, count, run, timeoutSec);
+          // A deployment that does not start, or a node that dies mid-run, fails this run only.
+          const outcome = await runSample(arm, config, workload, count, run, timeoutSec).catch((error: unknown) => ({
+            clientName: arm.program.kind as string,
+            sample: null,
+            problems: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
+            findings: { errorLines: [], notes: [] } as ServerFindings,
+          }));
           clientNames[armIndex] = outcome.clientName;
           byRun[armIndex]![run] = outcome.sample;
           if (outcome.sample === null) problems[armIndex]!.push(...outcome.problems);
+          collectFindings(findings[armIndex]!, outcome.findings);
           const rate = outcome.sample === null ? `FAILED: ${outcome.problems.join('; ')}` : `${Math.round(outcome.sample['msgsPerSec'] ?? 0).toLocaleString('en-US')} msgs/s`;
-          progress(print, `${workload} ${store} ${arm.program.kind} ${arm.build.label} run ${run + 1}/${runs}: ${rate}`);
+          const logged = describeFindings(outcome.findings);
+          progress(print, `${workload} ${config.key} ${arm.program.kind} ${arm.build.label} run ${run + 1}/${runs}: ${rate}${logged}`);
         }
         const samples = byRun.map((list) => list.filter((sample): sample is Sample => sample !== null));
         arms.forEach((arm, armIndex) => {
           const row: Row = {
             suite: options.suite ?? 'stan',
             workload,
-            config: configName(store),
-            store,
+            config: config.name,
+            configKey: config.key,
+            store: config.reference === 'MEMORY' ? 'MEMORY' : 'FILE',
             client: clientNames[armIndex]!,
             clientKind: arm.program.kind,
             build: arm.build.label,
             runs: samples[armIndex]!.length,
-            failedRuns: problems[armIndex]!.length,
+            failedRuns: runs - samples[armIndex]!.length,
             scale,
             ...aggregate(samples[armIndex]!),
-            reference: describeReference(arm.program.kind, store, workload),
+            reference: describeReference(arm.program.kind, config.reference, workload),
           };
+          const target = clusterTarget(config.reference, workload);
+          if (target !== undefined && samples[armIndex]!.length > 0) {
+            row['target'] = target.text;
+            row['targetMet'] = target.met(Number(row['msgsPerSec']), Number(row['p50Ms'] ?? 0));
+          }
           if (problems[armIndex]!.length > 0) row['problems'] = problems[armIndex]!.slice(0, 3);
+          Object.assign(row, findingFields(findings[armIndex]!));
           // Arms are builds × programs: the same program on build B sits one program list later.
           const other = armIndex + prepared.programs.length;
           if (compare && other < arms.length) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));
@@ -247,7 +319,16 @@ export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as th
   --tstan-root DIR          run the server from DIR/dist (default: this checkout)
   --vs DIR                  also run DIR/dist, alternating run by run; prints ratios (this / DIR)
   --interleave              alternate builds and clients run by run (implied by --vs)
-  --timeout-s N             per client run (default 120)`;
+  --timeout-s N             per client run (default 120)
+The cluster suite (3 nodes, FILE) instead of --stores:
+  --cluster-sync true,false  --cluster_sync on (the default: fsync on a majority) and/or off (default both)
+  --client-node follower,leader  which node the client connects to (default both)`;
+
+/** The cluster configurations the flags above ask for. */
+export function clusterConfigsFromArgs(argv: readonly string[]): BenchConfig[] {
+  const syncs = listFlag(argv, 'cluster-sync', ['true', 'false'] as const)?.map((value) => value === 'true');
+  return clusterConfigs(syncs, listFlag(argv, 'client-node', CLUSTER_CLIENT_NODES));
+}
 
 /** The flags above; `defaults` fills what the command line leaves out. */
 export function stanBenchOptionsFromArgs(argv: readonly string[], defaults: StanBenchOptions = {}): StanBenchOptions {

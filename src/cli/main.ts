@@ -64,19 +64,18 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
   const logger = root.logger;
   logger.debug({ options: redactOptions(options) }, 'effective configuration');
   const node = new TstanNode(options, logger);
+  // One listener per signal for the whole life of the process, never removed: between removing
+  // one handler and adding the next the default action (kill outright) would be armed again.
   // A stop asked for while the node starts (an orchestrator's SIGTERM right after the health
-  // check passed) is carried out as soon as start-up is done, not by the default handler that
-  // would kill the process outright.
+  // check passed) is carried out as soon as start-up is done.
   let earlyStop: string | undefined;
-  const noteEarly = (signal: string) => (): void => {
+  let onStopSignal = (signal: string): void => {
     earlyStop ??= signal;
     // A clustered node may wait for its peers at start-up: that wait ends now.
     node.cancelStart();
   };
-  const earlyTerm = noteEarly('SIGTERM');
-  const earlyInt = noteEarly('SIGINT');
-  process.once('SIGTERM', earlyTerm);
-  process.once('SIGINT', earlyInt);
+  process.on('SIGTERM', () => onStopSignal('SIGTERM'));
+  process.on('SIGINT', () => onStopSignal('SIGINT'));
   try {
     await node.start();
   } catch (error) {
@@ -132,10 +131,7 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
           resolve(full === undefined ? 1 : EXIT_DISK_FULL);
         });
     };
-    process.off('SIGTERM', earlyTerm);
-    process.off('SIGINT', earlyInt);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onStopSignal = stop;
     if (earlyStop !== undefined) stop(earlyStop);
     let current = options;
     process.on('SIGHUP', () => {

@@ -36,7 +36,7 @@ import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
-import { answerStateProbes, decideStartup, type StartupMode } from './startup.js';
+import { answerStateProbes, decideStartup, servingSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
 import type { OpResult } from '../fsm/ops.js';
 import { findDiskFull } from '../util/disk-full.js';
@@ -52,6 +52,8 @@ export class ClusteredStanServer implements MonitorSource {
   private driver: RaftDriver | undefined;
   private writer: RaftWriter | undefined;
   private session: ServingSession | undefined;
+  /** The session has started and its subscriptions are in place: this node answers serving probes. */
+  private answeringServing = false;
   /** Counts leaderships: a barrier that completes after the term it was proposed in ends is ignored. */
   private leadership = 0;
   private connections: NatsConnection[] = [];
@@ -291,6 +293,11 @@ export class ClusteredStanServer implements MonitorSource {
     const fsm = new StanFsm({ store: this.store, clock: this.clock, persistRecords: false, logger: this.root.child({ component: 'fsm' }) });
     this.fsm = fsm;
     this.subs.push(answerStateProbes(raftConnection, cid, nodeId, () => this.hasRaftState(storage)));
+    this.subs.push(
+      raftConnection.subscribe(servingSubject(cid), (_subject, reply) => {
+        if (reply !== undefined && this.answeringServing && this.session?.isServing === true && this.state === 'running') raftConnection.publish(reply, new TextEncoder().encode(nodeId));
+      }),
+    );
     this.fetchServer = new FetchServer(raftConnection, fetchSubject(cid, nodeId), () => fsm.state, this.root.child({ component: 'fetch' }));
     this.fetchServer.start();
     this.fetchClient = new FetchClient({
@@ -414,6 +421,9 @@ export class ClusteredStanServer implements MonitorSource {
     });
     this.session = session;
     await session.start();
+    // Its subscriptions have reached the server (start() flushed them): a node handing over may
+    // stop taking requests once it hears this one serves.
+    this.answeringServing = this.session === session;
     this.bindMetrics();
     this.logger.info({ nodeId: this.nodeIdInUse, term: this.driver?.term }, 'leading: serving clients');
   }
@@ -421,6 +431,7 @@ export class ClusteredStanServer implements MonitorSource {
   /** Not leading (any more): the session ends at once, first. */
   private onFollowing(): void {
     this.leadership++;
+    this.answeringServing = false;
     this.membership?.follow();
     const session = this.session;
     if (session === undefined) return;
@@ -438,18 +449,48 @@ export class ClusteredStanServer implements MonitorSource {
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    this.answeringServing = false;
     const session = this.session;
     // The session is this shutdown's now: losing leadership below must not abandon it.
     this.session = undefined;
     if (session !== undefined) await session.drain({ handover: true });
     await this.driver?.stop({ transferLeadershipMs: this.cluster.transferLeadershipMs ?? 3_000 });
     if (session !== undefined) {
-      const passedOn = await session.releaseParked(3_000);
-      if (passedOn > 0) this.logger.info({ requests: passedOn }, 'requests received while handing over passed on to the new leader');
+      // Requests keep arriving here (and are parked) until the new leader serves: stopping to
+      // take them earlier would leave their subjects without a subscriber, and NATS drops them.
+      await this.awaitServingPeer(3_000);
+      const passedOn = await session.releaseParked();
+      if (passedOn.requests + passedOn.acks > 0) this.logger.info(passedOn, 'requests and acks received while handing over passed on to the new leader');
     }
     await this.teardown();
     this.state = 'stopped';
     this.logger.info('clustered streaming node stopped');
+  }
+
+  /** Resolves once another node answers that it serves clients, or after `waitMs`. */
+  private awaitServingPeer(waitMs: number): Promise<void> {
+    const connection = this.connections[3];
+    if (connection === undefined || connection.isClosed) return Promise.resolve();
+    const subject = servingSubject(this.options.clusterId);
+    return new Promise((resolve) => {
+      const inbox = connection.newInbox();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (): void => {
+        clearTimeout(deadline);
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve();
+      };
+      const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
+        if (new TextDecoder().decode(payload) !== this.nodeIdInUse) finish();
+      });
+      const deadline = setTimeout(finish, waitMs);
+      const ask = (): void => {
+        connection.publish(subject, new Uint8Array(0), inbox);
+        timer = setTimeout(ask, 20);
+      };
+      ask();
+    });
   }
 
   private async teardown(): Promise<void> {

@@ -77,7 +77,7 @@ export class RaftWriter implements StateWriter {
         const message = error instanceof Error ? error.message : String(error);
         const outcome =
           typeof code === 'string' && KNOWN_NOT_COMMITTED.has(code)
-            ? new NotCommittedError(code === 'RAFT_NOT_LEADER' ? 'node is not the leader' : message, { cause: error })
+            ? new NotCommittedError(code === 'RAFT_NOT_LEADER' ? 'node is not the leader' : message, { cause: error, leadership: true })
             : new InDoubtError(message, { cause: error });
         for (const part of batch.parts) part.reject(outcome);
       },

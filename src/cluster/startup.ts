@@ -26,6 +26,11 @@ export function stateSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.state`;
 }
 
+/** Answered by the node that serves clients (the leader, once its session has started). */
+export function servingSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.serving`;
+}
+
 export function joinSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.join`;
 }

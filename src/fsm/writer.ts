@@ -11,10 +11,23 @@ import type { Op, OpResult } from './ops.js';
 import type { ApplyOutcome, StanFsm } from './stan-fsm.js';
 
 export class NotCommittedError extends TstanError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Refused because this node is not (or no longer) the leader: routine while leadership moves. */
+  readonly leadership: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; leadership?: boolean }) {
     super('FSM_NOT_COMMITTED', message, options);
     this.name = 'NotCommittedError';
+    this.leadership = options?.leadership === true;
   }
+}
+
+/**
+ * Whether a writer failure is routine: in doubt (the node is stopping or lost its leadership after
+ * proposing) or refused because leadership moved. The client hears the outcome; the operator
+ * needs no error line for it.
+ */
+export function routineWriteFailure(error: unknown): boolean {
+  return error instanceof InDoubtError || (error instanceof NotCommittedError && error.leadership);
 }
 
 export class InDoubtError extends TstanError {

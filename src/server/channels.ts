@@ -2,7 +2,7 @@
 // stay inactive past max_inactivity (no new message and no active subscription for that long),
 // and expiry of messages past max_age. The timers are the serving node's; what they decide goes
 // out as ops (deleteChannel, expire) carrying the identity and time the decision was based on.
-import { InDoubtError } from '../fsm/writer.js';
+import { routineWriteFailure } from '../fsm/writer.js';
 import type { ChannelRecord } from '../fsm/records.js';
 import { NOT_LOADED } from '../store/types.js';
 import type { ServerContext } from './context.js';
@@ -101,7 +101,7 @@ function deleteInactiveChannel(ctx: ServerContext, channel: ChannelState): void 
     },
     (error: unknown) => {
       channel.deleting = false;
-      if (!(error instanceof InDoubtError)) ctx.logger.error({ err: error, channel: channel.name }, 'deleting inactive channel failed');
+      if (!routineWriteFailure(error)) ctx.logger.error({ err: error, channel: channel.name }, 'deleting inactive channel failed');
     },
   );
 }
@@ -153,7 +153,7 @@ function expireAged(ctx: ServerContext, channel: ChannelState): void {
     .then(
       () => scheduleExpiry(ctx, channel),
       (error: unknown) => {
-        if (!(error instanceof InDoubtError)) ctx.logger.error({ err: error, channel: channel.name }, 'expiring messages failed');
+        if (!routineWriteFailure(error)) ctx.logger.error({ err: error, channel: channel.name }, 'expiring messages failed');
       },
     );
 }

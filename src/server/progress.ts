@@ -4,7 +4,7 @@
 // not yet applied, which only means redelivery. Structural ops (unsubscribe, close, disconnect,
 // channel deletion) call flush() first, so that they are applied after the positions they follow.
 import type { Op, SentAndAcked } from '../fsm/ops.js';
-import { InDoubtError, NotCommittedError } from '../fsm/writer.js';
+import { routineWriteFailure } from '../fsm/writer.js';
 import type { StateWriter } from '../fsm/writer.js';
 import type { Logger } from '../util/logger.js';
 import type { Scheduler } from './scheduler.js';
@@ -57,11 +57,10 @@ export class DeliveryProgress {
     const ops: Op[] = [];
     for (const [channel, entries] of byChannel) ops.push({ type: 'sentAck', channel: channel.name, subs: entries });
     this.writer.submit(ops).catch((error: unknown) => {
-      // In doubt means the writer failed and the server is stopping; not committed, that this
-      // node lost its leadership (the new leader redelivers what was not recorded as sent).
-      // Anything else is a bug.
-      if (error instanceof NotCommittedError) this.logger.debug({ err: error }, 'delivery progress not replicated: no longer the leader');
-      else if (!(error instanceof InDoubtError)) this.logger.error({ err: error }, 'replicating delivery progress failed');
+      // Routine when the server is stopping or leadership moved (the new leader redelivers what
+      // was not recorded as sent); anything else is a bug.
+      if (routineWriteFailure(error)) this.logger.debug({ err: error }, 'delivery progress not replicated');
+      else this.logger.error({ err: error }, 'replicating delivery progress failed');
     });
   }
 }

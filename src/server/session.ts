@@ -9,7 +9,7 @@ import type { NatsConnection, NatsSubscription } from '../transport/nats/connect
 import type { Store } from '../store/types.js';
 import type { StanFsm } from '../fsm/stan-fsm.js';
 import type { OpResult, Op } from '../fsm/ops.js';
-import { InDoubtError, type StateWriter } from '../fsm/writer.js';
+import { InDoubtError, routineWriteFailure, type StateWriter } from '../fsm/writer.js';
 import { StanCodec, ackedSequence } from './protocol.js';
 import type { StanServerOptions } from './options.js';
 import type { StanSubjects } from './subjects.js';
@@ -131,6 +131,11 @@ export class ServingSession {
   private state: 'new' | 'serving' | 'ended' = 'new';
   /** Requests received while handing over, to pass on to the next leader; undefined otherwise. */
   private parked: ParkedRequest[] | undefined;
+  /**
+   * Acks received while handing over after the last positions were written: passed on to the
+   * next leader too, or it would redeliver what the subscriber has acknowledged.
+   */
+  private parkedAcks: ParkedRequest[] | undefined;
 
   constructor(private readonly settings: SessionSettings) {
     const { connections, scheduler, logger } = settings;
@@ -186,7 +191,7 @@ export class ServingSession {
     const ctx = this.ctx;
     const general = ctx.general;
     for (const inbox of rebuildRuntime(ctx, this.registry)) {
-      if (!inbox.startsWith(this.settings.ackCoverPrefix)) this.ackSubs.push(general.subscribe(inbox, this.guard('ack', (subject, _r, payload) => this.onAck(subject, payload))));
+      if (!inbox.startsWith(this.settings.ackCoverPrefix)) this.ackSubs.push(general.subscribe(inbox, this.guard('ack', (subject, _r, payload) => this.onAck(subject, payload), false)));
     }
     this.subscribeProtocol();
     this.state = 'serving';
@@ -200,7 +205,11 @@ export class ServingSession {
   private guard(name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void, parkable = true) {
     return (subject: string, reply: string | undefined, payload: Uint8Array): void => {
       if (parkable && this.parked !== undefined) {
-        this.park(subject, reply, payload);
+        this.park(this.parked, subject, reply, payload);
+        return;
+      }
+      if (!parkable && this.parkedAcks !== undefined) {
+        this.park(this.parkedAcks, subject, reply, payload);
         return;
       }
       try {
@@ -274,7 +283,8 @@ export class ServingSession {
 
   private enqueue(step: () => Promise<void> | void): void {
     this.control = this.control.then(step).catch((error: unknown) => {
-      this.ctx.logger.error({ err: error }, 'control request failed');
+      if (routineWriteFailure(error)) this.ctx.logger.debug({ err: error }, 'control request not carried out');
+      else this.ctx.logger.error({ err: error }, 'control request failed');
     });
   }
 
@@ -375,8 +385,7 @@ export class ServingSession {
     this.ackSubs.length = 0;
   }
 
-  private park(subject: string, reply: string | undefined, payload: Uint8Array): void {
-    const parked = this.parked!;
+  private park(parked: ParkedRequest[], subject: string, reply: string | undefined, payload: Uint8Array): void {
     if (parked.length >= PARKED_MAX) return;
     // The payload is a view of a buffer the connection reuses.
     parked.push({ subject, reply, payload: Uint8Array.prototype.slice.call(payload) });
@@ -398,7 +407,10 @@ export class ServingSession {
     await this.control;
     ctx.delivery.holdNew();
     await this.awaitOutstandingAcks(this.settings.options.drainAckGraceMs);
-    this.unsubscribeAcks();
+    // Handing over, later acks are kept for the next leader; the positions written below cover
+    // every ack taken before this line.
+    if (options.handover === true) this.parkedAcks = [];
+    else this.unsubscribeAcks();
     this.stopRuntime();
     // Positions noted this turn are stored too, so that a restart redelivers as little as it can.
     ctx.progress.flush();
@@ -408,24 +420,58 @@ export class ServingSession {
   }
 
   /**
-   * After a drain with `handover`, once another node leads: stops taking requests, waits (at most
-   * `waitMs`) until someone else subscribes to them, and passes the parked ones on, in order, with
-   * their reply subjects — their clients are answered by the new leader instead of timing out.
+   * After a drain with `handover`, once the next leader serves: stops taking requests and passes
+   * the parked ones on, in order, with their reply subjects — their clients are answered by the
+   * new leader instead of timing out.
    */
-  async releaseParked(waitMs: number): Promise<number> {
+  async releaseParked(waitForRepliesMs = 2_000): Promise<{ requests: number; acks: number }> {
     const parked = this.parked ?? [];
+    const acks = this.parkedAcks ?? [];
     this.parked = undefined;
+    this.parkedAcks = undefined;
     this.unsubscribeRequests();
+    this.unsubscribeAcks();
     const general = this.ctx.general;
-    const probe = this.settings.subjects.discover;
-    const deadline = this.ctx.scheduler.nowMs() + waitMs;
-    while (general.hasInterest(probe) === false && this.ctx.scheduler.nowMs() < deadline) {
-      await new Promise<void>((resolve) => this.ctx.scheduler.setTimeout(resolve, 10));
-    }
+    for (const ack of acks) general.publish(ack.subject, ack.payload);
+    // The answers go to clients that may be connected to this node's own NATS server: it must
+    // stay up until they have passed through, or the clients time out and publish again.
+    const answered = this.watchReplies(parked);
     for (const request of parked) general.publish(request.subject, request.payload, request.reply);
     await new Promise<void>((resolve) => general.flush(() => resolve()));
+    await answered(waitForRepliesMs);
     this.close();
-    return parked.length;
+    return { requests: parked.length, acks: acks.length };
+  }
+
+  /**
+   * Counts the replies to `requests` (their reply subjects may be shared, as PubAck inboxes
+   * are); the function returned resolves once each request had one, or after `waitMs`.
+   */
+  private watchReplies(requests: readonly ParkedRequest[]): (waitMs: number) => Promise<void> {
+    const expected = new Map<string, number>();
+    for (const { reply } of requests) if (reply !== undefined) expected.set(reply, (expected.get(reply) ?? 0) + 1);
+    let missing = [...expected.values()].reduce((sum, n) => sum + n, 0);
+    let done: (() => void) | undefined;
+    const subscriptions = [...expected.keys()].map((reply) =>
+      this.ctx.general.subscribe(reply, () => {
+        const left = expected.get(reply) ?? 0;
+        if (left === 0) return;
+        expected.set(reply, left - 1);
+        if (--missing === 0) done?.();
+      }),
+    );
+    return async (waitMs) => {
+      if (missing > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = this.ctx.scheduler.setTimeout(resolve, waitMs);
+          done = () => {
+            this.ctx.scheduler.clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    };
   }
 
   /** Waits (bounded) until subscribers have acknowledged what was sent to them. */
@@ -444,6 +490,7 @@ export class ServingSession {
   /** Immediate end: nothing more leaves, nothing waited for is answered. */
   abandon(): void {
     this.parked = undefined;
+    this.parkedAcks = undefined;
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.unsubscribeRequests();

@@ -133,9 +133,10 @@ describe('driver snapshots', () => {
     leader.onEvent((event) => {
       if (event.type === 'snapshot' && event.action === 'taken') taken.push(event.index);
     });
-    // Twelve entries: one snapshot by count at once; the rest by interval within 200 ms.
+    // Twelve entries: one snapshot by count at once; the rest by interval within 200 ms. (An
+    // election under load appends the new leader's empty entry: the snapshot may cover it too.)
     const last = await proposeMany(c, 12);
-    await c.waitUntil(() => taken.includes(last), 5000, `a snapshot at ${last}`);
+    await c.waitUntil(() => taken.some((index) => index >= last), 5000, `a snapshot at ${last} or later`);
     expect(taken.length).toBeGreaterThanOrEqual(2);
     expect(taken[0]).toBeLessThan(last);
     for (const id of c.ids) expectSyncedFirst(timelineOf(id));

@@ -74,3 +74,38 @@ export async function startOracle(options: OracleOptions = {}): Promise<OracleSe
     },
   };
 }
+
+async function routesOf(oracle: OracleServer): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${oracle.httpPort}/routez`, { signal: AbortSignal.timeout(2_000) });
+    return ((await response.json()) as { num_routes: number }).num_routes;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * `size` nats-servers meshed by routes (each soliciting the first), each started with `args`
+ * (e.g. `-c conf`); resolves once every one has a route to every other. Stops what it started if
+ * the mesh does not form.
+ */
+export async function startOracleCluster(size: number, args: string[] = [], timeoutMs = 15_000): Promise<OracleServer[]> {
+  const servers: OracleServer[] = [];
+  try {
+    const seed = await startOracle({ cluster: true, args });
+    servers.push(seed);
+    for (let i = 1; i < size; i++) {
+      servers.push(await startOracle({ cluster: true, args: [...args, '--routes', `nats://127.0.0.1:${seed.clusterPort}`] }));
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const routes = await Promise.all(servers.map(routesOf));
+      if (routes.every((count) => count === size - 1)) return servers;
+      if (Date.now() > deadline) throw new Error(`nats-server cluster did not form: routes ${routes.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.stop()));
+    throw error;
+  }
+}

@@ -225,7 +225,15 @@ export function recoverSlice(dir: string, number: number, context: SliceContext)
     data = versionHeader();
   } else {
     const bad = checkVersion(data);
-    if (bad !== undefined) throw corrupt(datPath, 0, bad);
+    if (bad !== undefined && !context.truncateBadEof) throw corrupt(datPath, 0, bad);
+    if (bad !== undefined) {
+      // A file whose very header is damaged holds nothing that can be read: it starts again empty.
+      context.logger.warn({ file: datPath, reason: bad }, 'truncate_bad_eof: data file unreadable from its header on; emptied');
+      datHandle.truncate(0);
+      datHandle.append(versionHeader());
+      data = versionHeader();
+      idxHandle.truncate(0);
+    }
   }
   let index = idxHandle.read(0, idxHandle.size());
   if (index.length < FILE_VERSION_SIZE || checkVersion(index) !== undefined) {

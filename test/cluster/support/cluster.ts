@@ -1,5 +1,6 @@
 // A cluster of real tstan processes for the clustering tests: N nodes on free loopback ports,
-// meshed by routes, each with its own FILE data directory, started with `--clustered`. Nodes can be
+// meshed by routes (or all on an external NATS deployment with `-ns`), each with its own FILE data
+// directory, started with `--clustered`. Nodes can be
 // killed, paused, restarted (same ports, same directory), wiped, stopped gracefully; the cluster's
 // leader and each node's Raft state are read from `/streaming/clusterz`. Everything started here
 // is stopped by stop().
@@ -37,6 +38,15 @@ export interface ClusterOptions {
   readonly clusterId?: string;
   /** Extra flags for every node. */
   readonly args?: readonly string[];
+  /** Run every node on this external NATS deployment (`-ns`) instead of meshing them by routes. */
+  readonly natsServer?: ExternalNats;
+}
+
+/** An external NATS deployment as the nodes reach it: its URLs and the nodes' own user, if any. */
+export interface ExternalNats {
+  readonly urls: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
 }
 
 export class TestCluster {
@@ -45,13 +55,16 @@ export class TestCluster {
   private readonly root: string;
   private readonly routePorts = new Map<string, number>();
 
-  private constructor(clusterId: string) {
+  private constructor(
+    clusterId: string,
+    private readonly natsServer: ExternalNats | undefined,
+  ) {
     this.clusterId = clusterId;
     this.root = mkdtempSync(join(tmpdir(), 'tstan-cluster-'));
   }
 
   static async create(options: ClusterOptions): Promise<TestCluster> {
-    const cluster = new TestCluster(options.clusterId ?? 'test-cluster');
+    const cluster = new TestCluster(options.clusterId ?? 'test-cluster', options.natsServer);
     const ids = options.ids ?? 'abcdefghij'.slice(0, options.size).split('');
     // Every node routes to every other: ports first, then the nodes.
     for (const id of ids) cluster.routePorts.set(id, await freePort());
@@ -74,13 +87,19 @@ export class TestCluster {
       httpPort: await freePort(),
       extraArgs: [
         '--clustered', '--cluster_node_id', id, ...peers,
-        '--cluster', `nats://127.0.0.1:${routePort}`,
-        ...(routes.length > 0 ? ['--routes', routes.join(',')] : []),
+        ...this.meshArgs(routePort, routes),
         ...args, ...extra,
       ],
     });
     this.nodes.set(id, node);
     return node;
+  }
+
+  /** How a node reaches the others: routes of its embedded server, or the external deployment. */
+  private meshArgs(routePort: number, routes: readonly string[]): string[] {
+    const ns = this.natsServer;
+    if (ns !== undefined) return ['-ns', ns.urls.join(','), ...(ns.user !== undefined ? ['--user', ns.user, '--pass', ns.password ?? ''] : [])];
+    return ['--cluster', `nats://127.0.0.1:${routePort}`, ...(routes.length > 0 ? ['--routes', routes.join(',')] : [])];
   }
 
   node(id: string): TstanNode {

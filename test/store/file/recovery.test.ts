@@ -171,6 +171,26 @@ describe('recovery repairs and refusals', () => {
     await cut.close();
   });
 
+  it('stops on a damaged version header; truncateBadEof empties the file instead', async () => {
+    const disk = new SimDisk();
+    await storeWithMessages(disk, 3);
+    const dat = disk.readFile('/data/foo/msgs.1.dat');
+    dat.writeUInt32LE(0x23344556, 0);
+    disk.writeFile('/data/foo/msgs.1.dat', dat);
+    await expect(openStore('/data', { io: disk }).recover()).rejects.toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringMatching(/unsupported file version/) });
+    const { logger, warnings } = capturingLogger();
+    const cut = openStore('/data', { io: disk, logger, file: { truncateBadEof: true } });
+    const state = await cut.recover();
+    const msgs = state!.channels[0]!.channel.msgs;
+    expect(msgs.lastSequence()).toBe(0);
+    expect(warnings.lines.map((line) => line.msg)).toContain('truncate_bad_eof: data file unreadable from its header on; emptied');
+    await msgs.storeBatch([message('foo', 'again', 1n)]).durable;
+    await cut.close();
+    const again = openStore('/data', { io: disk });
+    expect((await again.recover())!.channels[0]!.channel.msgs.lastSequence()).toBe(1);
+    await again.close();
+  });
+
   it('refuses an indexed message whose record is gone (acknowledged data lost)', async () => {
     const disk = new SimDisk();
     await storeWithMessages(disk, 3);
