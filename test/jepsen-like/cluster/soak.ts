@@ -1,7 +1,9 @@
 // The soak (issue 12; not in CI): a 3-node cluster under the chaos workload for a long time (an
-// hour by default), the leader handing over every minute (SIGTERM: it transfers leadership and
-// restarts) and killed with SIGKILL every fifth minute instead (restarted once a new leader is
-// elected). Every node's RSS, open file descriptors and Raft directory size are sampled from
+// hour by default), the leadership changed every minute and the leader killed with SIGKILL every
+// fifth minute instead (restarted once a new leader is elected). A change is by default a pause:
+// SIGSTOP the leader until another node leads, then SIGCONT, so that the processes live on and a
+// leak accumulates (tstan has no transfer command but SIGTERM, and a hand-over by SIGTERM restarts
+// the node: `handover` does that, and then every node is a new process every few minutes). Every node's RSS, open file descriptors and Raft directory size are sampled from
 // /proc and the disk and printed as the run goes; at the end the load is drained and checked
 // (total-queue, sequences, equal digests) and the resources must have stayed flat
 // (soak-figures.ts). The Raft trace and fsync hooks are off: an hour of them is gigabytes.
@@ -24,6 +26,8 @@ export interface SoakOptions {
   readonly sampleEveryMs: number;
   /** Per publisher (4 publishers); the history of an hour is kept in memory for the checkers. */
   readonly publishRateHz: number;
+  /** How the leadership changes each minute: pause the leader, or SIGTERM it (hand-over and restart). */
+  readonly leaderChange: 'pause' | 'handover';
   readonly tstanRoot?: string;
   readonly log: (line: string) => void;
 }
@@ -33,9 +37,11 @@ export interface SoakReport {
   readonly minutes: number;
   readonly verdict: 'valid' | 'invalid' | 'error';
   readonly reasons: readonly string[];
-  readonly handovers: number;
+  readonly leaderChange: 'pause' | 'handover';
+  /** Leadership changes by pause or hand-over (not the kills). */
+  readonly changes: number;
   readonly kills: number;
-  /** Leadership changes seen after the handovers and kills (each should bring one). */
+  /** New leaders seen after the changes and kills (each should bring one). */
   readonly leaderChanges: number;
   readonly acked: number;
   readonly lost: number;
@@ -112,7 +118,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const workload = new Workload(config, new ClusterTarget(cluster), history, options.seed);
   const samples: ResourceSample[] = [];
   const reasons: string[] = [];
-  let handovers = 0;
+  let changes = 0;
   let kills = 0;
   let leaderChanges = 0;
   let digests = new Map<string, string>();
@@ -149,13 +155,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const next = await cluster.waitLeader({ not: [leader.id], timeoutMs: 30_000 });
         if (next.id !== leader.id) leaderChanges++;
         await nemesis.restart(leader.id);
+      } else if (options.leaderChange === 'pause') {
+        nemesis.suspend(leader.id);
+        changes++;
+        const next = await cluster.waitLeader({ not: [leader.id], timeoutMs: 30_000 });
+        if (next.id !== leader.id) leaderChanges++;
+        nemesis.resume(leader.id);
       } else {
         await nemesis.gracefulRestart(cluster.node(leader.id));
-        handovers++;
+        changes++;
         const next = await cluster.waitLeader({ timeoutMs: 30_000 });
         if (next.id !== leader.id || next.term !== leader.term) leaderChanges++;
       }
-      options.log(`soak minute ${minute}: ${minute % KILL_EVERY_MINUTES === 0 ? 'killed' : 'handed over from'} leader ${leader.id} (term ${leader.term})`);
+      const what = minute % KILL_EVERY_MINUTES === 0 ? 'killed' : options.leaderChange === 'pause' ? 'paused until replaced' : 'handed over from';
+      options.log(`soak minute ${minute}: ${what} leader ${leader.id} (term ${leader.term})`);
     }
     await delay(Math.max(0, loadStartMs + options.minutes * MINUTE_MS - Date.now()));
     clearInterval(sampler);
@@ -190,7 +203,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     minutes: options.minutes,
     verdict: harnessFailed ? 'error' : reasons.length > 0 ? 'invalid' : 'valid',
     reasons: reasons.slice(0, 16),
-    handovers,
+    leaderChange: options.leaderChange,
+    changes,
     kills,
     leaderChanges,
     acked: figures.acked,
