@@ -7,7 +7,7 @@
 // /proc and the disk and printed as the run goes; at the end the load is drained and checked
 // (total-queue, sequences, equal digests) and the resources must have stayed flat
 // (soak-figures.ts). The Raft trace and fsync hooks are off: an hour of them is gigabytes.
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkHistory } from '../checkers/check-history.js';
 import { computeFigures } from '../figures.js';
@@ -217,5 +217,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     runDir,
   };
   writeFileSync(join(runDir, 'soak-report.json'), JSON.stringify(report, null, 1));
+  // Samples, history and node logs stay; node data directories only when the run failed.
+  if (report.verdict === 'valid') for (const id of cluster.ids) rmSync(cluster.nodeDir(id), { recursive: true, force: true });
   return report;
 }
