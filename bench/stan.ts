@@ -13,7 +13,7 @@ import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind,
 import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfig, type Deployment, type ServerFindings } from './deployments.js';
 import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
-import { STORE_KINDS, ownRoot, serverBuild, type ServerBuild, type StoreKind } from './tstan-server.js';
+import { STORE_KINDS, ownRoot, serverBuild, withServerFlags, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 export interface StanBenchOptions {
   /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
@@ -31,6 +31,9 @@ export interface StanBenchOptions {
   readonly vsRoot?: string;
   /** Alternate builds and clients run by run instead of running each one's runs back to back. */
   readonly interleave?: boolean;
+  /** tstan flags for this build's standalone servers, and for the --vs build's (e.g. `-encrypt ...`). */
+  readonly serverFlags?: readonly string[];
+  readonly vsServerFlags?: readonly string[];
   /** Per client run. */
   readonly timeoutSec?: number;
   /** Print JSON lines, the table and progress (default true). */
@@ -205,9 +208,9 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   const scale = options.scale ?? 1;
   const timeoutSec = options.timeoutSec ?? 120;
   const interleave = options.interleave ?? compare;
-  const builds = [serverBuild(options.tstanRoot ?? ownRoot())];
+  const builds = [withServerFlags(serverBuild(options.tstanRoot ?? ownRoot()), options.serverFlags ?? [])];
   if (options.vsRoot !== undefined) {
-    const other = serverBuild(options.vsRoot);
+    const other = withServerFlags(serverBuild(options.vsRoot), options.vsServerFlags ?? []);
     // The same checkout on both sides (a noise check) still needs two names.
     builds.push(other.label === builds[0]!.label ? { ...other, label: `${other.label}#2` } : other);
   }
@@ -320,6 +323,8 @@ export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as th
   --vs DIR                  also run DIR/dist, alternating run by run; prints ratios (this / DIR)
   --interleave              alternate builds and clients run by run (implied by --vs)
   --timeout-s N             per client run (default 120)
+  --server-flags "F ..."    extra tstan flags for this build's standalone servers (e.g. "-encrypt -encryption_key k")
+  --vs-server-flags "F ..." the same for the --vs build: --vs . with flags on one side compares two configurations
 The cluster suite (3 nodes, FILE) instead of --stores:
   --cluster-sync true,false  --cluster_sync on (the default: fsync on a majority) and/or off (default both)
   --client-node follower,leader  which node the client connects to (default both)`;
@@ -343,6 +348,8 @@ export function stanBenchOptionsFromArgs(argv: readonly string[], defaults: Stan
   set('scale', numberFlag(argv, 'scale'));
   set('timeoutSec', numberFlag(argv, 'timeout-s'));
   set('tstanRoot', flagValue(argv, 'tstan-root'));
+  set('serverFlags', flagValue(argv, 'server-flags')?.split(' ').filter((word) => word !== ''));
+  set('vsServerFlags', flagValue(argv, 'vs-server-flags')?.split(' ').filter((word) => word !== ''));
   set('vsRoot', flagValue(argv, 'vs'));
   if (argv.includes('--interleave')) options['interleave'] = true;
   return options as StanBenchOptions;

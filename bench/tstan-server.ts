@@ -18,6 +18,13 @@ export interface ServerBuild {
   readonly root: string;
   /** Directory name and commit, e.g. `wt-bench@4d34839`, or with `+dirty`. */
   readonly label: string;
+  /** tstan flags added to every standalone server of this build (`--server-flags`, `--vs-server-flags`). */
+  readonly serverFlags?: readonly string[];
+}
+
+/** A build run with extra tstan flags, named so that the report tells the two apart. */
+export function withServerFlags(build: ServerBuild, flags: readonly string[]): ServerBuild {
+  return flags.length === 0 ? build : { ...build, serverFlags: flags, label: `${build.label} ${flags.join(' ')}` };
 }
 
 export interface RunningServer {
@@ -79,6 +86,7 @@ export async function startServer(build: ServerBuild, store: StoreKind): Promise
   const nodeArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
   const args = [...nodeArgs, cliEntry(build.root), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir, '-st', store];
   if (dataDir !== '') args.push('--dir', dataDir);
+  args.push(...(build.serverFlags ?? []));
   const child: ChildProcess = spawn(process.execPath, args, { cwd: build.root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {

@@ -1,5 +1,5 @@
 // Types of scripts/test-deps.mjs, which runs under plain node as npm's pretest (before any build).
-export type TestToolName = 'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium' | 'faketime';
+export type TestToolName = 'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium' | 'faketime';
 
 export interface TestTool {
   readonly name: TestToolName;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'chromium' | 'faketime'} TestToolName */
+/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium' | 'faketime'} TestToolName */
 
 /**
  * libfaketime's thread-safe build (Debian's `faketime` package brings it) under one of `libDirs`,
@@ -45,6 +45,12 @@ export const testTools = [
     packages: ['nats-server'],
     usedBy: 'the nats-server oracle, mixed meshes and -ns tests',
     present: (env = process.env) => onPath('nats-server', env),
+  },
+  {
+    name: 'openssl',
+    packages: ['openssl'],
+    usedBy: 'the TLS tests (they make their certificates when they run)',
+    present: (env = process.env) => onPath('openssl', env),
   },
   {
     name: 'libnats-dev',
@@ -89,6 +95,12 @@ export const testTools = [
     packages: ['iproute2'],
     usedBy: 'the deploy tests (each container or pod runs in a network namespace of its own; they need root)',
     present: (env = process.env) => onPath('ip', env) && typeof process.getuid === 'function' && process.getuid() === 0,
+  },
+  {
+    name: 'python-cryptography',
+    packages: ['python3', 'python3-cryptography'],
+    usedBy: 'the encryption format test (payloads tstan seals must open in an independent implementation of the reference\'s format)',
+    present: (env = process.env) => onPath('python3', env) && spawnSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore', env }).status === 0,
   },
   {
     name: 'chromium',

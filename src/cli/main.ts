@@ -149,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     options = loadOptions(argv, process.env);
     // `-t` accepts exactly what start-up accepts: the same checks, in the same order.
-    if (options.action === 'check' || options.action === 'run') checkStartable(options);
+    if (options.action === 'check' || options.action === 'run') await checkStartable(options);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tstan: ${error.message}\n`);

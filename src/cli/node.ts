@@ -14,24 +14,63 @@ import { EmbeddedNatsServer } from '../transport/nats/server.js';
 import { removePortsFile, writePortsFile } from '../transport/nats/ports-file.js';
 import type { NatsConnector } from '../transport/nats/connection.js';
 import { MonitorHttpServer, RawResponse } from '../monitor/http-server.js';
+import type { TlsServerOptions } from '../transport/nats/tls-context.js';
 import type { StanServer, StoreOpener } from '../server/server.js';
 import type { ClusteredStanServer } from '../cluster/clustered-server.js';
 import type { Store, StoreClock, StoreOptions } from '../store/types.js';
-import { clusterSettingsOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
+import { clusterSettingsOf, encryptionOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 import { testHooksFromEnv, type TestHooks } from './test-hooks.js';
 import { checkFreeSpace } from '../store/free-space.js';
 
 /**
  * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
- * both ask here, so `-t` accepts exactly what start-up accepts. Throws ConfigError.
+ * both ask here, so `-t` accepts exactly what start-up accepts. Throws ConfigError. The TLS
+ * certificates, keys and CA files are read and parsed here, as nats-server -t does (node:tls is
+ * loaded only when TLS is configured).
  */
-export function checkStartable(_options: Options): void {
-  // Everything the configuration layer accepts can run: clustered mode included (it refuses the
-  // MEMORY store itself, as the reference does).
+export async function checkStartable(options: Options): Promise<void> {
+  const { tls } = options.nats;
+  const routeTls = options.routes.tls;
+  if (tls === null && routeTls === null && !usesClientTlsFiles(options)) return;
+  const { loadTls } = await import('../transport/nats/tls-context.js');
+  if (tls !== null) await loadTls(tls, 'clients');
+  if (routeTls !== null) await loadTls(routeTls, 'routes');
+  if (usesClientTlsFiles(options)) await checkReadable(options);
 }
 
-/** The store asked for; each store names itself in its log lines (`component`). */
+function usesClientTlsFiles(options: Options): boolean {
+  const client = options.streaming.natsClient;
+  return options.streaming.natsServerUrl !== '' && (client.certFile !== '' || client.caFile !== '');
+}
+
+/** The -ns client's certificate files: the `nats` client reads them itself, at connect. */
+async function checkReadable(options: Options): Promise<void> {
+  const { access } = await import('node:fs/promises');
+  const client = options.streaming.natsClient;
+  const files: readonly (readonly [string, string])[] = [
+    [client.certFile, '--tls_client_cert'], [client.keyFile, '--tls_client_key'], [client.caFile, '--tls_client_cacert'],
+  ];
+  for (const [file, name] of files) {
+    if (file === '') continue;
+    try {
+      await access(file);
+    } catch {
+      throw new ConfigError(`${name}: cannot read "${file}": no such file`);
+    }
+  }
+}
+
+/** The store asked for, wrapped for encryption at rest with -encrypt (MEMORY too, as the reference). */
 async function openStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller', hooks: TestHooks): Promise<Store> {
+  const store = await openPlainStore(options, logger, clock, ageExpiry, hooks);
+  const encryption = encryptionOf(options);
+  if (encryption === undefined) return store;
+  const { EncryptedStore } = await import('../store/crypto/encrypted-store.js');
+  return new EncryptedStore(store, encryption);
+}
+
+/** The store type asked for; each store names itself in its log lines (`component`). */
+async function openPlainStore(options: Options, logger: Logger, clock: StoreClock, ageExpiry: 'caller', hooks: TestHooks): Promise<Store> {
   const storeOptions: StoreOptions = { limits: storeLimitsOf(options), clock, ageExpiry, logger };
   switch (options.streaming.storeType) {
     case 'MEMORY': {
@@ -91,11 +130,12 @@ export class TstanNode {
   }
 
   async start(): Promise<void> {
-    checkStartable(this.options);
+    await checkStartable(this.options);
     // Before anything listens: a node whose disk is full refuses at once (src/store/free-space.ts).
     if (this.options.streaming.storeType === 'FILE') checkFreeSpace(dataPathsOf(this.options));
     try {
       const connector = await this.startTransport();
+      await this.checkChannelPermissions();
       this.mountReadiness();
       const opener: StoreOpener = async ({ clock, ageExpiry }) => (this.store = await openStore(this.options, this.logger, clock, ageExpiry, this.hooks));
       const logger = this.logger;
@@ -140,6 +180,24 @@ export class TstanNode {
     monitor.route('/metrics', metrics.handler());
   }
 
+  /**
+   * Users with permissions: their STAN subscription requests are checked against the channels
+   * they may subscribe to, and their refused requests answered with the response's error, on this node
+   * (src/server/channel-permissions.ts), before anything reaches a leader.
+   */
+  private async checkChannelPermissions(): Promise<void> {
+    const nats = this.nats;
+    if (nats === null || !this.options.nats.users.some((entry) => entry.permissions !== null)) return;
+    const [{ refusedRequestAnswer, subscribePermissionCheck }, { stanSubjects }] = await Promise.all([
+      import('../server/channel-permissions.js'),
+      import('../server/subjects.js'),
+    ]);
+    const subjects = stanSubjects(this.options.streaming.clusterId, this.options.streaming.discoverPrefix);
+    const answer = nats.connectLocal(`_NSS-${this.options.streaming.clusterId}-permissions`);
+    nats.addPublishCheck(subjects.subRequests, subscribePermissionCheck(subjects, answer));
+    nats.answerRefusedPublishes(refusedRequestAnswer(subjects, answer));
+  }
+
   /** /readyz answers 503 from the moment monitoring listens until the streaming server serves. */
   private mountReadiness(): void {
     const monitor = this.nats?.monitor ?? this.ownMonitor;
@@ -163,6 +221,9 @@ export class TstanNode {
       httpPort: this.httpPort,
       clusterHost: this.options.routes.listenHost || '0.0.0.0',
       clusterPort: this.nats?.routes.port ?? 0,
+      tls: this.nats !== null && this.nats.tlsRequired,
+      https: nats.httpsPort !== 0,
+      clusterTls: this.options.routes.tls !== null,
     });
   }
 
@@ -173,12 +234,19 @@ export class TstanNode {
       await this.nats.start();
       return this.nats.connector();
     }
-    // With -ns the NATS server is someone else's; monitoring, if asked for, is served by us.
+    // With -ns the NATS server is someone else's; monitoring, if asked for, is served by us
+    // (over HTTPS with -ms, with the certificate of the tls block or the --tls* flags).
     const nats = this.options.nats;
-    if (nats.httpPort !== 0) {
+    const port = nats.httpsPort !== 0 ? nats.httpsPort : nats.httpPort;
+    if (port !== 0) {
       this.ownMonitor = new MonitorHttpServer(this.logger.child({ component: 'monitor' }));
       this.ownMonitor.route('/healthz', () => ({ status: this.stan?.isRunning ? 'ok' : 'unavailable' }));
-      this.ownMonitorPort = await this.ownMonitor.listen(nats.httpHost || nats.host, nats.httpPort === -1 ? 0 : nats.httpPort);
+      let tls: TlsServerOptions | undefined;
+      if (nats.httpsPort !== 0 && nats.tls !== null) {
+        const { loadTls } = await import('../transport/nats/tls-context.js');
+        tls = (await loadTls(nats.tls, 'HTTPS monitoring')).serverOptions;
+      }
+      this.ownMonitorPort = await this.ownMonitor.listen(nats.httpHost || nats.host, port === -1 ? 0 : port, tls);
     }
     const { ExternalNatsConnector } = await import('../transport/nats/external-connection.js');
     return new ExternalNatsConnector(externalNatsOptionsOf(this.options));

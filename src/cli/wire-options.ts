@@ -7,6 +7,18 @@ import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store
 import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
 import type { FileStoreOptions as FileStoreSettings } from '../store/file/options.js';
 import type { ClusterSettings } from '../cluster/options.js';
+import { masterKeyOf, type CipherName, type EncryptionSettings } from '../store/crypto/payload-cipher.js';
+
+/**
+ * Encryption at rest, or undefined when off. The reference's default cipher is AES where the CPU
+ * accelerates it (x86) and ChaCha20 elsewhere. Only the key's SHA-256 leaves this function.
+ */
+export function encryptionOf(options: Options, arch: string = process.arch): EncryptionSettings | undefined {
+  const streaming = options.streaming;
+  if (!streaming.encrypt) return undefined;
+  const fallback: CipherName = arch === 'x64' || arch === 'ia32' ? 'AES' : 'CHACHA';
+  return { cipher: streaming.encryptionCipher === '' ? fallback : streaming.encryptionCipher, masterKey: masterKeyOf(streaming.encryptionKey) };
+}
 
 export function natsServerOptionsOf(options: Options): NatsServerOptions {
   const { configFile: _configFile, ...nats } = options.nats;
@@ -43,17 +55,36 @@ export function storeLimitsOf(options: Options): StoreLimits {
   return buildStoreLimits({ maxChannels: limits.maxChannels, global: channelLimitsOf(limits.global), perChannel });
 }
 
-/** `-ns` takes one URL or several separated by commas; the NATS credentials flags apply to it. */
+/**
+ * `-ns` takes one URL or several separated by commas. The streaming conf's username, password
+ * and token apply to it, else the NATS credentials flags; `-secure` and the `-tls_client_*`
+ * options (any of them, as in the reference) make it TLS.
+ */
 export function externalNatsOptionsOf(options: Options): ExternalNatsOptions {
   const servers = options.streaming.natsServerUrl
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
   const nats = options.nats;
+  const client = options.streaming.natsClient;
+  const user = client.user || nats.user;
+  const password = client.user ? client.password : nats.password;
+  const token = client.token || nats.authToken;
+  const wantsTls = client.secure || client.certFile !== '' || client.caFile !== '' || client.serverName !== '' || client.skipVerify;
   return {
     servers,
-    ...(nats.user ? { user: nats.user, password: nats.password } : {}),
-    ...(nats.authToken ? { token: nats.authToken } : {}),
+    ...(user ? { user, password } : {}),
+    ...(token ? { token } : {}),
+    ...(wantsTls
+      ? {
+          tls: {
+            ...(client.certFile ? { certFile: client.certFile, keyFile: client.keyFile } : {}),
+            ...(client.caFile ? { caFile: client.caFile } : {}),
+            ...(client.serverName ? { servername: client.serverName } : {}),
+            ...(client.skipVerify ? { rejectUnauthorized: false } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -99,5 +130,6 @@ export function clusterSettingsOf(options: Options): ClusterSettings & { readonl
     leaseTimeoutMs: c.leaseTimeoutMs,
     commitTimeoutMs: c.commitTimeoutMs,
     dir: options.streaming.dir,
+    ...(options.streaming.encrypt ? { encryption: encryptionOf(options)! } : {}),
   };
 }

@@ -38,6 +38,7 @@ import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
 import { answerStateProbes, decideStartup, servingSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
+import { internalInboxPrefix } from '../transport/nats/internal-subjects.js';
 import type { OpResult } from '../fsm/ops.js';
 import { findDiskFull } from '../util/disk-full.js';
 
@@ -200,7 +201,9 @@ export class ClusteredStanServer implements MonitorSource {
     this.state = 'starting';
     const cid = this.options.clusterId;
     try {
-      for (const role of ['general', 'send', 'hb', 'raft']) this.connections.push(await this.connector.connect(`_NSS-${cid}-${role}`));
+      for (const role of ['general', 'send', 'hb']) this.connections.push(await this.connector.connect(`_NSS-${cid}-${role}`));
+      // The nodes' requests to each other go out on this one, answered under the internal prefix.
+      this.connections.push(await this.connector.connect(`_NSS-${cid}-raft`, { inboxPrefix: internalInboxPrefix(cid) }));
       this.storeInUse = await this.openStore({ clock: this.clock, ageExpiry: 'caller' });
       const recovered = await this.store.recover();
       this.nodeIdInUse = this.resolveNodeId(recovered);
@@ -211,6 +214,7 @@ export class ClusteredStanServer implements MonitorSource {
         snapshotsRetained: this.cluster.logSnapshots,
         logger: this.root.child({ component: 'raft-storage' }),
         ...(this.cluster.durability !== undefined ? { durability: this.cluster.durability } : {}),
+        ...(this.cluster.encryption !== undefined ? { encryption: this.cluster.encryption } : {}),
       });
       if (this.standalone(recovered)) await this.adoptStandaloneStore(storage, recovered!, logPath);
       else this.checkLogAgainstStore(storage, recovered, logPath);
@@ -287,7 +291,7 @@ export class ClusteredStanServer implements MonitorSource {
   }
 
   private async startRaft(storage: DurableRaftStorage): Promise<void> {
-    const [general, , , raftConnection] = this.connections as [NatsConnection, NatsConnection, NatsConnection, NatsConnection];
+    const [, , , raftConnection] = this.connections as [NatsConnection, NatsConnection, NatsConnection, NatsConnection];
     const cid = this.options.clusterId;
     const nodeId = this.nodeIdInUse;
     const fsm = new StanFsm({ store: this.store, clock: this.clock, persistRecords: false, logger: this.root.child({ component: 'fsm' }) });
@@ -350,7 +354,8 @@ export class ClusteredStanServer implements MonitorSource {
       propose: (data) => driver.propose(data).then(({ result }) => result ?? []),
     });
     this.membership = new MembershipService({
-      connection: general,
+      // Joins and node add/remove are answered to the raft connection's internal inboxes.
+      connection: raftConnection,
       clusterId: cid,
       driver,
       allowAddRemove: this.cluster.allowAddRemoveNode,

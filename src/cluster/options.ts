@@ -3,6 +3,7 @@
 import type { RaftOptions } from '../raft/options.js';
 import type { RaftTraceSink } from '../raft/trace.js';
 import type { DurabilityReporter } from '../store/durability.js';
+import type { EncryptionSettings } from '../store/crypto/payload-cipher.js';
 
 export interface ClusterSettings {
   /** This node's ID; '' to use the one the store recorded, or a new random one. */
@@ -29,6 +30,8 @@ export interface ClusterSettings {
   readonly transferLeadershipMs?: number;
   /** Take a snapshot after this many applied entries (default 8192). */
   readonly snapshotEveryEntries?: number;
+  /** Encryption at rest (`-encrypt`): Raft log entries are sealed as the store's payloads are. */
+  readonly encryption?: EncryptionSettings;
   /** Test hooks, off when absent (src/cli/test-hooks.ts): Raft trace events, fsync reports. */
   readonly raftTrace?: RaftTraceSink;
   readonly durability?: DurabilityReporter;

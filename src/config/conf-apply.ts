@@ -5,22 +5,45 @@ import { ConfigError } from '../util/errors.js';
 import { describeType, formatPosition, type ConfEntry, type ConfValue } from './conf-tree.js';
 import type { ConfSection, OptionSpec } from './option-spec.js';
 import { optionIndex } from './option-table.js';
-import type { ChannelLimits, OptionsDraft } from './options.js';
+import { newTlsDraft, type ChannelLimits, type OptionsDraft } from './options.js';
 import { isDefaultValue, valueFromConf } from './values.js';
 import { isChannelPatternValid } from './validate.js';
 import { parseGoDurationMs } from './go-duration.js';
+import { permissionsOf, structuredAuthorizationKeys, usersOf } from './conf-authorization.js';
+import { withoutSecret } from './secret-text.js';
 
 interface BlockTarget {
   readonly section: ConfSection;
   readonly enter?: (draft: OptionsDraft) => void;
+  /** After the block's keys: what needs them all (default permissions fill users without any). */
+  readonly leave?: (draft: OptionsDraft, entries: ReadonlyMap<string, ConfEntry>) => void;
+}
+
+/** `permissions` in the authorization block: the permissions of every user listed without any. */
+function applyDefaultPermissions(draft: OptionsDraft, entries: ReadonlyMap<string, ConfEntry>): void {
+  let defaults: ConfEntry | undefined;
+  for (const entry of entries.values()) {
+    if (['permissions', 'default_permissions', 'default_permission'].includes(entry.key.toLowerCase()) && !entry.usedAsVariable) defaults = entry;
+  }
+  if (defaults === undefined) return;
+  const permissions = permissionsOf(defaults.value);
+  for (const user of draft.nats.users) {
+    if (user.permissions === null) user.permissions = structuredClone(permissions) as OptionsDraft['nats']['users'][number]['permissions'];
+  }
 }
 
 const perChannelKeys = ['channels', 'channels_limits', 'channelslimits', 'per_channel', 'per_channel_limits'];
 
 const blocks: Readonly<Partial<Record<ConfSection, ReadonlyMap<string, BlockTarget>>>> = {
-  nats: new Map([
+  nats: new Map<string, BlockTarget>([
     ['cluster', { section: 'nats.cluster' }],
-    ['authorization', { section: 'nats.authorization' }],
+    ['authorization', { section: 'nats.authorization', leave: applyDefaultPermissions }],
+    // A `tls {}` block turns TLS on; its keys then fill the settings in.
+    ['tls', { section: 'nats.tls', enter: (draft) => { draft.nats.tls = newTlsDraft(); } }],
+  ]),
+  'nats.cluster': new Map<string, BlockTarget>([
+    ['tls', { section: 'nats.cluster.tls', enter: (draft) => { draft.routes.tls = newTlsDraft(); } }],
+    ['authorization', { section: 'nats.cluster.authorization' }],
   ]),
   streaming: new Map<string, BlockTarget>([
     ...['store_limits', 'limits', 'storelimits'].map((key) => [key, { section: 'streaming.store_limits' }] as const),
@@ -34,7 +57,10 @@ const blocks: Readonly<Partial<Record<ConfSection, ReadonlyMap<string, BlockTarg
 const sectionTitles: Readonly<Record<ConfSection, string>> = {
   nats: 'the NATS configuration',
   'nats.authorization': 'the authorization block',
+  'nats.tls': 'the tls block',
   'nats.cluster': 'the NATS cluster block',
+  'nats.cluster.tls': 'the cluster tls block',
+  'nats.cluster.authorization': 'the cluster authorization block',
   streaming: 'the streaming configuration',
   'streaming.store_limits': 'the store_limits block',
   'streaming.file': 'the file block',
@@ -64,6 +90,13 @@ function applyEntry(draft: OptionsDraft, section: ConfSection, entry: ConfEntry)
     const map = expectMap(entry);
     block.enter?.(draft);
     applySectionEntries(draft, block.section, map.values());
+    block.leave?.(draft, map);
+    return;
+  }
+  if (section === 'nats.authorization' && structuredAuthorizationKeys.includes(lower)) {
+    // `users` is read here; the default permissions once the whole block is known (leave).
+    if (lower === 'users') draft.nats.users = usersOf(entry) as OptionsDraft['nats']['users'];
+    else permissionsOf(entry.value);
     return;
   }
   if (section === 'streaming.store_limits' && perChannelKeys.includes(lower)) {
@@ -90,6 +123,16 @@ function applyOption(draft: OptionsDraft, spec: OptionSpec, key: string, node: C
     throw new ConfigError(`${where}: tstan does not support "${key}" yet: ${spec.status.reason}`);
   }
   if (invalid) throw new ConfigError(`${where}: "${key}": ${value.error}`);
+  if (spec.secret) {
+    // The value may be the secret: it is taken out of whatever apply() says.
+    try {
+      spec.apply(draft, value);
+    } catch (error) {
+      const said = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`${where}: "${key}": ${typeof value === 'string' ? withoutSecret(said, value) : said}`);
+    }
+    return;
+  }
   try {
     spec.apply(draft, value);
   } catch (error) {

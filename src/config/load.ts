@@ -13,6 +13,8 @@ import { optionIndex } from './option-table.js';
 import { deepFreeze, defaultOptionsDraft, type Options, type OptionsDraft } from './options.js';
 import { validateDraft } from './validate.js';
 import { isDefaultValue, valueFromFlag } from './values.js';
+import { withoutSecret } from './secret-text.js';
+import { redactUrlCredentials } from '../transport/nats/url-credentials.js';
 
 interface FlagAssignment {
   readonly spec: OptionSpec;
@@ -42,8 +44,24 @@ export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Op
       if (assignment.spec.late === late) applyFlag(draft, assignment);
     }
   }
+  applyEncryptionKeyFromEnv(draft, env);
   validateDraft(draft);
   return deepFreeze(draft as Options);
+}
+
+/** The environment variable the reference reads the encryption key from, in preference to the option. */
+export const ENCRYPTION_KEY_ENV = 'NATS_STREAMING_ENCRYPTION_KEY';
+
+/**
+ * As the reference: encryption is on with `-encrypt` or with a key given as an option, and then
+ * the environment's key, when set, wins over the option's (keeping the key out of files and argv).
+ */
+function applyEncryptionKeyFromEnv(draft: OptionsDraft, env: NodeJS.ProcessEnv): void {
+  const streaming = draft.streaming;
+  if (!streaming.encrypt && streaming.encryptionKey === '') return;
+  streaming.encrypt = true;
+  const fromEnv = env[ENCRYPTION_KEY_ENV] ?? '';
+  if (fromEnv !== '') streaming.encryptionKey = fromEnv;
 }
 
 function parseFlags(argv: readonly string[], draft: OptionsDraft): FlagAssignment[] {
@@ -61,7 +79,7 @@ function parseFlags(argv: readonly string[], draft: OptionsDraft): FlagAssignmen
       throw new ConfigError(`tstan does not support -${occurrence.name} yet: ${spec.status.reason}`);
     }
     if (invalid) {
-      throw new ConfigError(`invalid value "${occurrence.value}" for flag -${occurrence.name}: ${value.error}`);
+      throw new ConfigError(`invalid value ${shownValue(spec, occurrence.value)} for flag -${occurrence.name}: ${value.error}`);
     }
     assignments.push({ spec, value, occurrence });
   }
@@ -90,9 +108,18 @@ function applyFlag(draft: OptionsDraft, assignment: FlagAssignment): void {
   try {
     assignment.spec.apply(draft, assignment.value);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`invalid value "${assignment.occurrence.value}" for flag -${assignment.occurrence.name}: ${reason}`);
+    const { spec, occurrence } = assignment;
+    // A secret's value (a password, a URL with one) is not repeated, even inside what apply() said.
+    const said = error instanceof Error ? error.message : String(error);
+    const reason = spec.secret ? withoutSecret(said, occurrence.value) : said;
+    throw new ConfigError(`invalid value ${shownValue(spec, occurrence.value)} for flag -${occurrence.name}: ${reason}`);
   }
+}
+
+/** A value as an error message may show it: a secret never, a URL without its credentials. */
+function shownValue(spec: OptionSpec, value: string): string {
+  if (!spec.secret) return `"${value}"`;
+  return value.includes('://') ? `"${redactUrlCredentials(value)}"` : '(not shown: it is a secret)';
 }
 
 function lastValue(assignments: readonly FlagAssignment[], id: string): string {

@@ -30,7 +30,10 @@ export type OptionValue = string | boolean | number | readonly string[];
 export type ConfSection =
   | 'nats'
   | 'nats.authorization'
+  | 'nats.tls'
   | 'nats.cluster'
+  | 'nats.cluster.tls'
+  | 'nats.cluster.authorization'
   | 'streaming'
   | 'streaming.store_limits'
   | 'streaming.file'
@@ -76,6 +79,8 @@ export interface OptionSpec {
   readonly tstanOnly: boolean;
   /** Set when our default differs from the reference server's. */
   readonly referenceDefault: ReferenceDefault | undefined;
+  /** A password, token or URL that may carry one: its value never appears in a message. */
+  readonly secret: boolean;
   /**
    * Parsed and validated, but this build refuses to start with it set (src/cli/node.ts
    * checkStartable says so for `tstan -t` and start-up alike); the reason is shown in the docs.
@@ -101,6 +106,7 @@ export interface OptionInit {
   readonly late?: boolean;
   readonly tstanOnly?: boolean;
   readonly referenceDefault?: ReferenceDefault;
+  readonly secret?: boolean;
   readonly refusedAtStartup?: string;
   readonly apply?: (draft: OptionsDraft, value: OptionValue) => void;
 }
@@ -137,6 +143,7 @@ export function option(init: OptionInit): OptionSpec {
     late: init.late ?? false,
     tstanOnly: init.tstanOnly ?? false,
     referenceDefault: init.referenceDefault,
+    secret: init.secret ?? false,
     refusedAtStartup: init.refusedAtStartup,
     apply: init.apply ?? (() => undefined),
   });

@@ -2,6 +2,7 @@
 // defaults, then the configuration files, then the flags. Units are last in every name.
 
 import { defaultNatsServerOptions, type NatsServerOptions } from '../transport/nats/options.js';
+import { defaultTlsSettings } from '../transport/nats/tls-settings.js';
 import type { RouteOptions } from '../transport/nats/routes.js';
 
 export const StoreType = { memory: 'MEMORY', file: 'FILE', sql: 'SQL' } as const;
@@ -44,6 +45,26 @@ export interface StoreLimits {
   readonly perChannel: readonly ChannelLimitsOverride[];
 }
 
+/**
+ * The streaming layer as a client of an external NATS server (`-ns`): TLS (`-secure`,
+ * `-tls_client_*`, the streaming `tls {}` block) and the credentials of the streaming conf.
+ */
+export interface NatsClientOptions {
+  /** TLS towards the NATS server, verifying it against the system's CAs or `caFile`. */
+  readonly secure: boolean;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** The name expected in the server's certificate (default: the host of the URL). */
+  readonly serverName: string;
+  /** Do not verify the server's certificate. */
+  readonly skipVerify: boolean;
+  /** `username`/`password`/`token` of the streaming conf; '' falls back to --user/--pass/--auth. */
+  readonly user: string;
+  readonly password: string;
+  readonly token: string;
+}
+
 export interface StreamingOptions {
   readonly clusterId: string;
   readonly storeType: StoreType;
@@ -51,6 +72,7 @@ export interface StreamingOptions {
   readonly dir: string;
   /** `-ns`: an external NATS server URL; '' runs the embedded one. */
   readonly natsServerUrl: string;
+  readonly natsClient: NatsClientOptions;
   readonly discoverPrefix: string;
   readonly replaceDurable: boolean;
   readonly heartbeatIntervalMs: number;
@@ -59,7 +81,21 @@ export interface StreamingOptions {
   readonly limits: StoreLimits;
   /** `-sc`: the streaming configuration file ('' when none). */
   readonly configFile: string;
+  /**
+   * Encryption at rest (`-encrypt`; also on when a key is given, as in the reference). Message
+   * payloads in the store and, clustered, Raft log entries are sealed.
+   */
+  readonly encrypt: boolean;
+  /** `-encryption_cipher`; '' picks the reference's default for the platform (AES on x86). */
+  readonly encryptionCipher: EncryptionCipher;
+  /**
+   * The key: NATS_STREAMING_ENCRYPTION_KEY, which takes precedence, or `-encryption_key`. A
+   * secret: redacted wherever options are shown (redact.ts, reload.ts).
+   */
+  readonly encryptionKey: string;
 }
+
+export type EncryptionCipher = '' | 'AES' | 'CHACHA';
 
 export interface FileStoreOptions {
   readonly compactEnabled: boolean;
@@ -150,20 +186,29 @@ export const defaultChannelLimits: ChannelLimits = Object.freeze({
   maxInactivityMs: 0,
 });
 
+/** The settings of a `tls {}` block (or the --tls* flags) before any of its keys. */
+export function newTlsDraft(): NonNullable<OptionsDraft['nats']['tls']> {
+  return { ...defaultTlsSettings, cipherSuites: [], curvePreferences: [] };
+}
+
 /** A fresh draft holding the reference server's defaults (docs/protocol.md §3.1, §4). */
 export function defaultOptionsDraft(version: string): OptionsDraft {
   return {
     action: 'run',
     version,
-    nats: { ...defaultNatsServerOptions, configFile: '' },
+    nats: { ...defaultNatsServerOptions, users: [], tls: null, configFile: '' },
     routes: {
       listenHost: '', listenPort: 0, name: '', routes: [], advertise: '', noAdvertise: false, connectRetries: 0,
+      tls: null, user: '', password: '', authTimeoutMs: 2_000,
     },
     streaming: {
       clusterId: 'test-cluster',
       storeType: StoreType.memory,
       dir: '',
       natsServerUrl: '',
+      natsClient: {
+        secure: false, certFile: '', keyFile: '', caFile: '', serverName: '', skipVerify: false, user: '', password: '', token: '',
+      },
       discoverPrefix: '_STAN.discover',
       replaceDurable: false,
       heartbeatIntervalMs: 30_000,
@@ -171,6 +216,9 @@ export function defaultOptionsDraft(version: string): OptionsDraft {
       heartbeatFailCountMax: 10,
       limits: { maxChannels: 100, global: { ...defaultChannelLimits }, perChannel: [] },
       configFile: '',
+      encrypt: false,
+      encryptionCipher: '',
+      encryptionKey: '',
     },
     fileStore: {
       compactEnabled: true,

@@ -2,6 +2,7 @@
 // and log levels apply at run time, everything else needs a restart and is reported as such.
 
 import type { Options } from './options.js';
+import { isSecretPath } from './redact.js';
 
 export interface OptionChange {
   /** Dotted path in Options, e.g. `streaming.limits.global.maxMsgs`. */
@@ -57,7 +58,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** One line for the log: `streaming.limits.global.maxMsgs: 10 -> 20`. */
+/** One line for the log: `streaming.limits.global.maxMsgs: 10 -> 20`; a secret without its values. */
 export function describeChange(change: OptionChange): string {
+  if (isSecretPath(change.path)) return `${change.path}: changed (values not shown: a secret)`;
   return `${change.path}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`;
 }

@@ -2,9 +2,9 @@
 // nats-server 2.9's flags), with the keys of the `-c` file that nats-server reads.
 
 import {
-  asBool, asList, asNumber, asString, conf, option, OptionGroup, parseHostPort, type OptionSpec,
+  asBool, asList, asNumber, asString, conf, option, OptionGroup, parseHostPort, type ConfSection, type OptionSpec,
 } from './option-spec.js';
-import { LogFormatChoice } from './options.js';
+import { LogFormatChoice, newTlsDraft, type OptionsDraft } from './options.js';
 
 const E = OptionGroup.embeddedNats;
 
@@ -13,7 +13,6 @@ function logFormatOf(text: string): LogFormatChoice {
   if (lower === LogFormatChoice.auto || lower === LogFormatChoice.json || lower === LogFormatChoice.text) return lower;
   throw new Error(`unknown log format "${text}": use auto, json or text`);
 }
-const tlsReason = 'TLS for clients is not built yet';
 
 export const embeddedNatsOptions: readonly OptionSpec[] = [
   option({
@@ -59,8 +58,18 @@ export const embeddedNatsOptions: readonly OptionSpec[] = [
     },
   }),
   option({
-    id: 'nats.https_port', group: E, flags: ['ms', 'https_port'], conf: [conf('nats', 'https_port', 'https')],
-    kind: 'int', defaultValue: 0, usage: 'Port of the HTTPS monitoring endpoints', notYet: tlsReason,
+    id: 'nats.https', group: E, conf: [conf('nats', 'https')], kind: 'listen', defaultValue: '',
+    usage: 'HTTPS monitoring listen address as host:port',
+    apply: (d, v) => {
+      const { host, port } = parseHostPort(asString(v), 0);
+      if (host !== '') d.nats.httpHost = host;
+      d.nats.httpsPort = port;
+    },
+  }),
+  option({
+    id: 'nats.https_port', group: E, flags: ['ms', 'https_port'], conf: [conf('nats', 'https_port')],
+    kind: 'int', defaultValue: 0, usage: 'Port of the HTTPS monitoring endpoints, with the TLS certificate of clients (-1 for a free port)',
+    apply: (d, v) => { d.nats.httpsPort = asNumber(v); },
   }),
   option({
     id: 'nats.config', group: E, flags: ['c', 'config'], kind: 'string', defaultValue: '',
@@ -170,12 +179,12 @@ export const authorizationOptions: readonly OptionSpec[] = [
   }),
   option({
     id: 'auth.pass', group: A, flags: ['pass'], conf: [conf('nats.authorization', 'password', 'pass')],
-    kind: 'string', defaultValue: '', usage: 'Password required of clients',
+    kind: 'string', defaultValue: '', usage: 'Password required of clients (plain, or a bcrypt hash)', secret: true,
     apply: (d, v) => { d.nats.password = asString(v); },
   }),
   option({
     id: 'auth.token', group: A, flags: ['auth'], conf: [conf('nats.authorization', 'token')], kind: 'string',
-    defaultValue: '', usage: 'Token required of clients',
+    defaultValue: '', usage: 'Token required of clients (plain, or a bcrypt hash)', secret: true,
     apply: (d, v) => { d.nats.authToken = asString(v); },
   }),
   option({
@@ -183,27 +192,120 @@ export const authorizationOptions: readonly OptionSpec[] = [
     defaultValue: 2_000, defaultText: '2s', usage: 'Time a client has to authenticate (seconds or a duration)',
     apply: (d, v) => { d.nats.authTimeoutMs = asNumber(v); },
   }),
-  ...['users', 'permissions', 'default_permissions', 'auth_callout'].map((key) => option({
-    id: `auth.${key}`, group: A, conf: [conf('nats.authorization', key)], kind: 'block', defaultValue: false,
-    usage: `Authorization ${key.replace('_', ' ')}`, notYet: 'only one user/password or one token is supported yet',
-  })),
+  // Read by conf-authorization.ts (they are lists and blocks); listed here for the docs and -t.
+  option({
+    id: 'auth.users', group: A, conf: [conf('nats.authorization', 'users')], kind: 'block', defaultValue: false,
+    usage: 'Users: [{ user, password (plain or bcrypt), permissions { publish, subscribe, allow_responses } }]',
+    secret: true, apply: () => undefined,
+  }),
+  option({
+    id: 'auth.permissions', group: A,
+    conf: [conf('nats.authorization', 'permissions', 'default_permissions', 'default_permission')], kind: 'block',
+    defaultValue: false, usage: 'Permissions of the listed users that have none of their own',
+    apply: () => undefined,
+  }),
+  option({
+    id: 'auth.auth_callout', group: A, conf: [conf('nats.authorization', 'auth_callout')], kind: 'block',
+    defaultValue: false, usage: 'Authorization by a callout service', notYet: 'auth callout is not part of nats-server 2.9',
+  }),
+  option({
+    id: 'auth.no_auth_user', group: A, conf: [conf('nats', 'no_auth_user')], kind: 'string', defaultValue: '',
+    usage: 'User of the users list that clients without credentials are taken to be',
+    apply: (d, v) => { d.nats.noAuthUser = asString(v); },
+  }),
 ];
+
+/** The settings a TLS flag or key writes to, made when the first of them is given. */
+type TlsDraft = NonNullable<OptionsDraft['nats']['tls']>;
+function clientTls(d: OptionsDraft): TlsDraft {
+  return (d.nats.tls ??= newTlsDraft());
+}
+function routeTls(d: OptionsDraft): TlsDraft {
+  return (d.routes.tls ??= newTlsDraft());
+}
+
+/** The keys of a `tls {}` block, for clients or for routes. */
+function tlsBlockOptions(prefix: string, group: OptionGroup, section: ConfSection, target: (d: OptionsDraft) => TlsDraft, whose: string): OptionSpec[] {
+  const notBuilt = (what: string): string => `${what} is not built`;
+  return [
+    option({
+      id: `${prefix}.cert_file`, group, conf: [conf(section, 'cert_file')], kind: 'string', defaultValue: '',
+      usage: `Certificate file of ${whose}`, apply: (d, v) => { target(d).certFile = asString(v); },
+    }),
+    option({
+      id: `${prefix}.key_file`, group, conf: [conf(section, 'key_file')], kind: 'string', defaultValue: '',
+      usage: `Private key file of ${whose}`, apply: (d, v) => { target(d).keyFile = asString(v); },
+    }),
+    option({
+      id: `${prefix}.ca_file`, group, conf: [conf(section, 'ca_file')], kind: 'string', defaultValue: '',
+      usage: 'CA certificates to verify peers with', apply: (d, v) => { target(d).caFile = asString(v); },
+    }),
+    option({
+      id: `${prefix}.verify`, group, conf: [conf(section, 'verify')], kind: 'bool', defaultValue: false,
+      usage: 'Require and verify a certificate of each peer', apply: (d, v) => { target(d).verify = asBool(v); },
+    }),
+    option({
+      id: `${prefix}.timeout`, group, conf: [conf(section, 'timeout')], kind: 'duration', defaultValue: 2_000,
+      defaultText: '2s', usage: 'Time a TLS handshake may take (seconds or a duration)',
+      apply: (d, v) => { target(d).timeoutMs = asNumber(v); },
+    }),
+    option({
+      id: `${prefix}.cipher_suites`, group, conf: [conf(section, 'cipher_suites')], kind: 'list', defaultValue: [],
+      usage: 'TLS 1.2 cipher suites, Go names (--help_tls lists them); TLS 1.3 suites are always on',
+      apply: (d, v) => { target(d).cipherSuites = asList(v); },
+    }),
+    option({
+      id: `${prefix}.curve_preferences`, group, conf: [conf(section, 'curve_preferences')], kind: 'list',
+      defaultValue: [], usage: 'Key exchange curves, Go names (CurveP256, CurveP384, CurveP521, X25519)',
+      apply: (d, v) => { target(d).curvePreferences = asList(v); },
+    }),
+    option({
+      id: `${prefix}.insecure`, group, conf: [conf(section, 'insecure')], kind: 'bool', defaultValue: false,
+      usage: 'Do not verify the certificate of a route this server dials (no effect on accepted connections)',
+      apply: (d, v) => { target(d).insecure = asBool(v); },
+    }),
+    option({
+      id: `${prefix}.verify_and_map`, group, conf: [conf(section, 'verify_and_map')], kind: 'bool', defaultValue: false,
+      usage: 'Verify client certificates and map their subject to a user', notYet: notBuilt('mapping certificates to users'),
+    }),
+    option({
+      id: `${prefix}.pinned_certs`, group, conf: [conf(section, 'pinned_certs')], kind: 'list', defaultValue: [],
+      usage: 'Fingerprints of the only certificates accepted', notYet: notBuilt('certificate pinning'),
+    }),
+    option({
+      id: `${prefix}.connection_rate_limit`, group, conf: [conf(section, 'connection_rate_limit')], kind: 'int',
+      defaultValue: 0, usage: 'TLS handshakes accepted per second', notYet: notBuilt('a TLS handshake rate limit'),
+    }),
+  ];
+}
 
 const T = OptionGroup.natsTls;
 export const natsTlsOptions: readonly OptionSpec[] = [
-  ...([
-    ['tls', 'bool', false, 'Enable TLS without verifying clients'],
-    ['tlscert', 'string', '', 'Server certificate file'],
-    ['tlskey', 'string', '', 'Private key of the server certificate'],
-    ['tlsverify', 'bool', false, 'Enable TLS and verify client certificates'],
-    ['tlscacert', 'string', '', 'CA certificate to verify clients with'],
-  ] as const).map(([flag, kind, value, usage]) => option({
-    id: `tls.${flag}`, group: T, flags: [flag], kind, defaultValue: value, usage, notYet: tlsReason,
-  })),
+  // As nats-server: any --tls* flag turns TLS on, overriding the tls block key by key; -tls=false
+  // (applied last) turns it off whatever else is given.
   option({
-    id: 'tls.block', group: T, conf: [conf('nats', 'tls')], kind: 'block', defaultValue: false,
-    usage: 'TLS settings block of the NATS configuration', notYet: tlsReason,
+    id: 'tls.tls', group: T, flags: ['tls'], kind: 'bool', defaultValue: false, late: true,
+    usage: 'Require TLS of clients, without verifying their certificates',
+    apply: (d, v) => { if (asBool(v)) clientTls(d); else d.nats.tls = null; },
   }),
+  option({
+    id: 'tls.tlscert', group: T, flags: ['tlscert'], kind: 'string', defaultValue: '', usage: 'Server certificate file',
+    apply: (d, v) => { clientTls(d).certFile = asString(v); },
+  }),
+  option({
+    id: 'tls.tlskey', group: T, flags: ['tlskey'], kind: 'string', defaultValue: '', usage: 'Private key of the server certificate',
+    apply: (d, v) => { clientTls(d).keyFile = asString(v); },
+  }),
+  option({
+    id: 'tls.tlsverify', group: T, flags: ['tlsverify'], kind: 'bool', defaultValue: false,
+    usage: 'Require TLS of clients and verify their certificates',
+    apply: (d, v) => { clientTls(d).verify = asBool(v); },
+  }),
+  option({
+    id: 'tls.tlscacert', group: T, flags: ['tlscacert'], kind: 'string', defaultValue: '', usage: 'CA certificate to verify clients with',
+    apply: (d, v) => { clientTls(d).caFile = asString(v); },
+  }),
+  ...tlsBlockOptions('tls', T, 'nats.tls', clientTls, 'the server (client connections)'),
 ];
 
 const R = OptionGroup.natsClustering;
@@ -211,17 +313,22 @@ const rc = 'nats.cluster';
 export const natsClusteringOptions: readonly OptionSpec[] = [
   option({
     id: 'routes.routes', group: R, flags: ['routes'], conf: [conf(rc, 'routes')], kind: 'list', defaultValue: [],
-    usage: 'Route URLs to solicit, comma-separated',
+    usage: 'Route URLs to solicit, comma-separated', secret: true,
     apply: (d, v) => { d.routes.routes = asList(v); },
   }),
   option({
     id: 'routes.listen', group: R, flags: ['cluster', 'cluster_listen'], conf: [conf(rc, 'listen')], kind: 'listen',
     argName: '<url>', defaultValue: '', usage: 'URL routes listen on (nats://host:port, port -1 for a free one)',
+    // nats-server: credentials in the URL are what routes must present, and replace the conf's.
+    secret: true,
     apply: (d, v) => {
       const { host, port, user } = parseHostPort(asString(v), 6222);
-      if (user !== '') throw new Error('route credentials in the cluster URL are not supported yet');
       d.routes.listenHost = host === '' ? '0.0.0.0' : host;
       d.routes.listenPort = port;
+      const [name = '', password] = user === '' ? [] : user.split(':');
+      if (user !== '' && password === undefined) throw new Error('expected cluster password to be set');
+      d.routes.user = decodeURIComponent(name);
+      d.routes.password = decodeURIComponent(password ?? '');
     },
   }),
   option({
@@ -253,10 +360,26 @@ export const natsClusteringOptions: readonly OptionSpec[] = [
     kind: 'int', defaultValue: 0, usage: 'Connect retries for implicit routes',
     apply: (d, v) => { d.routes.connectRetries = asNumber(v); },
   }),
-  ...['authorization', 'tls', 'permissions', 'pool_size', 'compression', 'accounts'].map((key) => option({
+  ...['permissions', 'pool_size', 'compression', 'accounts'].map((key) => option({
     id: `routes.${key}`, group: R, conf: [conf(rc, key)], kind: 'block', defaultValue: false,
     usage: `Route ${key.replace('_', ' ')}`, notYet: `route ${key.replace('_', ' ')} is not built yet`,
   })),
+  option({
+    id: 'routes_auth.user', group: R, conf: [conf('nats.cluster.authorization', 'user', 'username')], kind: 'string',
+    defaultValue: '', usage: 'User that routes must present (cluster authorization)',
+    apply: (d, v) => { d.routes.user = asString(v); },
+  }),
+  option({
+    id: 'routes_auth.password', group: R, conf: [conf('nats.cluster.authorization', 'password', 'pass')],
+    kind: 'string', defaultValue: '', usage: 'Password that routes must present (plain, or a bcrypt hash)', secret: true,
+    apply: (d, v) => { d.routes.password = asString(v); },
+  }),
+  option({
+    id: 'routes_auth.timeout', group: R, conf: [conf('nats.cluster.authorization', 'timeout')], kind: 'duration',
+    defaultValue: 2_000, defaultText: '2s', usage: 'Time a route has to present the credentials',
+    apply: (d, v) => { d.routes.authTimeoutMs = asNumber(v); },
+  }),
+  ...tlsBlockOptions('routes_tls', R, 'nats.cluster.tls', routeTls, 'the server (routes)'),
 ];
 
 const O = OptionGroup.natsOther;
@@ -273,7 +396,6 @@ const otherNatsKeys: readonly (readonly [readonly string[], string])[] = [
   [['operator', 'operators', 'root', 'roots', 'root_operators'], 'operator mode is not built'],
   [['resolver', 'account_resolver', 'accounts_resolver'], 'operator mode is not built'],
   [['resolver_tls', 'resolver_preload', 'trusted', 'trusted_keys'], 'operator mode is not built'],
-  [['no_auth_user'], 'multi-user authorization is not built'],
   [['lame_duck_duration', 'lame_duck_grace_period'], 'lame duck mode is not built'],
   [['max_subscriptions', 'max_subs'], 'a per-connection subscription limit is not built'],
   [['max_closed_clients'], 'closed-connection history is not built'],
@@ -281,7 +403,7 @@ const otherNatsKeys: readonly (readonly [readonly string[], string])[] = [
   [['http_base_path'], 'monitoring under a base path is not built'],
   [['connect_error_reports', 'reconnect_error_reports'], 'report throttling is not built'],
   [['server_tags'], 'server tags are not built'],
-  [['ocsp', 'ocsp_cache'], 'OCSP stapling needs TLS, which is not built yet'],
+  [['ocsp', 'ocsp_cache'], 'OCSP stapling is not built'],
   [['no_header_support'], 'headers cannot be turned off'],
 ];
 

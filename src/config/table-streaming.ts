@@ -1,7 +1,7 @@
 // Options of the streaming layer: the first groups of the reference server's usage text, with
 // the conf keys and aliases its `-sc` file accepts.
 
-import { StoreType } from './options.js';
+import { StoreType, type EncryptionCipher } from './options.js';
 import {
   asBool, asList, asNumber, asString, conf, option, OptionGroup, type OptionSpec,
 } from './option-spec.js';
@@ -9,8 +9,13 @@ import {
 const G = OptionGroup.streaming;
 const limitsSection = 'streaming.store_limits';
 const sqlReason = 'the SQL store is not built yet; use -st FILE or -st MEMORY';
-const tlsReason = 'TLS towards the NATS server is not built yet';
-const encryptReason = 'encryption at rest is not built yet';
+
+function cipherOf(text: string): EncryptionCipher {
+  const upper = text.toUpperCase();
+  if (upper === '' || upper === 'AES' || upper === 'CHACHA') return upper;
+  // The reference's error text.
+  throw new Error('encryption cipher not supported');
+}
 
 function storeTypeOf(text: string): StoreType {
   const upper = text.toUpperCase();
@@ -76,7 +81,7 @@ export const streamingOptions: readonly OptionSpec[] = [
   option({
     id: 'streaming.nats_server', group: G, flags: ['ns', 'nats_server'],
     conf: [conf('streaming', 'ns', 'nats_server', 'nats_server_url')], kind: 'string', defaultValue: '',
-    usage: 'URL of an external NATS server to use instead of the embedded one',
+    usage: 'URL of an external NATS server to use instead of the embedded one', secret: true,
     apply: (d, v) => { d.streaming.natsServerUrl = asString(v); },
   }),
   option({
@@ -114,17 +119,19 @@ export const streamingOptions: readonly OptionSpec[] = [
   }),
   option({
     id: 'streaming.encrypt', group: G, flags: ['encrypt'], conf: [conf('streaming', 'encrypt')], kind: 'bool',
-    defaultValue: false, usage: 'Encrypt the stored messages', notYet: encryptReason,
+    defaultValue: false, usage: 'Encrypt the stored messages',
+    apply: (d, v) => { d.streaming.encrypt = asBool(v); },
   }),
   option({
     id: 'streaming.encryption_cipher', group: G, flags: ['encryption_cipher'],
     conf: [conf('streaming', 'encryption_cipher')], kind: 'string', defaultValue: '', defaultText: 'AES',
-    usage: 'Cipher for encryption at rest: AES or CHACHA', notYet: encryptReason,
+    usage: 'Cipher for encryption at rest: AES or CHACHA',
+    apply: (d, v) => { d.streaming.encryptionCipher = cipherOf(asString(v)); },
   }),
   option({
     id: 'streaming.encryption_key', group: G, flags: ['encryption_key'], conf: [conf('streaming', 'encryption_key')],
     kind: 'string', defaultValue: '', usage: 'Encryption key (better passed as NATS_STREAMING_ENCRYPTION_KEY)',
-    notYet: encryptReason,
+    apply: (d, v) => { d.streaming.encryptionKey = asString(v); },
   }),
   option({
     id: 'streaming.replace_durable', group: G, flags: ['replace_durable'],
@@ -152,11 +159,27 @@ export const streamingOptions: readonly OptionSpec[] = [
     defaultValue: false, usage: 'Serve only the channels listed in store_limits',
     notYet: 'channel partitioning is not built',
   }),
-  ...['credentials', 'username', 'password', 'token', 'nkey_seed_file'].map((key) => option({
-    id: `streaming.${key}`, group: G,
-    conf: [conf('streaming', ...(key === 'username' ? ['username', 'user'] : key === 'password' ? ['password', 'pass'] : [key]))],
+  // The streaming layer's credentials towards its NATS server. With the embedded server the
+  // streaming layer is in-process and needs none; with -ns they are what it connects with.
+  option({
+    id: 'streaming.username', group: G, conf: [conf('streaming', 'username', 'user')], kind: 'string', defaultValue: '',
+    usage: 'NATS user the streaming layer connects to -ns with (default: --user)',
+    apply: (d, v) => { d.streaming.natsClient.user = asString(v); },
+  }),
+  option({
+    id: 'streaming.password', group: G, conf: [conf('streaming', 'password', 'pass')], kind: 'string', defaultValue: '',
+    usage: 'NATS password the streaming layer connects to -ns with (default: --pass)', secret: true,
+    apply: (d, v) => { d.streaming.natsClient.password = asString(v); },
+  }),
+  option({
+    id: 'streaming.token', group: G, conf: [conf('streaming', 'token')], kind: 'string', defaultValue: '',
+    usage: 'NATS token the streaming layer connects to -ns with (default: --auth)', secret: true,
+    apply: (d, v) => { d.streaming.natsClient.token = asString(v); },
+  }),
+  ...['credentials', 'nkey_seed_file'].map((key) => option({
+    id: `streaming.${key}`, group: G, conf: [conf('streaming', key)],
     kind: 'string', defaultValue: '', usage: `NATS ${key.replaceAll('_', ' ')} the streaming layer connects with`,
-    notYet: 'authenticating the streaming layer to an external NATS server is not built',
+    notYet: 'JWT and nkey authentication are not built',
   })),
 ];
 
@@ -266,26 +289,39 @@ export const sqlOptions: readonly OptionSpec[] = [
 }));
 
 const TG = OptionGroup.streamingTls;
+// TLS of the streaming layer's connection to its NATS server. With the embedded server that
+// connection is in-process (no socket, nothing to encrypt); these apply to -ns.
 export const streamingTlsOptions: readonly OptionSpec[] = [
   option({
     id: 'streaming_tls.secure', group: TG, flags: ['secure'], conf: [conf('streaming', 'secure')], kind: 'bool',
-    defaultValue: false, usage: 'Use TLS towards the NATS server without verifying it', notYet: tlsReason,
+    defaultValue: false, usage: 'Use TLS towards the -ns NATS server (verified against the system CAs or --tls_client_cacert)',
+    apply: (d, v) => { d.streaming.natsClient.secure = asBool(v); },
   }),
-  ...([
-    ['tls_client_key', ['client_key'], 'Client key of the streaming layer'],
-    ['tls_client_cert', ['client_cert'], 'Client certificate of the streaming layer'],
-    ['tls_client_cacert', ['client_ca', 'client_cacert'], 'CA certificate to verify the NATS server with'],
-  ] as const).map(([flag, keys, usage]) => option({
-    id: `streaming_tls.${flag.slice(4)}`, group: TG, flags: [flag], conf: [conf('streaming.tls', ...keys)],
-    kind: 'string', defaultValue: '', usage, notYet: tlsReason,
-  })),
+  option({
+    id: 'streaming_tls.client_key', group: TG, flags: ['tls_client_key'], conf: [conf('streaming.tls', 'client_key')],
+    kind: 'string', defaultValue: '', usage: 'Client key of the streaming layer (-ns)',
+    apply: (d, v) => { d.streaming.natsClient.keyFile = asString(v); },
+  }),
+  option({
+    id: 'streaming_tls.client_cert', group: TG, flags: ['tls_client_cert'], conf: [conf('streaming.tls', 'client_cert')],
+    kind: 'string', defaultValue: '', usage: 'Client certificate of the streaming layer (-ns)',
+    apply: (d, v) => { d.streaming.natsClient.certFile = asString(v); },
+  }),
+  option({
+    id: 'streaming_tls.client_cacert', group: TG, flags: ['tls_client_cacert'],
+    conf: [conf('streaming.tls', 'client_ca', 'client_cacert')], kind: 'string', defaultValue: '',
+    usage: 'CA certificate to verify the -ns NATS server with',
+    apply: (d, v) => { d.streaming.natsClient.caFile = asString(v); },
+  }),
   option({
     id: 'streaming_tls.server_name', group: TG, conf: [conf('streaming.tls', 'server_name', 'server_hostname')],
-    kind: 'string', defaultValue: '', usage: 'Server name expected in the NATS server certificate', notYet: tlsReason,
+    kind: 'string', defaultValue: '', usage: 'Server name expected in the NATS server certificate',
+    apply: (d, v) => { d.streaming.natsClient.serverName = asString(v); },
   }),
   option({
     id: 'streaming_tls.skip_verify', group: TG, conf: [conf('streaming.tls', 'skip_verify', 'insecure')],
-    kind: 'bool', defaultValue: false, usage: 'Do not verify the NATS server certificate', notYet: tlsReason,
+    kind: 'bool', defaultValue: false, usage: 'Do not verify the NATS server certificate',
+    apply: (d, v) => { d.streaming.natsClient.skipVerify = asBool(v); },
   }),
 ];
 

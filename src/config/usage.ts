@@ -3,6 +3,7 @@
 
 import { OptionGroup, type OptionSpec } from './option-spec.js';
 import { optionTable } from './option-table.js';
+import { knownCipherSuites, knownCurves } from '../transport/nats/tls-settings.js';
 
 /**
  * `-cid, --cluster_id`, `-SDV`, `--dir`: as in the reference's text, a short first name takes one
@@ -72,7 +73,41 @@ export function versionText(version: string): string {
   return `tstan version ${version}, NATS Streaming protocol compatible with nats-streaming-server v0.25.6\n`;
 }
 
-/** The `--help_tls` text. */
+/** The `--help_tls` text: the tls block, and the names cipher_suites and curve_preferences take. */
 export function tlsHelpText(): string {
-  return 'tstan does not support TLS yet: the --tls* flags and tls {} blocks are refused at start-up.\n';
+  return [
+    '',
+    'TLS configuration is specified in the tls section of a configuration file:',
+    '',
+    'e.g.',
+    '',
+    '    tls {',
+    '        cert_file:      "./certs/server-cert.pem"',
+    '        key_file:       "./certs/server-key.pem"',
+    '        ca_file:        "./certs/ca.pem"',
+    '        verify:         true',
+    '        timeout:        2',
+    '',
+    '        cipher_suites: [',
+    '            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",',
+    '            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"',
+    '        ]',
+    '        curve_preferences: [',
+    '            "CurveP256",',
+    '            "CurveP384",',
+    '            "CurveP521"',
+    '        ]',
+    '    }',
+    '',
+    'The same block inside cluster {} secures the routes (add `insecure: true` to skip verifying',
+    'the routes this server dials). cipher_suites chooses among TLS 1.2 suites; TLS 1.3 suites are',
+    'always on. Suites OpenSSL no longer offers (RC4, 3DES) are accepted and never negotiated.',
+    '',
+    'Available cipher suites include:',
+    ...knownCipherSuites().map((name) => `    ${name}`),
+    '',
+    'Available curve preferences include:',
+    ...knownCurves().map((name) => `    ${name}`),
+    '',
+  ].join('\n');
 }

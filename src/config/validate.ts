@@ -4,6 +4,9 @@
 import { ConfigError } from '../util/errors.js';
 import { parseHostPort } from './option-spec.js';
 import { StoreType, type ChannelLimits, type OptionsDraft } from './options.js';
+import { reservedNodeIds } from '../transport/raft/node-id.js';
+import { unknownCipherSuite, unknownCurve } from '../transport/nats/tls-settings.js';
+import { redactUrlCredentials } from '../transport/nats/url-credentials.js';
 
 const nodeIdPattern = /^[A-Za-z0-9_-]+$/;
 
@@ -24,6 +27,7 @@ export function validateDraft(draft: OptionsDraft): void {
   validateLimits(draft);
   validateClustering(draft);
   validateNats(draft);
+  validateSecurity(draft);
   validateFileStore(draft);
   const logging = draft.logging;
   logging.level = logging.trace || logging.stanTrace ? 'trace' : logging.debug || logging.stanDebug ? 'debug' : 'info';
@@ -51,6 +55,10 @@ function validateStreaming(draft: OptionsDraft): void {
     // NATS clients default to port 4222, so only the host is required here.
     checkUrl(url, '-ns (nats_server)', 4222);
   }
+  if (streaming.encrypt && streaming.encryptionKey === '') {
+    // The reference's "encryption key required", saying where a key can come from.
+    fail('encryption key required: set NATS_STREAMING_ENCRYPTION_KEY (preferred) or -encryption_key');
+  }
   if (streaming.heartbeatIntervalMs <= 0) fail('-hbi (hb_interval) must be greater than 0');
   if (streaming.heartbeatTimeoutMs <= 0) fail('-hbt (hb_timeout) must be greater than 0');
   if (streaming.heartbeatFailCountMax < 1) fail('-hbf (hb_fail_count) must be at least 1');
@@ -76,16 +84,17 @@ function checkGlobal(global: ChannelLimits): void {
   }
 }
 
+function checkNodeId(id: string, what: string): void {
+  if (!nodeIdPattern.test(id) || id.length > 64) fail(`invalid ${what} "${id}": use up to 64 letters, digits, "-" and "_"`);
+  if (reservedNodeIds.includes(id)) fail(`invalid ${what} "${id}": ${reservedNodeIds.map((r) => `"${r}"`).join(', ')} name the cluster's own subjects`);
+}
+
 function validateClustering(draft: OptionsDraft): void {
   const clustering = draft.clustering;
   const own = clustering.nodeId;
   clustering.peers = [...new Set(clustering.peers)].filter((peer) => peer !== own);
-  if (own !== '' && !nodeIdPattern.test(own)) {
-    fail(`invalid cluster node ID "${own}": use letters, digits, "-" and "_" only`);
-  }
-  for (const peer of clustering.peers) {
-    if (!nodeIdPattern.test(peer)) fail(`invalid peer node ID "${peer}": use letters, digits, "-" and "_" only`);
-  }
+  if (own !== '') checkNodeId(own, 'cluster node ID');
+  for (const peer of clustering.peers) checkNodeId(peer, 'peer node ID');
   if (!clustering.clustered) return;
   if (draft.streaming.storeType === StoreType.memory) {
     fail('stan: clustering mode not supported with MEMORY store type');
@@ -111,7 +120,8 @@ function validateClustering(draft: OptionsDraft): void {
 function validateNats(draft: OptionsDraft): void {
   const nats = draft.nats;
   const ports: readonly (readonly [number, string])[] = [
-    [nats.port, '-p (port)'], [nats.httpPort, '-m (http_port)'], [draft.routes.listenPort, 'the cluster port'],
+    [nats.port, '-p (port)'], [nats.httpPort, '-m (http_port)'], [nats.httpsPort, '-ms (https_port)'],
+    [draft.routes.listenPort, 'the cluster port'],
   ];
   for (const [port, name] of ports) {
     if (!Number.isInteger(port) || port < -1 || port > 65_535) fail(`${name} ${port} is out of range (-1 to 65535)`);
@@ -126,14 +136,46 @@ function validateNats(draft: OptionsDraft): void {
   if (nats.pingIntervalMs <= 0 || nats.writeDeadlineMs <= 0 || nats.authTimeoutMs <= 0) {
     fail('ping_interval, write_deadline and the authorization timeout must be greater than 0');
   }
-  if (/^\$2[abxy]?\$/.test(nats.password) || /^\$2[abxy]?\$/.test(nats.authToken)) {
-    fail('tstan does not support bcrypt-hashed passwords or tokens yet: give the plain value');
-  }
   if (nats.authToken !== '' && (nats.user !== '' || nats.password !== '')) {
     fail('--auth (token) cannot be combined with --user/--pass');
   }
   for (const route of draft.routes.routes) checkUrl(route, 'route', -2);
   if (draft.routes.connectRetries < 0) fail('--connect_retries cannot be negative');
+}
+
+type TlsDraft = NonNullable<OptionsDraft['nats']['tls']>;
+
+/** A tls block or the --tls* flags: what nats-server checks before it reads the files. */
+function checkTls(tls: TlsDraft, whose: string): void {
+  if (tls.certFile === '') fail(`${whose}: TLS Server certificate must be present and valid`);
+  if (tls.keyFile === '') fail(`${whose}: TLS Server private key must be present and valid`);
+  if (tls.timeoutMs <= 0) fail(`${whose}: the TLS timeout must be greater than 0`);
+  const unknown = unknownCipherSuite(tls.cipherSuites) ?? unknownCurve(tls.curvePreferences);
+  if (unknown !== undefined) fail(`${whose}: ${unknown}`);
+}
+
+/** TLS, users and permissions, route credentials: the rules nats-server 2.9 applies to them. */
+function validateSecurity(draft: OptionsDraft): void {
+  const nats = draft.nats;
+  if (nats.tls !== null) checkTls(nats.tls, 'TLS for clients');
+  if (draft.routes.tls !== null) checkTls(draft.routes.tls, 'TLS for routes');
+  if (nats.httpsPort !== 0 && nats.tls === null) fail('-ms (https_port): TLS cert and key required for HTTPS: configure TLS for clients (--tls* or a tls block)');
+  if (nats.httpsPort !== 0 && nats.httpPort !== 0) {
+    fail(`can't specify both HTTP (${nats.httpPort}) and HTTPs (${nats.httpsPort}) ports`);
+  }
+  if (nats.users.length > 0) {
+    if (nats.user !== '' || nats.password !== '') fail('Can not have a single user/pass and a users array');
+    if (nats.authToken !== '') fail('Can not have a token and a users array');
+  }
+  if (nats.noAuthUser !== '') {
+    if (nats.users.length === 0) fail(`no_auth_user: "${nats.noAuthUser}" present, but users are not defined`);
+    if (!nats.users.some((entry) => entry.user === nats.noAuthUser)) {
+      fail(`no_auth_user: "${nats.noAuthUser}" not present as user in authorization block or account configuration`);
+    }
+  }
+  if (draft.routes.password !== '' && draft.routes.user === '') fail('cluster authorization: a password needs a user');
+  const client = draft.streaming.natsClient;
+  if ((client.certFile === '') !== (client.keyFile === '')) fail('--tls_client_cert and --tls_client_key go together');
 }
 
 function validateFileStore(draft: OptionsDraft): void {
@@ -158,6 +200,6 @@ function checkUrl(url: string, what: string, defaultPort: number): void {
     const { host, port } = parseHostPort(url, defaultPort);
     if (host === '' || port === -2) throw new Error(defaultPort === -2 ? 'it needs a host and a port' : 'it needs a host');
   } catch (error) {
-    fail(`invalid ${what} "${url}": ${error instanceof Error ? error.message : String(error)}`);
+    fail(`invalid ${what} "${redactUrlCredentials(url)}": ${error instanceof Error ? error.message.replace(url, redactUrlCredentials(url)) : String(error)}`);
   }
 }

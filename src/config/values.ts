@@ -37,7 +37,9 @@ export function valueFromFlag(spec: OptionSpec, text: string): OptionValue | { e
 
 /** Converts a conf value; returns an error message when its type does not fit the option. */
 export function valueFromConf(spec: OptionSpec, node: ConfValue): OptionValue | { error: string } {
-  const mismatch = { error: `expected ${expectedText(spec)}, got ${describeType(node)}` };
+  // A secret's value stays out of the message, whatever its type.
+  const given = spec.secret ? `a ${node.type}` : describeType(node);
+  const mismatch = { error: `expected ${expectedText(spec)}, got ${given}` };
   switch (spec.kind) {
     case 'string':
       return node.type === 'string' ? node.value : mismatch;

@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.js';
 import { listenOn } from '../util/listen.js';
+import type { TlsServerOptions } from '../transport/nats/tls-context.js';
 
 export class RawResponse {
   constructor(
@@ -32,12 +33,20 @@ export class MonitorHttpServer {
     return [...this.routes.keys()].sort();
   }
 
-  async listen(host: string, port: number): Promise<number> {
-    // node:http is loaded only by a node that serves monitoring: it costs start-up time otherwise.
-    const { createServer } = await import('node:http');
-    const server = createServer((request, response) => void this.handle(request, response));
+  /** Listens over HTTP, or over HTTPS with `tls` (`-ms`). */
+  async listen(host: string, port: number, tls?: TlsServerOptions): Promise<number> {
+    // node:http(s) is loaded only by a node that serves monitoring: it costs start-up time otherwise.
+    const handler = (request: IncomingMessage, response: ServerResponse): void => void this.handle(request, response);
+    let server: Server;
+    if (tls === undefined) {
+      const { createServer } = await import('node:http');
+      server = createServer(handler);
+    } else {
+      const { createServer } = await import('node:https');
+      server = createServer({ ...tls }, handler);
+    }
     this.server = server;
-    return listenOn(server, host, port, 'monitoring');
+    return listenOn(server, host, port, tls === undefined ? 'monitoring' : 'HTTPS monitoring');
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,4 +1,4 @@
-// Proves docs/configuration.md lists exactly the option table (regenerate it when this fails), the
+// Proves docs/configuration.md and the README summary list exactly the option table (regenerate it when this fails), the
 // -h and -v texts come from the table and package.json, and the reload diff splits changes into
 // those applied at run time (limits, log level) and those that need a restart.
 
@@ -6,7 +6,7 @@ import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { docsTableBegin, docsTableEnd, renderOptionsMarkdown } from '../../src/config/docs.js';
+import { docsTableBegin, docsTableEnd, readmeTableBegin, readmeTableEnd, renderOptionsMarkdown, renderOptionsSummary } from '../../src/config/docs.js';
 import { loadOptions, readVersion } from '../../src/config/load.js';
 import { optionTable } from '../../src/config/option-table.js';
 import { describeChange, diffOptions } from '../../src/config/reload.js';
@@ -29,6 +29,21 @@ describe('docs/configuration.md', () => {
       writeFileSync(docUrl, doc);
     }
     expect(doc.slice(begin, doc.indexOf(docsTableEnd) + docsTableEnd.length), 'docs/configuration.md is stale').toBe(renderOptionsMarkdown());
+  });
+
+  // The README's compact table says which options tstan has: it drifted once (TLS and users
+  // shown "not yet" after they were built). TSTAN_WRITE_DOCS=1 rewrites it too.
+  it('is matched by the README\'s summary of every option', () => {
+    const readmeUrl = new URL('../../README.md', import.meta.url);
+    let readme = readFileSync(readmeUrl, 'utf8');
+    const begin = readme.indexOf(readmeTableBegin);
+    const end = readme.indexOf(readmeTableEnd);
+    expect(begin).toBeGreaterThanOrEqual(0);
+    if (process.env['TSTAN_WRITE_DOCS'] === '1') {
+      readme = readme.slice(0, begin) + renderOptionsSummary() + readme.slice(end + readmeTableEnd.length);
+      writeFileSync(readmeUrl, readme);
+    }
+    expect(readme.slice(begin, readme.indexOf(readmeTableEnd) + readmeTableEnd.length), 'README.md is stale').toBe(renderOptionsSummary());
   });
 
   it('shows an example configuration that loads', () => {
@@ -68,7 +83,7 @@ describe('usage and version', () => {
   it('marks not-yet options in -h and starts with the usage line', () => {
     const text = usageText();
     expect(text).toMatch(/^\nUsage: tstan \[options\]\n/);
-    expect(text).toMatch(/--encrypt\s+Encrypt the stored messages \[not yet supported\]/);
+    expect(text).toMatch(/--ft_group <string>\s+Name of the fault-tolerance group.*\[not yet supported\]/);
     expect(text).toMatch(/-cid, --cluster_id <string>\s+Cluster ID.*\(default: test-cluster\)\n/);
   });
 });
@@ -108,5 +123,23 @@ describe('redaction for the debug log of the configuration', () => {
     expect(redacted.streaming.natsServerUrl).toBe('nats://[redacted]@x:4222,nats://y:4222');
     expect(redactOptions(loadOptions(['--auth', 'tok'], {})).nats.authToken).toBe('[redacted]');
     expect(options.nats.password).toBe('secret');
+  });
+
+  it('hides the encryption key, whether from the option or the environment (which wins)', () => {
+    const fromFlag = loadOptions(['-encrypt', '-encryption_key', 'flag-key'], {});
+    expect(fromFlag.streaming).toMatchObject({ encrypt: true, encryptionKey: 'flag-key' });
+    const fromEnv = loadOptions(['-encryption_key', 'flag-key'], { NATS_STREAMING_ENCRYPTION_KEY: 'env-key' });
+    expect(fromEnv.streaming).toMatchObject({ encrypt: true, encryptionKey: 'env-key' });
+    // The environment alone does not turn encryption on, as in the reference.
+    expect(loadOptions([], { NATS_STREAMING_ENCRYPTION_KEY: 'env-key' }).streaming).toMatchObject({ encrypt: false, encryptionKey: '' });
+    expect(JSON.stringify(redactOptions(fromEnv))).not.toMatch(/env-key|flag-key/);
+  });
+
+  it('hides secrets in the lines a reload logs for changed options', () => {
+    const before = loadOptions(['-encrypt', '-encryption_key', 'old-key', '--user', 'u', '--pass', 'old-pass', '-ns', 'nats://a:b@x:4222'], {});
+    const after = loadOptions(['-encrypt', '-encryption_key', 'new-key', '--user', 'u', '--pass', 'new-pass', '-ns', 'nats://c:d@x:4222'], {});
+    const lines = diffOptions(before, after).needsRestart.map(describeChange);
+    expect(lines).toContain('streaming.encryptionKey: changed (values not shown: a secret)');
+    expect(lines.join('\n')).not.toMatch(/old-key|new-key|old-pass|new-pass|a:b@|c:d@/);
   });
 });

@@ -30,6 +30,20 @@ const sampleById: Readonly<Record<string, string>> = {
   'clustering.peers': '[p1, p2], node_id: n0',
   'clustering.node_id': 'n1',
   'logging.log_format': 'text',
+  'nats.https_port': '7\ntls { cert_file: "c.pem", key_file: "k.pem" }',
+  'nats.https': '"127.0.0.1:8443"\ntls { cert_file: "c.pem", key_file: "k.pem" }',
+  'auth.users': '[{ user: a, password: b }]',
+  'auth.permissions': '{ publish: "x" }, users: [{ user: a, password: b }]',
+  'auth.no_auth_user': 'a\nauthorization { users: [{ user: a, password: b }] }',
+  'tls.cipher_suites': '["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]',
+  'tls.curve_preferences': '["CurveP256"]',
+  'routes_tls.cipher_suites': '["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]',
+  'routes_tls.curve_preferences': '["CurveP256"]',
+  'routes_auth.password': '"p", user: u',
+  'streaming_tls.client_cert': '"c.pem", client_key: "k.pem"',
+  'streaming_tls.client_key': '"k.pem", client_cert: "c.pem"',
+  'streaming.encrypt': 'true, encryption_key: "k"',
+  'streaming.encryption_cipher': 'CHACHA',
 };
 
 function sampleOf(spec: OptionSpec): string {
@@ -54,6 +68,8 @@ function sampleOf(spec: OptionSpec): string {
 /** A whole file with `line` placed in `section`; the flag (-c or -sc) that loads it. */
 function fileFor(section: ConfSection, line: string): { flag: string; text: string } {
   const fileStore = `store: file\ndir: "${scratch}"\n`;
+  // A tls block needs a certificate and a key (the files are read only at start-up and by -t).
+  const tlsBlock = `tls {\ncert_file: "c.pem"\nkey_file: "k.pem"\n${line}\n}\n`;
   switch (section) {
     case 'nats':
       return { flag: '-c', text: `${line}\n` };
@@ -61,6 +77,12 @@ function fileFor(section: ConfSection, line: string): { flag: string; text: stri
       return { flag: '-c', text: `authorization {\n${line}\n}\n` };
     case 'nats.cluster':
       return { flag: '-c', text: `cluster {\n${line}\n}\n` };
+    case 'nats.tls':
+      return { flag: '-c', text: tlsBlock };
+    case 'nats.cluster.tls':
+      return { flag: '-c', text: `cluster {\n${tlsBlock}}\n` };
+    case 'nats.cluster.authorization':
+      return { flag: '-c', text: `cluster {\nauthorization {\n${line}\n}\n}\n` };
     case 'streaming':
       return { flag: '-sc', text: `streaming {\n${line}\n}\n` };
     case 'streaming.store_limits':

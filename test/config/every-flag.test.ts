@@ -15,6 +15,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'tstan-flags-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const emptyConf = join(scratch, 'empty.conf');
 writeFileSync(emptyConf, '# nothing\n');
+// TLS settings need a certificate and a key; the files are read only at start-up and by -t.
+const tlsConf = join(scratch, 'tls.conf');
+writeFileSync(tlsConf, 'tls { cert_file: "c.pem", key_file: "k.pem" }\n');
+const clientTlsConf = join(scratch, 'client-tls.conf');
+writeFileSync(clientTlsConf, 'streaming { tls { client_cert: "c.pem", client_key: "k.pem" } }\n');
 
 const sampleById: Readonly<Record<string, string>> = {
   'streaming.cluster_id': 'c1',
@@ -29,10 +34,25 @@ const sampleById: Readonly<Record<string, string>> = {
   'clustering.peers': 'p1,p2',
   'streaming.signal': 'stop',
   'logging.log_format': 'text',
+  // TLS is on in the context: -tls=false is what changes something.
+  'tls.tls': 'false',
+  'streaming.encryption_cipher': 'CHACHA',
+};
+/** The environment a flag needs to be valid: -encrypt needs a key, here from where the reference prefers it. */
+const envById: Readonly<Record<string, NodeJS.ProcessEnv>> = {
+  'streaming.encrypt': { NATS_STREAMING_ENCRYPTION_KEY: 'k' },
 };
 const contextById: Readonly<Record<string, readonly string[]>> = {
   'streaming.store': ['-dir', scratch],
   'clustering.clustered': ['-st', 'FILE', '-dir', scratch],
+  'tls.tls': ['-c', tlsConf],
+  'tls.tlscert': ['-c', tlsConf],
+  'tls.tlskey': ['-c', tlsConf],
+  'tls.tlsverify': ['-c', tlsConf],
+  'tls.tlscacert': ['-c', tlsConf],
+  'nats.https_port': ['-c', tlsConf],
+  'streaming_tls.client_cert': ['-sc', clientTlsConf],
+  'streaming_tls.client_key': ['-sc', clientTlsConf],
 };
 
 function sampleOf(spec: OptionSpec): string {
@@ -79,9 +99,10 @@ describe('every supported flag, in every spelling', () => {
   const supported = withFlags.filter((spec) => spec.status.supported);
   it.each(supported.map((spec) => [spec.id, spec] as const))('%s', (_id, spec) => {
     const context = contextById[spec.id] ?? [];
-    const baseline = loadOptions(context, {});
+    const env = envById[spec.id] ?? {};
+    const baseline = loadOptions(context, env);
     const value = sampleOf(spec);
-    const results = spec.flags.flatMap((flag) => spellings(flag, spec, value)).map((words) => loadOptions([...context, ...words], {}));
+    const results = spec.flags.flatMap((flag) => spellings(flag, spec, value)).map((words) => loadOptions([...context, ...words], env));
     expect(results.length).toBeGreaterThanOrEqual(spec.flags.length * 2);
     for (const result of results) expect(result).toEqual(results[0]);
     expect(results[0]).not.toEqual(baseline);
@@ -124,7 +145,8 @@ describe('flag values', () => {
       [['-mb', '1.5MB'], 'invalid value "1.5MB" for flag -mb: invalid size "1.5MB" (examples: 1024, 1KB, 10MB)'],
       [['-SD=yes'], 'invalid value "yes" for flag -SD: invalid boolean value "yes"'],
       [['-st', 'disk'], 'invalid value "disk" for flag -st: unknown store type "disk": use MEMORY, FILE or SQL'],
-      [['--cluster', 'nats://u:p@h:6222'], 'invalid value "nats://u:p@h:6222" for flag -cluster: route credentials in the cluster URL are not supported yet'],
+      [['--cluster', 'nats://u@h:6222'], 'invalid value "nats://[redacted]@h:6222" for flag -cluster: expected cluster password to be set'],
+      [['--cluster', 'nats://u:s3cret@h:x'], 'invalid value "nats://[redacted]@h:x" for flag -cluster: "(not shown)" is not a host:port or URL'],
       [['-SD', 'false'], 'unrecognized command: "false" (a boolean flag takes its value after "=": -SD=false)'],
       [['-p', '1', 'false'], 'unrecognized command: "false"'],
       [['--bogus'], 'flag provided but not defined: -bogus'],

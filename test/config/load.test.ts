@@ -110,6 +110,7 @@ describe('precedence: defaults, then files, then flags', () => {
     const routes = loadOptions(['-c', file('routes.conf', 'cluster { listen: "127.0.0.1:6555", routes: [nats://a:1], name: c, no_advertise: true, connect_retries: 3 }\n')], {});
     expect(routes.routes).toEqual({
       listenHost: '127.0.0.1', listenPort: 6555, name: 'c', routes: ['nats://a:1'], advertise: '', noAdvertise: true, connectRetries: 3,
+      tls: null, user: '', password: '', authTimeoutMs: 2000,
     });
   });
 
@@ -240,10 +241,10 @@ describe('errors name the key, file and line', () => {
       .toMatch(/bare2\.conf:1:1: "ping_interval": invalid duration "1k"/);
   });
 
-  it('refuses bcrypt-hashed credentials, which tstan cannot check yet', () => {
-    const conf = file('bcrypt.conf', 'authorization { user: a, password: $2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG }\n');
-    expect(messageOf(() => loadOptions(['-c', conf], {})))
-      .toBe('tstan does not support bcrypt-hashed passwords or tokens yet: give the plain value');
+  it('keeps a bcrypt-hashed password as it is written, for the server to compare with', () => {
+    const hash = '$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG';
+    const conf = file('bcrypt.conf', `authorization { user: a, password: ${hash} }\n`);
+    expect(loadOptions(['-c', conf], {}).nats).toMatchObject({ user: 'a', password: hash });
   });
 
   it('for a configuration file that cannot be read', () => {
@@ -251,8 +252,8 @@ describe('errors name the key, file and line', () => {
   });
 
   it('refuses a not-yet setting even when its value is of another form', () => {
-    expect(messageOf(() => loadOptions(['-c', file('ny1.conf', 'https: "0.0.0.0:8443"')], {})))
-      .toMatch(/ny1\.conf:1:1: tstan does not support "https" yet: TLS for clients is not built yet/);
+    expect(messageOf(() => loadOptions(['-c', file('ny1.conf', 'ocsp: "always"')], {})))
+      .toMatch(/ny1\.conf:1:1: tstan does not support "ocsp" yet: OCSP stapling is not built/);
     expect(messageOf(() => loadOptions(['--sql_max_open_conns=many'], {})))
       .toBe('tstan does not support -sql_max_open_conns yet: the SQL store is not built yet; use -st FILE or -st MEMORY');
   });
@@ -271,7 +272,9 @@ describe('whole-configuration checks', () => {
     [['-st', 'sql'], 'tstan does not support the SQL store yet: use -st FILE or -st MEMORY'],
     [['--clustered'], 'stan: clustering mode not supported with MEMORY store type'],
     [['--clustered', '-st', 'file', ...dir, '--cluster_peers', 'a,b'], '--cluster_peers lists node IDs, so this node needs its own --cluster_node_id'],
-    [['--cluster_node_id', 'a.b'], 'invalid cluster node ID "a.b": use letters, digits, "-" and "_" only'],
+    [['--cluster_node_id', 'a.b'], 'invalid cluster node ID "a.b": use up to 64 letters, digits, "-" and "_"'],
+    [['--cluster_node_id', 'x'.repeat(65)], `invalid cluster node ID "${'x'.repeat(65)}": use up to 64 letters, digits, "-" and "_"`],
+    [['--cluster_node_id', 'a', '--cluster_peers', 'a,state'], 'invalid peer node ID "state": "join", "bootstrap", "state", "serving", "node", "inbox" name the cluster\'s own subjects'],
     [['-cid', 'a b'], 'invalid cluster ID "a b": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
     [['-cid', 'x.*'], 'invalid cluster ID "x.*": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
     [['-p', '70000'], '-p (port) 70000 is out of range (-1 to 65535)'],

@@ -24,6 +24,14 @@ export interface SpawnOptions {
   readonly timeoutMs?: number;
   /** A built JavaScript entry to run with plain node instead of the sources through tsx. */
   readonly entry?: string;
+  /** Monitoring flags; `-m -1` unless given (`['-ms', '-1']` for HTTPS, `[]` for none). */
+  readonly monitorArgs?: readonly string[];
+  /** Variables added to the environment of the child (e.g. NATS_STREAMING_ENCRYPTION_KEY). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function envOf(options: SpawnOptions): NodeJS.ProcessEnv {
+  return options.env === undefined ? process.env : { ...process.env, ...options.env };
 }
 
 function nodeArgs(options: SpawnOptions): string[] {
@@ -33,7 +41,7 @@ function nodeArgs(options: SpawnOptions): string[] {
 /** Runs `tstan args...` to completion and returns its exit code and output. */
 export async function runTstan(args: string[], options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, [...nodeArgs(options), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs(options), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: envOf(options) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -50,8 +58,8 @@ export async function startTstan(args: string[], options: SpawnOptions = {}): Pr
   const portsDir = mkdtempSync(join(tmpdir(), 'tstan-cli-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs(options), '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', portsDir, ...args],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...nodeArgs(options), '-a', '127.0.0.1', '-p', '-1', ...(options.monitorArgs ?? ['-m', '-1']), '--ports_file_dir', portsDir, ...args],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: envOf(options) },
   );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

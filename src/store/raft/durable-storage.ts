@@ -16,6 +16,7 @@ import { LevelRaftStore, type RaftStoreStats } from './level-raft-store.js';
 import { FileSnapshotStore } from './snapshot-store.js';
 import type { DurabilityReporter } from '../durability.js';
 import { CatchUpMarker } from './loss-guard.js';
+import type { EncryptionSettings } from '../crypto/payload-cipher.js';
 
 export interface DurableRaftStorageOptions {
   /** fsync the log on every Ready that needs it (`cluster_sync`, default true). */
@@ -26,6 +27,8 @@ export interface DurableRaftStorageOptions {
   readonly logger?: Logger;
   /** Test hook: told of every completed fsync and rename (src/store/durability.ts). */
   readonly durability?: DurabilityReporter;
+  /** Encryption at rest: the log's Normal entries (streaming operations, payloads included) are sealed. */
+  readonly encryption?: EncryptionSettings;
 }
 
 export class DurableRaftStorage implements DurableStorage {
@@ -59,6 +62,7 @@ export class DurableRaftStorage implements DurableStorage {
       watermarkPath: join(directory, 'synced'),
       ...(options.durability !== undefined ? { durability: options.durability } : {}),
       ...(options.openCheckEntries !== undefined ? { openCheckEntries: options.openCheckEntries } : {}),
+      ...(options.encryption !== undefined ? { encryption: options.encryption } : {}),
     });
     const marker = new CatchUpMarker(join(directory, 'catching-up'), options.durability);
     try {

@@ -10,7 +10,8 @@ import { Level } from 'level';
 import { assert } from '../../util/assert.js';
 import { StoreCorruptError, TstanError } from '../../util/errors.js';
 import type { Entry, HardState } from '../../raft/types.js';
-import { decodeEntry, encodeEntry, encodeMeta, entryBytes, entryKey, HARD_STATE_KEY, SNAPSHOT_POINT_KEY } from './records.js';
+import { decodeEntry, encodeEntry, encodeMeta, entryBytes, entryKey, HARD_STATE_KEY, isSealedEntry, SNAPSHOT_POINT_KEY } from './records.js';
+import { PayloadCipher, type EncryptionSettings } from '../crypto/payload-cipher.js';
 import { readOpenedState, type LogPoint, type OpenedState } from './log-check.js';
 import type { DurabilityReporter } from '../durability.js';
 import { lossesAgainst, SyncWatermark, walDamage, type DurableClaim } from './loss-guard.js';
@@ -70,7 +71,12 @@ export interface LevelRaftStoreOptions {
   readonly durability?: DurabilityReporter;
   /** The sync watermark's file (loss-guard.ts); none: no watermark is kept. */
   readonly watermarkPath?: string;
+  /** Encryption at rest: Normal entries are sealed under the master key, as the reference's raft log. */
+  readonly encryption?: EncryptionSettings;
 }
+
+/** How far back from the last entry open() looks for a sealed one to try the key on. */
+const KEY_CHECK_ENTRIES_MAX = 64;
 
 export interface RaftStoreStats {
   readonly writes: number;
@@ -99,6 +105,8 @@ export class LevelRaftStore implements LogStore, StableStore {
   private readonly watermark: SyncWatermark | undefined;
   /** What the store found lost on open (loss-guard.ts); empty when nothing. */
   private lossesFound: readonly string[] = [];
+  /** Seals and opens Normal entries' data; undefined without encryption at rest. */
+  private cipher: PayloadCipher | undefined;
 
   private constructor(
     db: Level<Buffer, Buffer>,
@@ -133,6 +141,11 @@ export class LevelRaftStore implements LogStore, StableStore {
       const state = await readOpenedState(db, directory, options.openCheckEntries ?? 4096);
       const watermark = options.watermarkPath === undefined ? undefined : SyncWatermark.open(options.watermarkPath, options.durability);
       const store = new LevelRaftStore(db, options.sync ?? true, state, options.durability, watermark);
+      if (options.encryption !== undefined) {
+        // Counting from past the last index, as the reference seeds its raft log's nonces.
+        store.cipher = new PayloadCipher(options.encryption.cipher, options.encryption.masterKey, state.last.index + 1);
+      }
+      store.checkEntryKey();
       store.lossesFound = [...walLosses, ...state.losses, ...lossesAgainst(watermark?.claim, store.heldClaim(), (index) => store.termIfHeld(index))];
       return store;
     } catch (error) {
@@ -196,16 +209,35 @@ export class LevelRaftStore implements LogStore, StableStore {
   term(index: number): number {
     if (index === this.snapshotPointValue.index) return this.snapshotPointValue.term;
     if (index === this.lastIndexValue) return this.lastTermValue;
-    return this.entry(index).term;
+    // The header is enough: a sealed body is not opened for its term.
+    return this.readEntry(index, true).term;
   }
 
   entry(index: number): Entry {
+    return this.readEntry(index, false);
+  }
+
+  private readEntry(index: number, headerOnly: boolean): Entry {
     this.checkReadable(index);
     const value = this.db.getSync(entryKey(index));
     if (value === undefined) {
       throw new StoreCorruptError(`${this.db.location}: raft log entry ${index} is missing`);
     }
-    return decodeEntry(value, index, this.db.location);
+    return decodeEntry(value, index, this.db.location, this.cipher, headerOnly);
+  }
+
+  /**
+   * Opens the newest sealed entry (of the last few) so that a wrong key, or a missing -encrypt
+   * on a node whose log is encrypted, stops start-up with a clear error instead of failing later.
+   */
+  private checkEntryKey(): void {
+    const lowest = Math.max(this.firstIndex(), this.lastIndexValue - KEY_CHECK_ENTRIES_MAX + 1);
+    for (let index = this.lastIndexValue; index >= lowest; index--) {
+      const value = this.db.getSync(entryKey(index));
+      if (value === undefined || !isSealedEntry(value)) continue;
+      decodeEntry(value, index, this.db.location, this.cipher);
+      return;
+    }
   }
 
   entries(low: number, high: number, bytesMax = Number.POSITIVE_INFINITY): Entry[] {
@@ -377,7 +409,7 @@ export class LevelRaftStore implements LogStore, StableStore {
         assert(entry.index === previous.index + 1, `append batch not contiguous at ${entry.index}`);
         assert(entry.term >= previous.term, `append batch term decreases at ${entry.index}`);
       }
-      operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntry(entry) });
+      operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntry(entry, this.cipher) });
       previous = entry;
     }
     // The new entries replace everything after them: a stale suffix must not survive.
@@ -391,7 +423,7 @@ export class LevelRaftStore implements LogStore, StableStore {
   }
 
   private termAfterTruncation(index: number): number {
-    return index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.entry(index).term;
+    return index === this.snapshotPointValue.index ? this.snapshotPointValue.term : this.readEntry(index, true).term;
   }
 
   private checkReadable(index: number): void {

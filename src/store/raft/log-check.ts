@@ -67,7 +67,7 @@ export async function checkLogOnOpen(
       last = undefined;
       laterTerm = Number.POSITIVE_INFINITY;
     }
-    const entry = decodeEntry(value, index, location);
+    const entry = decodeEntry(value, index, location, undefined, true);
     if (entry.term > laterTerm) {
       throw new StoreCorruptError(
         `${location}: raft log entry ${index} has term ${entry.term}, above the next entry's ${laterTerm}`,

@@ -4,15 +4,20 @@
 //
 // Entry key:   'e' | index u64 BE
 // Entry value: version u8 | crc32c u32 | index u64 | term u64 | type u8 | data
+//   version 1: data in clear; version 2 (encryption at rest): data sealed in the store's payload
+//   format (src/store/crypto/payload-cipher.ts) with the 17 bytes index | term | type as associated
+//   data, so a sealed body cannot be moved to another entry. The CRC covers the sealed bytes.
 // Meta key:    'm' | name (ascii)
 // Meta value:  version u8 | crc32c u32 | msgpack body
 
 import { pack, unpack } from 'msgpackr';
-import { StoreCorruptError } from '../../util/errors.js';
+import { StoreCorruptError, TstanError } from '../../util/errors.js';
+import type { PayloadCipher } from '../crypto/payload-cipher.js';
 import { EntryType, type Entry } from '../../raft/types.js';
 import { crc32c } from './crc32c.js';
 
 const RECORD_VERSION = 1;
+const SEALED_ENTRY_VERSION = 2;
 const ENTRY_PREFIX = 0x65; // 'e'
 const META_PREFIX = 0x6d; // 'm'
 const ENTRY_HEADER_BYTES = 1 + 4 + 8 + 8 + 1;
@@ -54,15 +59,31 @@ export function metaKey(name: string): Buffer {
 export const HARD_STATE_KEY = metaKey('hardstate');
 export const SNAPSHOT_POINT_KEY = metaKey('snapshotpoint');
 
-export function encodeEntry(entry: Entry): Buffer {
-  const value = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.data.length);
-  value[0] = RECORD_VERSION;
-  writeU64(value, 5, entry.index);
-  writeU64(value, 13, entry.term);
-  value[21] = entry.type;
-  value.set(entry.data, ENTRY_HEADER_BYTES);
+/** Stable code of the error for entries that do not open with the key given (or with none). */
+export const ENTRY_KEY_ERROR_CODE = 'STORE_ENCRYPTION_KEY';
+
+/**
+ * Encodes an entry; with a cipher, a Normal entry's data (the streaming operations, message
+ * payloads included) is sealed. Configuration changes and no-ops stay in clear.
+ */
+export function encodeEntry(entry: Entry, cipher?: PayloadCipher): Buffer {
+  const sealing = cipher !== undefined && entry.type === EntryType.Normal && entry.data.length > 0;
+  const header = Buffer.allocUnsafe(ENTRY_HEADER_BYTES);
+  header[0] = sealing ? SEALED_ENTRY_VERSION : RECORD_VERSION;
+  writeU64(header, 5, entry.index);
+  writeU64(header, 13, entry.term);
+  header[21] = entry.type;
+  const data = sealing ? cipher.seal(entry.data, header.subarray(5)) : entry.data;
+  const value = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + data.length);
+  header.copy(value, 0);
+  value.set(data, ENTRY_HEADER_BYTES);
   value.writeUInt32BE(crc32c(value.subarray(5)), 1);
   return value;
+}
+
+/** True when the stored entry value holds sealed data (encryption at rest). */
+export function isSealedEntry(value: Buffer): boolean {
+  return value[0] === SEALED_ENTRY_VERSION;
 }
 
 function isEntryType(value: number): value is EntryType {
@@ -71,14 +92,17 @@ function isEntryType(value: number): value is EntryType {
 
 /**
  * Decodes and verifies an entry read under the key of `expectedIndex`. Any mismatch (length,
- * version, checksum, index, type) is a StoreCorruptError naming the index.
+ * version, checksum, index, type) is a StoreCorruptError naming the index. A sealed entry is
+ * opened with `cipher`; with `headerOnly` its data is left sealed (checks that need index and
+ * term only). One that cannot be opened is a TstanError ENTRY_KEY_ERROR_CODE.
  */
-export function decodeEntry(value: Buffer, expectedIndex: number, where: string): Entry {
+export function decodeEntry(value: Buffer, expectedIndex: number, where: string, cipher?: PayloadCipher, headerOnly = false): Entry {
   const fail = (why: string): never => {
     throw new StoreCorruptError(`${where}: raft log entry ${expectedIndex} is damaged: ${why}`);
   };
   if (value.length < ENTRY_HEADER_BYTES) fail(`record of ${value.length} bytes is too short`);
-  if (value[0] !== RECORD_VERSION) fail(`unknown record version ${value[0]}`);
+  const version = value[0];
+  if (version !== RECORD_VERSION && version !== SEALED_ENTRY_VERSION) fail(`unknown record version ${version}`);
   const stored = value.readUInt32BE(1);
   const computed = crc32c(value.subarray(5));
   if (stored !== computed) fail(`checksum mismatch (stored ${stored}, computed ${computed})`);
@@ -86,12 +110,26 @@ export function decodeEntry(value: Buffer, expectedIndex: number, where: string)
   if (index !== expectedIndex) fail(`record carries index ${index}`);
   const type = value[21]!;
   if (!isEntryType(type)) fail(`unknown entry type ${type}`);
+  let data: Uint8Array = value.subarray(ENTRY_HEADER_BYTES);
+  if (version === SEALED_ENTRY_VERSION && !headerOnly) data = openEntryData(data, value.subarray(5, ENTRY_HEADER_BYTES), expectedIndex, where, cipher);
   return {
     index,
     term: readU64(value, 13),
     type: type as EntryType,
-    data: value.subarray(ENTRY_HEADER_BYTES),
+    data,
   };
+}
+
+function openEntryData(sealed: Uint8Array, associated: Buffer, index: number, where: string, cipher: PayloadCipher | undefined): Uint8Array {
+  if (cipher === undefined) {
+    throw new TstanError(ENTRY_KEY_ERROR_CODE, `${where}: raft log entry ${index} is encrypted: start the node with -encrypt and its key`);
+  }
+  try {
+    return cipher.open(sealed, associated);
+  } catch (cause) {
+    // The CRC passed, so the bytes are as written: the key is not the one they were sealed with.
+    throw new TstanError(ENTRY_KEY_ERROR_CODE, `${where}: raft log entry ${index} does not decrypt with the encryption key given (wrong key)`, { cause });
+  }
 }
 
 export function encodeMeta(body: unknown): Buffer {

@@ -2,6 +2,7 @@
 // subscriptions, and writes MSG/HMSG frames into an outbound buffer that the server flushes once
 // per event-loop turn. Protocol errors answer `-ERR` with nats-server's texts.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../util/logger.js';
 import { ProtocolParser, ParseError, clientPayloadOps, splitArgs, type ParserSink } from './parser.js';
 import { OutboundBuffer } from './outbound-buffer.js';
@@ -17,6 +18,8 @@ import { isValidPublishSubject, isValidSubscribeSubject } from './subject.js';
 import { isInternalSubject, PermissionViolation } from './internal-subjects.js';
 import type { NatsServerOptions } from './options.js';
 import type { ServerCore } from './server-core.js';
+import type { AuthOutcome } from './client-auth.js';
+import { ClientPermissions } from './permissions.js';
 
 export interface ConnectionStats {
   inMsgs: number;
@@ -33,6 +36,10 @@ export class ClientConnection implements MessageTarget, ParserSink {
   /** Milliseconds since the epoch of the last read from the client. */
   lastActivityMs = Date.now();
   connect: ConnectOptions = defaultConnect;
+  /** The authenticated user ('' without users or for a token). */
+  user = '';
+  /** The user's permissions; null when it may do everything. */
+  permissions: ClientPermissions | null = null;
   closed = false;
   closeReason: CloseReason | null = null;
   readonly remoteAddress: string;
@@ -76,13 +83,26 @@ export class ClientConnection implements MessageTarget, ParserSink {
     return this.connect.echo;
   }
 
+  /** `1.3` for a TLS connection (as nats-server's /connz shows it), undefined without TLS. */
+  get tlsVersion(): string | undefined {
+    const protocol = 'getProtocol' in this.socket ? (this.socket as TLSSocket).getProtocol() : null;
+    return protocol === null ? undefined : protocol.replace(/^TLSv/, '');
+  }
+
+  get tlsCipher(): string | undefined {
+    return 'getCipher' in this.socket ? (this.socket as TLSSocket).getCipher().standardName : undefined;
+  }
+
   get pendingBytes(): number {
     return this.outbound.pendingBytes + this.socket.writableLength;
   }
 
-  start(): void {
-    this.sendText(`INFO ${this.server.clientInfo(this)}\r\n`);
-    this.flush();
+  /** `infoSent`: the INFO went out before a TLS handshake, in plain text. */
+  start(infoSent = false): void {
+    if (!infoSent) {
+      this.sendText(`INFO ${this.server.clientInfo(this.id, this.remoteAddress)}\r\n`);
+      this.flush();
+    }
     if (this.server.authRequired) {
       this.authTimer = setTimeout(() => this.fatal(CloseReason.AuthTimeout, 'Authentication Timeout'), this.options.authTimeoutMs);
       this.authTimer.unref();
@@ -145,9 +165,10 @@ export class ClientConnection implements MessageTarget, ParserSink {
       return;
     }
     if (isInternalSubject(subject) || (reply !== undefined && isInternalSubject(reply))) {
-      this.refuseInternal(isInternalSubject(subject) ? PermissionViolation.publish(subject) : PermissionViolation.reply(reply!));
+      this.refuse(isInternalSubject(subject) ? PermissionViolation.publish(subject) : PermissionViolation.reply(reply!));
       return;
     }
+    if (this.permissions !== null && !this.passesPublishChecks(this.permissions, subject, reply, payload)) return;
     this.stats.inMsgs++;
     this.stats.inBytes += payload.length;
     if (this.connect.verbose) this.sendText('+OK\r\n');
@@ -160,19 +181,64 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.fatal(reason, text, detail === '' ? error : `${error}: ${detail}`);
   }
 
+  /** nats-server's permission checks, then the server's own (a STAN subscription's channel). */
+  private passesPublishChecks(permissions: ClientPermissions, subject: string, reply: string | undefined, payload: Uint8Array): boolean {
+    if (!permissions.canPublish(subject)) {
+      const violation = PermissionViolation.publish(subject);
+      this.refuse(violation);
+      if (reply !== undefined) this.server.publishRefused(subject, reply, payload, violation);
+      return false;
+    }
+    const refusal = this.server.checkPublish(permissions, subject, reply, payload);
+    if (refusal === null) return true;
+    this.logger.warn({ user: this.user, name: this.connect.name }, refusal);
+    return false;
+  }
+
   private handleConnect(json: string): void {
     const connect = readConnect(json);
     if (!connect) {
       this.fatal(CloseReason.ParseError, ParseError.UnknownOperation);
       return;
     }
-    if (this.server.authRequired && !this.server.authenticate(connect)) {
+    if (!this.server.authRequired) {
+      this.acceptConnect(connect, null);
+      return;
+    }
+    const outcome = this.server.authenticate(connect);
+    if (!(outcome instanceof Promise)) {
+      this.acceptConnect(connect, outcome);
+      return;
+    }
+    // A bcrypt comparison: read nothing more from this client until the verdict is in.
+    this.parser.suspend();
+    this.socket.pause();
+    outcome.then(
+      (verdict) => this.afterAuthentication(connect, verdict),
+      () => this.afterAuthentication(connect, { ok: false }),
+    );
+  }
+
+  private afterAuthentication(connect: ConnectOptions, verdict: AuthOutcome): void {
+    if (this.closed) return;
+    if (!this.paused) this.socket.resume();
+    this.acceptConnect(connect, verdict);
+    this.parser.resume();
+  }
+
+  /** `verdict` null: no authorization configured. Credentials are not kept past this point. */
+  private acceptConnect(connect: ConnectOptions, verdict: AuthOutcome | null): void {
+    if (verdict !== null && !verdict.ok) {
       this.fatal(CloseReason.AuthViolation, 'Authorization Violation');
       return;
     }
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
-    this.connect = connect;
+    if (verdict !== null) {
+      this.user = verdict.user;
+      this.permissions = verdict.permissions === null ? null : new ClientPermissions(verdict.permissions);
+    }
+    this.connect = { ...connect, user: '', pass: '', authToken: '' };
     this.connectReceived = true;
     if (connect.verbose) this.sendText('+OK\r\n');
   }
@@ -189,8 +255,8 @@ export class ClientConnection implements MessageTarget, ParserSink {
       this.sendErr('Invalid Subject');
       return;
     }
-    if (isInternalSubject(subject)) {
-      this.refuseInternal(PermissionViolation.subscription(subject, queue));
+    if (isInternalSubject(subject) || (this.permissions !== null && !this.permissions.canSubscribe(subject))) {
+      this.refuse(PermissionViolation.subscription(subject, queue));
       return;
     }
     if (this.subscriptions.has(sid)) {
@@ -220,9 +286,12 @@ export class ClientConnection implements MessageTarget, ParserSink {
     if (this.connect.verbose) this.sendText('+OK\r\n');
   }
 
-  /** The nodes' internal subjects are not for clients: nats-server's permission error, connection kept. */
-  private refuseInternal(violation: string): void {
-    this.logger.warn({ cid: this.id, client: `${this.remoteAddress}:${this.remotePort}`, name: this.connect.name }, violation);
+  /**
+   * nats-server's permission error, connection kept: for the user's permissions, and for the
+   * nodes' internal subjects, which are not for clients whatever the permissions say.
+   */
+  private refuse(violation: string): void {
+    this.logger.warn({ cid: this.id, client: `${this.remoteAddress}:${this.remotePort}`, user: this.user || undefined, name: this.connect.name }, violation);
     this.sendErr(violation);
   }
 
@@ -234,6 +303,10 @@ export class ClientConnection implements MessageTarget, ParserSink {
 
   deliver(subscription: Subscription, subject: string, reply: string | undefined, headerBytes: number, payload: Uint8Array): boolean {
     if (this.closed) return false;
+    if (this.permissions !== null) {
+      if (this.permissions.deliveryDenied(subject)) return false;
+      if (reply !== undefined) this.permissions.noteRequest(reply);
+    }
     if (headerBytes > 0 && this.connect.headers) {
       const replyPart = reply ? ` ${reply}` : '';
       this.outbound.writeText(`HMSG ${subject} ${subscription.sid}${replyPart} ${headerBytes} ${payload.length}\r\n`);
@@ -259,7 +332,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
   /** Tells a client that understands async INFO (protocol 1) about a changed mesh. */
   sendAsyncInfo(): void {
     if (this.closed || !this.connectReceived || this.connect.protocol < 1) return;
-    this.sendText(`INFO ${this.server.clientInfo(this)}\r\n`);
+    this.sendText(`INFO ${this.server.clientInfo(this.id, this.remoteAddress)}\r\n`);
   }
 
   /** The no-responders status for a request that nobody can answer. */
@@ -322,7 +395,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
   flush(): void {
     this.flushScheduled = false;
     const chunks = this.outbound.take();
-    if (chunks.length === 0 || this.socket.destroyed) return;
+    if (chunks.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
       return;
@@ -369,6 +442,37 @@ export class ClientConnection implements MessageTarget, ParserSink {
     this.stalledProducers.clear();
   }
 
+  /**
+   * The server stops: nothing more is delivered and the connection is half-closed, but what the
+   * client sent before it saw that (publishes, acks in flight) is still read and routed until it
+   * hangs up or `graceMs` passes — closing outright would drop it, and the client would have to
+   * send it again to another server (or, for an ack, be sent the message again).
+   */
+  closeGracefully(graceMs: number): Promise<void> {
+    if (this.closed || this.socket.destroyed) {
+      this.close(CloseReason.ServerShutdown);
+      return Promise.resolve();
+    }
+    for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
+    this.subscriptions.clear();
+    this.pings.stop();
+    this.flush();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.close(CloseReason.ServerShutdown);
+        resolve();
+      };
+      const timer = setTimeout(finish, graceMs);
+      this.socket.once('end', finish);
+      this.socket.once('close', finish);
+      this.socket.end();
+    });
+  }
+
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
@@ -380,7 +484,7 @@ export class ClientConnection implements MessageTarget, ParserSink {
     for (const subscription of this.subscriptions.values()) this.server.removeSubscription(subscription);
     this.subscriptions.clear();
     const chunks = this.outbound.take();
-    if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed) {
+    if (reason === CloseReason.SlowConsumer || reason === CloseReason.ClientClosed || this.socket.writableEnded) {
       this.socket.destroy();
     } else {
       // Send what is buffered (an -ERR, say), then let go without waiting for the peer.

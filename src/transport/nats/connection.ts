@@ -43,14 +43,23 @@ export interface NatsConnection {
   subscribe(subject: string, callback: MsgCallback, queue?: string): NatsSubscription;
   /** One reply, or an error: timeout, no responders, or the connection closed. */
   request(subject: string, payload: Uint8Array, timeoutMs: number, callback: ReplyCallback): void;
-  /** A unique `_INBOX.<id>` subject. */
+  /** A unique `<inbox prefix>.<id>` subject (`_INBOX.<id>` unless the connection was opened with another prefix). */
   newInbox(): string;
   /** Calls back once everything published before it has been handed to the server. */
   flush(callback: (error: Error | null) => void): void;
   close(): Promise<void>;
 }
 
+export interface ConnectionSettings {
+  /**
+   * Prefix of the connection's inboxes and request replies instead of `_INBOX`. The nodes' own
+   * requests to each other take one under an internal prefix, so that their answers (fetched
+   * messages among them) travel on subjects no client can subscribe to, not on `_INBOX.>`.
+   */
+  readonly inboxPrefix?: string;
+}
+
 /** Opens named connections: the embedded server's, or one to an external NATS deployment. */
 export interface NatsConnector {
-  connect(name: string): Promise<NatsConnection>;
+  connect(name: string, settings?: ConnectionSettings): Promise<NatsConnection>;
 }

@@ -1,8 +1,9 @@
 // The NatsConnector for `-ns nats://...`: the STAN server runs unchanged on an external NATS
 // deployment through the `nats` 2.x npm client. Subscriptions use callbacks (no async iterator,
 // no Promise per message); only requests and flush, which are rare, go through Promises.
-import { connect, createInbox, ErrorCode, type NatsConnection as NatsClient, type NatsError, type Subscription } from 'nats';
+import { connect, createInbox, ErrorCode, type NatsConnection as NatsClient, type NatsError, type Subscription, type TlsOptions } from 'nats';
 import type {
+  ConnectionSettings,
   MsgCallback,
   NatsConnection,
   NatsConnector,
@@ -11,12 +12,26 @@ import type {
 } from './connection.js';
 import { RequestError } from './connection.js';
 
+/** TLS towards the external server, as the `nats` client takes it (files read by the client). */
+export interface ExternalNatsTls {
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** CA certificates to verify the server with; the system's when absent. */
+  readonly caFile?: string;
+  /** The name the server's certificate must carry (default: the URL's host). */
+  readonly servername?: string;
+  /** false: do not verify the server's certificate. */
+  readonly rejectUnauthorized?: boolean;
+}
+
 export interface ExternalNatsOptions {
   /** One or more `nats://host:port` URLs (the `-ns` value, comma separated there). */
   readonly servers: readonly string[];
   readonly user?: string;
   readonly password?: string;
   readonly token?: string;
+  /** TLS required of the connection (`-secure`, `-tls_client_*`); absent: as the server's INFO says. */
+  readonly tls?: ExternalNatsTls;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -50,6 +65,7 @@ class ExternalConnection implements NatsConnection {
   constructor(
     readonly name: string,
     private readonly client: NatsClient,
+    private readonly inboxPrefix?: string,
   ) {}
 
   get isClosed(): boolean {
@@ -98,7 +114,7 @@ class ExternalConnection implements NatsConnection {
   }
 
   newInbox(): string {
-    return createInbox();
+    return createInbox(this.inboxPrefix);
   }
 
   flush(callback: (error: Error | null) => void): void {
@@ -126,16 +142,19 @@ class ExternalConnection implements NatsConnection {
 export class ExternalNatsConnector implements NatsConnector {
   constructor(private readonly options: ExternalNatsOptions) {}
 
-  async connect(name: string): Promise<NatsConnection> {
+  async connect(name: string, settings: ConnectionSettings = {}): Promise<NatsConnection> {
     const client = await connect({
       servers: [...this.options.servers],
       name,
+      ...(settings.inboxPrefix === undefined ? {} : { inboxPrefix: settings.inboxPrefix }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       ...(this.options.user === undefined ? {} : { user: this.options.user }),
       ...(this.options.password === undefined ? {} : { pass: this.options.password }),
       ...(this.options.token === undefined ? {} : { token: this.options.token }),
+      // The client passes keys it does not know (servername, rejectUnauthorized) on to node:tls.
+      ...(this.options.tls === undefined ? {} : { tls: { ...this.options.tls } as TlsOptions }),
     });
-    return new ExternalConnection(name, client);
+    return new ExternalConnection(name, client, settings.inboxPrefix);
   }
 }

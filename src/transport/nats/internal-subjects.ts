@@ -1,9 +1,10 @@
 // Subjects that belong to the cluster's nodes: Raft traffic (and the join, bootstrap and node
-// add/remove requests under the same prefix) and the message fetch between nodes. Only the nodes'
-// in-process connections and the routes between nodes may carry them. A client socket that
-// publishes, replies or subscribes there is refused with nats-server's permissions-violation
-// errors, and a client's wildcard subscription (`>`, `_STAN.>`) never receives them: the
-// subscription index leaves client subscriptions out of the matches of these subjects.
+// add/remove requests under the same prefix, and the inboxes their answers come back on) and the
+// message fetch between nodes. Only the nodes' in-process connections and the routes between
+// nodes may carry them. A client socket that publishes, replies or subscribes there is refused
+// with nats-server's permissions-violation errors, and a client's wildcard subscription (`>`,
+// `_STAN.>`) never receives them: the subscription index leaves client subscriptions out of the
+// matches of these subjects.
 
 /**
  * Every prefix reserved to the nodes: the one list that the server's checks and the users of
@@ -17,6 +18,15 @@ export const InternalSubjectPrefix = {
 } as const;
 
 const prefixes: readonly string[] = Object.values(InternalSubjectPrefix);
+
+/**
+ * The inbox prefix of a node's connection for requests to other nodes (state probes, joins,
+ * serving probes, message fetches): the answers travel under the internal prefix too, where a
+ * client's `_INBOX.>` or `>` never reaches them. Several tokens, so never a node's own subject.
+ */
+export function internalInboxPrefix(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.inbox`;
+}
 
 /**
  * Whether `subject` lies under an internal prefix. For a subscription pattern this means every

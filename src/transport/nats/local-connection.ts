@@ -79,6 +79,7 @@ export class LocalConnection implements NatsConnection, MessageTarget {
     private readonly server: LocalServerCore,
     /** Returns true while the message being routed was published in-process. */
     private readonly originIsLocal: () => boolean,
+    private readonly inboxPrefix = '_INBOX',
   ) {}
 
   get isClosed(): boolean {
@@ -149,7 +150,7 @@ export class LocalConnection implements NatsConnection, MessageTarget {
   }
 
   newInbox(): string {
-    return `_INBOX.${this.nuid.next()}`;
+    return `${this.inboxPrefix}.${this.nuid.next()}`;
   }
 
   flush(callback: (error: Error | null) => void): void {

@@ -6,6 +6,7 @@ import type { EmbeddedNatsServer } from './server.js';
 import type { ClientConnection } from './client-connection.js';
 import type { LocalConnection } from './local-connection.js';
 import { subjectMatches } from './subject.js';
+import { redactUrlCredentials } from './url-credentials.js';
 
 function goDuration(ms: number): string {
   let seconds = Math.floor(ms / 1000);
@@ -49,11 +50,15 @@ export function varz(server: EmbeddedNatsServer): Record<string, unknown> {
     host: options.host,
     port: server.port,
     auth_required: server.authRequired || undefined,
+    tls_required: server.tlsRequired || undefined,
+    tls_verify: options.tls?.verify === true || undefined,
+    tls_timeout: (options.tls?.timeoutMs ?? 2_000) / 1000,
     max_connections: options.maxConnections,
     ping_interval: options.pingIntervalMs * 1e6,
     ping_max: options.pingsOutstandingMax,
     http_host: options.httpHost || options.host,
-    http_port: server.httpPort,
+    http_port: options.httpsPort === 0 ? server.httpPort : 0,
+    https_port: options.httpsPort === 0 ? 0 : server.httpPort,
     auth_timeout: options.authTimeoutMs / 1000,
     max_control_line: options.maxControlLineBytes,
     max_payload: options.maxPayloadBytes,
@@ -67,9 +72,7 @@ export function varz(server: EmbeddedNatsServer): Record<string, unknown> {
     cpu: uptimeMs > 0 ? Math.round(((usage.user + usage.system) / 1000 / uptimeMs) * 1000) / 10 : 0,
     connections: server.clients.size,
     total_connections: server.counters.totalConnections,
-    cluster: server.routes.enabled
-      ? { name: server.routes.name, addr: server.routes.options.listenHost || '0.0.0.0', cluster_port: server.routes.port, urls: server.routes.options.routes }
-      : {},
+    cluster: server.routes.enabled ? clusterInfo(server) : {},
     connect_urls: server.connectUrls(),
     routes: server.routes.routes.size,
     remotes: server.routes.routes.size,
@@ -82,7 +85,22 @@ export function varz(server: EmbeddedNatsServer): Record<string, unknown> {
   };
 }
 
-function clientInfo(client: ClientConnection, now: Date, withSubs: boolean): Record<string, unknown> {
+/** nats-server's `cluster` of /varz; route URLs without the credentials they may carry. */
+function clusterInfo(server: EmbeddedNatsServer): Record<string, unknown> {
+  const routes = server.routes;
+  return {
+    name: routes.name,
+    addr: routes.options.listenHost || '0.0.0.0',
+    cluster_port: routes.port,
+    auth_timeout: routes.authRequired ? routes.options.authTimeoutMs / 1000 : undefined,
+    urls: routes.options.routes.map(redactUrlCredentials),
+    tls_timeout: routes.options.tls === null ? undefined : routes.options.tls.timeoutMs / 1000,
+    tls_required: routes.tlsRequired || undefined,
+    tls_verify: routes.options.tls?.verify === true || undefined,
+  };
+}
+
+function clientInfo(client: ClientConnection, now: Date, withSubs: boolean, withAuth: boolean): Record<string, unknown> {
   const info: Record<string, unknown> = {
     cid: client.id,
     kind: 'Client',
@@ -102,8 +120,11 @@ function clientInfo(client: ClientConnection, now: Date, withSubs: boolean): Rec
     name: client.connect.name || undefined,
     lang: client.connect.lang || undefined,
     version: client.connect.version || undefined,
+    tls_version: client.tlsVersion,
+    tls_cipher_suite: client.tlsCipher,
   };
   if (withSubs) info['subscriptions_list'] = [...client.subscriptions.values()].map((s) => s.subject);
+  if (withAuth && client.user !== '') info['authorized_user'] = client.user;
   return info;
 }
 
@@ -128,9 +149,10 @@ export function connz(server: EmbeddedNatsServer, query: URLSearchParams): Recor
   const offset = intParam(query, 'offset', 0);
   const limit = intParam(query, 'limit', 1024);
   const withSubs = boolParam(query, 'subs');
+  const withAuth = boolParam(query, 'auth');
   const cidFilter = query.get('cid');
   const all = [
-    ...[...server.clients.values()].map((c) => clientInfo(c, now, withSubs)),
+    ...[...server.clients.values()].map((c) => clientInfo(c, now, withSubs, withAuth)),
     ...[...server.locals.values()].map((c) => localInfo(c, now)),
   ]
     .filter((c) => cidFilter === null || String(c['cid']) === cidFilter)

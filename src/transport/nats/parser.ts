@@ -124,6 +124,9 @@ export class ProtocolParser {
   private readonly tokenStarts: number[] = [];
   private readonly tokenEnds: number[] = [];
   private readonly argCache: readonly [CachedArg, CachedArg] = [newCachedArg(), newCachedArg()];
+  /** Bytes received while suspended, parsed on resume(). */
+  private held: Buffer | null = null;
+  private suspended = false;
 
   constructor(
     private readonly sink: ParserSink,
@@ -140,15 +143,48 @@ export class ProtocolParser {
     this.state = State.Failed;
     this.controlPending = null;
     this.payloadBuffer = null;
+    this.held = null;
   }
 
   parse(chunk: Buffer): void {
+    if (this.suspended) {
+      this.hold(chunk, 0);
+      return;
+    }
     let offset = 0;
     while (offset < chunk.length) {
       if (this.state === State.Control) offset = this.readControl(chunk, offset);
       else if (this.state === State.Payload) offset = this.readPayload(chunk, offset);
       else return;
+      if (this.suspended) {
+        this.hold(chunk, offset);
+        return;
+      }
     }
+  }
+
+  /**
+   * Stops after the frame being handled: what follows is kept until resume(). For a decision that
+   * takes time (a bcrypt password check on CONNECT) before the frames after it may be acted on.
+   * The caller pauses the socket meanwhile, which bounds what is kept.
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** Parses what arrived while suspended, then goes on as before. */
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    const held = this.held;
+    this.held = null;
+    if (held !== null && this.state !== State.Failed) this.parse(held);
+  }
+
+  private hold(chunk: Buffer, offset: number): void {
+    if (offset >= chunk.length) return;
+    const rest = chunk.subarray(offset);
+    this.held = this.held === null ? Buffer.from(rest) : Buffer.concat([this.held, rest]);
   }
 
   private fail(error: ParseError, detail: string): number {

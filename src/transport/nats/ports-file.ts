@@ -11,16 +11,24 @@ export interface BoundPorts {
   readonly httpPort: number;
   readonly clusterHost?: string;
   readonly clusterPort?: number;
+  /** TLS required of clients: `tls://` URLs, as nats-server writes them. */
+  readonly tls?: boolean;
+  /** Monitoring over HTTPS. */
+  readonly https?: boolean;
+  readonly clusterTls?: boolean;
 }
 
 /** Writes the ports file and returns its path. */
 export function writePortsFile(dir: string, ports: BoundPorts): string {
   const content: Record<string, string[]> = {};
   // With -ns the NATS server is someone else's: there is no client port of ours to name.
-  if (ports.port) content['nats'] = advertisedHosts(ports.host).map((host) => `nats://${host}:${ports.port}`);
-  if (ports.httpPort) content['monitoring'] = advertisedHosts(ports.httpHost).map((host) => `http://${host}:${ports.httpPort}`);
+  const natsScheme = ports.tls === true ? 'tls' : 'nats';
+  const monitorScheme = ports.https === true ? 'https' : 'http';
+  const clusterScheme = ports.clusterTls === true ? 'tls' : 'nats';
+  if (ports.port) content['nats'] = advertisedHosts(ports.host).map((host) => `${natsScheme}://${host}:${ports.port}`);
+  if (ports.httpPort) content['monitoring'] = advertisedHosts(ports.httpHost).map((host) => `${monitorScheme}://${host}:${ports.httpPort}`);
   if (ports.clusterPort && ports.clusterHost !== undefined) {
-    content['cluster'] = advertisedHosts(ports.clusterHost).map((host) => `nats://${host}:${ports.clusterPort}`);
+    content['cluster'] = advertisedHosts(ports.clusterHost).map((host) => `${clusterScheme}://${host}:${ports.clusterPort}`);
   }
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `tstan_${process.pid}.ports`);

@@ -1,7 +1,8 @@
 // One route to another server of the mesh, in nats-server 2.9's route protocol: INFO and
 // CONNECT at the start, RS+/RS- interest in account $G, RMSG/HMSG messages, PING/PONG. The
 // route holds the remote side's interest as subscriptions in the server's index; a message from a
-// route goes to local subscribers only (one hop, full mesh).
+// route goes to local subscribers only (one hop, full mesh). A route we accepted, when the cluster
+// has credentials, must CONNECT with them before anything else, as nats-server requires.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../util/logger.js';
 import { ProtocolParser, routePayloadOps, splitArgs, type ParseError, type ParserSink } from './parser.js';
@@ -33,6 +34,8 @@ export interface RouteHost {
   onRoutedMessage(route: RouteConnection, subject: string, reply: string | undefined, queues: readonly string[] | null, headerBytes: number, payload: Uint8Array): void;
   onRouteClosed(route: RouteConnection, reason: string): void;
   scheduleFlush(target: { flush(): void }): void;
+  /** Whether a route's CONNECT carries the cluster's credentials (a Promise for a bcrypt hash). */
+  checkCredentials(user: string, pass: string): boolean | Promise<boolean>;
 }
 
 /** A remote server's interest in a subject (and queue group), as one entry in the index. */
@@ -76,6 +79,9 @@ export class RouteConnection implements MessageTarget, ParserSink {
   private flushScheduled = false;
   private prefixSubject = '';
   private prefix: Buffer = Buffer.alloc(0);
+  /** A route we accepted whose CONNECT has not shown the cluster's credentials yet. */
+  private awaitingCredentials: boolean;
+  private authTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
@@ -85,7 +91,10 @@ export class RouteConnection implements MessageTarget, ParserSink {
     private readonly host: RouteHost,
     private readonly options: NatsServerOptions,
     private readonly logger: Logger,
+    /** > 0: the cluster has credentials and the peer has this long to present them. */
+    private readonly credentialsTimeoutMs = 0,
   ) {
+    this.awaitingCredentials = credentialsTimeoutMs > 0;
     this.remoteAddress = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.remotePort = socket.remotePort ?? 0;
     this.parser = new ProtocolParser(this, { maxControlLineBytes: options.maxControlLineBytes * 4, maxPayloadBytes: options.maxPayloadBytes + 64 * 1024 }, routePayloadOps);
@@ -110,12 +119,21 @@ export class RouteConnection implements MessageTarget, ParserSink {
     if (this.solicited) this.sendText(`CONNECT ${connectJson}\r\n`);
     this.sendText(`INFO ${infoJson}\r\n`);
     this.pings.start();
+    if (this.awaitingCredentials) {
+      this.authTimer = setTimeout(() => this.refuse('Authentication Timeout'), this.credentialsTimeoutMs);
+      this.authTimer.unref();
+    }
   }
 
 
   // ---- ParserSink ----
 
   onControl(op: string, rest: string): void {
+    if (this.awaitingCredentials) {
+      if (op === 'CONNECT') this.handleConnect(rest);
+      else this.refuse('Authorization Violation');
+      return;
+    }
     switch (op) {
       case 'INFO':
         this.handleInfo(rest);
@@ -144,6 +162,50 @@ export class RouteConnection implements MessageTarget, ParserSink {
         this.logger.warn({ op }, 'unknown route protocol operation');
         this.close('protocol violation');
     }
+  }
+
+  /** The peer's CONNECT while the cluster's credentials are awaited. */
+  private handleConnect(json: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      raw = null;
+    }
+    const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const text = (key: string): string => (typeof fields[key] === 'string' ? (fields[key] as string) : '');
+    const verdict = this.host.checkCredentials(text('user'), text('pass'));
+    if (typeof verdict === 'boolean') {
+      this.afterCredentials(verdict);
+      return;
+    }
+    // A bcrypt comparison: nothing more is read from this route until it is done.
+    this.parser.suspend();
+    this.socket.pause();
+    void verdict.then((passed) => {
+      if (this.closed) return;
+      this.socket.resume();
+      this.afterCredentials(passed);
+      this.parser.resume();
+    });
+  }
+
+  private afterCredentials(passed: boolean): void {
+    if (!passed) {
+      this.refuse('Authorization Violation');
+      return;
+    }
+    this.awaitingCredentials = false;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+  }
+
+  /** nats-server's answer to a route without the cluster's credentials: -ERR, then closed. */
+  private refuse(text: string): void {
+    if (this.closed) return;
+    this.logger.warn({ remote: `${this.remoteAddress}:${this.remotePort}` }, `route refused: ${text}`);
+    this.sendText(`-ERR '${text}'\r\n`);
+    this.close(text === 'Authentication Timeout' ? 'authentication timeout' : 'authorization violation');
   }
 
   private handleInfo(json: string): void {
@@ -193,6 +255,10 @@ export class RouteConnection implements MessageTarget, ParserSink {
   }
 
   onMessage(op: string, args: string[], headerBytes: number, payload: Uint8Array): void {
+    if (this.awaitingCredentials) {
+      this.refuse('Authorization Violation');
+      return;
+    }
     // LMSG carries the origin cluster first; RMSG and HMSG start with the account.
     const base = op === 'LMSG' ? 1 : 0;
     if (args[base] !== globalAccount || args.length < base + 2) return;
@@ -300,6 +366,7 @@ export class RouteConnection implements MessageTarget, ParserSink {
     this.closed = true;
     this.parser.halt();
     this.pings.stop();
+    if (this.authTimer) clearTimeout(this.authTimer);
     this.socket.end(() => void this.socket.destroy());
     this.host.onRouteClosed(this, reason);
   }

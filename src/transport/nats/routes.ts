@@ -1,6 +1,9 @@
 // The mesh of routes (`--cluster`, `--routes`): listens for routes, dials the configured ones and
 // those learned by gossip, keeps one route per remote server (duplicates resolved by server_id),
 // re-dials explicit routes with backoff, and keeps every route informed of local interest.
+// With `cluster { tls {} }` every route is TLS from its first byte, both ways (nats-server's
+// order); with `cluster { authorization {} }` a route we accept must CONNECT with the cluster's
+// user and password first.
 import { connect as dial, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
@@ -9,6 +12,11 @@ import { listenOn } from '../../util/listen.js';
 import type { NatsServerOptions } from './options.js';
 import { RemoteSubscription, RouteConnection, type RouteHost, type RouteInfo } from './route-connection.js';
 import type { Subscription } from './subscription.js';
+import type { TlsSettings } from './tls-settings.js';
+import { loadTls, type LoadedTls } from './tls-context.js';
+import { sameSecret, SecretCheck } from './secret-check.js';
+import { isBcrypt } from './auth-settings.js';
+import { redactUrlCredentials } from './url-credentials.js';
 
 export interface RouteOptions {
   /** Host routes listen on; '' with port 0 when no route listener is configured. */
@@ -25,6 +33,15 @@ export interface RouteOptions {
   readonly noAdvertise: boolean;
   /** Attempts to dial an implicit (gossiped) route before giving up; explicit routes retry forever. */
   readonly connectRetries: number;
+  /** `cluster { tls {} }`: every route over TLS; null for plain TCP. */
+  readonly tls: TlsSettings | null;
+  /**
+   * `cluster { authorization {} }` or `--cluster nats://user:pass@...`: what a route we accept must
+   * present (the password plain or a bcrypt hash), and what we present to routes learned by gossip.
+   */
+  readonly user: string;
+  readonly password: string;
+  readonly authTimeoutMs: number;
 }
 
 export const noRoutes: RouteOptions = Object.freeze({
@@ -35,6 +52,10 @@ export const noRoutes: RouteOptions = Object.freeze({
   advertise: '',
   noAdvertise: false,
   connectRetries: 0,
+  tls: null,
+  user: '',
+  password: '',
+  authTimeoutMs: 2_000,
 });
 
 /** What the route manager needs from the server it belongs to. */
@@ -73,6 +94,10 @@ export class RouteManager implements RouteHost {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** URLs being dialled or connected, so gossip does not dial the same server twice. */
   private readonly dialling = new Set<string>();
+  private routeTls: LoadedTls | null = null;
+  private readonly secrets = new SecretCheck();
+  /** Sockets in their TLS handshake, closed at stop(). */
+  private readonly handshaking = new Set<Socket>();
 
   constructor(
     private readonly server: RouteServer,
@@ -95,9 +120,19 @@ export class RouteManager implements RouteHost {
     return this.clusterName;
   }
 
+  get tlsRequired(): boolean {
+    return this.options.tls !== null;
+  }
+
+  get authRequired(): boolean {
+    return this.options.user !== '';
+  }
+
   async start(): Promise<void> {
+    if (this.options.tls !== null) this.routeTls = await loadTls(this.options.tls, 'routes');
+    await this.secrets.prepare([this.options.password]);
     if (this.options.listenPort !== 0) {
-      const listener = createServer((socket) => this.attach(socket, ''));
+      const listener = createServer((socket) => this.accept(socket));
       this.listener = listener;
       const port = this.options.listenPort === -1 ? 0 : this.options.listenPort;
       this.boundPort = await listenOn(listener, this.options.listenHost || '0.0.0.0', port, 'routes');
@@ -129,12 +164,20 @@ export class RouteManager implements RouteHost {
       cluster: this.clusterName,
       cluster_dynamic: this.dynamicName || undefined,
     };
+    if (this.authRequired) info['auth_required'] = true;
+    if (this.options.tls !== null) {
+      info['tls_required'] = true;
+      info['tls_verify'] = this.options.tls.verify;
+    }
     if (this.options.advertise) info['ip'] = this.routeUrl();
     if (!this.options.noAdvertise) info['connect_urls'] = this.server.clientUrls();
     return JSON.stringify(info);
   }
 
-  /** The CONNECT of a route we dial; credentials in its URL (`nats://user:pass@host:port`) go in it. */
+  /**
+   * The CONNECT of a route we dial: the credentials of its URL (`nats://user:pass@host:port`),
+   * else, for a route learned by gossip, this cluster's own (unless its password is a hash).
+   */
   private connectJson(url: string): string {
     let user = '';
     let pass = '';
@@ -145,12 +188,16 @@ export class RouteManager implements RouteHost {
     } catch {
       // An unparsable URL was never dialled.
     }
+    if (user === '' && this.authRequired && !isBcrypt(this.options.password)) {
+      user = this.options.user;
+      pass = this.options.password;
+    }
     return JSON.stringify({
       ...(user ? { user, pass } : {}),
       echo: true,
       verbose: false,
       pedantic: false,
-      tls_required: false,
+      tls_required: this.options.tls !== null,
       name: this.server.serverId,
       headers: true,
       cluster: this.clusterName,
@@ -158,12 +205,70 @@ export class RouteManager implements RouteHost {
     });
   }
 
+  /** A route socket we accepted: TLS first when configured, then the route protocol. */
+  private accept(socket: Socket): void {
+    const tls = this.routeTls;
+    if (tls === null) {
+      this.attach(socket, '');
+      return;
+    }
+    this.handshaking.add(socket);
+    socket.on('error', () => undefined);
+    tls.accept(socket, (secured, failure) => {
+      this.handshaking.delete(socket);
+      if (secured !== null && !this.stopped) {
+        this.attach(secured, '');
+        return;
+      }
+      secured?.destroy();
+      if (!this.stopped) this.logger.warn({ side: 'accepted', remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` }, `TLS route handshake error: ${failure}`);
+    });
+  }
+
+  /**
+   * The client side of a route's TLS handshake, bounded by the tls block's timeout. Node verifies
+   * the peer before 'secureConnect' (an untrusted one is an error). On failure the socket is
+   * closed and the route is dialled again later.
+   */
+  private dialTls(raw: Socket, host: string, tls: LoadedTls, then: (secured: Socket) => void, failed: () => void): void {
+    const secured = tls.dialSocket(raw, host);
+    this.handshaking.add(raw);
+    let settled = false;
+    const settle = (reason: string | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.handshaking.delete(raw);
+      secured.removeAllListeners('error');
+      secured.removeAllListeners('close');
+      if (reason === null && !this.stopped) {
+        then(secured);
+        return;
+      }
+      secured.destroy();
+      if (!this.stopped) this.logger.warn({ side: 'dialled', remote: `${host}:${raw.remotePort ?? 0}` }, `TLS route handshake error: ${reason ?? 'stopped'}`);
+      failed();
+    };
+    const timer = setTimeout(() => settle('TLS handshake timeout'), tls.settings.timeoutMs);
+    timer.unref();
+    secured.once('secureConnect', () => settle(null));
+    secured.on('error', (error: Error) => settle(error.message));
+    secured.once('close', () => settle('connection closed during the handshake'));
+  }
+
   private attach(socket: Socket, solicitedUrl: string): RouteConnection {
     const id = this.server.nextConnectionId();
-    const route = new RouteConnection(id, socket, solicitedUrl, this, this.server.options, this.logger.child({ rid: id }));
+    const expectsCredentials = solicitedUrl === '' && this.authRequired;
+    const route = new RouteConnection(id, socket, solicitedUrl, this, this.server.options, this.logger.child({ rid: id }), expectsCredentials ? this.options.authTimeoutMs : 0);
     this.pending.add(route);
     route.start(this.connectJson(solicitedUrl), this.infoJson());
     return route;
+  }
+
+  /** Whether a route's CONNECT carries this cluster's credentials. */
+  checkCredentials(user: string, pass: string): boolean | Promise<boolean> {
+    if (!sameSecret(user, this.options.user)) return false;
+    return this.secrets.check(pass, this.options.password);
   }
 
   private solicit(url: string, explicit: boolean, attempt: number): void {
@@ -172,20 +277,27 @@ export class RouteManager implements RouteHost {
     try {
       target = new URL(url.replace(/^nats-route:/, 'nats:'));
     } catch {
-      this.logger.error({ url }, 'invalid route URL');
+      this.logger.error({ url: redactUrlCredentials(url) }, 'invalid route URL');
       return;
     }
     const key = `${target.hostname}:${target.port}`;
     if (attempt === 0 && this.dialling.has(key)) return;
     this.dialling.add(key);
-    const socket = dial({ host: target.hostname, port: Number(target.port) || 6222 });
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    const socket = dial({ host, port: Number(target.port) || 6222 });
     socket.once('connect', () => {
-      const route = this.attach(socket, url);
-      route.explicit = explicit;
+      const tls = this.routeTls;
+      if (tls === null) {
+        this.attach(socket, url).explicit = explicit;
+        return;
+      }
+      this.dialTls(socket, host, tls, (secured) => {
+        this.attach(secured, url).explicit = explicit;
+      }, () => this.retry(url, key, explicit, attempt + 1));
     });
     socket.once('error', (error) => {
       if (socket.connecting || !socket.remoteAddress) {
-        this.logger.debug({ url, err: error.message }, 'route dial failed');
+        this.logger.debug({ url: redactUrlCredentials(url), err: error.message }, 'route dial failed');
         this.retry(url, key, explicit, attempt + 1);
       }
     });
@@ -370,6 +482,8 @@ export class RouteManager implements RouteHost {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     for (const route of [...this.routes.values(), ...this.pending]) route.close('server shutdown');
     const listener = this.listener;
     this.listener = null;

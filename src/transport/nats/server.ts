@@ -2,12 +2,12 @@
 // every message to its subscribers (one member per queue group), and offers in-process
 // connections to the rest of tstan. Outbound data is flushed once per event-loop turn.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
+import { ConfigError } from '../../util/errors.js';
 import { newServerId } from '../../util/nuid.js';
 import { listenOn } from '../../util/listen.js';
 import { ClientConnection, CloseReason, type ConnectOptions } from './client-connection.js';
-import type { NatsConnection, NatsConnector } from './connection.js';
+import type { ConnectionSettings, NatsConnection, NatsConnector } from './connection.js';
 import { LocalConnection } from './local-connection.js';
 import { defaultNatsServerOptions, type NatsServerOptions } from './options.js';
 import type { ServerCore } from './server-core.js';
@@ -21,6 +21,13 @@ import { advertisedHosts } from './addresses.js';
 import { removePortsFile, writePortsFile } from './ports-file.js';
 import { noRoutes, RouteManager, type RouteOptions, type RouteServer } from './routes.js';
 import { RemoteSubscription, type RouteConnection } from './route-connection.js';
+import { ClientAuthenticator, type AuthOutcome } from './client-auth.js';
+import type { ClientPermissions } from './permissions.js';
+import { loadTls, type LoadedTls } from './tls-context.js';
+import { secureClientSocket, type PendingHandshake } from './client-tls-handshake.js';
+
+/** How long a stopping server keeps reading from a client it has half-closed (closeGracefully). */
+const CLIENT_CLOSE_GRACE_MS = 500;
 
 /** The NATS protocol level tstan speaks; nats.js requires a semver version in INFO. */
 export const natsProtocolVersion = '2.9.0';
@@ -34,11 +41,14 @@ export interface ServerCounters {
   totalConnections: number;
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/**
+ * A check another layer adds to publishes on one subject by users with permissions: the refusal
+ * to log (the check answers the client itself if it wants to), or null to let the message go on.
+ */
+export type PublishCheck = (permissions: ClientPermissions, reply: string | undefined, payload: Uint8Array) => string | null;
+
+/** What another layer answers to a request its permissions refused (a STAN publish's PubAck). */
+export type RefusedPublishAnswer = (subject: string, reply: string, payload: Uint8Array, violation: string) => void;
 
 export class EmbeddedNatsServer implements ServerCore, RouteServer {
   readonly options: NatsServerOptions;
@@ -65,6 +75,13 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   private portsFile = '';
   private running = false;
   private readonly logger: Logger;
+  private readonly auth: ClientAuthenticator;
+  /** The client port's TLS, loaded at start(); null without TLS. */
+  private clientTls: LoadedTls | null = null;
+  /** Accepted sockets still in their TLS handshake. */
+  private readonly handshakes = new Set<PendingHandshake>();
+  private readonly publishChecks = new Map<string, PublishCheck>();
+  private readonly refusalAnswers: RefusedPublishAnswer[] = [];
 
   /**
    * `logger` is the node's logger: the server and each of its parts add their own `component`
@@ -73,6 +90,7 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   constructor(options: Partial<NatsServerOptions> = {}, logger: Logger, routeOptions: RouteOptions = noRoutes) {
     this.options = Object.freeze({ ...defaultNatsServerOptions, ...options });
     this.logger = logger.child({ component: 'nats' });
+    this.auth = new ClientAuthenticator(this.options);
     this.routes = new RouteManager(this, routeOptions, logger.child({ component: 'nats-routes' }));
     this.serverName = this.options.serverName || this.serverId;
     // Client sockets never receive the nodes' internal subjects, even through `>`; nor does a
@@ -101,7 +119,11 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   get authRequired(): boolean {
-    return this.options.user !== '' || this.options.authToken !== '';
+    return this.auth.required;
+  }
+
+  get tlsRequired(): boolean {
+    return this.options.tls !== null;
   }
 
   get isRunning(): boolean {
@@ -109,18 +131,37 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   async start(): Promise<void> {
+    await this.auth.prepare();
+    if (this.options.tls !== null) this.clientTls = await loadTls(this.options.tls, 'clients');
     const listener = createServer((socket) => this.accept(socket));
     this.listener = listener;
     this.boundPort = await listenOn(listener, this.options.host, this.options.port === -1 ? 0 : this.options.port, 'clients');
     listener.on('error', (error) => this.logger.error({ err: error }, 'client listener error'));
     if (this.routes.enabled) await this.routes.start();
-    if (this.options.httpPort !== 0) {
-      const httpHost = this.options.httpHost || this.options.host;
-      this.boundHttpPort = await this.monitor.listen(httpHost, this.options.httpPort === -1 ? 0 : this.options.httpPort);
-    }
+    await this.startMonitoring();
     this.running = true;
     this.writePortsFile();
-    this.logger.info({ host: this.options.host, port: this.boundPort, httpPort: this.boundHttpPort, serverId: this.serverId }, 'NATS server ready');
+    this.logger.info(
+      { host: this.options.host, port: this.boundPort, httpPort: this.boundHttpPort, serverId: this.serverId, tls: this.tlsRequired || undefined },
+      'NATS server ready',
+    );
+  }
+
+  /** `-m` over HTTP, or `-ms` over HTTPS with the client port's certificate (no client certificates asked). */
+  private async startMonitoring(): Promise<void> {
+    const { httpPort, httpsPort } = this.options;
+    if (httpPort === 0 && httpsPort === 0) return;
+    const httpHost = this.options.httpHost || this.options.host;
+    if (httpsPort === 0) {
+      this.boundHttpPort = await this.monitor.listen(httpHost, httpPort === -1 ? 0 : httpPort);
+      return;
+    }
+    if (this.clientTls === null) throw new ConfigError('TLS cert and key required for HTTPS monitoring (-ms): configure TLS for clients');
+    this.boundHttpPort = await this.monitor.listen(httpHost, httpsPort === -1 ? 0 : httpsPort, this.clientTls.serverOptions);
+  }
+
+  get monitorScheme(): 'http' | 'https' {
+    return this.options.httpsPort !== 0 ? 'https' : 'http';
   }
 
   private writePortsFile(): void {
@@ -132,6 +173,9 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
       httpPort: this.boundHttpPort,
       clusterHost: this.routes.options.listenHost || '0.0.0.0',
       clusterPort: this.routes.port,
+      tls: this.tlsRequired,
+      https: this.monitorScheme === 'https',
+      clusterTls: this.routes.tlsRequired,
     });
   }
 
@@ -141,7 +185,7 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   private accept(socket: Socket): void {
-    if (this.clients.size >= this.options.maxConnections) {
+    if (this.clients.size + this.handshakes.size >= this.options.maxConnections) {
       socket.end("-ERR 'maximum connections exceeded'\r\n");
       socket.on('error', () => undefined);
       return;
@@ -149,12 +193,34 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     const id = this.nextConnectionId();
     // The client's address in every line about it, as nats-server prefixes them with ip:port - cid.
     const address = `${(socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${socket.remotePort ?? 0}`;
-    const client = new ClientConnection(id, socket, this, this.options, this.logger.child({ cid: id, client: address }));
-    this.clients.set(id, client);
-    client.start();
+    const logger = this.logger.child({ cid: id, client: address });
+    const tls = this.clientTls;
+    if (tls === null) {
+      this.admit(new ClientConnection(id, socket, this, this.options, logger), false);
+      return;
+    }
+    // nats-server's order: INFO in plain text, then the client's TLS handshake.
+    socket.setNoDelay(true);
+    socket.write(`INFO ${this.clientInfo(id, socket.remoteAddress ?? '')}\r\n`);
+    const handshake = secureClientSocket(socket, tls, {
+      onSecure: (secured) => {
+        this.handshakes.delete(handshake);
+        this.admit(new ClientConnection(id, secured, this, this.options, logger), true);
+      },
+      onFailed: (reason) => {
+        this.handshakes.delete(handshake);
+        if (this.running) logger.warn(reason);
+      },
+    });
+    this.handshakes.add(handshake);
   }
 
-  clientInfo(client: ClientConnection): string {
+  private admit(client: ClientConnection, infoSent: boolean): void {
+    this.clients.set(client.id, client);
+    client.start(infoSent);
+  }
+
+  clientInfo(clientId: number, clientIp: string): string {
     const info: Record<string, unknown> = {
       server_id: this.serverId,
       server_name: this.serverName,
@@ -164,10 +230,14 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
       host: this.options.host,
       port: this.boundPort,
       headers: true,
-      max_payload: this.options.maxPayloadBytes,
-      client_id: client.id,
-      client_ip: client.remoteAddress.replace(/^::ffff:/, ''),
     };
+    if (this.options.tls !== null) {
+      info['tls_required'] = true;
+      if (this.options.tls.verify) info['tls_verify'] = true;
+    }
+    info['max_payload'] = this.options.maxPayloadBytes;
+    info['client_id'] = clientId;
+    info['client_ip'] = clientIp.replace(/^::ffff:/, '');
     if (this.authRequired) info['auth_required'] = true;
     const urls = this.connectUrls();
     if (urls.length > 1) info['connect_urls'] = urls;
@@ -192,9 +262,27 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     return this.nextConnectionIdValue++;
   }
 
-  authenticate(connect: ConnectOptions): boolean {
-    if (this.options.authToken !== '') return sameSecret(connect.authToken, this.options.authToken);
-    return sameSecret(connect.user, this.options.user) && sameSecret(connect.pass, this.options.password);
+  authenticate(connect: ConnectOptions): AuthOutcome | Promise<AuthOutcome> {
+    return this.auth.authenticate(connect);
+  }
+
+  /** Adds a check to publishes on `subject` by clients that have permissions. */
+  addPublishCheck(subject: string, check: PublishCheck): void {
+    this.publishChecks.set(subject, check);
+  }
+
+  checkPublish(permissions: ClientPermissions, subject: string, reply: string | undefined, payload: Uint8Array): string | null {
+    const check = this.publishChecks.get(subject);
+    return check === undefined ? null : check(permissions, reply, payload);
+  }
+
+  /** Lets another layer answer the requests that permissions refused (each picks its subjects). */
+  answerRefusedPublishes(answer: RefusedPublishAnswer): void {
+    this.refusalAnswers.push(answer);
+  }
+
+  publishRefused(subject: string, reply: string, payload: Uint8Array, violation: string): void {
+    for (const answer of this.refusalAnswers) answer(subject, reply, payload, violation);
   }
 
   addSubscription(subscription: Subscription): void {
@@ -398,15 +486,15 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
   }
 
   /** Opens an in-process connection: no socket, callbacks only. */
-  connectLocal(name: string): NatsConnection {
+  connectLocal(name: string, settings: ConnectionSettings = {}): NatsConnection {
     const id = this.nextConnectionId();
-    const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin);
+    const connection = new LocalConnection(id, name, this, () => this.routingLocalOrigin, settings.inboxPrefix);
     this.locals.set(id, connection);
     return connection;
   }
 
   connector(): NatsConnector {
-    return { connect: async (name: string) => this.connectLocal(name) };
+    return { connect: async (name: string, settings?: ConnectionSettings) => this.connectLocal(name, settings) };
   }
 
   async shutdown(): Promise<void> {
@@ -415,8 +503,11 @@ export class EmbeddedNatsServer implements ServerCore, RouteServer {
     const listener = this.listener;
     this.listener = null;
     const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    for (const handshake of [...this.handshakes]) handshake.cancel();
+    // Clients first, routes still up: what they had sent before they saw us go is still routed.
+    await Promise.all([...this.clients.values()].map((client) => client.closeGracefully(CLIENT_CLOSE_GRACE_MS)));
+    this.flushAll();
     await this.routes.stop();
-    for (const client of [...this.clients.values()]) client.close(CloseReason.ServerShutdown);
     for (const connection of [...this.locals.values()]) await connection.close();
     this.flushAll();
     await closed;

@@ -1,7 +1,10 @@
 /* Publishes and subscribes through libnats' streaming API (Debian libnats-dev) against tstan.
  * Usage: stan-pubsub <url> <cluster-id> <client-id> <channel> <publish-count> <expect-count>
  * Publishes <publish-count> messages "c-<i>", then subscribes with DeliverAllAvailable and prints
- * "<seq> <data>" for each of the first <expect-count> messages; exits non-zero on any error. */
+ * "<seq> <data>" for each of the first <expect-count> messages; exits non-zero on any error.
+ * TLS from the environment, when set: STAN_TLS_CA (trusted CA file: TLS on, the server's
+ * certificate verified for the host name "localhost"), STAN_TLS_CERT and STAN_TLS_KEY (a client
+ * certificate). On a failed connect, libnats' last error text goes to stderr as well. */
 #define NATS_HAS_STREAMING
 #include <nats/nats.h>
 #include <pthread.h>
@@ -30,8 +33,26 @@ static void on_msg(stanConnection *sc, stanSubscription *sub, const char *channe
 }
 
 static int fail(const char *what, natsStatus s) {
-    fprintf(stderr, "%s: %s\n", what, natsStatus_GetText(s));
+    natsStatus last = NATS_OK;
+    const char *detail = nats_GetLastError(&last);
+    fprintf(stderr, "%s: %s (%s)\n", what, natsStatus_GetText(s), detail != NULL ? detail : "");
     return 1;
+}
+
+/* NULL without STAN_TLS_CA: the connection stays plain. */
+static natsStatus tls_options(natsOptions **out) {
+    const char *ca = getenv("STAN_TLS_CA");
+    const char *cert = getenv("STAN_TLS_CERT");
+    const char *key = getenv("STAN_TLS_KEY");
+    natsStatus s;
+    *out = NULL;
+    if (ca == NULL) return NATS_OK;
+    if ((s = natsOptions_Create(out)) != NATS_OK) return s;
+    if ((s = natsOptions_SetSecure(*out, true)) != NATS_OK) return s;
+    if ((s = natsOptions_LoadCATrustedCertificates(*out, ca)) != NATS_OK) return s;
+    if ((s = natsOptions_SetExpectedHostname(*out, "localhost")) != NATS_OK) return s;
+    if (cert != NULL && key != NULL) s = natsOptions_LoadCertificatesChain(*out, cert, key);
+    return s;
 }
 
 int main(int argc, char **argv) {
@@ -40,6 +61,7 @@ int main(int argc, char **argv) {
     int publish = atoi(argv[5]);
     state_t st = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, atoi(argv[6]) };
     stanConnOptions *copts = NULL;
+    natsOptions *nopts = NULL;
     stanSubOptions *sopts = NULL;
     stanConnection *sc = NULL;
     stanSubscription *sub = NULL;
@@ -47,6 +69,8 @@ int main(int argc, char **argv) {
 
     if ((s = stanConnOptions_Create(&copts)) != NATS_OK) return fail("options", s);
     if ((s = stanConnOptions_SetURL(copts, argv[1])) != NATS_OK) return fail("url", s);
+    if ((s = tls_options(&nopts)) != NATS_OK) return fail("tls options", s);
+    if (nopts != NULL && (s = stanConnOptions_SetNATSOptions(copts, nopts)) != NATS_OK) return fail("nats options", s);
     if ((s = stanConnection_Connect(&sc, argv[2], argv[3], copts)) != NATS_OK) return fail("connect", s);
     for (int i = 1; i <= publish; i++) {
         char data[32];
@@ -74,6 +98,7 @@ int main(int argc, char **argv) {
     stanConnection_Destroy(sc);
     stanSubOptions_Destroy(sopts);
     stanConnOptions_Destroy(copts);
+    natsOptions_Destroy(nopts);
     nats_Close();
     return 0;
 }

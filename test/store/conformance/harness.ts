@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { silentLogger } from '../../../src/util/logger.js';
 import { defaultStoreLimits, type StoreLimits } from '../../../src/store/limits.js';
-import { emptyMsgProto, emptyServerInfo, emptySubState, type MsgProto, type ServerInfo, type SubState } from '../../../src/store/records.js';
+import { emptyMsgProto, emptyServerInfo, emptySubState, msgProtoSize, type MsgProto, type ServerInfo, type SubState } from '../../../src/store/records.js';
 import type { LimitReason, RecoveredState, Store, StoreOptions } from '../../../src/store/types.js';
 
 /** Opens the store under test on `dir`; called again with the same `dir` to reopen it. */
@@ -37,7 +37,11 @@ export class Harness {
   private readonly open: Store[] = [];
   limits: StoreLimits = defaultStoreLimits();
 
-  constructor(private readonly openStore: ConformanceOpen) {}
+  constructor(
+    private readonly openStore: ConformanceOpen,
+    /** What a message counts for in byte accounting (an encrypting store counts the sealed size). */
+    readonly storedSize: (m: MsgProto) => number = msgProtoSize,
+  ) {}
 
   async setUp(): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'tstan-conformance-'));

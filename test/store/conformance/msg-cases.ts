@@ -2,7 +2,7 @@
 
 import { expect, it } from 'vitest';
 import { defaultStoreLimits, type ChannelLimits } from '../../../src/store/limits.js';
-import { msgProtoSize, type MsgProto } from '../../../src/store/records.js';
+import type { MsgProto } from '../../../src/store/records.js';
 import { NOT_LOADED, StoreErrorCode, type MsgStore } from '../../../src/store/types.js';
 import { BASE_TIME_NS, expectCode, msg, view, type Harness } from './harness.js';
 
@@ -31,7 +31,7 @@ export function msgCases(h: () => Harness): void {
     expect([next.firstSeq, next.lastSeq]).toEqual([4, 4]);
     await msgs.flush();
     expect([msgs.firstSequence(), msgs.lastSequence()]).toEqual([1, 4]);
-    expect(msgs.state()).toEqual({ msgs: 4, bytes: [...batch, msg('foo', 'd', BASE_TIME_NS + 3n, 4)].reduce((s, m) => s + msgProtoSize(m), 0) });
+    expect(msgs.state()).toEqual({ msgs: 4, bytes: [...batch, msg('foo', 'd', BASE_TIME_NS + 3n, 4)].reduce((s, m) => s + h().storedSize(m), 0) });
     expect(view(await lookupBoth(msgs, 2))).toEqual(view(msg('foo', 'b', BASE_TIME_NS + 1n, 2)));
   });
 
@@ -118,7 +118,7 @@ export function msgCases(h: () => Harness): void {
   });
 
   it('drops the oldest beyond max_bytes but always keeps the last message', async () => {
-    const one = msgProtoSize(msg('foo', 'xxxxxxxxxx', BASE_TIME_NS, 1));
+    const one = h().storedSize(msg('foo', 'xxxxxxxxxx', BASE_TIME_NS, 1));
     const store = await h().fresh(withGlobal({ maxBytes: one * 2 }));
     const { msgs } = await store.createChannel('foo');
     msgs.storeBatch([1, 2, 3].map(() => msg('foo', 'xxxxxxxxxx', BASE_TIME_NS)));

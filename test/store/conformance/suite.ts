@@ -3,6 +3,7 @@
 // Persistent stores also run the store/recover round trips.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MsgProto } from '../../../src/store/records.js';
 import { Harness, type ConformanceOpen } from './harness.js';
 import { modelCases } from './model-cases.js';
 import { msgCases } from './msg-cases.js';
@@ -21,6 +22,8 @@ export interface ConformanceCapabilities {
    * contract (the suite's own self-check); a real store runs everything.
    */
   groups?: readonly ConformanceGroup[];
+  /** Bytes a stored message counts for, when not msgProtoSize (an encrypting store's sealed size). */
+  storedSize?: (m: MsgProto) => number;
 }
 
 export type ConformanceGroup = 'store' | 'messages' | 'subscriptions' | 'model' | 'recovery';
@@ -35,7 +38,7 @@ export function storeConformance(
     const h = (): Harness => harness;
 
     beforeEach(async () => {
-      harness = new Harness(openStore);
+      harness = new Harness(openStore, capabilities.storedSize);
       await harness.setUp();
     });
     afterEach(async () => {

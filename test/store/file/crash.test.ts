@@ -4,6 +4,7 @@
 // (twice, the second writer having recovered); while the writer lives, its directory lock keeps
 // a second store out, and after the kill its stale lock is taken over. Power failure: the same
 // stream on the simulated disk, which drops every unsynced write (tearing the last), many seeds.
+// Both run in clear and with encryption at rest (payloads sealed by the encrypting wrapper).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,15 @@ import { SimDisk } from '../../../src/store/file/sim-disk.js';
 import { emptySubState } from '../../../src/store/records.js';
 import { defaultStoreLimits } from '../../../src/store/limits.js';
 import type { RecoveredState } from '../../../src/store/types.js';
-import { message, openStore, serverInfo } from './support/open.js';
+import type { Store } from '../../../src/store/types.js';
+import { message, openStore as openPlainStore, serverInfo, type OpenOptions } from './support/open.js';
+import { encrypted } from '../crypto/support.js';
+
+type Mode = 'clear' | 'encrypted';
+
+function storeOpener(mode: Mode): (dir: string, options?: OpenOptions) => Store {
+  return (dir, options) => (mode === 'encrypted' ? encrypted(openPlainStore(dir, options)) : openPlainStore(dir, options));
+}
 
 const VITE_NODE = fileURLToPath(new URL('../../../node_modules/vite-node/vite-node.mjs', import.meta.url));
 const WRITER = fileURLToPath(new URL('./support/crash-writer.ts', import.meta.url));
@@ -32,8 +41,9 @@ afterAll(() => {
 });
 
 /** Runs the writer until it reported `ackedMin` messages, SIGKILLs it; returns the last acked seq. */
-async function writeThenKill(dir: string, ackedMin: number): Promise<number> {
-  const child = spawn(process.execPath, [VITE_NODE, WRITER, dir, '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function writeThenKill(mode: Mode, dir: string, ackedMin: number): Promise<number> {
+  const openStore = storeOpener(mode);
+  const child = spawn(process.execPath, [VITE_NODE, WRITER, dir, '25', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let lastAcked = 0;
@@ -56,8 +66,8 @@ async function writeThenKill(dir: string, ackedMin: number): Promise<number> {
   return lastAcked;
 }
 
-async function verify(dir: string, ackedThrough: number): Promise<number> {
-  const store = openStore(dir);
+async function verify(mode: Mode, dir: string, ackedThrough: number): Promise<number> {
+  const store = storeOpener(mode)(dir);
   const state = await store.recover();
   try {
     const channel = state!.channels.find((c) => c.channel.name === 'crash')!;
@@ -80,15 +90,15 @@ async function verify(dir: string, ackedThrough: number): Promise<number> {
   }
 }
 
-describe('kill -9 during a stream of batches', () => {
+describe.each(['clear', 'encrypted'] as const)('kill -9 during a stream of batches (%s)', (mode) => {
   it('keeps every acknowledged batch and the durable position, across two crashes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tstan-crash-'));
     dirs.push(dir);
-    const firstAcked = await writeThenKill(dir, 2000);
-    const firstLast = await verify(dir, firstAcked);
-    const secondAcked = await writeThenKill(dir, firstLast + 1500);
+    const firstAcked = await writeThenKill(mode, dir, 2000);
+    const firstLast = await verify(mode, dir, firstAcked);
+    const secondAcked = await writeThenKill(mode, dir, firstLast + 1500);
     expect(secondAcked).toBeGreaterThan(firstLast);
-    await verify(dir, secondAcked);
+    await verify(mode, dir, secondAcked);
   }, 60_000);
 });
 
@@ -102,7 +112,8 @@ function seeded(seed: number): () => number {
   };
 }
 
-async function recoverAfterPowerFailure(seed: number): Promise<void> {
+async function recoverAfterPowerFailure(mode: Mode, seed: number): Promise<void> {
+  const openStore = storeOpener(mode);
   const random = seeded(seed);
   const disk = new SimDisk();
   let acked = 0;
@@ -183,11 +194,11 @@ async function recoverAfterPowerFailure(seed: number): Promise<void> {
   }
 }
 
-describe('power failure on the simulated disk', () => {
-  it('keeps every acknowledged batch, client and the durable position, for 60 seeds', async () => {
-    for (let seed = 1; seed <= 60; seed++) {
+describe.each([['clear', 60], ['encrypted', 60]] as const)('power failure on the simulated disk (%s)', (mode, seeds) => {
+  it(`keeps every acknowledged batch, client and the durable position, for ${seeds} seeds`, async () => {
+    for (let seed = 1; seed <= seeds; seed++) {
       try {
-        await recoverAfterPowerFailure(seed);
+        await recoverAfterPowerFailure(mode, seed);
       } catch (error) {
         throw new Error(`seed ${seed}: ${String(error)}`, { cause: error });
       }

@@ -5,8 +5,14 @@ import { openMemoryStore } from '../../../src/store/memory/memory-store.js';
 import { defaultStoreLimits } from '../../../src/store/limits.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { storeConformance, FakeClock, msg } from '../conformance/suite.js';
+import { encrypted, sealedSize } from '../crypto/support.js';
 
 storeConformance('MEMORY', (_dir, options) => openMemoryStore(options), { persistent: false });
+// The reference encrypts a MEMORY store's payloads too when -encrypt is given.
+storeConformance('MEMORY encrypted', async (_dir, options) => encrypted(await openMemoryStore(options)), {
+  persistent: false,
+  storedSize: sealedSize,
+});
 
 describe('MEMORY store specifics', () => {
   afterEach(() => {

@@ -1,12 +1,15 @@
 // Child process for the kill -9 test: opens the FILE store in argv[2], then publishes batches to
 // channel `crash` forever. After each batch is durable (and the durable subscription's sent/ack
 // records flushed), it prints `acked <first> <last>`: the parent may SIGKILL it at any moment.
+// With argv[4] `encrypted` the store is wrapped for encryption at rest (key "testkey", AES).
 import { writeSync } from 'node:fs';
 import { pino } from 'pino';
 import { FileStore } from '../../../../src/store/file/file-store.js';
 import { defaultStoreLimits } from '../../../../src/store/limits.js';
 import { emptyMsgProto, emptySubState } from '../../../../src/store/records.js';
-import type { MsgProto } from '../../../../src/store/types.js';
+import type { MsgProto, Store } from '../../../../src/store/types.js';
+import { EncryptedStore } from '../../../../src/store/crypto/encrypted-store.js';
+import { masterKeyOf } from '../../../../src/store/crypto/payload-cipher.js';
 
 const dir = process.argv[2]!;
 const batchSize = Number(process.argv[3] ?? '20');
@@ -16,13 +19,14 @@ export function payloadFor(seq: number): string {
 }
 
 async function main(): Promise<void> {
-  const store = new FileStore({
+  const fileStore = new FileStore({
     dir,
     limits: defaultStoreLimits(),
     clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n },
     logger: pino({ level: 'silent' }),
     file: { sliceMaxMsgs: 700, sliceMaxBytes: 0 },
   });
+  const store: Store = process.argv[4] === 'encrypted' ? new EncryptedStore(fileStore, { cipher: 'AES', masterKey: masterKeyOf('testkey') }) : fileStore;
   const state = await store.recover();
   if (state === undefined) {
     await store.init({ clusterId: 'crash', discovery: '', publish: '', subscribe: '', unsubscribe: '', close: '', subClose: '', acksSubs: '', nodeId: '' });

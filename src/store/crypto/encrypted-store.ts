@@ -1,0 +1,284 @@
+// Encryption at rest as the reference server does it: a Store wrapping any other (FILE or MEMORY)
+// whose channels seal each message's `data` before the inner store sees it and open it on the way
+// out; subscriptions, clients and every other field stay as they are (payload-cipher.ts has the
+// format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
+//
+// The inner store keeps the sealed copies; the plaintext messages of the last RECENT_MAX stores
+// of a channel are kept here too, so that live delivery (which looks up what was just stored)
+// does not open what it just sealed. A message that fails to open is a StoreCorruptError naming
+// the channel and sequence, never delivered; at recovery a channel's newest sealed messages are
+// tried, so a wrong key stops start-up with an error naming the channel.
+import { TstanError, StoreCorruptError } from '../../util/errors.js';
+import type { ClientInfo, MsgProto, ServerInfo } from '../records.js';
+import {
+  NOT_LOADED,
+  StoreErrorCode,
+  type Channel,
+  type ChannelLimits,
+  type MsgStore,
+  type MsgStoreState,
+  type NotLoaded,
+  type RecoveredChannel,
+  type RecoveredState,
+  type Store,
+  type StoredBatch,
+  type StoreLimits,
+} from '../types.js';
+import { checkMsgForStore } from '../memory/memory-msg-store.js';
+import { channelKeyOf, looksSealed, PayloadCipher, PayloadOpenError, type EncryptionSettings } from './payload-cipher.js';
+
+const RECENT_MAX = 4096;
+/** How far back from a channel's last message recovery looks for a sealed one to try the key on. */
+const KEY_CHECK_MSGS_MAX = 16;
+
+export const EncryptionErrorCode = {
+  /** A channel's stored messages do not open with the key given (start-up). */
+  WrongKey: 'STORE_ENCRYPTION_KEY',
+} as const;
+
+export type { EncryptionSettings } from './payload-cipher.js';
+
+export class EncryptedStore implements Store {
+  private readonly wrapped = new Map<string, EncryptedChannel>();
+
+  constructor(
+    private readonly inner: Store,
+    private readonly settings: EncryptionSettings,
+  ) {}
+
+  get type(): Store['type'] {
+    return this.inner.type;
+  }
+
+  get capabilities(): Store['capabilities'] {
+    return this.inner.capabilities;
+  }
+
+  async recover(): Promise<RecoveredState | undefined> {
+    const state = await this.inner.recover();
+    if (state === undefined) return undefined;
+    const channels: RecoveredChannel[] = [];
+    try {
+      for (const recovered of state.channels) {
+        const channel = this.wrap(recovered.channel);
+        await channel.msgs.checkKey();
+        channels.push({ ...recovered, channel });
+      }
+    } catch (error) {
+      await this.inner.close().catch(() => undefined);
+      throw error;
+    }
+    return { ...state, channels };
+  }
+
+  init(info: ServerInfo): Promise<void> {
+    return this.inner.init(info);
+  }
+
+  setLimits(limits: StoreLimits): void {
+    this.inner.setLimits(limits);
+  }
+
+  channelLimits(channel: string): ChannelLimits {
+    return this.inner.channelLimits(channel);
+  }
+
+  getLimits(): StoreLimits {
+    return this.inner.getLimits();
+  }
+
+  addClient(info: ClientInfo): Promise<void> {
+    return this.inner.addClient(info);
+  }
+
+  deleteClient(clientId: string): Promise<boolean> {
+    return this.inner.deleteClient(clientId);
+  }
+
+  async createChannel(name: string): Promise<Channel> {
+    return this.wrap(await this.inner.createChannel(name));
+  }
+
+  lookupChannel(name: string): Channel | undefined {
+    const channel = this.inner.lookupChannel(name);
+    return channel === undefined ? undefined : this.wrap(channel);
+  }
+
+  channelNames(): string[] {
+    return this.inner.channelNames();
+  }
+
+  async deleteChannel(name: string): Promise<boolean> {
+    this.wrapped.delete(name);
+    return this.inner.deleteChannel(name);
+  }
+
+  totals(): MsgStoreState {
+    return this.inner.totals();
+  }
+
+  close(): Promise<void> {
+    this.wrapped.clear();
+    return this.inner.close();
+  }
+
+  /** One wrapper per inner channel: a recreated channel (same name) gets a new one. */
+  private wrap(channel: Channel): EncryptedChannel {
+    const existing = this.wrapped.get(channel.name);
+    if (existing !== undefined && existing.inner === channel) return existing;
+    const key = channelKeyOf(this.settings.masterKey, channel.name);
+    const cipher = new PayloadCipher(this.settings.cipher, key, channel.msgs.lastSequence() + 1);
+    const wrapper = new EncryptedChannel(channel, new EncryptedMsgStore(channel.name, channel.msgs, cipher));
+    this.wrapped.set(channel.name, wrapper);
+    return wrapper;
+  }
+}
+
+class EncryptedChannel implements Channel {
+  constructor(
+    readonly inner: Channel,
+    readonly msgs: EncryptedMsgStore,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get subs(): Channel['subs'] {
+    return this.inner.subs;
+  }
+}
+
+class EncryptedMsgStore implements MsgStore {
+  /** Plaintext of the last RECENT_MAX messages stored, by sequence modulo RECENT_MAX. */
+  private readonly recentSeqs = new Float64Array(RECENT_MAX);
+  private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
+
+  constructor(
+    private readonly channel: string,
+    private readonly inner: MsgStore,
+    private readonly cipher: PayloadCipher,
+  ) {}
+
+  storeBatch(msgs: MsgProto[]): StoredBatch {
+    if (!Array.isArray(msgs)) throw new TstanError(StoreErrorCode.RecordInvalid, 'storeBatch takes an array of messages');
+    const sealed = new Array<MsgProto>(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      checkMsgForStore(msg);
+      sealed[i] = msg.data.length === 0 ? { ...msg } : { ...msg, data: this.cipher.seal(msg.data) };
+    }
+    const stored = this.inner.storeBatch(sealed);
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      msg.sequence = sealed[i]!.sequence;
+      const slot = msg.sequence % RECENT_MAX;
+      this.recentSeqs[slot] = msg.sequence;
+      this.recentMsgs[slot] = msg;
+    }
+    return stored;
+  }
+
+  lookupSync(seq: number): MsgProto | undefined | NotLoaded {
+    const recent = this.recent(seq);
+    if (recent !== undefined) return recent;
+    const stored = this.inner.lookupSync(seq);
+    if (stored === undefined || stored === NOT_LOADED) return stored;
+    return this.opened(stored);
+  }
+
+  async lookup(seq: number): Promise<MsgProto | undefined> {
+    const recent = this.recent(seq);
+    if (recent !== undefined) return recent;
+    const stored = await this.inner.lookup(seq);
+    return stored === undefined ? undefined : this.opened(stored);
+  }
+
+  firstSequence(): number {
+    return this.inner.firstSequence();
+  }
+
+  lastSequence(): number {
+    return this.inner.lastSequence();
+  }
+
+  sequenceFromTimestamp(timestampNs: bigint): Promise<number> {
+    return this.inner.sequenceFromTimestamp(timestampNs);
+  }
+
+  async firstMsg(): Promise<MsgProto | undefined> {
+    const stored = await this.inner.firstMsg();
+    return stored === undefined ? undefined : (this.recent(stored.sequence) ?? this.opened(stored));
+  }
+
+  async lastMsg(): Promise<MsgProto | undefined> {
+    const stored = await this.inner.lastMsg();
+    return stored === undefined ? undefined : (this.recent(stored.sequence) ?? this.opened(stored));
+  }
+
+  state(): MsgStoreState {
+    return this.inner.state();
+  }
+
+  dropBefore(seq: number): number {
+    return this.inner.dropBefore(seq);
+  }
+
+  expireAged(nowNs: bigint): number {
+    return this.inner.expireAged(nowNs);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+
+  /**
+   * Opens the newest sealed messages (of the last few): when none of them opens, the key is not
+   * the one they were sealed with, and start-up stops here rather than fail on every delivery.
+   * One that opens is enough, so a damaged record, or a clear payload that happens to start with
+   * a cipher code, does not stop start-up on its own (its reads fail as damage, as they should).
+   */
+  async checkKey(): Promise<void> {
+    const last = this.inner.lastSequence();
+    const first = Math.max(this.inner.firstSequence(), last - KEY_CHECK_MSGS_MAX + 1, 1);
+    let failed: { seq: number; error: unknown } | undefined;
+    for (let seq = last; seq >= first; seq--) {
+      const stored = await this.inner.lookup(seq);
+      if (stored === undefined || !looksSealed(stored.data)) continue;
+      try {
+        this.cipher.open(stored.data);
+        return;
+      } catch (error) {
+        failed ??= { seq, error };
+      }
+    }
+    if (failed === undefined) return;
+    throw new TstanError(
+      EncryptionErrorCode.WrongKey,
+      `channel "${this.channel}": message ${failed.seq} does not decrypt with the encryption key given (wrong key, or the record is damaged)`,
+      { cause: failed.error },
+    );
+  }
+
+  /** The plaintext stored for `seq` here, if it is still in the channel. */
+  private recent(seq: number): MsgProto | undefined {
+    if (!Number.isSafeInteger(seq) || seq <= 0) return undefined;
+    const slot = seq % RECENT_MAX;
+    if (this.recentSeqs[slot] !== seq || seq < this.inner.firstSequence()) return undefined;
+    return this.recentMsgs[slot];
+  }
+
+  private opened(stored: MsgProto): MsgProto {
+    if (!looksSealed(stored.data)) return stored;
+    try {
+      return { ...stored, data: this.cipher.open(stored.data) };
+    } catch (error) {
+      const reason = error instanceof PayloadOpenError ? error.message : String(error);
+      throw new StoreCorruptError(`channel "${this.channel}": message ${stored.sequence} does not decrypt (${reason}): wrong key or damaged record`, { cause: error });
+    }
+  }
+}
