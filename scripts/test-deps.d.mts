@@ -1,5 +1,5 @@
 // Types of scripts/test-deps.mjs, which runs under plain node as npm's pretest (before any build).
-export type TestToolName = 'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium';
+export type TestToolName = 'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium' | 'faketime';
 
 export interface TestTool {
   readonly name: TestToolName;
@@ -8,6 +8,7 @@ export interface TestTool {
   present(env?: NodeJS.ProcessEnv, includeDirs?: readonly string[]): boolean;
 }
 
+export declare function libfaketimePath(libDirs?: readonly string[]): string | undefined;
 export declare function onPath(command: string, env?: NodeJS.ProcessEnv): boolean;
 export declare const testTools: readonly TestTool[];
 export declare function missingTestTools(names?: readonly TestToolName[], env?: NodeJS.ProcessEnv): TestTool[];

@@ -11,7 +11,15 @@ import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium'} TestToolName */
+/** @typedef {'nats-server' | 'openssl' | 'libnats-dev' | 'cc' | 'docker-compose' | 'tini' | 'promtool' | 'kubectl' | 'netns' | 'python-cryptography' | 'chromium' | 'faketime'} TestToolName */
+
+/**
+ * libfaketime's thread-safe build (Debian's `faketime` package brings it) under one of `libDirs`,
+ * or undefined. LD_PRELOADed into a node, it steps that node's wall clock (the clock-skew scenario).
+ */
+export function libfaketimePath(libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']) {
+  return libDirs.map((dir) => join(dir, 'faketime', 'libfaketimeMT.so.1')).find((path) => existsSync(path));
+}
 
 /** Whether `command` is an executable file in one of the PATH directories of `env`. */
 export function onPath(command, env = process.env) {
@@ -99,6 +107,12 @@ export const testTools = [
     packages: ['chromium'],
     usedBy: 'the chaos report test (it renders report.html headless and takes a screenshot)',
     present: (env = process.env) => onPath('chromium', env),
+  },
+  {
+    name: 'faketime',
+    packages: ['faketime'],
+    usedBy: "the clock test and the clock-skew chaos scenario (libfaketime steps one node's wall clock)",
+    present: () => libfaketimePath() !== undefined,
   },
 ];
 

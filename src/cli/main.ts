@@ -11,6 +11,7 @@ import { TstanNode, checkStartable } from './node.js';
 import { redactOptions } from '../config/redact.js';
 import { describeChange, diffOptions } from '../config/reload.js';
 import type { Logger } from '../util/logger.js';
+import { DiskFullError, EXIT_DISK_FULL, findDiskFull } from '../util/disk-full.js';
 
 /** `auto`: readable text for a person at a terminal, JSON for files, pipes and log collectors. */
 function logFormatOf(options: Options): LogFormat {
@@ -85,10 +86,12 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
     }
     // One clear line for the person who started us; the stack only for whoever asked for debug.
     logger.debug({ err: error }, 'start-up failed');
-    if (options.logging.file !== '') logger.fatal(`start-up failed: ${messageOf(error)}`);
+    const full = findDiskFull(error);
+    const message = full === undefined || error instanceof DiskFullError ? messageOf(error) : DiskFullError.from(full, error).message;
+    if (options.logging.file !== '') logger.fatal(full === undefined ? {} : { code: 'DISK_FULL', errno: full.errno, path: full.path }, `start-up failed: ${message}`);
     root.flush();
-    process.stderr.write(`tstan: ${messageOf(error)}\n`);
-    return 1;
+    process.stderr.write(`tstan: ${message}\n`);
+    return full === undefined ? 1 : EXIT_DISK_FULL;
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -105,18 +108,27 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
         })
         .finally(() => root.flush());
     };
-    // The store failed (an fsync error): nothing more may be acknowledged; the node stops, non-zero.
+    // The store failed (an fsync error, a full disk): nothing more may be acknowledged; the node
+    // stops, non-zero. A full disk is one line naming the file, and its own exit code
+    // (EXIT_DISK_FULL) for supervisors and operators; a restart then waits for free space.
     node.onFatal = (error) => {
       if (stopping) return;
       stopping = true;
-      logger.fatal({ err: error }, 'the store failed: stopping');
-      process.stderr.write(`tstan: the store failed, stopping: ${error.message}\n`);
+      const full = findDiskFull(error);
+      if (full !== undefined) {
+        const stop = DiskFullError.from(full, error);
+        logger.fatal({ code: stop.code, errno: full.errno, path: full.path, exitCode: EXIT_DISK_FULL }, stop.message);
+        process.stderr.write(`tstan: ${stop.message}\n`);
+      } else {
+        logger.fatal({ err: error }, 'the store failed: stopping');
+        process.stderr.write(`tstan: the store failed, stopping: ${error.message}\n`);
+      }
       node
         .shutdown()
         .catch(() => undefined)
         .finally(() => {
           root.flush();
-          resolve(1);
+          resolve(full === undefined ? 1 : EXIT_DISK_FULL);
         });
     };
     onStopSignal = stop;

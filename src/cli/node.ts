@@ -20,6 +20,7 @@ import type { ClusteredStanServer } from '../cluster/clustered-server.js';
 import type { Store, StoreClock, StoreOptions } from '../store/types.js';
 import { clusterSettingsOf, encryptionOf, externalNatsOptionsOf, fileStoreOptionsOf, natsServerOptionsOf, stanServerOptionsOf, storeLimitsOf } from './wire-options.js';
 import { testHooksFromEnv, type TestHooks } from './test-hooks.js';
+import { checkFreeSpace } from '../store/free-space.js';
 
 /**
  * What this build can run, beyond what the configuration layer checks: `tstan -t` and start-up
@@ -92,6 +93,13 @@ async function openPlainStore(options: Options, logger: Logger, clock: StoreCloc
   }
 }
 
+/** The directories a FILE node writes: its data, and a clustered node's Raft log when kept apart. */
+function dataPathsOf(options: Options): string[] {
+  const paths = [options.streaming.dir];
+  if (options.clustering.clustered && options.clustering.logPath !== '') paths.push(options.clustering.logPath);
+  return paths;
+}
+
 export class TstanNode {
   nats: EmbeddedNatsServer | null = null;
   stan: StanServer | ClusteredStanServer | null = null;
@@ -123,6 +131,8 @@ export class TstanNode {
 
   async start(): Promise<void> {
     await checkStartable(this.options);
+    // Before anything listens: a node whose disk is full refuses at once (src/store/free-space.ts).
+    if (this.options.streaming.storeType === 'FILE') checkFreeSpace(dataPathsOf(this.options));
     try {
       const connector = await this.startTransport();
       await this.checkChannelPermissions();

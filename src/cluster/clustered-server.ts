@@ -40,6 +40,7 @@ import { answerStateProbes, decideStartup, servingSubject, type StartupMode } fr
 import { MembershipService } from './membership.js';
 import { internalInboxPrefix } from '../transport/nats/internal-subjects.js';
 import type { OpResult } from '../fsm/ops.js';
+import { findDiskFull } from '../util/disk-full.js';
 
 export class ClusteredStanServer implements MonitorSource {
   readonly options: StanServerOptions;
@@ -310,7 +311,8 @@ export class ClusteredStanServer implements MonitorSource {
       rounds: this.cluster.proceedOnRestoreFailure ? 10 : 0,
       logger: this.root.child({ component: 'fetch' }),
     });
-    this.machine = new FsmStateMachine(fsm, this.clock, this.fetchClient, this.root.child({ component: 'fsm-raft' }));
+    // A store that lost a write stops the node at once (the driver halts: no vote, ack or apply).
+    this.machine = new FsmStateMachine(fsm, this.clock, this.fetchClient, this.root.child({ component: 'fsm-raft' }), (error) => this.driver?.fail(error));
     const mode: StartupMode = await decideStartup({
       connection: raftConnection,
       clusterId: cid,
@@ -508,6 +510,10 @@ export class ClusteredStanServer implements MonitorSource {
     if (this.driver !== undefined && !this.driver.isStopped) await this.driver.stop().catch(() => undefined);
     for (const connection of this.connections) await connection.close().catch(() => undefined);
     this.connections = [];
-    await this.storeInUse?.close().catch((error: unknown) => this.logger.error({ err: error }, 'closing the store failed'));
+    await this.storeInUse?.close().catch((error: unknown) => {
+      // After a full disk stopped the node, closing fails the same way: that was reported already.
+      if (findDiskFull(error) !== undefined) this.logger.warn({ err: error }, 'closing the store failed: the disk is full');
+      else this.logger.error({ err: error }, 'closing the store failed');
+    });
   }
 }

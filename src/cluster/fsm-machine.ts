@@ -33,6 +33,8 @@ export class FsmStateMachine implements RaftStateMachine<readonly OpResult[] | u
     private readonly clock: ReplicatedClock,
     private readonly fetcher: FetchClient,
     private readonly logger: Logger,
+    /** Told once when the store fails (a write did not land): the owner stops the node at once. */
+    private readonly onFailure: (error: Error) => void = () => undefined,
   ) {}
 
   status(): FsmMachineStatus {
@@ -51,13 +53,22 @@ export class FsmStateMachine implements RaftStateMachine<readonly OpResult[] | u
       const applied = this.fsm.applyEncoded(entry.data);
       const outcome = applied instanceof Promise ? await applied : applied;
       // Not waited for: the store is made durable before the log drops what it holds (sync()).
-      outcome.durable.catch((error: unknown) => {
-        this.failure ??= error instanceof Error ? error : new Error(String(error));
-        this.logger.error({ err: error }, 'the message store failed: this node stops applying');
-      });
+      outcome.durable.catch((error: unknown) => this.fail(error));
       results.push(outcome.results);
     }
     return results;
+  }
+
+  /**
+   * The store failed: nothing more is applied, and the owner hears of it now rather than at the
+   * next entry (a node must not go on serving, acknowledging or voting over a store that lost a
+   * write). The owner reports it; a second failure adds nothing.
+   */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.debug({ err: error }, 'the message store failed: this node stops applying');
+    this.onFailure(this.failure);
   }
 
   /** Every effect of the entries applied so far (the driver asks through `index`) is fsynced in the store. */

@@ -33,6 +33,7 @@ import { DriverEvents } from './driver-events.js';
 import { mostUpToDateVoter } from './leader-membership.js';
 import { assert } from '../util/assert.js';
 import type { RaftTraceSink } from './trace.js';
+import { findDiskFull } from '../util/disk-full.js';
 
 export type { ConfigChangeResult, ProposalResult, RaftDriverEvent, RaftDriverOptions, RaftDriverStats, RaftStateMachine } from './driver-types.js';
 export type { PeerStatus, RaftDriverCounters, RaftDriverStatus } from './driver-status.js';
@@ -274,6 +275,15 @@ export class RaftDriver<R = unknown> {
     await this.inFlight?.catch(() => undefined);
     await this.transport.close();
     await this.storage.close();
+  }
+
+  /**
+   * Stops the node on a failure found outside it: its application's store lost a write. As for
+   * a failure of its own storage, no more ticks, messages, votes or applies; waiting proposals
+   * are rejected and the owner hears a `stopped` event carrying `error`.
+   */
+  fail(error: Error): void {
+    this.halt(error);
   }
 
   private async handOverLeadership(timeoutMs: number): Promise<void> {
@@ -524,7 +534,9 @@ export class RaftDriver<R = unknown> {
     this.stopped = true;
     this.failure = error;
     if (this.timer !== undefined) clearInterval(this.timer);
-    if (error !== undefined) this.logger.error({ err: error }, 'raft node stopped on an error');
+    // A full disk is an operating condition the owner reports in one line (src/cli/main.ts).
+    if (error !== undefined && findDiskFull(error) !== undefined) this.logger.warn({ err: error }, 'raft node stopped: a write failed for lack of space');
+    else if (error !== undefined) this.logger.error({ err: error }, 'raft node stopped on an error');
     const reason = this.stoppedError();
     this.proposals.stopped(reason);
     this.snapshots.rejectAll(reason);

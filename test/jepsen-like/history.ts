@@ -24,6 +24,8 @@ export interface Op {
   readonly reader?: string;
   readonly readerKind?: ReaderKind;
   readonly redelivered?: boolean;
+  /** A delivery's message timestamp (the leader's wall clock when it stored the message), in ms. */
+  readonly timestampMs?: number;
   readonly error?: string;
   /** Harness monotonic clock, nanoseconds since the recorder was created. */
   readonly tMonoNs: number;

@@ -11,6 +11,7 @@ const require = createRequire(import.meta.url);
 interface RawMessage {
   getData(): string | Buffer;
   getSequence(): number;
+  getTimestamp(): Date;
   isRedelivered(): boolean;
   ack(): void;
 }
@@ -46,6 +47,8 @@ export interface Delivery {
   readonly seq: number;
   readonly value: string;
   readonly redelivered: boolean;
+  /** The message's timestamp, as the server stamped it. */
+  readonly timestampMs: number;
   ack(): void;
 }
 
@@ -162,7 +165,7 @@ export class StanSession {
     if (options.durableName !== undefined) opts = opts.setDurableName(options.durableName);
     const sub = this.raw.subscribe(channel, options.queueGroup, opts);
     sub.on('message', (msg) => {
-      onMessage({ seq: msg.getSequence(), value: String(msg.getData()), redelivered: msg.isRedelivered(), ack: () => msg.ack() });
+      onMessage({ seq: msg.getSequence(), value: String(msg.getData()), redelivered: msg.isRedelivered(), timestampMs: msg.getTimestamp().getTime(), ack: () => msg.ack() });
     });
     return new Promise((resolve, reject) => {
       sub.on('ready', () => resolve({ close: () => sub.close() }));

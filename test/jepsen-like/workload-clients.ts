@@ -213,7 +213,7 @@ export class Subscriber {
   private onDelivery(delivery: Delivery): void {
     const { proc, channel, reader, readerKind } = this.spec;
     const node = this.node;
-    this.ctx.history.record({ proc, type: 'ok', f: 'deliver', channel, value: delivery.value, seq: delivery.seq, reader, readerKind, redelivered: delivery.redelivered, node });
+    this.ctx.history.record({ proc, type: 'ok', f: 'deliver', channel, value: delivery.value, seq: delivery.seq, reader, readerKind, redelivered: delivery.redelivered, timestampMs: delivery.timestampMs, node });
     this.seen.add(delivery.seq);
     if (this.holdAcks) {
       this.held.push(delivery);

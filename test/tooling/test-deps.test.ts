@@ -51,7 +51,7 @@ describe('system tools the tests need', () => {
     expect(line).not.toContain('\n');
     expect(line).toMatch(/^!!! tstan tests: SKIPPING the tests that need nats-server, cc \(/);
     expect(line).toContain('sudo apt-get install -y nats-server gcc libc6-dev');
-    expect(installCommand(testTools)).toBe('apt-get install -y nats-server openssl libnats-dev gcc libc6-dev docker-compose tini prometheus kubernetes-client iproute2 python3 python3-cryptography chromium');
+    expect(installCommand(testTools)).toBe('apt-get install -y nats-server openssl libnats-dev gcc libc6-dev docker-compose tini prometheus kubernetes-client iproute2 python3 python3-cryptography chromium faketime');
   });
 
   it('pretest: without apt-get it installs nothing and leaves the saying to the test run; required, it fails', async () => {

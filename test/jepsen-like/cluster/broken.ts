@@ -51,7 +51,7 @@ export const brokenRuns: readonly BrokenRun[] = [
   },
   {
     name: 'no-fsync-power-loss',
-    scenario: scenario('power-loss-all-lazy'),
+    scenario: scenario('power-loss-all-torn-lazy'),
     env: { TSTAN_BROKEN: 'none' },
     checker: 'total-queue, sequences and the final read: without fsync a power loss loses acknowledged messages',
     caught: (r) => r.verdict === 'invalid' && (r.figures?.absentFromDrain ?? 0) + (r.figures?.lost.total ?? 0) + (r.figures?.inconsistentSeqs ?? 0) > 0,

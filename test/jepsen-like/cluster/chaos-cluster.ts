@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { freePort } from '../../support/ports.js';
 import { TstanNode } from '../tstan-node.js';
 import { ChaosNetwork } from '../net/network.js';
+import { SmallDisks } from './small-disk.js';
 
 export interface ClusterView {
   readonly node_id: string;
@@ -43,6 +44,20 @@ export interface ChaosClusterOptions {
   /** Environment for every node, beside the hooks' (e.g. the broken build's TSTAN_BROKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly tstanRoot?: string;
+  /** Each node's data on a tmpfs of this many bytes of its own (small-disk.ts), for disk-full faults. */
+  readonly diskBytes?: number;
+  /**
+   * Nodes beyond the founding ones: they have links and directories but are started only when a
+   * scenario adds them (`--cluster_peers` of the founders leaves them out).
+   */
+  readonly spares?: readonly string[];
+  /** Environment of one node beside the common one (e.g. libfaketime for a clock fault). */
+  readonly nodeEnv?: (id: string) => Readonly<Record<string, string>>;
+  /**
+   * Whether nodes write the Raft trace and fsync log (default true). The soak turns them off: an
+   * hour of them is gigabytes the checkers would have to read.
+   */
+  readonly hooks?: boolean;
 }
 
 const POLL_MS = 50;
@@ -51,20 +66,30 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class ChaosCluster {
   readonly nodes = new Map<string, TstanNode>();
+  readonly disks = new SmallDisks();
+  /**
+   * Nodes that are no members (spares not added yet, nodes removed): never started by startAll()
+   * or a heal, not expected among the nodes that converge.
+   */
+  readonly retired = new Set<string>();
 
   private constructor(
     readonly ids: readonly string[],
     readonly network: ChaosNetwork,
-    private readonly runDir: string,
+    readonly runDir: string,
   ) {}
 
   static async create(options: ChaosClusterOptions): Promise<ChaosCluster> {
+    const spares = options.spares ?? [];
+    const all = [...options.ids, ...spares];
     const routePorts = new Map<string, number>();
-    for (const id of options.ids) routePorts.set(id, await freePort());
+    for (const id of all) routePorts.set(id, await freePort());
     const network = await ChaosNetwork.create(routePorts, options.seed);
-    const cluster = new ChaosCluster(options.ids, network, options.runDir);
-    for (const id of options.ids) {
+    const cluster = new ChaosCluster(all, network, options.runDir);
+    for (const id of spares) cluster.retired.add(id);
+    for (const id of all) {
       mkdirSync(cluster.nodeDir(id), { recursive: true });
+      if (options.diskBytes !== undefined) cluster.disks.mount(cluster.nodeDir(id), options.diskBytes);
       const node = new TstanNode({
         name: id,
         clusterId: options.clusterId,
@@ -73,13 +98,15 @@ export class ChaosCluster {
         port: await freePort(),
         httpPort: await freePort(),
         extraArgs: [
-          '--clustered', '--cluster_node_id', id, '--cluster_peers', options.ids.join(','),
+          // A spare names every other node: it has no state while they have, so it starts gated and
+          // waits until the leader adds it.
+          '--clustered', '--cluster_node_id', id, '--cluster_peers', (spares.includes(id) ? all : options.ids).join(','),
           '--cluster', `nats://127.0.0.1:${routePorts.get(id)}`,
           '--routes', network.routesOf(id).join(','),
           '--cluster_advertise', network.advertise,
           ...(options.args ?? []),
         ],
-        env: { ...options.env, TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) },
+        env: { ...options.env, ...options.nodeEnv?.(id), ...(options.hooks === false ? {} : { TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) }) },
         ...(options.entry !== undefined ? { entry: options.entry } : {}),
         ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
       });
@@ -115,12 +142,18 @@ export class ChaosCluster {
     return node;
   }
 
+  /** Members whose process runs. */
   get running(): string[] {
-    return this.ids.filter((id) => this.node(id).running);
+    return this.members.filter((id) => this.node(id).running);
+  }
+
+  /** The nodes that are members (or meant to be): every node less the retired ones. */
+  get members(): string[] {
+    return this.ids.filter((id) => !this.retired.has(id));
   }
 
   async startAll(timeoutMs = 60_000): Promise<void> {
-    await Promise.all(this.ids.map((id) => this.node(id).start(timeoutMs)));
+    await Promise.all(this.members.map((id) => this.node(id).start(timeoutMs)));
   }
 
   /** The node's Raft view, or undefined if it does not answer within `timeoutMs` (paused, down). */
@@ -138,7 +171,7 @@ export class ChaosCluster {
   }
 
   async views(): Promise<Map<string, ClusterView>> {
-    const answers = await Promise.all(this.ids.map(async (id) => [id, await this.view(id)] as const));
+    const answers = await Promise.all(this.members.map(async (id) => [id, await this.view(id)] as const));
     const out = new Map<string, ClusterView>();
     for (const [id, view] of answers) if (view !== undefined) out.set(id, view);
     return out;
@@ -150,11 +183,12 @@ export class ChaosCluster {
    */
   async waitLeader(options: { not?: readonly string[]; minTerm?: number; timeoutMs?: number } = {}): Promise<{ id: string; term: number }> {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    const majority = Math.floor(this.ids.length / 2) + 1;
     for (;;) {
       const views = await this.views();
       for (const view of views.values()) {
         if (view.role !== 'Leader' || !view.serving || view.term < (options.minTerm ?? 0) || (options.not ?? []).includes(view.node_id)) continue;
+        // A majority of the leader's configuration (it changes in the membership scenarios).
+        const majority = Math.floor((view.voters.length || this.members.length) / 2) + 1;
         const followers = [...views.values()].filter((v) => v.leader === view.node_id && v.term === view.term).length;
         if (followers >= majority) return { id: view.node_id, term: view.term };
       }
@@ -246,5 +280,6 @@ export class ChaosCluster {
   async close(): Promise<void> {
     await Promise.all(this.ids.map((id) => this.node(id).stop().catch(() => undefined)));
     await this.network.close();
+    this.disks.unmountAll();
   }
 }

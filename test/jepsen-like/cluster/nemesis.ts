@@ -99,7 +99,7 @@ export class ClusterNemesis extends Nemesis {
     }
     for (let i = this.open.length - 1; i >= 0; i--) {
       const fault = this.open[i]!;
-      if (fault.node === id && !isNetworkKind(fault.kind)) {
+      if (fault.node === id && !isNetworkKind(fault.kind) && fault.kind !== 'disk-full') {
         this.open.splice(i, 1);
         this.end(fault.kind, fault.node, fault.startNs, undefined, fault.detail || undefined);
       }
@@ -206,11 +206,37 @@ export class ClusterNemesis extends Nemesis {
     await this.restart(id);
   }
 
+  /**
+   * The node's own small filesystem (ChaosCluster's diskBytes) is filled but for `leaveBytes`:
+   * its writes under load use up the rest. Lasts until freeDisk(); returns the filler's size.
+   */
+  fillDisk(id: string, leaveBytes: number): number {
+    const dir = this.cluster.nodeDir(id);
+    if (!this.cluster.disks.isMounted(dir)) throw new Error(`node ${id} has no small disk of its own (scenario diskBytes)`);
+    const startNs = this.begin('disk-full', id);
+    const filler = this.cluster.disks.fill(dir, leaveBytes);
+    this.open.push({ kind: 'disk-full', node: id, startNs, detail: `filler ${filler} B, ${this.cluster.disks.freeBytes(dir)} B left` });
+    return filler;
+  }
+
+  /** Space returns: the filler goes; the disk-full fault ends. */
+  freeDisk(id: string): void {
+    this.cluster.disks.free(this.cluster.nodeDir(id));
+    for (let i = this.open.length - 1; i >= 0; i--) {
+      const fault = this.open[i]!;
+      if (fault.node === id && fault.kind === 'disk-full') {
+        this.open.splice(i, 1);
+        this.end(fault.kind, fault.node, fault.startNs, undefined, fault.detail);
+      }
+    }
+  }
+
   /** Links pass, paused nodes continue, stopped nodes start; every open fault ends. */
   async healAll(): Promise<void> {
     this.healNetwork();
+    for (const id of this.cluster.ids) if (this.open.some((f) => f.node === id && f.kind === 'disk-full')) this.freeDisk(id);
     for (const id of this.cluster.ids) this.resume(id);
-    for (const id of this.cluster.ids) await this.restart(id);
+    for (const id of this.cluster.members) await this.restart(id);
   }
 }
 

@@ -21,7 +21,7 @@ import { ClusterNemesis, NodeRefusedStart } from './nemesis.js';
 import type { ClusterScenario, TimingBounds } from './scenario.js';
 import { loadTrace, mergeTraces, type TraceEvent } from './trace.js';
 import type { FaultEvent } from '../faults.js';
-import { judgeLogLines } from './node-logs.js';
+import { judgeLogLines, knownLogIssues } from './node-logs.js';
 
 export interface ClusterRunOptions {
   readonly seed: number;
@@ -77,6 +77,8 @@ export interface ClusterRunReport {
   readonly diskChanges: ReadonlyArray<{ node: string; changes: ReadonlyArray<{ file: string; action: string; fromBytes: number; toBytes: number; detail?: string }> }>;
   readonly durationMs: number;
   readonly runDir: string;
+  /** The scenario's own figures (ctx.note). */
+  readonly notes: Readonly<Record<string, unknown>>;
   /** For the report's timeline; not printed in the JSON row. */
   readonly timeline?: Timeline;
 }
@@ -96,7 +98,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
 /** Clients get a home node in turn on first sight, and the next node on each later attempt. */
-class ClusterTarget implements DrainTarget {
+export class ClusterTarget implements DrainTarget {
   private readonly homes = new Map<string, number>();
 
   constructor(private readonly cluster: ChaosCluster) {}
@@ -104,7 +106,7 @@ class ClusterTarget implements DrainTarget {
   endpoint(proc: string, attempt: number): { name: string; url: string } {
     let home = this.homes.get(proc);
     if (home === undefined) this.homes.set(proc, (home = this.homes.size));
-    const ids = this.cluster.ids;
+    const ids = this.cluster.members;
     const id = ids[(home + attempt) % ids.length]!;
     return { name: id, url: this.cluster.node(id).url };
   }
@@ -124,7 +126,10 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const config: WorkloadConfig = { ...defaultWorkload, ...scenario.workload, ...options.workload };
   const args = [...(scenario.args ?? []), ...(options.args ?? [])];
   const cluster = await ChaosCluster.create({
-    ids: nodeIds(scenario.size), clusterId: config.clusterId, runDir, seed: options.seed, args,
+    ids: nodeIds(scenario.size + (scenario.spares ?? 0)).slice(0, scenario.size), clusterId: config.clusterId, runDir, seed: options.seed, args,
+    spares: nodeIds(scenario.size + (scenario.spares ?? 0)).slice(scenario.size),
+    ...(scenario.diskBytes !== undefined ? { diskBytes: scenario.diskBytes } : {}),
+    ...(scenario.nodeEnv !== undefined ? { nodeEnv: (id: string) => scenario.nodeEnv!(id, runDir) } : {}),
     ...(options.entry !== undefined ? { entry: options.entry } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
@@ -141,6 +146,8 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   let convergeAfterHealMs: number | null = null;
   let digests = new Map<string, string>();
   const catchUps: Array<{ label: string; ms: number }> = [];
+  const findings: string[] = [];
+  const notes: Record<string, unknown> = {};
   const measureCatchUp = async (label: string) => {
     const startNs = history.nowNs();
     await cluster.waitCaughtUp(30_000);
@@ -157,7 +164,9 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     faultStartNs = history.nowNs();
     const faultStartMs = Date.now();
     const at = (atMs: number) => delay(Math.max(0, faultStartMs + atMs - Date.now()));
-    await scenario.faults({ cluster, nemesis, history, workload, random, phases, at, leader: () => cluster.waitLeader({ timeoutMs: 30_000 }), measureCatchUp });
+    const fail = (reason: string) => void findings.push(reason);
+    const note = (name: string, value: unknown) => void (notes[name] = value);
+    await scenario.faults({ cluster, nemesis, history, workload, random, phases, at, leader: () => cluster.waitLeader({ timeoutMs: 30_000 }), measureCatchUp, fail, note });
     await at(phases.faultMs);
     healNs = history.nowNs();
     await nemesis.healAll();
@@ -183,7 +192,8 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     const times = damage.filter((d) => d.node === id).map((d) => d.atWallMs);
     return times.length === 0 ? undefined : Math.min(...times);
   };
-  const logVerdicts = new Map([...cluster.errorLines()].map(([id, lines]) => [id, judgeLogLines(lines, damagedSince(id))]));
+  const excused = [...knownLogIssues, ...(scenario.knownLogIssues ?? [])];
+  const logVerdicts = new Map([...cluster.errorLines()].map(([id, lines]) => [id, judgeLogLines(lines, damagedSince(id), excused)]));
   const nodeLogErrors = Object.fromEntries([...logVerdicts].map(([id, v]) => [id, v.unexpected.length]));
   const knownLogErrors = Object.fromEntries([...logVerdicts].map(([id, v]) => [id, v.known]));
   const afterDamageLog = Object.fromEntries([...logVerdicts].filter(([, v]) => v.afterDamage.length > 0).map(([id, v]) => [id, { lines: v.afterDamage.length, first: v.afterDamage.slice(0, 3).map((l) => l.slice(0, 400)) }]));
@@ -204,11 +214,12 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     catchUps,
     runDir,
     digests: Object.fromEntries(digests),
+    notes,
   };
   const timeline = buildTimeline(history, traces, monitor.samples, faultStartNs, healNs, endNs);
   if (harnessError instanceof NodeRefusedStart) {
     // Not the harness's failure: a node would not come back, so the run could not be checked further.
-    const reasons = [`availability: ${harnessError.message}`];
+    const reasons = [`availability: ${harnessError.message}`, ...findings];
     writeFileSync(join(runDir, 'report.json'), JSON.stringify({ ...base, reasons }, null, 1));
     return { ...base, verdict: 'invalid', reasons, figures: null, cluster: null, invariants: null, divergentNodes: 0, timings: [], durationMs: Date.now() - startedMs, timeline };
   }
@@ -229,14 +240,15 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const measured: string[] = scenario.measuresLoss === true ? verdict.reasons.filter(isLoss) : [];
   const reasons: string[] = verdict.reasons.filter((reason) => !measured.includes(reason));
   if (divergentNodes > 0) reasons.push(`divergence: ${divergentNodes} of ${digests.size} nodes hold a different state (${[...digests].map(([id, d]) => `${id}=${d.slice(0, 12)}`).join(' ')})`);
-  if (digests.size < scenario.size) reasons.push(`divergence not checked on every node: ${digests.size} of ${scenario.size} answered`);
+  if (digests.size < cluster.members.length) reasons.push(`divergence not checked on every node: ${digests.size} of ${cluster.members.length} answered`);
   // Without fsync a node may forget entries and votes: invariants built on durability then break by
   // configuration, and such a scenario measures that too.
   for (const example of invariants.examples) (scenario.measuresLoss === true ? measured : reasons).push(`raft invariant (${example.kind}): ${example.detail}`);
   for (const [id, v] of logVerdicts) if (v.unexpected.length > 0) reasons.push(`node ${id} log has ${v.unexpected.length} error lines, first: ${v.unexpected[0]?.slice(0, 300)}`);
   const timings = judgeTimings(scenario.bounds ?? {}, figures, clusterFigures, convergeAfterHealMs, catchUps, options.timingSlack ?? 3);
   for (const t of timings) if (t.verdict === 'fail') reasons.push(`timing: ${t.name} ${t.valueMs} ms is past ${options.timingSlack ?? 3}x its bound of ${t.boundMs} ms`);
-  for (const extra of scenario.accept?.({ figures, cluster: clusterFigures, traces: merged, faults: nemesis.events }) ?? []) reasons.push(extra);
+  reasons.push(...findings);
+  for (const extra of scenario.accept?.({ figures, cluster: clusterFigures, traces: merged, faults: nemesis.events, ops: history.ops, notes, note: (name: string, value: unknown) => void (notes[name] = value) }) ?? []) reasons.push(extra);
   const valid = reasons.length === 0;
   const report: ClusterRunReport = {
     ...base,
@@ -258,7 +270,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
 }
 
 /** Nodes whose digest differs from the one most nodes share. */
-function countDivergent(digests: ReadonlyMap<string, string>): number {
+export function countDivergent(digests: ReadonlyMap<string, string>): number {
   const counts = new Map<string, number>();
   for (const digest of digests.values()) counts.set(digest, (counts.get(digest) ?? 0) + 1);
   const most = Math.max(0, ...counts.values());

@@ -3,13 +3,14 @@
 // every scenario runs.
 import type { FaultEvent } from '../faults.js';
 import type { Figures } from '../figures.js';
-import type { HistoryRecorder } from '../history.js';
+import type { HistoryRecorder, Op } from '../history.js';
 import type { Random } from '../random.js';
 import type { Workload, WorkloadConfig } from '../workload.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 import type { ClusterFigures } from './cluster-figures.js';
 import type { ClusterNemesis } from './nemesis.js';
 import type { TraceEvent } from './trace.js';
+import type { KnownLogIssue } from './node-logs.js';
 
 export interface ClusterScenarioContext {
   readonly cluster: ChaosCluster;
@@ -27,6 +28,10 @@ export interface ClusterScenarioContext {
    * how long that took under `label` (e.g. a restarted node catching up).
    */
   measureCatchUp(label: string): Promise<number>;
+  /** A finding of the scenario's own checks: the run is invalid for it (safety or required behaviour). */
+  fail(reason: string): void;
+  /** A figure of this scenario, reported in its JSON row under `notes`. */
+  note(name: string, value: unknown): void;
 }
 
 /** Targets in ms; a run fails a timing only past `timingSlack` (3) times it. */
@@ -45,6 +50,10 @@ export interface AcceptanceInput {
   readonly cluster: ClusterFigures;
   readonly traces: readonly TraceEvent[];
   readonly faults: readonly FaultEvent[];
+  readonly ops: readonly Op[];
+  /** The scenario's own figures so far (ctx.note), and a way to add more. */
+  readonly notes: Readonly<Record<string, unknown>>;
+  note(name: string, value: unknown): void;
 }
 
 export interface ClusterScenario {
@@ -61,6 +70,14 @@ export interface ClusterScenario {
    * figure, not a failure; every other checker still applies.
    */
   readonly measuresLoss?: boolean;
+  /** Nodes beyond `size` with links and directories, started only when the scenario adds them. */
+  readonly spares?: number;
+  /** Each node's data on a tmpfs of its own of this many bytes (the disk-full scenarios). */
+  readonly diskBytes?: number;
+  /** Environment of one node (e.g. libfaketime), given the run directory. */
+  nodeEnv?(id: string, runDir: string): Readonly<Record<string, string>>;
+  /** Error lines this scenario provokes on purpose and expects (its acceptance checks them). */
+  readonly knownLogIssues?: readonly KnownLogIssue[];
   faults(ctx: ClusterScenarioContext): Promise<void>;
   /** Reasons the run fails beyond the common checkers (safety-relevant only; never timings). */
   accept?(input: AcceptanceInput): string[];
