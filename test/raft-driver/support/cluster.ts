@@ -114,7 +114,9 @@ export class TestCluster {
       ...(this.options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: this.options.snapshotIntervalMs } : {}),
       ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
     });
-    driver.onEvent(() => this.wake());
+    // Re-checked once every listener of the event has run: a test's own listener, added later,
+    // may be what the condition reads (checked before it, the last event of a quiet cluster was lost).
+    driver.onEvent(() => queueMicrotask(() => this.wake()));
     this.members.set(id, { id, driver, stateMachine });
     this.wake();
     return driver;
