@@ -60,7 +60,8 @@ export class NatsRaftCluster {
       snapshotEveryEntries: this.options.snapshotEveryEntries ?? 8192,
       ...(this.options.raft !== undefined ? { raft: this.options.raft } : {}),
     });
-    driver.onEvent(() => this.wake());
+    // After every listener of the event has run (a test's own may be what the condition reads).
+    driver.onEvent(() => queueMicrotask(() => this.wake()));
     const node = { id, connection, transport, driver, stateMachine };
     this.nodes.set(id, node);
     this.wake();
