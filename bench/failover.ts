@@ -17,6 +17,7 @@ import { scriptCommand } from './client-programs.js';
 import type { AckGap, FailoverClientResult } from './failover-client.js';
 import { ownRoot, serverBuild, type ServerBuild } from './tstan-server.js';
 import { startCluster, type ClusterNode, type RunningCluster } from './tstan-cluster.js';
+import { flagValue, numberFlag } from './flags.js';
 
 export type FailoverFault = 'kill' | 'term' | 'pause';
 export const FAILOVER_FAULTS: readonly FailoverFault[] = ['kill', 'term', 'pause'];
@@ -330,21 +331,6 @@ export const FAILOVER_BENCH_USAGE = `a 3-node cluster loses its leader while a p
   --rate N --window N --ack-timeout-ms N   the publisher (default ${DEFAULTS.rate} msgs/s, ${DEFAULTS.window}, ${DEFAULTS.ackTimeoutMs} ms)
   --duration-s N --fault-after-s N         publishing time and when the leader is hit (default ${DEFAULTS.durationSec}, ${DEFAULTS.faultAfterSec})
   --tstan-root DIR          run the servers from DIR/dist`;
-
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index < 0) return undefined;
-  const arg = argv[index]!;
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
-}
-
-function numberFlag(argv: readonly string[], name: string): number | undefined {
-  const text = flagValue(argv, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
-  return value;
-}
 
 export function failoverBenchOptionsFromArgs(argv: readonly string[]): FailoverBenchOptions {
   const options: Record<string, unknown> = {};

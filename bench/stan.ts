@@ -14,6 +14,7 @@ import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfi
 import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, withServerFlags, type ServerBuild, type StoreKind } from './tstan-server.js';
+import { flagValue, numberFlag } from './flags.js';
 
 export interface StanBenchOptions {
   /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
@@ -289,13 +290,6 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   return rows;
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index < 0) return undefined;
-  const arg = argv[index]!;
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
-}
-
 function listFlag<T extends string>(argv: readonly string[], name: string, allowed: readonly T[]): T[] | undefined {
   const text = flagValue(argv, name);
   if (text === undefined) return undefined;
@@ -303,14 +297,6 @@ function listFlag<T extends string>(argv: readonly string[], name: string, allow
   const unknown = values.filter((v) => !allowed.includes(v));
   if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${allowed.join(', ')}`);
   return values;
-}
-
-function numberFlag(argv: readonly string[], name: string): number | undefined {
-  const text = flagValue(argv, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
-  return value;
 }
 
 export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as their own processes.
