@@ -20,6 +20,10 @@ export interface ResourceSample {
    * trailing logs kept after a snapshot (10,240) plus what arrives between two (every 2 min).
    */
   readonly raftEntries: number;
+  /** V8's heap in use and reserved, and memory held outside it (Buffers), from the node's /metrics. */
+  readonly heapUsedBytes?: number;
+  readonly heapTotalBytes?: number;
+  readonly externalBytes?: number;
 }
 
 export const soakMetrics = ['rssBytes', 'fds', 'raftBytes'] as const;
@@ -102,7 +106,8 @@ function clock(tMs: number): string {
 
 /** One console line for the samples of one round (every node's, taken together). */
 export function formatSampleLine(tMs: number, round: readonly ResourceSample[], harnessRssBytes: number): string {
-  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)} fds ${s.fds} raft ${mib(s.raftBytes)} ${s.raftEntries} entries`);
+  const heap = (s: ResourceSample) => (s.heapUsedBytes === undefined ? '' : ` heap ${mib(s.heapUsedBytes)}/${mib(s.heapTotalBytes ?? 0)} ext ${mib(s.externalBytes ?? 0)}`);
+  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)}${heap(s)} fds ${s.fds} raft ${mib(s.raftBytes)} ${s.raftEntries} entries`);
   return `soak ${clock(tMs)}  ${nodes.join(' | ')} | harness rss ${mib(harnessRssBytes)}`;
 }
 
