@@ -226,7 +226,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (divergentNodes > 0) reasons.push(`divergence: ${divergentNodes} of ${digests.size} nodes hold a different state`);
   }
   const flatness = judgeFlatness(samples, { ...defaultFlatnessLimits, settleMs: Math.min(defaultFlatnessLimits.settleMs, (options.minutes * MINUTE_MS) / 5) });
-  for (const f of flatness) if (!f.flat) reasons.push(`node ${f.node}'s ${f.metric} grew from a peak of ${f.earlyMax} to ${f.lateMax}`);
+  for (const f of flatness) if (!f.flat) reasons.push(`node ${f.node}'s ${f.metric} grew from a first-half peak of ${f.earlyMax} to a second-half peak of ${f.lateMax} (${Math.round(f.lateSlopePerHour)} an hour in the second half)`);
   const report: SoakReport = {
     seed: options.seed,
     minutes: options.minutes,
