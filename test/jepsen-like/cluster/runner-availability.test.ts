@@ -28,12 +28,14 @@ describe('availabilityLost', () => {
     expect(availabilityLost('no leader within 30000 ms', true, 'faults')).toMatch(/^faults: no leader/);
   });
 
-  it('the figures table says a measured run was unavailable', () => {
+  it('the figures table says a measured run was unavailable, its acknowledged messages unread', () => {
+    const figures = { acked: 1990, lost: { total: 0 }, unexpected: 0, duplicates: { clientRetry: 0, redelivery: 0, serverBug: 0 }, longestAckGapMs: 167 };
     const row = (measuredLoss: ClusterRunReport['measuredLoss']) =>
-      reportRow({ scenario: 'power-loss-all-torn-lazy', seed: 3, verdict: 'measured', figures: null, cluster: null, invariants: null, divergentNodes: 0, convergeAfterHealMs: null, measuredLoss } as unknown as ClusterRunReport);
-    const verdict = tableColumns.indexOf('verdict');
-    const base = { lost: 1881, readerMissed: 0, absentFromDrain: 0, inconsistentSeqs: 0, invariantViolations: 0, acked: 1881, reasons: [] };
-    expect(row({ ...base, availability: 'faults: no leader within 30000 ms', unreadable: 1881 })[verdict]).toBe('measured (unavailable)');
-    expect(row(base)[verdict]).toBe('measured');
+      reportRow({ scenario: 'power-loss-all-torn-lazy', seed: 4, verdict: 'measured', figures, cluster: null, invariants: null, divergentNodes: 0, convergeAfterHealMs: null, measuredLoss } as unknown as ClusterRunReport);
+    const [verdict, lost] = [tableColumns.indexOf('verdict'), tableColumns.indexOf('lost')];
+    const base = { lost: 0, readerMissed: 8, absentFromDrain: 0, inconsistentSeqs: 0, invariantViolations: 0, acked: 1990, reasons: [] };
+    const unavailable = row({ ...base, availability: 'faults: no leader within 30000 ms', unreadable: 1990 });
+    expect([unavailable[verdict], unavailable[lost]]).toEqual(['measured (unavailable)', '1990 unread']);
+    expect([row(base)[verdict], row(base)[lost]]).toEqual(['measured', '0']);
   });
 });

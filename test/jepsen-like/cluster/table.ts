@@ -19,7 +19,8 @@ export function reportRow(report: AnyReport): string[] {
     // A lazy run whose cluster never served again: measured, and said so.
     'measuredLoss' in report && report.measuredLoss?.availability !== undefined ? `${report.verdict} (unavailable)` : report.verdict,
     f === null ? '-' : String(f.acked),
-    f === null ? '-' : String(f.lost.total),
+    // ...and its acknowledged messages, none of which could be read back, count as lost here.
+    f === null ? '-' : 'measuredLoss' in report && report.measuredLoss?.unreadable !== undefined && report.measuredLoss.unreadable > 0 ? `${report.measuredLoss.unreadable} unread` : String(f.lost.total),
     f === null ? '-' : String(f.unexpected),
     f === null ? '-' : `${f.duplicates.clientRetry}/${f.duplicates.redelivery}/${f.duplicates.serverBug}`,
     f === null ? '-' : String(Math.round(f.longestAckGapMs)),
