@@ -64,6 +64,8 @@ export class ClusteredStanServer implements MonitorSource {
   private answeringServing = false;
   /** A leader announced it hands over: if this node leads next, soon, it takes over its requests. */
   private handoverFrom: { readonly nodeId: string; readonly untilMs: number } | undefined;
+  /** The node whose requests this node's session waits for, if any. */
+  private takingOverFrom: string | undefined;
   /** Counts leaderships: a barrier that completes after the term it was proposed in ends is ignored. */
   private leadership = 0;
   private connections: NatsConnection[] = [];
@@ -313,8 +315,15 @@ export class ClusteredStanServer implements MonitorSource {
     );
     this.subs.push(
       raftConnection.subscribe(handoverSubject(cid), (_subject, _reply, payload) => {
-        const from = new TextDecoder().decode(payload);
-        if (from !== nodeId) this.handoverFrom = { nodeId: from, untilMs: Date.now() + HANDOVER_NOTICE_MS };
+        const text = new TextDecoder().decode(payload);
+        if (text.startsWith('-')) {
+          // It found no node serving in time and stopped with what it had parked: nothing to wait for.
+          const from = text.slice(1);
+          if (this.handoverFrom?.nodeId === from) this.handoverFrom = undefined;
+          if (this.takingOverFrom === from) this.session?.endTakeOver();
+        } else if (text !== nodeId) {
+          this.handoverFrom = { nodeId: text, untilMs: Date.now() + HANDOVER_NOTICE_MS };
+        }
       }),
     );
     this.fetchServer = new FetchServer(raftConnection, fetchSubject(cid, nodeId), () => fsm.state, this.root.child({ component: 'fetch' }));
@@ -443,6 +452,7 @@ export class ClusteredStanServer implements MonitorSource {
     const from = this.handoverFrom;
     this.handoverFrom = undefined;
     const takingOver = from !== undefined && Date.now() < from.untilMs;
+    this.takingOverFrom = takingOver ? from.nodeId : undefined;
     await session.start(takingOver ? { subject: `${handoverSubject(this.options.clusterId)}.${this.nodeIdInUse}`, waitMs: TAKE_OVER_WAIT_MS } : undefined);
     if (takingOver) this.logger.info({ from: from.nodeId }, 'taking over from the leader handing over: its requests first');
     // Its subscriptions have reached the server (start() flushed them): a node handing over may
@@ -455,6 +465,7 @@ export class ClusteredStanServer implements MonitorSource {
   /** Not leading (any more): the session ends at once, first. */
   private onFollowing(): void {
     this.leadership++;
+    this.takingOverFrom = undefined;
     this.answeringServing = false;
     this.membership?.follow();
     const session = this.session;
@@ -490,6 +501,7 @@ export class ClusteredStanServer implements MonitorSource {
       // of them, so that requests sent meanwhile reach it rather than nobody.
       if (next !== undefined) await new Promise((resolve) => setTimeout(resolve, SUBSCRIPTION_SPREAD_MS));
       const passedOn = await session.releaseParked(next === undefined ? undefined : `${handoverSubject(this.options.clusterId)}.${next}`);
+      if (next === undefined) await this.announceHandover(false);
       if (passedOn.requests + passedOn.acks > 0) this.logger.info({ ...passedOn, to: next }, 'requests and acks received while handing over passed on to the new leader');
     }
     await this.teardown();
@@ -497,11 +509,14 @@ export class ClusteredStanServer implements MonitorSource {
     this.logger.info('clustered streaming node stopped');
   }
 
-  /** Tells the other nodes that this leader hands over, before it parks requests. */
-  private async announceHandover(): Promise<void> {
+  /**
+   * Tells the other nodes that this leader hands over, before it parks requests; or, with
+   * `false`, that it gave up (no node served in time), so that none waits for its requests.
+   */
+  private async announceHandover(handingOver = true): Promise<void> {
     const connection = this.connections[3];
     if (connection === undefined || connection.isClosed) return;
-    connection.publish(handoverSubject(this.options.clusterId), new TextEncoder().encode(this.nodeIdInUse));
+    connection.publish(handoverSubject(this.options.clusterId), new TextEncoder().encode(`${handingOver ? '' : '-'}${this.nodeIdInUse}`));
     // Through this node's server (and its routes) before the Raft messages of the transfer.
     await new Promise<void>((resolve) => connection.flush(() => resolve()));
   }

@@ -253,6 +253,11 @@ export class ServingSession {
     });
   }
 
+  /** The leader handing over gave up: what is held is served now. */
+  endTakeOver(): void {
+    this.endHolding();
+  }
+
   /** Serves the requests held while taking over, but for those the old leader passed on. */
   private endHolding(): void {
     const holding = this.holding;
