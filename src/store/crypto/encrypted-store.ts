@@ -3,13 +3,14 @@
 // out; subscriptions, clients and every other field stay as they are (payload-cipher.ts has the
 // format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
 //
-// The inner store keeps the sealed copies; the plaintext messages of the last RECENT_MAX stores
-// of a channel are kept here too, so that live delivery (which looks up what was just stored)
-// does not open what it just sealed. A message that fails to open is a StoreCorruptError naming
+// The inner store keeps the sealed copies; the plaintext of the messages a channel last stored or
+// opened (RECENT_MAX of them) is kept here too, so that live delivery (which looks up what was
+// just stored) does not open what it just sealed, and readers behind (catch-up, redelivery after
+// a restart) open each message once between them. A message that fails to open is a StoreCorruptError naming
 // the channel and sequence, never delivered; at recovery a channel's newest sealed messages are
 // tried, so a wrong key stops start-up with an error naming the channel.
 import { TstanError, StoreCorruptError } from '../../util/errors.js';
-import type { ClientInfo, MsgProto, ServerInfo } from '../records.js';
+import { decodeMsgProto, type ClientInfo, type MsgProto, type ServerInfo } from '../records.js';
 import {
   NOT_LOADED,
   StoreErrorCode,
@@ -150,7 +151,7 @@ class EncryptedChannel implements Channel {
 }
 
 class EncryptedMsgStore implements MsgStore {
-  /** Plaintext of the last RECENT_MAX messages stored, by sequence modulo RECENT_MAX. */
+  /** Plaintext of the messages last stored or opened, by sequence modulo RECENT_MAX. */
   private readonly recentSeqs = new Float64Array(RECENT_MAX);
   private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
 
@@ -172,19 +173,36 @@ class EncryptedMsgStore implements MsgStore {
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
       msg.sequence = sealed[i]!.sequence;
-      const slot = msg.sequence % RECENT_MAX;
-      this.recentSeqs[slot] = msg.sequence;
-      this.recentMsgs[slot] = msg;
+      this.remember(msg);
     }
     return stored;
   }
 
+  /**
+   * The plaintext of what was just stored or read (the ring), else the stored message opened and
+   * put in the ring, so that several readers of the same messages (catch-up subscribers) open each
+   * once. A store that keeps encoded messages is asked for those: it reads a message behind its
+   * cache together with those after it (one read for many, as clear delivery does), where its
+   * lookupSync reads a record at a time.
+   */
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
     const recent = this.recent(seq);
     if (recent !== undefined) return recent;
-    const stored = this.inner.lookupSync(seq);
-    if (stored === undefined || stored === NOT_LOADED) return stored;
-    return this.opened(stored);
+    let msg: MsgProto;
+    if (this.inner.lookupEncodedSync !== undefined) {
+      const encoded = this.inner.lookupEncodedSync(seq);
+      if (encoded === undefined) return undefined;
+      // A new object whose data is a view of the store's bytes: opening gives data of its own, and
+      // a clear payload is copied, so the ring holds none of the store's (read-ahead) buffers.
+      msg = decodeMsgProto(encoded, false);
+      msg.data = looksSealed(msg.data) ? this.openData(msg) : Buffer.from(msg.data);
+    } else {
+      const stored = this.inner.lookupSync(seq);
+      if (stored === undefined || stored === NOT_LOADED) return stored;
+      msg = this.opened(stored);
+    }
+    this.remember(msg);
+    return msg;
   }
 
   async lookup(seq: number): Promise<MsgProto | undefined> {
@@ -272,10 +290,21 @@ class EncryptedMsgStore implements MsgStore {
     return this.recentMsgs[slot];
   }
 
+  private remember(msg: MsgProto): void {
+    const slot = msg.sequence % RECENT_MAX;
+    this.recentSeqs[slot] = msg.sequence;
+    this.recentMsgs[slot] = msg;
+  }
+
+  /** A copy of `stored` with its payload opened (the store's own object is left as it is). */
   private opened(stored: MsgProto): MsgProto {
     if (!looksSealed(stored.data)) return stored;
+    return { ...stored, data: this.openData(stored) };
+  }
+
+  private openData(stored: MsgProto): Uint8Array {
     try {
-      return { ...stored, data: this.cipher.open(stored.data) };
+      return this.cipher.open(stored.data);
     } catch (error) {
       const reason = error instanceof PayloadOpenError ? error.message : String(error);
       throw new StoreCorruptError(`channel "${this.channel}": message ${stored.sequence} does not decrypt (${reason}): wrong key or damaged record`, { cause: error });
