@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimDisk } from '../../../src/store/file/sim-disk.js';
 import { slowCrc32 } from '../file/support/reader.js';
 import { message, openStore, serverInfo } from '../file/support/open.js';
-import type { MsgProto } from '../../../src/store/records.js';
+import { encodeMsgProto, type MsgProto } from '../../../src/store/records.js';
 import { encrypted, TEST_KEY } from './support.js';
 
 function u32(value: number): Buffer {
@@ -121,6 +121,8 @@ describe('a reference-encrypted data directory', () => {
     expect(first.map((m) => [m.sequence, m.subject, m.timestamp])).toEqual([[41, 'foo', 100n], [42, 'foo', 101n], [43, 'foo', 102n]]);
     expect(encodedReads).toEqual([41, 42, 43]);
     expect(singleReads).toEqual([]);
+    // What delivery sends: the store's bytes with the payload in clear, as if encoded afresh.
+    for (const [i, seq] of [41, 42, 43].entries()) expect(Buffer.from(msgs.lookupEncodedSync!(seq)!)).toEqual(encodeMsgProto(first[i]!));
     // A second reader (another subscriber catching up) gets the opened messages.
     expect([41, 42, 43].map((seq) => msgs.lookupSync(seq))).toEqual(first);
     expect([41, 42, 43].every((seq, i) => msgs.lookupSync(seq) === first[i])).toBe(true);
@@ -177,9 +179,11 @@ describe.each(['AES', 'CHACHA'] as const)('encrypted FILE store on a real disk (
     expect(await texts(store, [1, 5])).toEqual(['secret-payload-1', 'secret-payload-5']);
     // Sealing goes on after a restart with a nonce counter past the last sequence.
     const { msgs } = store.lookupChannel('foo')!;
-    // Delivery takes a store's encoded records as they are when it offers them: an encrypting
-    // store must not, or subscribers would get sealed bytes.
-    expect(msgs.lookupEncodedSync).toBeUndefined();
+    // Delivery sends a store's encoded records as they are: an encrypting store's are in clear.
+    const encoded = msgs.lookupEncodedSync!(2)!;
+    expect(Buffer.from(encoded).equals(encodeMsgProto(msgs.lookupSync(2) as MsgProto))).toBe(true);
+    expect(Buffer.from(encoded).includes('secret-payload-2')).toBe(true);
+    expect(msgs.lookupEncodedSync!(99)).toBeUndefined();
     await msgs.storeBatch([message('foo', 'after', 2n)]).durable;
     await store.close();
     const raw = openStore(dir);
