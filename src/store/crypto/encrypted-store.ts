@@ -153,7 +153,7 @@ class EncryptedChannel implements Channel {
 class EncryptedMsgStore implements MsgStore {
   /** The ring: messages last stored or read, by sequence modulo RECENT_MAX, in clear. */
   private readonly recentSeqs = new Float64Array(RECENT_MAX);
-  /** The message, or undefined where only its bytes are kept yet (read for a delivery). */
+  /** The message, or undefined where only its bytes are kept (once a delivery asked for them). */
   private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
   /** Its clear MsgProto bytes, once a delivery asked for them. */
   private readonly recentEncoded: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(RECENT_MAX);
@@ -313,7 +313,16 @@ class EncryptedMsgStore implements MsgStore {
 
   private encodedAt(seq: number): Uint8Array | undefined {
     const slot = this.slotOf(seq);
-    if (slot >= 0) return (this.recentEncoded[slot] ??= encodeMsgProto(this.recentMsgs[slot]!));
+    if (slot >= 0) {
+      let encoded = this.recentEncoded[slot];
+      if (encoded === undefined) {
+        encoded = encodeMsgProto(this.recentMsgs[slot]!);
+        // One copy of the payload in the ring: a later lookupSync decodes these bytes (a view).
+        this.recentEncoded[slot] = encoded;
+        this.recentMsgs[slot] = undefined;
+      }
+      return encoded;
+    }
     const stored = this.inner.lookupEncodedSync!(seq);
     if (stored === undefined) return undefined;
     const encoded = this.clearEncoding(seq, stored);

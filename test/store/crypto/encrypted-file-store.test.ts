@@ -193,6 +193,25 @@ describe.each(['AES', 'CHACHA'] as const)('encrypted FILE store on a real disk (
     await raw.close();
   });
 
+  it('gives delivery the clear bytes of what was just stored, and the same message after', async () => {
+    const store = encrypted(openStore(dir), cipher);
+    await store.recover();
+    await store.init(serverInfo());
+    const { msgs } = await store.createChannel('foo');
+    const stored = [1, 2, 3].map((i) => message('foo', `live-${i}`, BigInt(i)));
+    await msgs.storeBatch(stored).durable;
+    const copies = stored.map((m) => ({ ...m, data: Buffer.from(m.data) }));
+    for (const [i, msg] of copies.entries()) {
+      const bytes = msgs.lookupEncodedSync!(i + 1)!;
+      expect(Buffer.from(bytes)).toEqual(encodeMsgProto(msg));
+      expect(msgs.lookupEncodedSync!(i + 1)).toBe(bytes); // the same bytes for every subscriber
+      expect(msgs.lookupSync(i + 1)).toEqual({ ...msg, data: expect.anything() });
+      expect(Buffer.from((msgs.lookupSync(i + 1) as MsgProto).data)).toEqual(msg.data);
+      expect(Buffer.from((await msgs.lookup(i + 1))!.data)).toEqual(msg.data);
+    }
+    await store.close();
+  });
+
   async function flipInRecord(seq: number): Promise<void> {
     const path = join(dir, 'foo', 'msgs.1.dat');
     const raw = openStore(dir);
