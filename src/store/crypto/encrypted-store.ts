@@ -3,13 +3,14 @@
 // out; subscriptions, clients and every other field stay as they are (payload-cipher.ts has the
 // format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
 //
-// The inner store keeps the sealed copies; the plaintext messages of the last RECENT_MAX stores
-// of a channel are kept here too, so that live delivery (which looks up what was just stored)
-// does not open what it just sealed. A message that fails to open is a StoreCorruptError naming
+// The inner store keeps the sealed copies; the plaintext of the messages a channel last stored or
+// opened (RECENT_MAX of them) is kept here too, so that live delivery (which looks up what was
+// just stored) does not open what it just sealed, and readers behind (catch-up, redelivery after
+// a restart) open each message once between them. A message that fails to open is a StoreCorruptError naming
 // the channel and sequence, never delivered; at recovery a channel's newest sealed messages are
 // tried, so a wrong key stops start-up with an error naming the channel.
 import { TstanError, StoreCorruptError } from '../../util/errors.js';
-import type { ClientInfo, MsgProto, ServerInfo } from '../records.js';
+import { decodeMsgProto, encodeMsgProto, msgProtoDataRange, withMsgProtoData, type ClientInfo, type MsgProto, type ServerInfo } from '../records.js';
 import {
   NOT_LOADED,
   StoreErrorCode,
@@ -150,15 +151,28 @@ class EncryptedChannel implements Channel {
 }
 
 class EncryptedMsgStore implements MsgStore {
-  /** Plaintext of the last RECENT_MAX messages stored, by sequence modulo RECENT_MAX. */
+  /** The ring: messages last stored or read, by sequence modulo RECENT_MAX, in clear. */
   private readonly recentSeqs = new Float64Array(RECENT_MAX);
+  /** The message, or undefined where only its bytes are kept (once a delivery asked for them). */
   private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
+  /** Its clear MsgProto bytes, once a delivery asked for them. */
+  private readonly recentEncoded: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(RECENT_MAX);
+
+  /**
+   * Delivery's fast path, over a store that has one: the clear MsgProto bytes. A message behind the
+   * ring is read as the store's bytes (its cache, or a read-ahead from the disk), and only its
+   * payload is replaced with the opened one: no decoding and encoding of the rest. The bytes are
+   * kept in the ring, so every subscriber gets the same ones and a message is opened once.
+   */
+  readonly lookupEncodedSync?: (seq: number) => Uint8Array | undefined;
 
   constructor(
     private readonly channel: string,
     private readonly inner: MsgStore,
     private readonly cipher: PayloadCipher,
-  ) {}
+  ) {
+    if (inner.lookupEncodedSync !== undefined) this.lookupEncodedSync = (seq) => this.encodedAt(seq);
+  }
 
   storeBatch(msgs: MsgProto[]): StoredBatch {
     if (!Array.isArray(msgs)) throw new TstanError(StoreErrorCode.RecordInvalid, 'storeBatch takes an array of messages');
@@ -172,19 +186,29 @@ class EncryptedMsgStore implements MsgStore {
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
       msg.sequence = sealed[i]!.sequence;
-      const slot = msg.sequence % RECENT_MAX;
-      this.recentSeqs[slot] = msg.sequence;
-      this.recentMsgs[slot] = msg;
+      this.remember(msg.sequence, msg, undefined);
     }
     return stored;
   }
 
+  /**
+   * The plaintext of what was just stored or read (the ring), else the stored message opened and
+   * put in the ring, so that several readers of the same messages (catch-up subscribers) open each
+   * once. Over a store with encoded messages this reads as lookupEncodedSync does (one read of the
+   * disk for many messages), where the store's lookupSync reads one record at a time.
+   */
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
     const recent = this.recent(seq);
     if (recent !== undefined) return recent;
+    if (this.lookupEncodedSync !== undefined) {
+      if (this.encodedAt(seq) === undefined) return undefined;
+      return this.recent(seq);
+    }
     const stored = this.inner.lookupSync(seq);
     if (stored === undefined || stored === NOT_LOADED) return stored;
-    return this.opened(stored);
+    const msg = this.opened(stored);
+    this.remember(seq, msg, undefined);
+    return msg;
   }
 
   async lookup(seq: number): Promise<MsgProto | undefined> {
@@ -264,21 +288,78 @@ class EncryptedMsgStore implements MsgStore {
     );
   }
 
-  /** The plaintext stored for `seq` here, if it is still in the channel. */
-  private recent(seq: number): MsgProto | undefined {
-    if (!Number.isSafeInteger(seq) || seq <= 0) return undefined;
+  /** The ring's slot for `seq`, or -1 when the ring does not hold it (or it left the channel). */
+  private slotOf(seq: number): number {
+    if (!Number.isSafeInteger(seq) || seq <= 0) return -1;
     const slot = seq % RECENT_MAX;
-    if (this.recentSeqs[slot] !== seq || seq < this.inner.firstSequence()) return undefined;
-    return this.recentMsgs[slot];
+    if (this.recentSeqs[slot] !== seq || seq < this.inner.firstSequence()) return -1;
+    return slot;
   }
 
+  /** The plaintext message of `seq` from the ring, decoded from its bytes if only those are kept. */
+  private recent(seq: number): MsgProto | undefined {
+    const slot = this.slotOf(seq);
+    if (slot < 0) return undefined;
+    // The bytes are the ring's own (never a store's buffer): a view into them is safe to keep.
+    return (this.recentMsgs[slot] ??= decodeMsgProto(this.recentEncoded[slot]!, false));
+  }
+
+  private remember(seq: number, msg: MsgProto | undefined, encoded: Uint8Array | undefined): void {
+    const slot = seq % RECENT_MAX;
+    this.recentSeqs[slot] = seq;
+    this.recentMsgs[slot] = msg;
+    this.recentEncoded[slot] = encoded;
+  }
+
+  private encodedAt(seq: number): Uint8Array | undefined {
+    const slot = this.slotOf(seq);
+    if (slot >= 0) {
+      let encoded = this.recentEncoded[slot];
+      if (encoded === undefined) {
+        encoded = encodeMsgProto(this.recentMsgs[slot]!);
+        // One copy of the payload in the ring: a later lookupSync decodes these bytes (a view).
+        this.recentEncoded[slot] = encoded;
+        this.recentMsgs[slot] = undefined;
+      }
+      return encoded;
+    }
+    const stored = this.inner.lookupEncodedSync!(seq);
+    if (stored === undefined) return undefined;
+    const encoded = this.clearEncoding(seq, stored);
+    this.remember(seq, undefined, encoded);
+    return encoded;
+  }
+
+  /**
+   * The clear bytes of a message from the store's bytes: the payload opened in place of the sealed
+   * one. Always new bytes (a clear payload's record is copied), so that the ring never keeps a
+   * store's cache or read-ahead buffer alive.
+   */
+  private clearEncoding(seq: number, stored: Uint8Array): Uint8Array {
+    const range = msgProtoDataRange(stored);
+    if (range === undefined) {
+      // no payload, or bytes this walk does not follow: decode (which reports damage) and encode
+      const msg = decodeMsgProto(stored, false);
+      if (looksSealed(msg.data)) msg.data = this.openData(seq, msg.data);
+      return encodeMsgProto(msg);
+    }
+    const data = stored.subarray(range.start, range.end);
+    if (!looksSealed(data)) return Buffer.from(stored);
+    return withMsgProtoData(stored, range, this.openData(seq, data));
+  }
+
+  /** A copy of `stored` with its payload opened (the store's own object is left as it is). */
   private opened(stored: MsgProto): MsgProto {
     if (!looksSealed(stored.data)) return stored;
+    return { ...stored, data: this.openData(stored.sequence, stored.data) };
+  }
+
+  private openData(seq: number, sealed: Uint8Array): Uint8Array {
     try {
-      return { ...stored, data: this.cipher.open(stored.data) };
+      return this.cipher.open(sealed);
     } catch (error) {
       const reason = error instanceof PayloadOpenError ? error.message : String(error);
-      throw new StoreCorruptError(`channel "${this.channel}": message ${stored.sequence} does not decrypt (${reason}): wrong key or damaged record`, { cause: error });
+      throw new StoreCorruptError(`channel "${this.channel}": message ${seq} does not decrypt (${reason}): wrong key or damaged record`, { cause: error });
     }
   }
 }
