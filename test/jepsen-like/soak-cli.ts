@@ -3,7 +3,9 @@
 // a kill every fifth, printing each node's RSS, open fds and Raft log size as it goes and judging
 // at the end that they stayed flat and that no acknowledged message was lost.
 //   npm run soak [-- --minutes 60] [--seed N] [--sample-s 30] [--rate-hz 10] [--change pause|handover]
-//                [--dir ROOT] [--tstan-root DIR]
+//                [--change-every-s 60] [--kill-every 5] [--built] [--node-options '...'] [--dir ROOT] [--tstan-root DIR]
+// --built runs the nodes from dist/bin/tstan.js (npm run build first) instead of the sources under
+// tsx; --kill-every 0 makes no change a kill; --node-options is the nodes' NODE_OPTIONS (e.g. --heapsnapshot-signal=SIGUSR2).
 // Samples go to stderr as they are taken (and to soak-samples.ndjson in the run directory); one
 // JSON row on stdout at the end. Exit 0 valid, 1 a checker failed or a resource grew, 2 harness error.
 import { mkdirSync } from 'node:fs';
@@ -32,6 +34,10 @@ async function main(): Promise<number> {
       change: { type: 'string' },
       dir: { type: 'string' },
       'tstan-root': { type: 'string' },
+      'change-every-s': { type: 'string' },
+      built: { type: 'boolean' },
+      'kill-every': { type: 'string' },
+      'node-options': { type: 'string' },
     },
   });
   const leaderChange = values.change ?? 'pause';
@@ -41,7 +47,7 @@ async function main(): Promise<number> {
   if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
   const rootDir = values.dir ?? join(tmpdir(), `tstan-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(rootDir, { recursive: true });
-  process.stderr.write(`soak: seed ${seed}, ${minutes} min, leadership changed by ${leaderChange}, in ${rootDir}\n`);
+  process.stderr.write(`soak: seed ${seed}, ${minutes} min, leadership changed by ${leaderChange} every ${values['change-every-s'] ?? 60} s, nodes from ${values.built === true ? 'dist' : 'sources under tsx'}, in ${rootDir}\n`);
   const report = await runSoak({
     seed,
     rootDir,
@@ -49,6 +55,10 @@ async function main(): Promise<number> {
     sampleEveryMs: positive('sample-s', values['sample-s'], 30) * 1000,
     publishRateHz: positive('rate-hz', values['rate-hz'], 10),
     leaderChange,
+    changeEveryMs: positive('change-every-s', values['change-every-s'], 60) * 1000,
+    killEvery: values['kill-every'] === undefined ? 5 : Math.round(Number(values['kill-every'])),
+    ...(values.built === true ? { built: true } : {}),
+    ...(values['node-options'] !== undefined ? { nodeOptions: values['node-options'] } : {}),
     ...(values['tstan-root'] !== undefined ? { tstanRoot: values['tstan-root'] } : {}),
     log: (line) => process.stderr.write(line + '\n'),
   });

@@ -28,6 +28,11 @@ export interface NodeSpec {
    * loading the CLI (a deliberately broken build, to show a checker catches it).
    */
   readonly entry?: string;
+  /**
+   * Run the bundled `dist/bin/tstan.js` of the checkout (`npm run build` first) as a deployment
+   * does, without tsx's loader and its module-transform thread (whose memory RSS counts too).
+   */
+  readonly built?: boolean;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -77,7 +82,7 @@ export class TstanNode {
     const s = this.spec;
     const root = s.tstanRoot ?? repoRoot;
     const entry = s.entry ?? (s.tstanRoot === undefined ? cliEntry : join(s.tstanRoot, 'src/cli/main.ts'));
-    const args = ['--import', 'tsx', entry, '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
+    const args = [...(s.built === true ? [join(root, 'dist/bin/tstan.js')] : ['--import', 'tsx', entry]), '-a', '127.0.0.1', '-p', String(s.port), '-m', String(s.httpPort), '-cid', s.clusterId];
     if (s.store === 'memory') args.push('-store', 'memory');
     else args.push('-store', 'file', '-dir', s.dataDir);
     args.push('--ports_file_dir', portsDir, ...(s.extraArgs ?? []));

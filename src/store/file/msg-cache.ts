@@ -7,8 +7,15 @@
 // counted in the budget).
 import { RECORD_HEADER_SIZE } from './format.js';
 
-/** Bytes a run costs beyond its records: the run object, its offsets array, the queue slots. */
-const RUN_OVERHEAD_BYTES = 160;
+/**
+ * Bytes a run costs beyond its records: the run object, its offsets array (a Uint32Array view and
+ * its own ArrayBuffer), the Buffer view and its ArrayBuffer, the native bookkeeping of each backing
+ * store, the queue slots. Measured on Node 20 (x64) with runs of one small message each, as a
+ * clustered node stores them (one Raft entry, one batch): ~530 B of V8 heap and ~1 KiB of RSS per
+ * run. It was 160: a budget of 8 MiB then held some 40,000 such runs, ~40 MiB of RSS, which a
+ * 3-node soak at 40 msg/s fills for about 25 minutes (the RSS "creep" of its long-lived nodes).
+ */
+export const RUN_OVERHEAD_BYTES = 1024;
 /** The eviction queue is compacted once it holds this many runs that are already gone. */
 const QUEUE_DEAD_MAX = 1024;
 

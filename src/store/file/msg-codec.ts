@@ -52,7 +52,10 @@ export function frameBatch(msgs: MsgProto[], last: number, channel: string, crc:
     }
     throw error;
   }
-  const buffer = Buffer.allocUnsafe(total);
+  // An allocation of its own, not a slice of Buffer's shared 8 KiB pool: the cache keeps this
+  // buffer, and a pool slice would keep the whole slab alive with whatever else was cut from it,
+  // memory the cache's budget does not count.
+  const buffer = Buffer.allocUnsafeSlow(total);
   for (let i = 0; i < msgs.length; i++) {
     const start = starts[i]!;
     const payloadStart = start + RECORD_HEADER_SIZE;

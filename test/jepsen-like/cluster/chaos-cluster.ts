@@ -58,6 +58,8 @@ export interface ChaosClusterOptions {
    * hour of them is gigabytes the checkers would have to read.
    */
   readonly hooks?: boolean;
+  /** Nodes run the built `dist/bin/tstan.js` instead of the sources under tsx (tstan-node.ts). */
+  readonly built?: boolean;
 }
 
 const POLL_MS = 50;
@@ -108,6 +110,7 @@ export class ChaosCluster {
         ],
         env: { ...options.env, ...options.nodeEnv?.(id), ...(options.hooks === false ? {} : { TSTAN_RAFT_TRACE: cluster.traceFile(id), TSTAN_FSYNC_LOG: cluster.fsyncFile(id) }) },
         ...(options.entry !== undefined ? { entry: options.entry } : {}),
+        ...(options.built === true ? { built: true } : {}),
         ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}),
       });
       cluster.nodes.set(id, node);

@@ -67,8 +67,22 @@ export interface ClusterRunReport {
   readonly afterDamageLog: Record<string, { lines: number; first: string[] }>;
   /** How each damaged node came back (served on its own, or refused and was wiped to rejoin). */
   readonly recoveries: ReadonlyArray<{ readonly node: string; readonly outcome: string; readonly error?: string }>;
-  /** For scenarios that measure an allowed loss: the loss, not failed. */
-  readonly measuredLoss?: { readonly lost: number; readonly readerMissed: number; readonly absentFromDrain: number; readonly inconsistentSeqs: number; readonly invariantViolations: number; readonly reasons: readonly string[] };
+  /**
+   * For scenarios that measure an allowed loss: the loss, not failed. `availability` when the
+   * cluster did not elect or serve again within the harness's waits (a lost majority without fsync
+   * may never elect again): then `unreadable` acknowledged messages could not be read back at all.
+   */
+  readonly measuredLoss?: {
+    readonly lost: number;
+    readonly readerMissed: number;
+    readonly absentFromDrain: number;
+    readonly inconsistentSeqs: number;
+    readonly invariantViolations: number;
+    readonly acked: number;
+    readonly availability?: string;
+    readonly unreadable?: number;
+    readonly reasons: readonly string[];
+  };
   readonly convergeAfterHealMs: number | null;
   readonly catchUps: ReadonlyArray<{ readonly label: string; readonly ms: number }>;
   readonly network: { readonly gossipDialsSunk: number; readonly framesDropped: number; readonly framesDelayed: number; readonly connectionsRefused: number };
@@ -116,6 +130,24 @@ export class ClusterTarget implements DrainTarget {
   }
 }
 
+/** Where a run is: a scenario that measures loss may lose availability only once its faults began. */
+export type RunPhase = 'start' | 'faults' | 'heal' | 'drain' | 'converge';
+
+/** The cluster's waits that time out when no node leads or serves: a loss of availability. */
+const AVAILABILITY_TIMEOUT = /^(no leader within|nodes did not apply|nodes did not converge|no agreed applied index)/;
+
+/**
+ * What a harness error means for a scenario: for one that measures an allowed loss (no fsync), a
+ * wait for a leader or for the nodes to apply and agree that timed out after its faults began is
+ * the availability the faults cost, a figure (`<phase>: <what timed out>`). Anything else, and
+ * every error of a scenario that must lose nothing, stays a harness error (undefined).
+ */
+export function availabilityLost(error: unknown, measuresLoss: boolean, phase: RunPhase): string | undefined {
+  if (!measuresLoss || phase === 'start' || error instanceof NodeRefusedStart) return undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return AVAILABILITY_TIMEOUT.test(message) ? `${phase}: ${message.slice(0, 400)}` : undefined;
+}
+
 export function nodeIds(size: number): string[] {
   return 'abcdefghij'.slice(0, size).split('');
 }
@@ -141,6 +173,7 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const workload = new Workload(config, new ClusterTarget(cluster), history, options.seed);
   const phases = options.phases;
   let harnessError: unknown;
+  let phase: RunPhase = 'start';
   let faultStartNs = 0;
   let healNs = 0;
   let convergeAfterHealMs: number | null = null;
@@ -166,14 +199,18 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     const at = (atMs: number) => delay(Math.max(0, faultStartMs + atMs - Date.now()));
     const fail = (reason: string) => void findings.push(reason);
     const note = (name: string, value: unknown) => void (notes[name] = value);
+    phase = 'faults';
     await scenario.faults({ cluster, nemesis, history, workload, random, phases, at, leader: () => cluster.waitLeader({ timeoutMs: 30_000 }), measureCatchUp, fail, note });
     await at(phases.faultMs);
     healNs = history.nowNs();
+    phase = 'heal';
     await nemesis.healAll();
     await cluster.waitCaughtUp(30_000);
     convergeAfterHealMs = ms(history.nowNs() - healNs);
+    phase = 'drain';
     await workload.drain();
     await workload.stop();
+    phase = 'converge';
     await cluster.waitConverged(30_000);
     digests = (await cluster.digests(30_000)).digests;
   } catch (error) {
@@ -217,6 +254,10 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
     notes,
   };
   const timeline = buildTimeline(history, traces, monitor.samples, faultStartNs, healNs, endNs);
+  // A lazy scenario whose cluster never served again is checked on what it has: its loss then
+  // includes availability, measured; the drain, convergence and digests it never reached are named.
+  const unavailable = harnessError === undefined ? undefined : availabilityLost(harnessError, scenario.measuresLoss === true, phase);
+  if (unavailable !== undefined) harnessError = undefined;
   if (harnessError instanceof NodeRefusedStart) {
     // Not the harness's failure: a node would not come back, so the run could not be checked further.
     const reasons = [`availability: ${harnessError.message}`, ...findings];
@@ -240,7 +281,8 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const measured: string[] = scenario.measuresLoss === true ? verdict.reasons.filter(isLoss) : [];
   const reasons: string[] = verdict.reasons.filter((reason) => !measured.includes(reason));
   if (divergentNodes > 0) reasons.push(`divergence: ${divergentNodes} of ${digests.size} nodes hold a different state (${[...digests].map(([id, d]) => `${id}=${d.slice(0, 12)}`).join(' ')})`);
-  if (digests.size < cluster.members.length) reasons.push(`divergence not checked on every node: ${digests.size} of ${cluster.members.length} answered`);
+  if (unavailable !== undefined) measured.unshift(`availability lost (${unavailable}); not reached: ${phase === 'converge' ? 'the final agreement and digests' : 'the drain, the final agreement and digests'}`);
+  else if (digests.size < cluster.members.length) reasons.push(`divergence not checked on every node: ${digests.size} of ${cluster.members.length} answered`);
   // Without fsync a node may forget entries and votes: invariants built on durability then break by
   // configuration, and such a scenario measures that too.
   for (const example of invariants.examples) (scenario.measuresLoss === true ? measured : reasons).push(`raft invariant (${example.kind}): ${example.detail}`);
@@ -253,7 +295,21 @@ export async function runClusterScenario(scenario: ClusterScenario, options: Clu
   const report: ClusterRunReport = {
     ...base,
     verdict: !valid ? 'invalid' : measured.length > 0 ? 'measured' : 'valid',
-    ...(scenario.measuresLoss === true ? { measuredLoss: { lost: figures.lost.total, readerMissed: figures.readerMissed, absentFromDrain: figures.absentFromDrain, inconsistentSeqs: figures.inconsistentSeqs, invariantViolations: Object.values(invariants.counts).reduce((a, b) => a + b, 0), reasons: measured.slice(0, 8) } } : {}),
+    ...(scenario.measuresLoss === true
+      ? {
+          measuredLoss: {
+            lost: figures.lost.total,
+            readerMissed: figures.readerMissed,
+            absentFromDrain: figures.absentFromDrain,
+            inconsistentSeqs: figures.inconsistentSeqs,
+            invariantViolations: Object.values(invariants.counts).reduce((a, b) => a + b, 0),
+            acked: figures.acked,
+            // Without the drain no acknowledged message was read back from the end state.
+            ...(unavailable !== undefined ? { availability: unavailable, unreadable: phase === 'converge' ? 0 : figures.acked } : {}),
+            reasons: measured.slice(0, 8),
+          },
+        }
+      : {}),
     reasons: reasons.slice(0, REASONS_MAX),
     figures,
     cluster: clusterFigures,

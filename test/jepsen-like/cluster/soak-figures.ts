@@ -1,9 +1,13 @@
 // The soak's resource figures: what one sample of a node holds (RSS, open file descriptors, bytes
-// of its Raft directory), a line per sample for the console, and the judgement that they stay
-// flat. Flat means: over the last fifth of the run each node's peak is within a quarter (plus a
-// small absolute slack) of its peak over the first fifth after the settling minute; the slope of
-// the per-minute peaks is reported beside it, per hour. Peaks, not means, because a node restarted
-// by a kill starts small again and grows back, and a Raft log grows and is compacted in waves.
+// of its Raft directory, V8 heap and external memory), a line per sample for the console, and the
+// judgement that they stay flat. Flat means: each node's peak over the second half of the judged
+// time (after the settling minute) is within a tenth (plus a small absolute slack) of its peak
+// over the first half. Halves, not the first and last fifths, because a process warms up for
+// minutes (V8 sizes its heap, the message cache and LevelDB's fill to their bounds): a plateau
+// reached in the first half is no growth, a leak keeps adding in the second. The slope of the
+// per-minute peaks is reported over the whole run and over the second half, per hour: a plateau's
+// late slope is about 0, a leak's is its rate. Peaks, not means, because a node restarted by a
+// kill starts small again and grows back, and a Raft log grows and is compacted in waves.
 
 export interface ResourceSample {
   /** Since the load started. */
@@ -20,6 +24,10 @@ export interface ResourceSample {
    * trailing logs kept after a snapshot (10,240) plus what arrives between two (every 2 min).
    */
   readonly raftEntries: number;
+  /** V8's heap in use and reserved, and memory held outside it (Buffers), from the node's /metrics. */
+  readonly heapUsedBytes?: number;
+  readonly heapTotalBytes?: number;
+  readonly externalBytes?: number;
 }
 
 export const soakMetrics = ['rssBytes', 'fds', 'raftBytes'] as const;
@@ -28,7 +36,7 @@ export type SoakMetric = (typeof soakMetrics)[number];
 export interface FlatnessLimits {
   /** Samples before this are warm-up (JIT, caches, the first snapshot) and not judged. */
   readonly settleMs: number;
-  /** Late peak may exceed the early one by this fraction... */
+  /** The second half's peak may exceed the first half's by this fraction... */
   readonly growthFractionMax: number;
   /** ...plus this much, per metric. */
   readonly slack: Readonly<Record<SoakMetric, number>>;
@@ -36,39 +44,43 @@ export interface FlatnessLimits {
 
 export const defaultFlatnessLimits: FlatnessLimits = {
   settleMs: 60_000,
-  growthFractionMax: 0.25,
-  slack: { rssBytes: 24 * 2 ** 20, fds: 8, raftBytes: 8 * 2 ** 20 },
+  growthFractionMax: 0.1,
+  slack: { rssBytes: 8 * 2 ** 20, fds: 8, raftBytes: 8 * 2 ** 20 },
 };
 
 export interface Flatness {
   readonly node: string;
   readonly metric: SoakMetric;
+  /** Peak over the first half of the judged time. */
   readonly earlyMax: number;
+  /** Peak over the second half. */
   readonly lateMax: number;
-  /** Least-squares slope of the per-minute peaks, per hour (may be negative). */
+  /** Least-squares slope of the per-minute peaks, per hour (may be negative), over the judged time... */
   readonly slopePerHour: number;
+  /** ...and over its second half only: about 0 for a plateau, the rate of a leak. */
+  readonly lateSlopePerHour: number;
   readonly flat: boolean;
 }
 
-const WINDOW_FRACTION = 0.2;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
-/** Each node's and metric's early and late peaks, their slope, and whether they stayed flat. */
+/** Each node's and metric's first- and second-half peaks, their slopes, and whether they stayed flat. */
 export function judgeFlatness(samples: readonly ResourceSample[], limits: FlatnessLimits = defaultFlatnessLimits): Flatness[] {
   const judged = samples.filter((s) => s.tMs >= limits.settleMs);
   if (judged.length === 0) return [];
   const endMs = Math.max(...judged.map((s) => s.tMs));
-  const windowMs = (endMs - limits.settleMs) * WINDOW_FRACTION;
+  const middleMs = limits.settleMs + (endMs - limits.settleMs) / 2;
   const out: Flatness[] = [];
   for (const node of [...new Set(judged.map((s) => s.node))].sort()) {
     const mine = judged.filter((s) => s.node === node);
     for (const metric of soakMetrics) {
       const peak = (from: number, to: number) => Math.max(0, ...mine.filter((s) => s.tMs >= from && s.tMs <= to).map((s) => s[metric]));
-      const earlyMax = peak(limits.settleMs, limits.settleMs + windowMs);
-      const lateMax = peak(endMs - windowMs, endMs);
+      const earlyMax = peak(limits.settleMs, middleMs);
+      const lateMax = peak(middleMs, endMs);
       const flat = lateMax <= earlyMax * (1 + limits.growthFractionMax) + limits.slack[metric];
-      out.push({ node, metric, earlyMax, lateMax, slopePerHour: slopeOfMinutePeaks(mine, metric), flat });
+      const lateSlopePerHour = slopeOfMinutePeaks(mine.filter((s) => s.tMs >= middleMs), metric);
+      out.push({ node, metric, earlyMax, lateMax, slopePerHour: slopeOfMinutePeaks(mine, metric), lateSlopePerHour, flat });
     }
   }
   return out;
@@ -102,16 +114,17 @@ function clock(tMs: number): string {
 
 /** One console line for the samples of one round (every node's, taken together). */
 export function formatSampleLine(tMs: number, round: readonly ResourceSample[], harnessRssBytes: number): string {
-  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)} fds ${s.fds} raft ${mib(s.raftBytes)} ${s.raftEntries} entries`);
+  const heap = (s: ResourceSample) => (s.heapUsedBytes === undefined ? '' : ` heap ${mib(s.heapUsedBytes)}/${mib(s.heapTotalBytes ?? 0)} ext ${mib(s.externalBytes ?? 0)}`);
+  const nodes = round.map((s) => `${s.node} ${s.role} rss ${mib(s.rssBytes)}${heap(s)} fds ${s.fds} raft ${mib(s.raftBytes)} ${s.raftEntries} entries`);
   return `soak ${clock(tMs)}  ${nodes.join(' | ')} | harness rss ${mib(harnessRssBytes)}`;
 }
 
 /** The judgement as a table: one row per node and metric. */
 export function formatFlatness(rows: readonly Flatness[]): string {
-  const lines = ['node  metric     early peak   late peak    slope/hour    verdict'];
+  const signed = (metric: SoakMetric, value: number) => `${value >= 0 ? '+' : '-'}${formatMetric(metric, Math.abs(value))}`;
+  const lines = ['node  metric     1st-half peak 2nd-half peak slope/hour    2nd-half slope/hour verdict'];
   for (const r of rows) {
-    const slope = `${r.slopePerHour >= 0 ? '+' : '-'}${formatMetric(r.metric, Math.abs(r.slopePerHour))}`;
-    lines.push(`${r.node.padEnd(5)} ${r.metric.padEnd(10)} ${formatMetric(r.metric, r.earlyMax).padEnd(12)} ${formatMetric(r.metric, r.lateMax).padEnd(12)} ${slope.padEnd(13)} ${r.flat ? 'flat' : 'GROWS'}`);
+    lines.push(`${r.node.padEnd(5)} ${r.metric.padEnd(10)} ${formatMetric(r.metric, r.earlyMax).padEnd(13)} ${formatMetric(r.metric, r.lateMax).padEnd(13)} ${signed(r.metric, r.slopePerHour).padEnd(13)} ${signed(r.metric, r.lateSlopePerHour).padEnd(19)} ${r.flat ? 'flat' : 'GROWS'}`);
   }
   return lines.join('\n') + '\n';
 }

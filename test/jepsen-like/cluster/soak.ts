@@ -29,6 +29,14 @@ export interface SoakOptions {
   /** How the leadership changes each minute: pause the leader, or SIGTERM it (hand-over and restart). */
   readonly leaderChange: 'pause' | 'handover';
   readonly tstanRoot?: string;
+  /** Nodes run the built `dist/bin/tstan.js` (as deployed) instead of the sources under tsx. */
+  readonly built?: boolean;
+  /** NODE_OPTIONS of the nodes (e.g. `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR`). */
+  readonly nodeOptions?: string;
+  /** A leadership change this often (default a minute); every fifth one is a kill. */
+  readonly changeEveryMs?: number;
+  /** Every this many changes is a kill instead (default 5; 0: none, so every process lives the whole run). */
+  readonly killEvery?: number;
   readonly log: (line: string) => void;
 }
 
@@ -54,7 +62,7 @@ export interface SoakReport {
 }
 
 const MINUTE_MS = 60_000;
-const KILL_EVERY_MINUTES = 5;
+const KILL_EVERY_CHANGES = 5;
 const WARMUP_MS = 5_000;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -91,6 +99,20 @@ function directoryBytes(dir: string): number {
   return total;
 }
 
+/** The V8 heap figures of a node's /metrics (prom-client's default metrics); undefined if it does not answer. */
+async function heapFigures(monitorUrl: string, timeoutMs: number): Promise<{ heapUsedBytes: number; heapTotalBytes: number; externalBytes: number } | undefined> {
+  try {
+    const response = await fetch(`${monitorUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return undefined;
+    const text = await response.text();
+    const value = (name: string) => Number(new RegExp(`^tstan_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const figures = { heapUsedBytes: value('heap_size_used_bytes'), heapTotalBytes: value('heap_size_total_bytes'), externalBytes: value('external_memory_bytes') };
+    return Object.values(figures).every(Number.isFinite) ? figures : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function sampleRound(cluster: ChaosCluster, tMs: number): Promise<ResourceSample[]> {
   const round: ResourceSample[] = [];
   for (const id of cluster.members) {
@@ -101,7 +123,8 @@ async function sampleRound(cluster: ChaosCluster, tMs: number): Promise<Resource
     const view = await cluster.view(id, 1_000);
     const role = view === undefined ? '?' : view.role === 'Leader' ? 'L' : 'F';
     const raftEntries = view === undefined ? 0 : view.last_index - view.first_index + 1;
-    round.push({ tMs, node: id, role, ...resources, raftBytes: directoryBytes(cluster.raftDir(id)), raftEntries });
+    const heap = view === undefined ? undefined : await heapFigures(cluster.node(id).monitorUrl, 1_000);
+    round.push({ tMs, node: id, role, ...resources, raftBytes: directoryBytes(cluster.raftDir(id)), raftEntries, ...heap });
   }
   return round;
 }
@@ -111,7 +134,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const samplesFile = join(runDir, 'soak-samples.ndjson');
   writeFileSync(samplesFile, '');
   const config: WorkloadConfig = { ...defaultWorkload, publishRateHz: options.publishRateHz };
-  const cluster = await ChaosCluster.create({ ids: nodeIds(3), clusterId: config.clusterId, runDir, seed: options.seed, hooks: false, ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}) });
+  const cluster = await ChaosCluster.create({ ids: nodeIds(3), clusterId: config.clusterId, runDir, seed: options.seed, hooks: false,
+    ...(options.built === true ? { built: true } : {}),
+    ...(options.nodeOptions !== undefined ? { env: { NODE_OPTIONS: options.nodeOptions } } : {}),
+    ...(options.tstanRoot !== undefined ? { tstanRoot: options.tstanRoot } : {}) });
   const history = new HistoryRecorder(join(runDir, 'history.jsonl'));
   const random = seededRandom(deriveSeed(options.seed, 'nemesis'));
   const nemesis = new ClusterNemesis(history, cluster, random);
@@ -146,10 +172,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     sampler = setInterval(() => void takeSamples(), options.sampleEveryMs);
     await takeSamples();
     await delay(WARMUP_MS);
-    for (let minute = 1; minute < options.minutes; minute++) {
-      await delay(Math.max(0, loadStartMs + minute * MINUTE_MS - Date.now()));
+    const everyMs = options.changeEveryMs ?? MINUTE_MS;
+    for (let change = 1; change * everyMs < options.minutes * MINUTE_MS; change++) {
+      await delay(Math.max(0, loadStartMs + change * everyMs - Date.now()));
       const leader = await cluster.waitLeader({ timeoutMs: 30_000 });
-      if (minute % KILL_EVERY_MINUTES === 0) {
+      const killEvery = options.killEvery ?? KILL_EVERY_CHANGES;
+      const kill = killEvery > 0 && change % killEvery === 0;
+      if (kill) {
         await nemesis.kill(leader.id);
         kills++;
         const next = await cluster.waitLeader({ not: [leader.id], timeoutMs: 30_000 });
@@ -167,8 +196,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const next = await cluster.waitLeader({ timeoutMs: 30_000 });
         if (next.id !== leader.id || next.term !== leader.term) leaderChanges++;
       }
-      const what = minute % KILL_EVERY_MINUTES === 0 ? 'killed' : options.leaderChange === 'pause' ? 'paused until replaced' : 'handed over from';
-      options.log(`soak minute ${minute}: ${what} leader ${leader.id} (term ${leader.term})`);
+      const what = kill ? 'killed' : options.leaderChange === 'pause' ? 'paused until replaced' : 'handed over from';
+      options.log(`soak change ${change} at ${((change * everyMs) / MINUTE_MS).toFixed(1)} min: ${what} leader ${leader.id} (term ${leader.term})`);
     }
     await delay(Math.max(0, loadStartMs + options.minutes * MINUTE_MS - Date.now()));
     clearInterval(sampler);
@@ -197,7 +226,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (divergentNodes > 0) reasons.push(`divergence: ${divergentNodes} of ${digests.size} nodes hold a different state`);
   }
   const flatness = judgeFlatness(samples, { ...defaultFlatnessLimits, settleMs: Math.min(defaultFlatnessLimits.settleMs, (options.minutes * MINUTE_MS) / 5) });
-  for (const f of flatness) if (!f.flat) reasons.push(`node ${f.node}'s ${f.metric} grew from a peak of ${f.earlyMax} to ${f.lateMax}`);
+  for (const f of flatness) if (!f.flat) reasons.push(`node ${f.node}'s ${f.metric} grew from a first-half peak of ${f.earlyMax} to a second-half peak of ${f.lateMax} (${Math.round(f.lateSlopePerHour)} an hour in the second half)`);
   const report: SoakReport = {
     seed: options.seed,
     minutes: options.minutes,

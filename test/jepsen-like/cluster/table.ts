@@ -16,7 +16,8 @@ export function reportRow(report: AnyReport): string[] {
   return [
     report.scenario,
     String(report.seed),
-    report.verdict,
+    // A lazy run whose cluster never served again: measured, and said so.
+    'measuredLoss' in report && report.measuredLoss?.availability !== undefined ? `${report.verdict} (unavailable)` : report.verdict,
     f === null ? '-' : String(f.acked),
     f === null ? '-' : String(f.lost.total),
     f === null ? '-' : String(f.unexpected),

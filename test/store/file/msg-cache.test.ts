@@ -2,11 +2,14 @@
 // and the budget is never exceeded; lookups of cached messages read nothing from the disk; a
 // message behind the cache is read from the disk with the ones after it in one read; every
 // message reads back the same from cache and disk; messages dropped by limits are never served.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SimDisk } from '../../../src/store/file/sim-disk.js';
 import type { FileHandle, FileIo } from '../../../src/store/file/io.js';
-import { cachedRun, ChannelMsgCache, MsgCacheBudget } from '../../../src/store/file/msg-cache.js';
-import { decodeMsgProto, encodeMsgProto } from '../../../src/store/records.js';
+import { cachedRun, ChannelMsgCache, MsgCacheBudget, RUN_OVERHEAD_BYTES } from '../../../src/store/file/msg-cache.js';
+import { frameBatch } from '../../../src/store/file/msg-codec.js';
+import { decodeMsgProto, emptyMsgProto, encodeMsgProto } from '../../../src/store/records.js';
 import type { Channel, MsgStore } from '../../../src/store/types.js';
 import { defaultStoreLimits } from '../../../src/store/limits.js';
 import { message, openStore, serverInfo } from './support/open.js';
@@ -108,13 +111,46 @@ describe('message cache budget', () => {
   });
 
   it('a run larger than the whole budget is not kept', () => {
-    const budget = new MsgCacheBudget(500);
+    const budget = new MsgCacheBudget(RUN_OVERHEAD_BYTES + 500);
     const cache = new ChannelMsgCache(budget);
     cache.add(run(1, 10, 100));
     expect(budget.bytes).toBe(0);
     expect(cache.find(1)).toBeUndefined();
     cache.add(run(11, 1, 100));
     expect(cache.find(11)).toBeDefined();
+  });
+
+  // A clustered node stores each Raft entry as its own batch: one small message per run. The
+  // budget must count what such runs really hold, or it bounds a fraction of their memory (with 160
+  // bytes of overhead counted, 8 MiB held ~42,000 runs and ~45 MiB; the soak saw it as RSS creep).
+  it('counts at least the V8 heap and external memory that single-message runs hold', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const runs = 20_000;
+    const budget = new MsgCacheBudget(Number.MAX_SAFE_INTEGER);
+    const cache = new ChannelMsgCache(budget);
+    const beside: Buffer[] = [];
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < runs; i++) {
+      const msg = { ...emptyMsgProto(), subject: 'c1', data: Buffer.from(`p1-${i}`), timestamp: 1_700_000_000_000_000_000n + BigInt(i) };
+      const { buffer, starts } = frameBatch([msg], i, 'c1', () => 0);
+      // Its records are an allocation of their own, not a slice of Buffer's shared pool...
+      expect(buffer.byteOffset).toBe(0);
+      expect(buffer.buffer.byteLength).toBe(buffer.byteLength);
+      cache.add(cachedRun(msg.sequence, buffer, starts));
+      // ...whose slabs would stay alive with these short-lived buffers a server allocates beside.
+      beside.push(Buffer.allocUnsafe(200), Buffer.allocUnsafe(120));
+      if (beside.length > 64) beside.length = 0;
+    }
+    beside.length = 0;
+    gc();
+    const after = process.memoryUsage();
+    const held = after.heapUsed - before.heapUsed + (after.external - before.external);
+    expect(cache.find(1)).toBeDefined();
+    expect(held / runs).toBeGreaterThan(100);
+    expect(held).toBeLessThanOrEqual(budget.bytes);
+    gc();
   });
 
   it('keeps its queue bounded when runs are released without pressure', () => {
