@@ -3,11 +3,12 @@
 // the server's bind, a client socket elsewhere (another test's, a route's) can take it, and the
 // server then fails with "address in use". So a random port below that range is tried first (no
 // outgoing connection uses those), bound once to check that it is free, and released; port 0 is
-// the fallback when none is found.
+// the fallback when none is found. The range starts above 10080, the highest of the ports that
+// fetch() refuses to connect to (the WHATWG "bad ports": a monitoring port there is unreachable).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-const LOWEST = 10_000;
+const LOWEST = 10_100;
 
 /** The first port of the kernel's ephemeral range (Linux; 32768 elsewhere). */
 function ephemeralStart(): number {
