@@ -23,6 +23,19 @@ function ephemeralStart(): number {
 const below = ephemeralStart();
 const taken = new Set<number>();
 
+/**
+ * The ports this process draws from: test files run at once in several vitest workers, so each
+ * worker (VITEST_POOL_ID) has a slice of its own and two files never draw the same port; slice 0
+ * is for runs outside vitest (the chaos and soak command lines).
+ */
+const SLICES = 16;
+function slice(): { first: number; size: number } {
+  const size = Math.floor((below - LOWEST) / SLICES);
+  const pool = Number(process.env['VITEST_POOL_ID']);
+  const index = Number.isInteger(pool) && pool > 0 ? 1 + ((pool - 1) % (SLICES - 1)) : 0;
+  return { first: LOWEST + index * size, size };
+}
+
 function tryBind(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -37,8 +50,9 @@ function tryBind(port: number, host: string): Promise<number | undefined> {
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50 && below > LOWEST + 100; attempt++) {
-    const port = LOWEST + Math.floor(Math.random() * (below - LOWEST));
+  const { first, size } = slice();
+  for (let attempt = 0; attempt < 50 && size > 100; attempt++) {
+    const port = first + Math.floor(Math.random() * size);
     // Not twice to the same process: a port handed out and not bound yet still looks free.
     if (taken.has(port)) continue;
     if ((await tryBind(port, host)) !== undefined) {
