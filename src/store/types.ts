@@ -14,6 +14,7 @@
 import type { Logger } from '../util/logger.js';
 import type { ClientInfo, MsgProto, ServerInfo, SubState } from './records.js';
 import type { ChannelLimits, StoreLimits } from './limits.js';
+import type { MsgCacheBudget } from './file/msg-cache.js';
 
 export type { ChannelLimits, StoreLimits } from './limits.js';
 export type { ClientInfo, MsgProto, ServerInfo, SubState } from './records.js';
@@ -85,6 +86,12 @@ export interface StoreCapabilities {
 export interface Store {
   readonly type: StoreType;
   readonly capabilities: StoreCapabilities;
+  /**
+   * The byte budget of the store's cache of recent messages, when it has one (FILE). A wrapper
+   * that keeps its own copies of those messages (encryption at rest) counts them in it, so that
+   * they are evicted with the store's and the memory stays within the one bound.
+   */
+  readonly msgCacheBudget?: MsgCacheBudget;
 
   /**
    * Loads what a previous run stored. Resolves `undefined` when there is nothing (always for

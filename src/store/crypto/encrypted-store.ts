@@ -3,12 +3,15 @@
 // out; subscriptions, clients and every other field stay as they are (payload-cipher.ts has the
 // format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
 //
-// The inner store keeps the sealed copies; the plaintext of the messages a channel last stored or
-// opened (RECENT_MAX of them) is kept here too, so that live delivery (which looks up what was
-// just stored) does not open what it just sealed, and readers behind (catch-up, redelivery after
-// a restart) open each message once between them. A message that fails to open is a StoreCorruptError naming
-// the channel and sequence, never delivered; at recovery a channel's newest sealed messages are
-// tried, so a wrong key stops start-up with an error naming the channel.
+// The inner store keeps the sealed copies; the clear payloads of the messages stored are kept here
+// too, in the inner store's cache budget (FILE), admitted with the sealed records of their batch
+// and so evicted with them: delivering a message the cache still holds (live delivery, and a
+// subscriber behind but within the cache) opens nothing. A message read back from the disk is
+// opened, and kept a while in the same budget, so that readers behind (catch-up, redelivery after
+// a restart) open it once between them. Memory is bounded by bytes, the clear copies included.
+// A message that fails to open is a StoreCorruptError naming the channel and sequence, never
+// delivered; at recovery a channel's newest sealed messages are tried, so a wrong key stops
+// start-up with an error naming the channel.
 import { TstanError, StoreCorruptError } from '../../util/errors.js';
 import { decodeMsgProto, encodeMsgProto, msgProtoDataRange, withMsgProtoData, type ClientInfo, type MsgProto, type ServerInfo } from '../records.js';
 import {
@@ -26,9 +29,18 @@ import {
   type StoreLimits,
 } from '../types.js';
 import { checkMsgForStore } from '../memory/memory-msg-store.js';
+import { RECORD_HEADER_SIZE } from '../file/format.js';
+import { cachedRun, ChannelMsgCache, MsgCacheBudget, type CachedRun } from '../file/msg-cache.js';
 import { channelKeyOf, looksSealed, PayloadCipher, PayloadOpenError, type EncryptionSettings } from './payload-cipher.js';
 
-const RECENT_MAX = 4096;
+/** Slots for the messages opened for readers behind the cache (each also counted by its bytes). */
+const BEHIND_SLOTS = 1024;
+/** Slots of the store-wide memo of the clear bytes last given to delivery. */
+const MEMO_SLOTS = 1024;
+/** Bytes over which a message's clear bytes are not memoised (so the memo holds 2 MB at most). */
+const MEMO_ENTRY_BYTES_MAX = 2048;
+/** The clear copies' byte budget over a store without a message cache of its own (MEMORY). */
+const CLEAR_BYTES_MAX = 8 * 1024 * 1024;
 /** How far back from a channel's last message recovery looks for a sealed one to try the key on. */
 const KEY_CHECK_MSGS_MAX = 16;
 
@@ -41,11 +53,16 @@ export type { EncryptionSettings } from './payload-cipher.js';
 
 export class EncryptedStore implements Store {
   private readonly wrapped = new Map<string, EncryptedChannel>();
+  /** The inner store's cache budget (FILE), which the clear copies share, else one of their own. */
+  readonly msgCacheBudget: MsgCacheBudget;
+  private readonly memo = new DeliveryMemo();
 
   constructor(
     private readonly inner: Store,
     private readonly settings: EncryptionSettings,
-  ) {}
+  ) {
+    this.msgCacheBudget = inner.msgCacheBudget ?? new MsgCacheBudget(CLEAR_BYTES_MAX);
+  }
 
   get type(): Store['type'] {
     return this.inner.type;
@@ -110,6 +127,7 @@ export class EncryptedStore implements Store {
   }
 
   async deleteChannel(name: string): Promise<boolean> {
+    this.wrapped.get(name)?.msgs.forget();
     this.wrapped.delete(name);
     return this.inner.deleteChannel(name);
   }
@@ -119,7 +137,9 @@ export class EncryptedStore implements Store {
   }
 
   close(): Promise<void> {
+    for (const channel of this.wrapped.values()) channel.msgs.forget();
     this.wrapped.clear();
+    this.memo.clear();
     return this.inner.close();
   }
 
@@ -127,11 +147,47 @@ export class EncryptedStore implements Store {
   private wrap(channel: Channel): EncryptedChannel {
     const existing = this.wrapped.get(channel.name);
     if (existing !== undefined && existing.inner === channel) return existing;
+    existing?.msgs.forget();
     const key = channelKeyOf(this.settings.masterKey, channel.name);
     const cipher = new PayloadCipher(this.settings.cipher, key, channel.msgs.lastSequence() + 1);
-    const wrapper = new EncryptedChannel(channel, new EncryptedMsgStore(channel.name, channel.msgs, cipher));
+    const wrapper = new EncryptedChannel(channel, new EncryptedMsgStore(channel.name, channel.msgs, cipher, this.msgCacheBudget, this.memo));
     this.wrapped.set(channel.name, wrapper);
     return wrapper;
+  }
+}
+
+/**
+ * The clear MsgProto bytes last made for delivery, by channel and sequence, for the whole store:
+ * several subscribers of a channel get the same bytes, made once. Fixed slots, small entries
+ * only: 2 MB at most whatever the channels and payloads.
+ */
+class DeliveryMemo {
+  private readonly owners = new Float64Array(MEMO_SLOTS);
+  private readonly seqs = new Float64Array(MEMO_SLOTS);
+  private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(MEMO_SLOTS);
+  private nextOwner = 1;
+
+  /** A number for a channel's message store, never 0 and never reused. */
+  owner(): number {
+    return this.nextOwner++;
+  }
+
+  get(owner: number, seq: number): Uint8Array | undefined {
+    const slot = (seq + owner * 31) % MEMO_SLOTS;
+    return this.seqs[slot] === seq && this.owners[slot] === owner ? this.bytes[slot] : undefined;
+  }
+
+  set(owner: number, seq: number, bytes: Uint8Array): void {
+    if (bytes.length > MEMO_ENTRY_BYTES_MAX) return;
+    const slot = (seq + owner * 31) % MEMO_SLOTS;
+    this.owners[slot] = owner;
+    this.seqs[slot] = seq;
+    this.bytes[slot] = bytes;
+  }
+
+  clear(): void {
+    this.owners.fill(0);
+    this.bytes.fill(undefined);
   }
 }
 
@@ -151,18 +207,27 @@ class EncryptedChannel implements Channel {
 }
 
 class EncryptedMsgStore implements MsgStore {
-  /** The ring: messages last stored or read, by sequence modulo RECENT_MAX, in clear. */
-  private readonly recentSeqs = new Float64Array(RECENT_MAX);
-  /** The message, or undefined where only its bytes are kept (once a delivery asked for them). */
-  private readonly recentMsgs: Array<MsgProto | undefined> = new Array<MsgProto | undefined>(RECENT_MAX);
-  /** Its clear MsgProto bytes, once a delivery asked for them. */
-  private readonly recentEncoded: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(RECENT_MAX);
+  /**
+   * The clear payloads of the batches stored, as runs framed like the FILE store's records (a
+   * header, then the payload): one buffer per batch, counted in the same byte budget as the
+   * inner store's cache and admitted right after the sealed records of the same batch, so they
+   * are evicted together and a subscriber behind, but within the cache, opens nothing.
+   */
+  private readonly clear: ChannelMsgCache;
+  /**
+   * Messages opened for readers behind the cache (read back from the disk): by sequence modulo
+   * BEHIND_SLOTS, each a one-message run in the same budget, so that several such readers open
+   * each message once between them, and a big payload is counted (and evicted) by its bytes.
+   */
+  private readonly behindSeqs = new Float64Array(BEHIND_SLOTS);
+  private readonly behindRuns: Array<CachedRun | undefined> = new Array<CachedRun | undefined>(BEHIND_SLOTS);
+  private readonly memoOwner: number;
 
   /**
-   * Delivery's fast path, over a store that has one: the clear MsgProto bytes. A message behind the
-   * ring is read as the store's bytes (its cache, or a read-ahead from the disk), and only its
-   * payload is replaced with the opened one: no decoding and encoding of the rest. The bytes are
-   * kept in the ring, so every subscriber gets the same ones and a message is opened once.
+   * Delivery's fast path, over a store that has one: the clear MsgProto bytes, made of the
+   * store's bytes (its cache, or a read-ahead from the disk) with the sealed payload replaced by
+   * the clear one, which is taken from the clear runs when they still hold it and opened only
+   * when they do not.
    */
   readonly lookupEncodedSync?: (seq: number) => Uint8Array | undefined;
 
@@ -170,7 +235,11 @@ class EncryptedMsgStore implements MsgStore {
     private readonly channel: string,
     private readonly inner: MsgStore,
     private readonly cipher: PayloadCipher,
+    private readonly budget: MsgCacheBudget,
+    private readonly memo: DeliveryMemo,
   ) {
+    this.clear = new ChannelMsgCache(budget);
+    this.memoOwner = memo.owner();
     if (inner.lookupEncodedSync !== undefined) this.lookupEncodedSync = (seq) => this.encodedAt(seq);
   }
 
@@ -183,37 +252,52 @@ class EncryptedMsgStore implements MsgStore {
       sealed[i] = msg.data.length === 0 ? { ...msg } : { ...msg, data: this.cipher.seal(msg.data) };
     }
     const stored = this.inner.storeBatch(sealed);
-    for (let i = 0; i < msgs.length; i++) {
-      const msg = msgs[i]!;
-      msg.sequence = sealed[i]!.sequence;
-      this.remember(msg.sequence, msg, undefined);
-    }
+    for (let i = 0; i < msgs.length; i++) msgs[i]!.sequence = sealed[i]!.sequence;
+    if (msgs.length > 0) this.keepClear(msgs);
+    this.clear.dropBefore(this.inner.firstSequence());
     return stored;
   }
 
+  /** Copies the batch's clear payloads into runs of consecutive sequences (one buffer). */
+  private keepClear(msgs: MsgProto[]): void {
+    let bytes = 0;
+    for (let i = 0; i < msgs.length; i++) bytes += RECORD_HEADER_SIZE + msgs[i]!.data.length;
+    // Its own buffer, never the caller's: the payloads may be views of a bigger one.
+    const buffer = Buffer.allocUnsafeSlow(bytes);
+    const starts = new Uint32Array(msgs.length);
+    let pos = 0;
+    let runIndex = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      if (i > runIndex && msg.sequence !== msgs[i - 1]!.sequence + 1) {
+        this.clear.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex, i)));
+        runIndex = i;
+      }
+      starts[i] = pos;
+      buffer.writeUInt32LE(msg.data.length, pos);
+      buffer.writeUInt32LE(0, pos + 4);
+      buffer.set(msg.data, pos + RECORD_HEADER_SIZE);
+      pos += RECORD_HEADER_SIZE + msg.data.length;
+    }
+    this.clear.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex)));
+  }
+
   /**
-   * The plaintext of what was just stored or read (the ring), else the stored message opened and
-   * put in the ring, so that several readers of the same messages (catch-up subscribers) open each
-   * once. Over a store with encoded messages this reads as lookupEncodedSync does (one read of the
-   * disk for many messages), where the store's lookupSync reads one record at a time.
+   * The message with its clear payload. Over a store with encoded messages this reads as
+   * lookupEncodedSync does (one read of the disk for many messages), where the store's
+   * lookupSync reads one record at a time.
    */
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
-    const recent = this.recent(seq);
-    if (recent !== undefined) return recent;
     if (this.lookupEncodedSync !== undefined) {
-      if (this.encodedAt(seq) === undefined) return undefined;
-      return this.recent(seq);
+      const encoded = this.encodedAt(seq);
+      return encoded === undefined ? undefined : decodeMsgProto(encoded, false);
     }
     const stored = this.inner.lookupSync(seq);
     if (stored === undefined || stored === NOT_LOADED) return stored;
-    const msg = this.opened(stored);
-    this.remember(seq, msg, undefined);
-    return msg;
+    return this.opened(stored);
   }
 
   async lookup(seq: number): Promise<MsgProto | undefined> {
-    const recent = this.recent(seq);
-    if (recent !== undefined) return recent;
     const stored = await this.inner.lookup(seq);
     return stored === undefined ? undefined : this.opened(stored);
   }
@@ -232,12 +316,12 @@ class EncryptedMsgStore implements MsgStore {
 
   async firstMsg(): Promise<MsgProto | undefined> {
     const stored = await this.inner.firstMsg();
-    return stored === undefined ? undefined : (this.recent(stored.sequence) ?? this.opened(stored));
+    return stored === undefined ? undefined : this.opened(stored);
   }
 
   async lastMsg(): Promise<MsgProto | undefined> {
     const stored = await this.inner.lastMsg();
-    return stored === undefined ? undefined : (this.recent(stored.sequence) ?? this.opened(stored));
+    return stored === undefined ? undefined : this.opened(stored);
   }
 
   state(): MsgStoreState {
@@ -245,11 +329,26 @@ class EncryptedMsgStore implements MsgStore {
   }
 
   dropBefore(seq: number): number {
-    return this.inner.dropBefore(seq);
+    const dropped = this.inner.dropBefore(seq);
+    this.clear.dropBefore(this.inner.firstSequence());
+    return dropped;
   }
 
   expireAged(nowNs: bigint): number {
-    return this.inner.expireAged(nowNs);
+    const expired = this.inner.expireAged(nowNs);
+    if (expired > 0) this.clear.dropBefore(this.inner.firstSequence());
+    return expired;
+  }
+
+  /** Gives the clear copies' bytes back to the budget (the channel is deleted or the store closes). */
+  forget(): void {
+    this.clear.clear();
+    for (let slot = 0; slot < BEHIND_SLOTS; slot++) {
+      const run = this.behindRuns[slot];
+      if (run !== undefined) this.budget.release(run);
+      this.behindRuns[slot] = undefined;
+      this.behindSeqs[slot] = 0;
+    }
   }
 
   flush(): Promise<void> {
@@ -288,70 +387,64 @@ class EncryptedMsgStore implements MsgStore {
     );
   }
 
-  /** The ring's slot for `seq`, or -1 when the ring does not hold it (or it left the channel). */
-  private slotOf(seq: number): number {
-    if (!Number.isSafeInteger(seq) || seq <= 0) return -1;
-    const slot = seq % RECENT_MAX;
-    if (this.recentSeqs[slot] !== seq || seq < this.inner.firstSequence()) return -1;
-    return slot;
+  /** The clear payload of `seq` if a clear run holds it: a view of the run's buffer. */
+  private clearData(seq: number): Uint8Array | undefined {
+    const run = this.clear.find(seq);
+    if (run !== undefined) return run.payload(seq);
+    const slot = seq % BEHIND_SLOTS;
+    if (this.behindSeqs[slot] !== seq) return undefined;
+    const behind = this.behindRuns[slot];
+    return behind === undefined || behind.dead ? undefined : behind.payload(seq);
   }
 
-  /** The plaintext message of `seq` from the ring, decoded from its bytes if only those are kept. */
-  private recent(seq: number): MsgProto | undefined {
-    const slot = this.slotOf(seq);
-    if (slot < 0) return undefined;
-    // The bytes are the ring's own (never a store's buffer): a view into them is safe to keep.
-    return (this.recentMsgs[slot] ??= decodeMsgProto(this.recentEncoded[slot]!, false));
-  }
-
-  private remember(seq: number, msg: MsgProto | undefined, encoded: Uint8Array | undefined): void {
-    const slot = seq % RECENT_MAX;
-    this.recentSeqs[slot] = seq;
-    this.recentMsgs[slot] = msg;
-    this.recentEncoded[slot] = encoded;
-  }
-
-  private encodedAt(seq: number): Uint8Array | undefined {
-    const slot = this.slotOf(seq);
-    if (slot >= 0) {
-      let encoded = this.recentEncoded[slot];
-      if (encoded === undefined) {
-        encoded = encodeMsgProto(this.recentMsgs[slot]!);
-        // One copy of the payload in the ring: a later lookupSync decodes these bytes (a view).
-        this.recentEncoded[slot] = encoded;
-        this.recentMsgs[slot] = undefined;
-      }
-      return encoded;
-    }
-    const stored = this.inner.lookupEncodedSync!(seq);
-    if (stored === undefined) return undefined;
-    const encoded = this.clearEncoding(seq, stored);
-    this.remember(seq, undefined, encoded);
-    return encoded;
+  /** Opens a payload read back from the disk, and keeps it for the other readers behind. */
+  private openBehind(seq: number, sealed: Uint8Array): Uint8Array {
+    const data = this.openData(seq, sealed);
+    const buffer = Buffer.allocUnsafeSlow(RECORD_HEADER_SIZE + data.length);
+    buffer.writeUInt32LE(data.length, 0);
+    buffer.writeUInt32LE(0, 4);
+    buffer.set(data, RECORD_HEADER_SIZE);
+    const slot = seq % BEHIND_SLOTS;
+    const previous = this.behindRuns[slot];
+    if (previous !== undefined) this.budget.release(previous);
+    const run = cachedRun(seq, buffer, new Uint32Array(1));
+    this.behindSeqs[slot] = seq;
+    this.behindRuns[slot] = run;
+    // A payload bigger than the budget is evicted at once: it was opened for this read only.
+    this.budget.admit(run);
+    return buffer.subarray(RECORD_HEADER_SIZE);
   }
 
   /**
-   * The clear bytes of a message from the store's bytes: the payload opened in place of the sealed
-   * one. Always new bytes (a clear payload's record is copied), so that the ring never keeps a
-   * store's cache or read-ahead buffer alive.
+   * The clear MsgProto bytes of `seq`: the store's bytes when the payload is not sealed (a view,
+   * as the store's own lookupEncodedSync), else a copy with the clear payload in place of the
+   * sealed one; only the rest of the record is copied, nothing decoded or encoded.
    */
-  private clearEncoding(seq: number, stored: Uint8Array): Uint8Array {
+  private encodedAt(seq: number): Uint8Array | undefined {
+    // The inner store first: it answers undefined for what limits dropped.
+    const stored = this.inner.lookupEncodedSync!(seq);
+    if (stored === undefined) return undefined;
     const range = msgProtoDataRange(stored);
     if (range === undefined) {
       // no payload, or bytes this walk does not follow: decode (which reports damage) and encode
       const msg = decodeMsgProto(stored, false);
-      if (looksSealed(msg.data)) msg.data = this.openData(seq, msg.data);
+      if (!looksSealed(msg.data)) return stored;
+      msg.data = this.clearData(seq) ?? this.openBehind(seq, msg.data);
       return encodeMsgProto(msg);
     }
     const data = stored.subarray(range.start, range.end);
-    if (!looksSealed(data)) return Buffer.from(stored);
-    return withMsgProtoData(stored, range, this.openData(seq, data));
+    if (!looksSealed(data)) return stored;
+    const made = this.memo.get(this.memoOwner, seq);
+    if (made !== undefined) return made;
+    const bytes = withMsgProtoData(stored, range, this.clearData(seq) ?? this.openBehind(seq, data));
+    this.memo.set(this.memoOwner, seq, bytes);
+    return bytes;
   }
 
   /** A copy of `stored` with its payload opened (the store's own object is left as it is). */
   private opened(stored: MsgProto): MsgProto {
     if (!looksSealed(stored.data)) return stored;
-    return { ...stored, data: this.openData(stored.sequence, stored.data) };
+    return { ...stored, data: this.clearData(stored.sequence) ?? this.openData(stored.sequence, stored.data) };
   }
 
   private openData(seq: number, sealed: Uint8Array): Uint8Array {

@@ -67,6 +67,10 @@ export class FileStore implements Store {
   private rootDirSync: Promise<void> | undefined;
   private readonly cacheBudget: MsgCacheBudget;
 
+  get msgCacheBudget(): MsgCacheBudget {
+    return this.cacheBudget;
+  }
+
   constructor(private readonly config: FileStoreConfig) {
     this.io = config.io ?? new NodeFileIo();
     this.root = posix.normalize(config.dir);
