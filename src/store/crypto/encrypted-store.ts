@@ -4,11 +4,12 @@
 // format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
 //
 // The inner store keeps the sealed copies; the clear payloads of the messages stored are kept here
-// too, in the inner store's cache budget (FILE), admitted with the sealed records of their batch
-// and so evicted with them: delivering a message the cache still holds (live delivery, and a
-// subscriber behind but within the cache) opens nothing. A message read back from the disk is
-// opened, and kept a while in the same budget, so that readers behind (catch-up, redelivery after
-// a restart) open it once between them. Memory is bounded by bytes, the clear copies included.
+// too, the oldest evicted first within a byte budget as large as the inner store's cache (FILE):
+// a clear copy takes fewer bytes than its sealed record, so it outlives it, and delivering a
+// message the cache still holds (live delivery, and a subscriber behind but within the cache)
+// opens nothing. A message read back from the disk is opened, and kept a while in the same
+// budget, so that readers behind (catch-up, redelivery after a restart) open it once between
+// them. Memory is bounded by bytes, the clear copies' own budget beside the cache's.
 // A message that fails to open is a StoreCorruptError naming the channel and sequence, never
 // delivered; at recovery a channel's newest sealed messages are tried, so a wrong key stops
 // start-up with an error naming the channel.
@@ -53,15 +54,20 @@ export type { EncryptionSettings } from './payload-cipher.js';
 
 export class EncryptedStore implements Store {
   private readonly wrapped = new Map<string, EncryptedChannel>();
-  /** The inner store's cache budget (FILE), which the clear copies share, else one of their own. */
-  readonly msgCacheBudget: MsgCacheBudget;
+  /**
+   * The clear copies' byte budget: as many bytes as the inner store's cache (FILE), so that they
+   * outlive its sealed records (a clear copy takes fewer bytes than its sealed record), or
+   * CLEAR_BYTES_MAX over a store without one (MEMORY). In memory, -encrypt costs up to this much
+   * more than the cache alone.
+   */
+  readonly clearBudget: MsgCacheBudget;
   private readonly memo = new DeliveryMemo();
 
   constructor(
     private readonly inner: Store,
     private readonly settings: EncryptionSettings,
   ) {
-    this.msgCacheBudget = inner.msgCacheBudget ?? new MsgCacheBudget(CLEAR_BYTES_MAX);
+    this.clearBudget = new MsgCacheBudget(inner.msgCacheBudget?.bytesMax ?? CLEAR_BYTES_MAX);
   }
 
   get type(): Store['type'] {
@@ -150,7 +156,7 @@ export class EncryptedStore implements Store {
     existing?.msgs.forget();
     const key = channelKeyOf(this.settings.masterKey, channel.name);
     const cipher = new PayloadCipher(this.settings.cipher, key, channel.msgs.lastSequence() + 1);
-    const wrapper = new EncryptedChannel(channel, new EncryptedMsgStore(channel.name, channel.msgs, cipher, this.msgCacheBudget, this.memo));
+    const wrapper = new EncryptedChannel(channel, new EncryptedMsgStore(channel.name, channel.msgs, cipher, this.clearBudget, this.memo));
     this.wrapped.set(channel.name, wrapper);
     return wrapper;
   }
@@ -209,9 +215,9 @@ class EncryptedChannel implements Channel {
 class EncryptedMsgStore implements MsgStore {
   /**
    * The clear payloads of the batches stored, as runs framed like the FILE store's records (a
-   * header, then the payload): one buffer per batch, counted in the same byte budget as the
-   * inner store's cache and admitted right after the sealed records of the same batch, so they
-   * are evicted together and a subscriber behind, but within the cache, opens nothing.
+   * header, then the payload): one buffer per batch, counted in the store's clear budget and
+   * evicted oldest first, as the cache's sealed records are, so a subscriber behind, but within
+   * the cache, opens nothing.
    */
   private readonly clear: ChannelMsgCache;
   /**
