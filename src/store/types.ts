@@ -87,11 +87,12 @@ export interface Store {
   readonly type: StoreType;
   readonly capabilities: StoreCapabilities;
   /**
-   * The byte budget of the store's cache of recent messages, when it has one (FILE). A wrapper
-   * that keeps its own copies of those messages (encryption at rest) counts them in it, so that
-   * they are evicted with the store's and the memory stays within the one bound.
+   * Over a store with a cache of recent messages (FILE): stops caching the messages it stores
+   * from now on (reading back from the disk, a block at a time, goes on) and hands the cache's
+   * byte budget to the caller, a wrapper that keeps those messages itself in another form
+   * (encryption at rest keeps them in clear) within the same bytes.
    */
-  readonly msgCacheBudget?: MsgCacheBudget;
+  takeWriteCache?(): MsgCacheBudget;
 
   /**
    * Loads what a previous run stored. Resolves `undefined` when there is nothing (always for

@@ -3,18 +3,22 @@
 // out; subscriptions, clients and every other field stay as they are (payload-cipher.ts has the
 // format). Sizes, and so byte limits and monitoring, count the sealed payloads, as in the reference.
 //
-// The inner store keeps the sealed copies; the clear payloads of the messages stored are kept here
-// too, the oldest evicted first within a byte budget as large as the inner store's cache (FILE):
-// a clear copy takes fewer bytes than its sealed record, so it outlives it, and delivering a
-// message the cache still holds (live delivery, and a subscriber behind but within the cache)
-// opens nothing. A message read back from the disk is opened, and kept a while in the same
-// budget, so that readers behind (catch-up, redelivery after a restart) open it once between
-// them. Memory is bounded by bytes, the clear copies' own budget beside the cache's.
+// The inner store writes the sealed messages to the disk, but its cache of recent messages is
+// taken over here (FILE: takeWriteCache) and holds them in clear: each batch stored is encoded
+// in clear, framed as the store frames its records, in the same byte budget and with the same
+// eviction (oldest first) as the store's own cache. Delivering a message the cache holds (live
+// delivery, and a subscriber behind but within the cache) is then what it is without -encrypt: a
+// view of the cached bytes, nothing opened, copied or encoded again. A message behind the cache
+// is read back from the disk (the store's read-ahead, a block of sealed records at a time), its
+// payload opened and put in place of the sealed one; those bytes are kept a while (DeliveryMemo,
+// bounded by bytes too), so that readers behind (catch-up, redelivery after a restart) open it
+// once between them. Over MEMORY, which has no cache, the clear copies get a budget of their own
+// (CLEAR_BYTES_MAX). Memory is bounded by bytes throughout, whatever the payload size.
 // A message that fails to open is a StoreCorruptError naming the channel and sequence, never
 // delivered; at recovery a channel's newest sealed messages are tried, so a wrong key stops
 // start-up with an error naming the channel.
 import { TstanError, StoreCorruptError } from '../../util/errors.js';
-import { decodeMsgProto, encodeMsgProto, msgProtoDataRange, withMsgProtoData, type ClientInfo, type MsgProto, type ServerInfo } from '../records.js';
+import { decodeMsgProto, encodedMsgProtoSize, encodeMsgProto, encodeMsgProtoInto, msgProtoDataRange, withMsgProtoData, type ClientInfo, type MsgProto, type ServerInfo } from '../records.js';
 import {
   NOT_LOADED,
   StoreErrorCode,
@@ -31,15 +35,16 @@ import {
 } from '../types.js';
 import { checkMsgForStore } from '../memory/memory-msg-store.js';
 import { RECORD_HEADER_SIZE } from '../file/format.js';
-import { cachedRun, ChannelMsgCache, MsgCacheBudget, type CachedRun } from '../file/msg-cache.js';
+import { cachedRun, ChannelMsgCache, MsgCacheBudget } from '../file/msg-cache.js';
 import { channelKeyOf, looksSealed, PayloadCipher, PayloadOpenError, type EncryptionSettings } from './payload-cipher.js';
 
-/** Slots for the messages opened for readers behind the cache (each also counted by its bytes). */
-const BEHIND_SLOTS = 1024;
 /** Slots of the store-wide memo of the clear bytes last given to delivery. */
-const MEMO_SLOTS = 1024;
-/** Bytes over which a message's clear bytes are not memoised (so the memo holds 2 MB at most). */
-const MEMO_ENTRY_BYTES_MAX = 2048;
+const MEMO_SLOTS = 4096;
+/** What the memo's entries may hold together, and one entry at most. */
+const MEMO_BYTES_MAX = 4 * 1024 * 1024;
+const MEMO_ENTRY_BYTES_MAX = 256 * 1024;
+/** What an entry costs beyond its bytes: the Buffer object and its slot. */
+const MEMO_ENTRY_OVERHEAD_BYTES = 96;
 /** The clear copies' byte budget over a store without a message cache of its own (MEMORY). */
 const CLEAR_BYTES_MAX = 8 * 1024 * 1024;
 /** How far back from a channel's last message recovery looks for a sealed one to try the key on. */
@@ -55,10 +60,8 @@ export type { EncryptionSettings } from './payload-cipher.js';
 export class EncryptedStore implements Store {
   private readonly wrapped = new Map<string, EncryptedChannel>();
   /**
-   * The clear copies' byte budget: as many bytes as the inner store's cache (FILE), so that they
-   * outlive its sealed records (a clear copy takes fewer bytes than its sealed record), or
-   * CLEAR_BYTES_MAX over a store without one (MEMORY). In memory, -encrypt costs up to this much
-   * more than the cache alone.
+   * The clear copies' byte budget: the inner store's cache budget (FILE), which no longer caches
+   * sealed messages it stores, or CLEAR_BYTES_MAX over a store without one (MEMORY).
    */
   readonly clearBudget: MsgCacheBudget;
   private readonly memo = new DeliveryMemo();
@@ -67,7 +70,7 @@ export class EncryptedStore implements Store {
     private readonly inner: Store,
     private readonly settings: EncryptionSettings,
   ) {
-    this.clearBudget = new MsgCacheBudget(inner.msgCacheBudget?.bytesMax ?? CLEAR_BYTES_MAX);
+    this.clearBudget = inner.takeWriteCache?.() ?? new MsgCacheBudget(CLEAR_BYTES_MAX);
   }
 
   get type(): Store['type'] {
@@ -164,14 +167,17 @@ export class EncryptedStore implements Store {
 
 /**
  * The clear MsgProto bytes last made for delivery, by channel and sequence, for the whole store:
- * several subscribers of a channel get the same bytes, made once. Fixed slots, small entries
- * only: 2 MB at most whatever the channels and payloads.
+ * several subscribers of a channel (live, or catching up from the disk) get the same bytes, made
+ * (and for a message read back from the disk, opened) once. Fixed slots, and MEMO_BYTES_MAX at
+ * most whatever the channels and payloads: an entry that does not fit is not kept.
  */
 class DeliveryMemo {
   private readonly owners = new Float64Array(MEMO_SLOTS);
   private readonly seqs = new Float64Array(MEMO_SLOTS);
   private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(MEMO_SLOTS);
   private nextOwner = 1;
+  /** What the entries hold, overhead included. */
+  held = 0;
 
   /** A number for a channel's message store, never 0 and never reused. */
   owner(): number {
@@ -186,6 +192,15 @@ class DeliveryMemo {
   set(owner: number, seq: number, bytes: Uint8Array): void {
     if (bytes.length > MEMO_ENTRY_BYTES_MAX) return;
     const slot = (seq + owner * 31) % MEMO_SLOTS;
+    const previous = this.bytes[slot];
+    if (previous !== undefined) this.held -= previous.length + MEMO_ENTRY_OVERHEAD_BYTES;
+    const cost = bytes.length + MEMO_ENTRY_OVERHEAD_BYTES;
+    if (this.held + cost > MEMO_BYTES_MAX) {
+      this.owners[slot] = 0;
+      this.bytes[slot] = undefined;
+      return;
+    }
+    this.held += cost;
     this.owners[slot] = owner;
     this.seqs[slot] = seq;
     this.bytes[slot] = bytes;
@@ -194,6 +209,7 @@ class DeliveryMemo {
   clear(): void {
     this.owners.fill(0);
     this.bytes.fill(undefined);
+    this.held = 0;
   }
 }
 
@@ -214,34 +230,21 @@ class EncryptedChannel implements Channel {
 
 class EncryptedMsgStore implements MsgStore {
   /**
-   * The clear payloads of the batches stored, as runs framed like the FILE store's records (a
-   * header, then the payload): one buffer per batch, counted in the store's clear budget and
-   * evicted oldest first, as the cache's sealed records are, so a subscriber behind, but within
-   * the cache, opens nothing.
+   * The batches stored, encoded in clear as runs framed like the FILE store's records (a header,
+   * then the MsgProto bytes): one buffer per batch, counted in the store's cache budget and
+   * evicted oldest first, as the store's own cache would.
    */
   private readonly clear: ChannelMsgCache;
-  /**
-   * Messages opened for readers behind the cache (read back from the disk): by sequence modulo
-   * BEHIND_SLOTS, each a one-message run in the same budget, so that several such readers open
-   * each message once between them, and a big payload is counted (and evicted) by its bytes.
-   */
-  private readonly behindSeqs = new Float64Array(BEHIND_SLOTS);
-  private readonly behindRuns: Array<CachedRun | undefined> = new Array<CachedRun | undefined>(BEHIND_SLOTS);
   private readonly memoOwner: number;
 
-  /**
-   * Delivery's fast path, over a store that has one: the clear MsgProto bytes, made of the
-   * store's bytes (its cache, or a read-ahead from the disk) with the sealed payload replaced by
-   * the clear one, which is taken from the clear runs when they still hold it and opened only
-   * when they do not.
-   */
+  /** Delivery's fast path, over a store that has one: the clear MsgProto bytes (encodedAt). */
   readonly lookupEncodedSync?: (seq: number) => Uint8Array | undefined;
 
   constructor(
     private readonly channel: string,
     private readonly inner: MsgStore,
     private readonly cipher: PayloadCipher,
-    private readonly budget: MsgCacheBudget,
+    budget: MsgCacheBudget,
     private readonly memo: DeliveryMemo,
   ) {
     this.clear = new ChannelMsgCache(budget);
@@ -264,14 +267,19 @@ class EncryptedMsgStore implements MsgStore {
     return stored;
   }
 
-  /** Copies the batch's clear payloads into runs of consecutive sequences (one buffer). */
+  /**
+   * Encodes the batch in clear into one buffer, framed as the FILE store frames its records (its
+   * cache's runs, which then need no other code): what delivery sends, kept until the budget
+   * evicts it.
+   */
   private keepClear(msgs: MsgProto[]): void {
-    let bytes = 0;
-    for (let i = 0; i < msgs.length; i++) bytes += RECORD_HEADER_SIZE + msgs[i]!.data.length;
-    // Its own buffer, never the caller's: the payloads may be views of a bigger one.
-    const buffer = Buffer.allocUnsafeSlow(bytes);
     const starts = new Uint32Array(msgs.length);
-    let pos = 0;
+    let bytes = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      starts[i] = bytes;
+      bytes += RECORD_HEADER_SIZE + encodedMsgProtoSize(msgs[i]!);
+    }
+    const buffer = Buffer.allocUnsafeSlow(bytes);
     let runIndex = 0;
     for (let i = 0; i < msgs.length; i++) {
       const msg = msgs[i]!;
@@ -279,31 +287,34 @@ class EncryptedMsgStore implements MsgStore {
         this.clear.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex, i)));
         runIndex = i;
       }
-      starts[i] = pos;
-      buffer.writeUInt32LE(msg.data.length, pos);
-      buffer.writeUInt32LE(0, pos + 4);
-      buffer.set(msg.data, pos + RECORD_HEADER_SIZE);
-      pos += RECORD_HEADER_SIZE + msg.data.length;
+      const start = starts[i]!;
+      const end = encodeMsgProtoInto(msg, buffer, start + RECORD_HEADER_SIZE);
+      buffer.writeUInt32LE(end - start - RECORD_HEADER_SIZE, start);
+      buffer.writeUInt32LE(0, start + 4); // no CRC: these bytes never reach the disk
     }
     this.clear.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex)));
   }
 
   /**
-   * The message with its clear payload. Over a store with encoded messages this reads as
-   * lookupEncodedSync does (one read of the disk for many messages), where the store's
-   * lookupSync reads one record at a time.
+   * The message in clear. Over a store with encoded messages this reads as lookupEncodedSync does
+   * (one read of the disk for many messages), where the store's lookupSync reads one record at a
+   * time.
    */
   lookupSync(seq: number): MsgProto | undefined | NotLoaded {
     if (this.lookupEncodedSync !== undefined) {
       const encoded = this.encodedAt(seq);
       return encoded === undefined ? undefined : decodeMsgProto(encoded, false);
     }
+    const kept = this.clearRecord(seq);
+    if (kept !== undefined) return decodeMsgProto(kept, false);
     const stored = this.inner.lookupSync(seq);
     if (stored === undefined || stored === NOT_LOADED) return stored;
     return this.opened(stored);
   }
 
   async lookup(seq: number): Promise<MsgProto | undefined> {
+    const kept = this.clearRecord(seq);
+    if (kept !== undefined) return decodeMsgProto(kept, false);
     const stored = await this.inner.lookup(seq);
     return stored === undefined ? undefined : this.opened(stored);
   }
@@ -321,11 +332,15 @@ class EncryptedMsgStore implements MsgStore {
   }
 
   async firstMsg(): Promise<MsgProto | undefined> {
+    const kept = this.clearRecord(this.inner.firstSequence());
+    if (kept !== undefined) return decodeMsgProto(kept, false);
     const stored = await this.inner.firstMsg();
     return stored === undefined ? undefined : this.opened(stored);
   }
 
   async lastMsg(): Promise<MsgProto | undefined> {
+    const kept = this.clearRecord(this.inner.lastSequence());
+    if (kept !== undefined) return decodeMsgProto(kept, false);
     const stored = await this.inner.lastMsg();
     return stored === undefined ? undefined : this.opened(stored);
   }
@@ -349,12 +364,6 @@ class EncryptedMsgStore implements MsgStore {
   /** Gives the clear copies' bytes back to the budget (the channel is deleted or the store closes). */
   forget(): void {
     this.clear.clear();
-    for (let slot = 0; slot < BEHIND_SLOTS; slot++) {
-      const run = this.behindRuns[slot];
-      if (run !== undefined) this.budget.release(run);
-      this.behindRuns[slot] = undefined;
-      this.behindSeqs[slot] = 0;
-    }
   }
 
   flush(): Promise<void> {
@@ -393,41 +402,26 @@ class EncryptedMsgStore implements MsgStore {
     );
   }
 
-  /** The clear payload of `seq` if a clear run holds it: a view of the run's buffer. */
-  private clearData(seq: number): Uint8Array | undefined {
+  /**
+   * The clear MsgProto bytes of `seq` if a clear run holds them (a view of the run's buffer) and
+   * the message is still in the channel (limits drop the oldest messages only).
+   */
+  private clearRecord(seq: number): Uint8Array | undefined {
     const run = this.clear.find(seq);
-    if (run !== undefined) return run.payload(seq);
-    const slot = seq % BEHIND_SLOTS;
-    if (this.behindSeqs[slot] !== seq) return undefined;
-    const behind = this.behindRuns[slot];
-    return behind === undefined || behind.dead ? undefined : behind.payload(seq);
-  }
-
-  /** Opens a payload read back from the disk, and keeps it for the other readers behind. */
-  private openBehind(seq: number, sealed: Uint8Array): Uint8Array {
-    const data = this.openData(seq, sealed);
-    const buffer = Buffer.allocUnsafeSlow(RECORD_HEADER_SIZE + data.length);
-    buffer.writeUInt32LE(data.length, 0);
-    buffer.writeUInt32LE(0, 4);
-    buffer.set(data, RECORD_HEADER_SIZE);
-    const slot = seq % BEHIND_SLOTS;
-    const previous = this.behindRuns[slot];
-    if (previous !== undefined) this.budget.release(previous);
-    const run = cachedRun(seq, buffer, new Uint32Array(1));
-    this.behindSeqs[slot] = seq;
-    this.behindRuns[slot] = run;
-    // A payload bigger than the budget is evicted at once: it was opened for this read only.
-    this.budget.admit(run);
-    return buffer.subarray(RECORD_HEADER_SIZE);
+    if (run === undefined || seq < this.inner.firstSequence()) return undefined;
+    return run.payload(seq);
   }
 
   /**
-   * The clear MsgProto bytes of `seq`: the store's bytes when the payload is not sealed (a view,
-   * as the store's own lookupEncodedSync), else a copy with the clear payload in place of the
-   * sealed one; only the rest of the record is copied, nothing decoded or encoded.
+   * The clear MsgProto bytes of `seq`: those kept when it was stored, as a view, as a clear
+   * store's cache gives them; else read from the store (a read-ahead from the disk), and then
+   * the store's bytes when the payload is not sealed, or a copy with the payload opened in place
+   * of the sealed one (only the payload is opened: nothing else decoded or encoded), made once
+   * for every reader while the memo keeps it.
    */
   private encodedAt(seq: number): Uint8Array | undefined {
-    // The inner store first: it answers undefined for what limits dropped.
+    const kept = this.clearRecord(seq);
+    if (kept !== undefined) return kept;
     const stored = this.inner.lookupEncodedSync!(seq);
     if (stored === undefined) return undefined;
     const range = msgProtoDataRange(stored);
@@ -435,14 +429,14 @@ class EncryptedMsgStore implements MsgStore {
       // no payload, or bytes this walk does not follow: decode (which reports damage) and encode
       const msg = decodeMsgProto(stored, false);
       if (!looksSealed(msg.data)) return stored;
-      msg.data = this.clearData(seq) ?? this.openBehind(seq, msg.data);
+      msg.data = this.openData(seq, msg.data);
       return encodeMsgProto(msg);
     }
     const data = stored.subarray(range.start, range.end);
     if (!looksSealed(data)) return stored;
     const made = this.memo.get(this.memoOwner, seq);
     if (made !== undefined) return made;
-    const bytes = withMsgProtoData(stored, range, this.clearData(seq) ?? this.openBehind(seq, data));
+    const bytes = withMsgProtoData(stored, range, this.openData(seq, data));
     this.memo.set(this.memoOwner, seq, bytes);
     return bytes;
   }
@@ -450,7 +444,7 @@ class EncryptedMsgStore implements MsgStore {
   /** A copy of `stored` with its payload opened (the store's own object is left as it is). */
   private opened(stored: MsgProto): MsgProto {
     if (!looksSealed(stored.data)) return stored;
-    return { ...stored, data: this.clearData(stored.sequence) ?? this.openData(stored.sequence, stored.data) };
+    return { ...stored, data: this.openData(stored.sequence, stored.data) };
   }
 
   private openData(seq: number, sealed: Uint8Array): Uint8Array {
