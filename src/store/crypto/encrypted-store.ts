@@ -407,9 +407,8 @@ class EncryptedMsgStore implements MsgStore {
    * the message is still in the channel (limits drop the oldest messages only).
    */
   private clearRecord(seq: number): Uint8Array | undefined {
-    const run = this.clear.find(seq);
-    if (run === undefined || seq < this.inner.firstSequence()) return undefined;
-    return run.payload(seq);
+    if (!Number.isSafeInteger(seq) || seq < this.inner.firstSequence()) return undefined;
+    return this.clear.find(seq)?.payload(seq);
   }
 
   /**

@@ -1,6 +1,7 @@
-// The clear copies an encrypting store keeps of its messages: a subscriber behind, but within the
-// FILE store's cache, is served without opening anything again; the copies are counted by their
-// bytes in a budget as large as the FILE store's cache (8 MB over MEMORY), oldest evicted first.
+// The clear copies an encrypting store keeps of its messages, in place of the FILE store's cache of
+// sealed ones: a subscriber behind, but within the cache, is served without opening anything
+// again; the copies are counted by their bytes in the cache's budget (8 MB of their own over
+// MEMORY), oldest evicted first, whatever the payload size.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,18 +54,21 @@ describe.each(['AES', 'CHACHA'] as const)('clear copies of an encrypted FILE sto
     await store.close();
   });
 
-  it('counts the clear copies by their bytes in a budget as large as the cache, and opens what was evicted', async () => {
+  it('counts the clear copies by their bytes in the cache budget, and opens what was evicted', async () => {
     const bytesMax = 1024 * 1024;
-    const store = encrypted(openStore(dir, { file: { cacheBytesMax: bytesMax } }), cipher);
+    const inner = openStore(dir, { file: { cacheBytesMax: bytesMax } });
+    const store = encrypted(inner, cipher);
     await store.recover();
     await store.init(serverInfo());
     const budget = store.clearBudget;
     expect(budget.bytesMax).toBe(bytesMax);
+    expect(inner.takeWriteCache()).toBe(budget); // the store's own
     const { msgs } = await store.createChannel('foo');
     const before = budget.bytes;
     await msgs.storeBatch(batch(1, 1, 100_000)).durable;
-    // The clear copy is counted by its bytes.
+    // The clear copy is counted by its bytes, and the store no longer caches the sealed record.
     expect(budget.bytes - before).toBeGreaterThanOrEqual(100_000);
+    expect(budget.bytes - before).toBeLessThan(110_000);
     for (let seq = 2; seq <= 64; seq++) {
       await msgs.storeBatch(batch(seq, 1, 100_000)).durable;
       expect(budget.bytes).toBeLessThanOrEqual(bytesMax);
