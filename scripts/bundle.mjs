@@ -4,7 +4,8 @@
 // and reading them. One file with the code needed before the client port listens, and chunks for
 // what start-up imports afterwards (the streaming layer, the stores, prom-client, the `nats` client
 // of -ns), gets the port open in a fraction of that time. `level` and `msgpackr` stay outside: they
-// carry native add-ons, and only the Raft store uses them.
+// carry native add-ons, and only the Raft store uses them. So does `sodium-native` (ChaCha20 for
+// encryption at rest), loaded from node_modules only when a store seals or opens a payload.
 //
 // `--outdir DIR` writes elsewhere (two levels below the package root, like dist/bin, so the
 // bundle finds package.json and proto/ as dist/bin does); `--metafile FILE` writes esbuild's
@@ -32,7 +33,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['level', 'msgpackr'],
+  external: ['level', 'msgpackr', 'sodium-native'],
   chunkNames: 'chunks/[name]-[hash]',
   // Whitespace and syntax only: identifiers keep their names, so stack traces stay readable.
   minifyWhitespace: true,

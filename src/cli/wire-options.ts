@@ -7,16 +7,22 @@ import { buildStoreLimits, type ChannelLimits, type StoreLimits } from '../store
 import type { ExternalNatsOptions } from '../transport/nats/external-connection.js';
 import type { FileStoreOptions as FileStoreSettings } from '../store/file/options.js';
 import type { ClusterSettings } from '../cluster/options.js';
-import { masterKeyOf, type CipherName, type EncryptionSettings } from '../store/crypto/payload-cipher.js';
+import { masterKeyOf, sodiumChaCha, type CipherName, type EncryptionSettings } from '../store/crypto/payload-cipher.js';
 
 /**
- * Encryption at rest, or undefined when off. The reference's default cipher is AES where the CPU
- * accelerates it (x86) and ChaCha20 elsewhere. Only the key's SHA-256 leaves this function.
+ * Encryption at rest, or undefined when off. The cipher, when -encryption_cipher is not given, is
+ * the one that costs least here, as the reference picks the one that costs least in Go:
+ * ChaCha20-Poly1305 when libsodium loaded (one call per payload, several times cheaper than
+ * node:crypto's AES-GCM, which needs a cipher object per payload); otherwise the reference's
+ * choice, AES where the CPU accelerates it (x86) and ChaCha20 elsewhere. Each sealed payload
+ * names its cipher and both servers open both, so the choice never decides who can read a store.
+ * Only the key's SHA-256 leaves this function.
  */
-export function encryptionOf(options: Options, arch: string = process.arch): EncryptionSettings | undefined {
+export function encryptionOf(options: Options, arch: string = process.arch, nativeChaCha?: boolean): EncryptionSettings | undefined {
   const streaming = options.streaming;
   if (!streaming.encrypt) return undefined;
-  const fallback: CipherName = arch === 'x64' || arch === 'ia32' ? 'AES' : 'CHACHA';
+  const cheapChaCha = nativeChaCha ?? sodiumChaCha() !== undefined;
+  const fallback: CipherName = cheapChaCha || !(arch === 'x64' || arch === 'ia32') ? 'CHACHA' : 'AES';
   return { cipher: streaming.encryptionCipher === '' ? fallback : streaming.encryptionCipher, masterKey: masterKeyOf(streaming.encryptionKey) };
 }
 

@@ -36,11 +36,18 @@ import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
-import { answerStateProbes, decideStartup, servingSubject, type StartupMode } from './startup.js';
+import { answerStateProbes, decideStartup, handoverSubject, servingSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
 import { internalInboxPrefix } from '../transport/nats/internal-subjects.js';
 import type { OpResult } from '../fsm/ops.js';
 import { findDiskFull } from '../util/disk-full.js';
+
+/** How long after a leader announced its hand-over the next leader still expects its requests. */
+const HANDOVER_NOTICE_MS = 10_000;
+/** How long the next leader waits for them; past it (the old leader died), it serves without. */
+const TAKE_OVER_WAIT_MS = 4_000;
+/** A margin for routes to spread the new leader's subscriptions before the old one drops its own. */
+const SUBSCRIPTION_SPREAD_MS = 20;
 
 export class ClusteredStanServer implements MonitorSource {
   readonly options: StanServerOptions;
@@ -55,6 +62,10 @@ export class ClusteredStanServer implements MonitorSource {
   private session: ServingSession | undefined;
   /** The session has started and its subscriptions are in place: this node answers serving probes. */
   private answeringServing = false;
+  /** A leader announced it hands over: if this node leads next, soon, it takes over its requests. */
+  private handoverFrom: { readonly nodeId: string; readonly untilMs: number } | undefined;
+  /** The node whose requests this node's session waits for, if any. */
+  private takingOverFrom: string | undefined;
   /** Counts leaderships: a barrier that completes after the term it was proposed in ends is ignored. */
   private leadership = 0;
   private connections: NatsConnection[] = [];
@@ -302,6 +313,19 @@ export class ClusteredStanServer implements MonitorSource {
         if (reply !== undefined && this.answeringServing && this.session?.isServing === true && this.state === 'running') raftConnection.publish(reply, new TextEncoder().encode(nodeId));
       }),
     );
+    this.subs.push(
+      raftConnection.subscribe(handoverSubject(cid), (_subject, _reply, payload) => {
+        const text = new TextDecoder().decode(payload);
+        if (text.startsWith('-')) {
+          // It found no node serving in time and stopped with what it had parked: nothing to wait for.
+          const from = text.slice(1);
+          if (this.handoverFrom?.nodeId === from) this.handoverFrom = undefined;
+          if (this.takingOverFrom === from) this.session?.endTakeOver();
+        } else if (text !== nodeId) {
+          this.handoverFrom = { nodeId: text, untilMs: Date.now() + HANDOVER_NOTICE_MS };
+        }
+      }),
+    );
     this.fetchServer = new FetchServer(raftConnection, fetchSubject(cid, nodeId), () => fsm.state, this.root.child({ component: 'fetch' }));
     this.fetchServer.start();
     this.fetchClient = new FetchClient({
@@ -425,7 +449,12 @@ export class ClusteredStanServer implements MonitorSource {
       onFatal: (error) => this.logger.error({ err: error }, 'the serving session failed'),
     });
     this.session = session;
-    await session.start();
+    const from = this.handoverFrom;
+    this.handoverFrom = undefined;
+    const takingOver = from !== undefined && Date.now() < from.untilMs;
+    this.takingOverFrom = takingOver ? from.nodeId : undefined;
+    await session.start(takingOver ? { subject: `${handoverSubject(this.options.clusterId)}.${this.nodeIdInUse}`, waitMs: TAKE_OVER_WAIT_MS } : undefined);
+    if (takingOver) this.logger.info({ from: from.nodeId }, 'taking over from the leader handing over: its requests first');
     // Its subscriptions have reached the server (start() flushed them): a node handing over may
     // stop taking requests once it hears this one serves.
     this.answeringServing = this.session === session;
@@ -436,6 +465,7 @@ export class ClusteredStanServer implements MonitorSource {
   /** Not leading (any more): the session ends at once, first. */
   private onFollowing(): void {
     this.leadership++;
+    this.takingOverFrom = undefined;
     this.answeringServing = false;
     this.membership?.follow();
     const session = this.session;
@@ -458,38 +488,58 @@ export class ClusteredStanServer implements MonitorSource {
     const session = this.session;
     // The session is this shutdown's now: losing leadership below must not abandon it.
     this.session = undefined;
-    if (session !== undefined) await session.drain({ handover: true });
+    if (session !== undefined) {
+      await this.announceHandover();
+      await session.drain({ handover: true });
+    }
     await this.driver?.stop({ transferLeadershipMs: this.cluster.transferLeadershipMs ?? 3_000 });
     if (session !== undefined) {
       // Requests keep arriving here (and are parked) until the new leader serves: stopping to
       // take them earlier would leave their subjects without a subscriber, and NATS drops them.
-      await this.awaitServingPeer(3_000);
-      const passedOn = await session.releaseParked();
-      if (passedOn.requests + passedOn.acks > 0) this.logger.info(passedOn, 'requests and acks received while handing over passed on to the new leader');
+      const next = await this.awaitServingPeer(3_000);
+      // Its subscriptions reached its own server; a moment more for the other servers to learn
+      // of them, so that requests sent meanwhile reach it rather than nobody.
+      if (next !== undefined) await new Promise((resolve) => setTimeout(resolve, SUBSCRIPTION_SPREAD_MS));
+      const passedOn = await session.releaseParked(next === undefined ? undefined : `${handoverSubject(this.options.clusterId)}.${next}`);
+      if (next === undefined) await this.announceHandover(false);
+      if (passedOn.requests + passedOn.acks > 0) this.logger.info({ ...passedOn, to: next }, 'requests and acks received while handing over passed on to the new leader');
     }
     await this.teardown();
     this.state = 'stopped';
     this.logger.info('clustered streaming node stopped');
   }
 
-  /** Resolves once another node answers that it serves clients, or after `waitMs`. */
-  private awaitServingPeer(waitMs: number): Promise<void> {
+  /**
+   * Tells the other nodes that this leader hands over, before it parks requests; or, with
+   * `false`, that it gave up (no node served in time), so that none waits for its requests.
+   */
+  private async announceHandover(handingOver = true): Promise<void> {
     const connection = this.connections[3];
-    if (connection === undefined || connection.isClosed) return Promise.resolve();
+    if (connection === undefined || connection.isClosed) return;
+    connection.publish(handoverSubject(this.options.clusterId), new TextEncoder().encode(`${handingOver ? '' : '-'}${this.nodeIdInUse}`));
+    // Through this node's server (and its routes) before the Raft messages of the transfer.
+    await new Promise<void>((resolve) => connection.flush(() => resolve()));
+  }
+
+  /** The ID of another node once it answers that it serves clients, or undefined after `waitMs`. */
+  private awaitServingPeer(waitMs: number): Promise<string | undefined> {
+    const connection = this.connections[3];
+    if (connection === undefined || connection.isClosed) return Promise.resolve(undefined);
     const subject = servingSubject(this.options.clusterId);
     return new Promise((resolve) => {
       const inbox = connection.newInbox();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const finish = (): void => {
+      const finish = (serving: string | undefined): void => {
         clearTimeout(deadline);
         clearTimeout(timer);
         sub.unsubscribe();
-        resolve();
+        resolve(serving);
       };
       const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
-        if (new TextDecoder().decode(payload) !== this.nodeIdInUse) finish();
+        const serving = new TextDecoder().decode(payload);
+        if (serving !== this.nodeIdInUse) finish(serving);
       });
-      const deadline = setTimeout(finish, waitMs);
+      const deadline = setTimeout(() => finish(undefined), waitMs);
       const ask = (): void => {
         connection.publish(subject, new Uint8Array(0), inbox);
         timer = setTimeout(ask, 20);

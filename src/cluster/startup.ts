@@ -31,6 +31,14 @@ export function servingSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.serving`;
 }
 
+/**
+ * A leader about to hand over says so here first (its node ID), so that the node that takes over
+ * waits for the requests it still receives; `<subject>.<node-id>` is where they are passed on.
+ */
+export function handoverSubject(clusterId: string): string {
+  return `${InternalSubjectPrefix.raft}${clusterId}.handover`;
+}
+
 export function joinSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.join`;
 }

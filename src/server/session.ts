@@ -21,7 +21,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 import { StanErrors } from './errors.js';
 import { rebuildRuntime } from './runtime.js';
 import { DeliveryProgress } from './progress.js';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler, TimerHandle } from './scheduler.js';
 import type { ServerContext } from './context.js';
 import { stopExpiry, stopInactivity } from './channels.js';
 import { channelSubs } from './state.js';
@@ -102,11 +102,6 @@ class SessionWriter implements StateWriter {
   }
 }
 
-/**
- * The protocol request subjects are taken in one queue group: while a leader hands over, the old
- * and the new one both subscribe for a moment, and each request reaches exactly one of them.
- */
-const SERVING_QUEUE = 'tstan-serving';
 /** Requests parked during a handover, at most (beyond, they are dropped and the client retries). */
 const PARKED_MAX = 100_000;
 
@@ -114,6 +109,30 @@ interface ParkedRequest {
   readonly subject: string;
   readonly reply: string | undefined;
   readonly payload: Uint8Array;
+}
+
+/**
+ * Taking over from a leader that hands over (see ServingSession.start). Its requests arrive on
+ * `<subject>.r.<original subject>` in the order it received them, then `<subject>.done`.
+ */
+export interface TakeOver {
+  readonly subject: string;
+  /** Without the old leader's `done` by then (it died), requests held so far are served anyway. */
+  readonly waitMs: number;
+}
+
+/** A request as it was received: subject, reply and payload bytes (the same request seen twice). */
+function requestKey(subject: string, reply: string | undefined, payload: Uint8Array): string {
+  return `${subject}\u0000${reply ?? ''}\u0000${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1')}`;
+}
+
+interface Holding {
+  readonly held: ParkedRequest[];
+  /** Requests the old leader passed on, by key: their copies in `held` are not served twice. */
+  readonly passedOn: Map<string, number>;
+  readonly timer: TimerHandle;
+  readonly ended: Promise<void>;
+  readonly end: () => void;
 }
 
 export class ServingSession {
@@ -128,6 +147,9 @@ export class ServingSession {
   private readonly ackSubs: NatsSubscription[] = [];
   /** Subscribe, unsubscribe and close requests run one after the other, in arrival order. */
   private control: Promise<void> = Promise.resolve();
+  /** Taking over from a leader that hands over: requests received directly wait for its own. */
+  private holding: Holding | undefined;
+  private takeOverSub: NatsSubscription | undefined;
   private state: 'new' | 'serving' | 'ended' = 'new';
   /** Requests received while handing over, to pass on to the next leader; undefined otherwise. */
   private parked: ParkedRequest[] | undefined;
@@ -186,21 +208,83 @@ export class ServingSession {
     return this.state === 'serving';
   }
 
-  /** Rebuilds the runtime from the records and starts answering clients. */
-  async start(): Promise<void> {
+  /**
+   * Rebuilds the runtime from the records and starts answering clients.
+   *
+   * With `takeOver`, a leader that handed over is still taking requests: both nodes see every
+   * request until it stops. The requests it received (parked, unanswered) come first, in its order;
+   * those received here wait and are served after them, but for the ones it passed on as well. A
+   * client's requests thus keep their order, whichever node saw them, and none is lost between
+   * the two subscriptions.
+   */
+  async start(takeOver?: TakeOver): Promise<void> {
     const ctx = this.ctx;
     const general = ctx.general;
     for (const inbox of rebuildRuntime(ctx, this.registry)) {
       if (!inbox.startsWith(this.settings.ackCoverPrefix)) this.ackSubs.push(general.subscribe(inbox, this.guard('ack', (subject, _r, payload) => this.onAck(subject, payload), false)));
     }
+    if (takeOver !== undefined) this.holdFor(takeOver);
     this.subscribeProtocol();
     this.state = 'serving';
     await new Promise<void>((resolve, reject) => general.flush((error) => (error ? reject(error) : resolve())));
   }
 
+  private holdFor(takeOver: TakeOver): void {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const timer = this.ctx.scheduler.setTimeout(() => {
+      this.ctx.logger.warn({ waitMs: takeOver.waitMs }, 'the leader handing over did not pass its requests on in time: serving without them');
+      this.endHolding();
+    }, takeOver.waitMs);
+    this.holding = { held: [], passedOn: new Map(), timer, ended, end };
+    const prefix = `${takeOver.subject}.r.`;
+    this.takeOverSub = this.ctx.general.subscribe(`${takeOver.subject}.>`, (subject, reply, payload) => {
+      const holding = this.holding;
+      // Too late (served without them) or a stray: unanswered, the clients retry.
+      if (holding === undefined || this.state === 'ended') return;
+      if (subject.startsWith(prefix)) {
+        const original = subject.slice(prefix.length);
+        const key = requestKey(original, reply, payload);
+        holding.passedOn.set(key, (holding.passedOn.get(key) ?? 0) + 1);
+        this.dispatch(original, reply, payload);
+      } else if (subject === `${takeOver.subject}.done`) {
+        this.endHolding();
+      }
+    });
+  }
+
+  /** The leader handing over gave up: what is held is served now. */
+  endTakeOver(): void {
+    this.endHolding();
+  }
+
+  /** Serves the requests held while taking over, but for those the old leader passed on. */
+  private endHolding(): void {
+    const holding = this.holding;
+    if (holding === undefined) return;
+    this.holding = undefined;
+    this.ctx.scheduler.clearTimeout(holding.timer);
+    this.takeOverSub?.unsubscribe();
+    this.takeOverSub = undefined;
+    let served = 0;
+    for (const request of holding.held) {
+      const key = requestKey(request.subject, request.reply, request.payload);
+      const seen = holding.passedOn.get(key) ?? 0;
+      if (seen > 0) {
+        holding.passedOn.set(key, seen - 1);
+        continue;
+      }
+      served++;
+      this.dispatch(request.subject, request.reply, request.payload);
+    }
+    this.ctx.logger.debug({ held: holding.held.length, served }, 'took over from the leader handing over');
+    holding.end();
+  }
+
   /**
    * A bug in one handler must not take the server down: it is logged and the message dropped.
-   * While the session hands over to another leader, requests are parked instead (parkRequests).
+   * While the session hands over to another leader, requests are parked instead (drain), and
+   * while it takes over from one, they are held (start).
    */
   private guard(name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void, parkable = true) {
     return (subject: string, reply: string | undefined, payload: Uint8Array): void => {
@@ -212,6 +296,11 @@ export class ServingSession {
         this.park(this.parkedAcks, subject, reply, payload);
         return;
       }
+      // Pings carry no order and are answered at once; acks are never held.
+      if (parkable && name !== 'ping' && this.holding !== undefined) {
+        this.park(this.holding.held, subject, reply, payload);
+        return;
+      }
       try {
         handle(subject, reply, payload);
       } catch (error) {
@@ -220,19 +309,43 @@ export class ServingSession {
     };
   }
 
+  /**
+   * The protocol request handlers, by subject. Each node that serves subscribes on its own (no
+   * queue group): two nodes serve at once only while one hands over to the other, and then the
+   * old one answers nothing itself (see start and releaseParked).
+   */
+  private requestHandlers(): readonly (readonly [subject: string, name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void])[] {
+    const s = this.settings.subjects;
+    return [
+      [s.discover, 'connect', (_subject, reply, payload) => this.onConnect(reply, payload)],
+      [s.pings, 'ping', (_subject, reply, payload) => this.onPing(reply, payload)],
+      [`${s.pubPrefix}.>`, 'publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload)],
+      [s.subRequests, 'subscribe', (_subject, reply, payload) => this.onSubscribe(reply, payload)],
+      [s.unsubRequests, 'unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true)],
+      [s.subCloseRequests, 'subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false)],
+      [s.closeRequests, 'close', (_subject, reply, payload) => this.onClose(reply, payload)],
+    ];
+  }
+
   private subscribeProtocol(): void {
     const g = this.ctx.general;
-    const s = this.settings.subjects;
-    this.requestSubs.push(
-      g.subscribe(s.discover, this.guard('connect', (_subject, reply, payload) => this.onConnect(reply, payload)), SERVING_QUEUE),
-      g.subscribe(s.pings, this.guard('ping', (_subject, reply, payload) => this.onPing(reply, payload)), SERVING_QUEUE),
-      g.subscribe(`${s.pubPrefix}.>`, this.guard('publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload)), SERVING_QUEUE),
-      g.subscribe(s.subRequests, this.guard('subscribe', (_subject, reply, payload) => this.onSubscribe(reply, payload)), SERVING_QUEUE),
-      g.subscribe(s.unsubRequests, this.guard('unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true)), SERVING_QUEUE),
-      g.subscribe(s.subCloseRequests, this.guard('subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false)), SERVING_QUEUE),
-      g.subscribe(s.closeRequests, this.guard('close', (_subject, reply, payload) => this.onClose(reply, payload)), SERVING_QUEUE),
-    );
+    for (const [subject, name, handle] of this.requestHandlers()) this.requestSubs.push(g.subscribe(subject, this.guard(name, handle)));
     this.ackSubs.push(g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload), false)));
+  }
+
+  /** Serves a request passed on by the leader that handed over, as if it had arrived here. */
+  private dispatch(subject: string, reply: string | undefined, payload: Uint8Array): void {
+    const pubPrefix = `${this.settings.subjects.pubPrefix}.`;
+    for (const [pattern, name, handle] of this.requestHandlers()) {
+      if (subject === pattern || (pattern.endsWith('.>') && subject.startsWith(pubPrefix))) {
+        try {
+          handle(subject, reply, payload);
+        } catch (error) {
+          this.ctx.logger.error({ err: error, handler: name }, 'protocol handler failed');
+        }
+        return;
+      }
+    }
   }
 
   private onConnect(reply: string | undefined, payload: Uint8Array): void {
@@ -398,6 +511,9 @@ export class ServingSession {
    */
   async drain(options: { handover?: boolean } = {}): Promise<void> {
     if (this.state !== 'serving') return;
+    // Still taking over from the previous leader: its requests and the held ones come first.
+    await this.holding?.ended;
+    if (this.state !== 'serving') return;
     this.state = 'ended';
     const ctx = this.ctx;
     // Acks keep flowing until the end: what is acknowledged now is not redelivered after it.
@@ -420,23 +536,34 @@ export class ServingSession {
   }
 
   /**
-   * After a drain with `handover`, once the next leader serves: stops taking requests and passes
-   * the parked ones on, in order, with their reply subjects — their clients are answered by the
-   * new leader instead of timing out.
+   * After a drain with `handover`, once the next leader serves (and, with `to`, takes over on that
+   * subject): stops taking requests, and once everything sent here before has arrived, passes the
+   * parked ones on in the order they came, then `done`. The new leader serves them ahead of what
+   * it received itself, so their clients are answered in order instead of timing out. Without a
+   * node taking over they are dropped unanswered: the clients retry.
    */
-  async releaseParked(waitForRepliesMs = 2_000): Promise<{ requests: number; acks: number }> {
+  async releaseParked(to: string | undefined, waitForRepliesMs = 2_000): Promise<{ requests: number; acks: number }> {
+    const general = this.ctx.general;
+    this.unsubscribeRequests();
+    this.unsubscribeAcks();
+    // The server writes to this connection in order: past the flush, nothing routed here is left.
+    await new Promise<void>((resolve) => general.flush(() => resolve()));
     const parked = this.parked ?? [];
     const acks = this.parkedAcks ?? [];
     this.parked = undefined;
     this.parkedAcks = undefined;
-    this.unsubscribeRequests();
-    this.unsubscribeAcks();
-    const general = this.ctx.general;
     for (const ack of acks) general.publish(ack.subject, ack.payload);
+    if (to === undefined) {
+      if (parked.length > 0) this.ctx.logger.warn({ requests: parked.length }, 'no node took over: requests received while handing over are dropped, their clients retry');
+      await new Promise<void>((resolve) => general.flush(() => resolve()));
+      this.close();
+      return { requests: 0, acks: acks.length };
+    }
     // The answers go to clients that may be connected to this node's own NATS server: it must
     // stay up until they have passed through, or the clients time out and publish again.
     const answered = this.watchReplies(parked);
-    for (const request of parked) general.publish(request.subject, request.payload, request.reply);
+    for (const request of parked) general.publish(`${to}.r.${request.subject}`, request.payload, request.reply);
+    general.publish(`${to}.done`, new Uint8Array(0));
     await new Promise<void>((resolve) => general.flush(() => resolve()));
     await answered(waitForRepliesMs);
     this.close();
@@ -491,6 +618,14 @@ export class ServingSession {
   abandon(): void {
     this.parked = undefined;
     this.parkedAcks = undefined;
+    const holding = this.holding;
+    if (holding !== undefined) {
+      this.holding = undefined;
+      this.ctx.scheduler.clearTimeout(holding.timer);
+      this.takeOverSub?.unsubscribe();
+      this.takeOverSub = undefined;
+      holding.end();
+    }
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.unsubscribeRequests();

@@ -237,6 +237,54 @@ export function msgProtoDataLength(bytes: Uint8Array): number {
   return 0;
 }
 
+/**
+ * Where the data field of an encoded MsgProto is: the offset of its tag, and the bytes of its value
+ * (`start` to `end`). Undefined when there is none, or the bytes are not a MsgProto that this walk
+ * understands (a caller then decodes them the usual way).
+ */
+export function msgProtoDataRange(bytes: Uint8Array): { tagAt: number; start: number; end: number } | undefined {
+  let pos = 0;
+  while (pos < bytes.length) {
+    const tagAt = pos;
+    const tag = bytes[pos++]!;
+    const wire = tag & 7;
+    if (tag >= 0x80) return undefined; // a field number over 15: not one of ours
+    let value = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      if (pos >= bytes.length) return undefined;
+      byte = bytes[pos++]!;
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte >= 0x80);
+    if (wire === WIRE_BYTES) {
+      if (pos + value > bytes.length) return undefined;
+      if (tag === 0x22) return { tagAt, start: pos, end: pos + value };
+      pos += value;
+    } else if (wire !== WIRE_VARINT) {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A new encoding of the MsgProto `bytes` with the value of its data field (at `range`, from
+ * msgProtoDataRange) replaced by `data`; every other byte as it was.
+ */
+export function withMsgProtoData(bytes: Uint8Array, range: { tagAt: number; end: number }, data: Uint8Array): Buffer {
+  const tail = bytes.length - range.end;
+  const out = Buffer.allocUnsafe(range.tagAt + 1 + varintSize(data.length) + data.length + tail);
+  out.set(bytes.subarray(0, range.tagAt), 0);
+  let pos = range.tagAt;
+  out[pos++] = 0x22;
+  pos = writeVarint(out, pos, data.length);
+  out.set(data, pos);
+  out.set(bytes.subarray(range.end), pos + data.length);
+  return out;
+}
+
 export function emptyMsgProto(): MsgProto {
   return {
     sequence: 0,

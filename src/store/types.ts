@@ -14,6 +14,7 @@
 import type { Logger } from '../util/logger.js';
 import type { ClientInfo, MsgProto, ServerInfo, SubState } from './records.js';
 import type { ChannelLimits, StoreLimits } from './limits.js';
+import type { MsgCacheBudget } from './file/msg-cache.js';
 
 export type { ChannelLimits, StoreLimits } from './limits.js';
 export type { ClientInfo, MsgProto, ServerInfo, SubState } from './records.js';
@@ -85,6 +86,13 @@ export interface StoreCapabilities {
 export interface Store {
   readonly type: StoreType;
   readonly capabilities: StoreCapabilities;
+  /**
+   * Over a store with a cache of recent messages (FILE): stops caching the messages it stores
+   * from now on (reading back from the disk, a block at a time, goes on) and hands the cache's
+   * byte budget to the caller, a wrapper that keeps those messages itself in another form
+   * (encryption at rest keeps them in clear) within the same bytes.
+   */
+  takeWriteCache?(): MsgCacheBudget;
 
   /**
    * Loads what a previous run stored. Resolves `undefined` when there is nothing (always for

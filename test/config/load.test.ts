@@ -274,7 +274,7 @@ describe('whole-configuration checks', () => {
     [['--clustered', '-st', 'file', ...dir, '--cluster_peers', 'a,b'], '--cluster_peers lists node IDs, so this node needs its own --cluster_node_id'],
     [['--cluster_node_id', 'a.b'], 'invalid cluster node ID "a.b": use up to 64 letters, digits, "-" and "_"'],
     [['--cluster_node_id', 'x'.repeat(65)], `invalid cluster node ID "${'x'.repeat(65)}": use up to 64 letters, digits, "-" and "_"`],
-    [['--cluster_node_id', 'a', '--cluster_peers', 'a,state'], 'invalid peer node ID "state": "join", "bootstrap", "state", "serving", "node", "inbox" name the cluster\'s own subjects'],
+    [['--cluster_node_id', 'a', '--cluster_peers', 'a,state'], 'invalid peer node ID "state": "join", "bootstrap", "state", "serving", "handover", "node", "inbox" name the cluster\'s own subjects'],
     [['-cid', 'a b'], 'invalid cluster ID "a b": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
     [['-cid', 'x.*'], 'invalid cluster ID "x.*": it becomes part of subjects, so no spaces, wildcards or empty tokens'],
     [['-p', '70000'], '-p (port) 70000 is out of range (-1 to 65535)'],

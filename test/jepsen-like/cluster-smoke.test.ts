@@ -1,6 +1,7 @@
 // The chaos harness against real 3-node clusters in CI, with short phases: leader kill, leader
 // pause, isolated leader (its clients attached), leader-deaf, a torn Raft log tail, a lagging
-// follower caught up by snapshot, a consumer crash. Each must pass every checker: nothing
+// follower caught up by snapshot, a consumer crash, graceful hand-overs (each publisher's order
+// kept across them). Each must pass every checker: nothing
 // acknowledged lost, nothing unexpected, sequences consistent, every node's digest equal, Raft's
 // invariants over the traces, no unexplained error line; timings fail only past three times their
 // bound. A leader that acknowledges before commit must be caught, so that green means something.
@@ -27,6 +28,7 @@ const SMOKE = [
   ['torn-raft-tail', 2],
   ['lagging-follower-snapshot', 16],
   ['cluster-consumer-crash', 17],
+  ['leader-handover', 11],
 ] as const;
 
 describe('chaos harness on 3-node clusters (smoke)', () => {

@@ -11,7 +11,15 @@
 // never reused within a run and a restart starts past every counter of the run before.
 // Data whose first byte is neither code is not sealed (an unencrypted store, an empty payload)
 // and is returned as it is, as the reference does, so a store may mix both.
+//
+// Engines: ChaCha20-Poly1305 goes through libsodium (the sodium-native package, prebuilt for the
+// usual platforms) when it loads: one call per payload, about 0.7 µs for 128 bytes against 3.5 µs
+// and a cipher object of garbage per payload in node:crypto, which has no way to reuse a cipher
+// object with a new nonce. sodium-native has no AES-GCM, so AES-256-GCM is always node:crypto's,
+// and node:crypto is the ChaCha20 fallback where sodium-native is not installed or does not load.
+// Both produce the same bytes (the same standard construction; test/store/crypto checks it).
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomFillSync, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 export const CipherName = { aes: 'AES', chacha: 'CHACHA' } as const;
 export type CipherName = (typeof CipherName)[keyof typeof CipherName];
@@ -50,6 +58,33 @@ export class PayloadOpenError extends Error {
     super(message, options);
     this.name = 'PayloadOpenError';
   }
+}
+
+/** The libsodium calls used, as sodium-native exports them. */
+interface SodiumChaCha {
+  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
+}
+
+/** Which implementation seals and opens ChaCha20-Poly1305: `auto` is libsodium when it loads. */
+export type CipherEngine = 'auto' | 'node';
+
+let sodiumLoaded: SodiumChaCha | null | undefined;
+
+/** sodium-native, loaded once on first use; undefined when it is missing or does not load. */
+export function sodiumChaCha(): SodiumChaCha | undefined {
+  if (sodiumLoaded === undefined) {
+    sodiumLoaded = null;
+    try {
+      const sodium = createRequire(import.meta.url)('sodium-native') as Partial<SodiumChaCha>;
+      if (typeof sodium.crypto_aead_chacha20poly1305_ietf_encrypt === 'function' && typeof sodium.crypto_aead_chacha20poly1305_ietf_decrypt === 'function') {
+        sodiumLoaded = sodium as SodiumChaCha;
+      }
+    } catch {
+      // not installed, or no prebuilt add-on for this platform: node:crypto does it all
+    }
+  }
+  return sodiumLoaded ?? undefined;
 }
 
 /** Parses `-encryption_cipher` (any case); throws on anything but AES or CHACHA. */
@@ -98,35 +133,52 @@ export class PayloadCipher {
   private readonly nonce = Buffer.alloc(NONCE_BYTES);
   /** A KeyObject: node:crypto then skips importing raw key bytes on every seal. */
   private readonly key: KeyObject;
+  /** libsodium's ChaCha20-Poly1305 when it loaded (and the engine is `auto`). */
+  private readonly sodium: SodiumChaCha | undefined;
+  /** The key's bytes for libsodium, exported on first use; a private field, so nothing prints it. */
+  #rawKey: Buffer | undefined;
 
   /**
    * `firstCounter` is the channel's (or log's) last sequence + 1. `random` fills the 4 leading
-   * nonce bytes; tests pass a fixed one to reproduce a vector.
+   * nonce bytes; tests pass a fixed one to reproduce a vector. `engine` `node` keeps libsodium
+   * out (tests of the fallback).
    */
   constructor(
     cipher: CipherName,
     key: KeyObject,
     firstCounter: number,
     random: (target: Buffer) => void = (target) => void randomFillSync(target),
+    engine: CipherEngine = 'auto',
   ) {
     if (key.symmetricKeySize !== KEY_BYTES) throw new Error(`an encryption key must be ${KEY_BYTES} bytes`);
     this.key = key;
     this.code = CipherCode[cipher];
+    this.sodium = engine === 'auto' ? sodiumChaCha() : undefined;
     random(this.nonce);
     writeCounter(this.nonce, firstCounter);
   }
 
+  /** True when ChaCha20-Poly1305 goes through libsodium here. */
+  get native(): boolean {
+    return this.sodium !== undefined;
+  }
+
   /** code | nonce | ciphertext | tag; the nonce then counts up by one. */
   seal(plain: Uint8Array, associated?: Uint8Array): Buffer {
-    const cipher = cipherFor(this.code, this.key, this.nonce);
-    if (associated !== undefined) cipher.setAAD(associated, { plaintextLength: plain.length });
     const out = Buffer.allocUnsafe(SEALED_OVERHEAD_BYTES + plain.length);
     out[0] = this.code;
     this.nonce.copy(out, 1);
-    let position = 1 + NONCE_BYTES;
-    position += cipher.update(plain).copy(out, position);
-    position += cipher.final().copy(out, position);
-    cipher.getAuthTag().copy(out, position);
+    if (this.code === CipherCode.CHACHA && this.sodium !== undefined) {
+      // ciphertext and tag in one call, written straight into `out`
+      this.sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out.subarray(1 + NONCE_BYTES), plain, associated ?? null, null, this.nonce, this.rawKey());
+    } else {
+      const cipher = cipherFor(this.code, this.key, this.nonce);
+      if (associated !== undefined) cipher.setAAD(associated, { plaintextLength: plain.length });
+      let position = 1 + NONCE_BYTES;
+      position += cipher.update(plain).copy(out, position);
+      position += cipher.final().copy(out, position);
+      cipher.getAuthTag().copy(out, position);
+    }
     incrementNonce(this.nonce);
     return out;
   }
@@ -141,6 +193,11 @@ export class PayloadCipher {
     const nonce = data.subarray(1, 1 + NONCE_BYTES);
     const tagAt = data.length - TAG_BYTES;
     try {
+      if (code === CipherCode.CHACHA && this.sodium !== undefined) {
+        const plain = Buffer.allocUnsafe(tagAt - 1 - NONCE_BYTES);
+        this.sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plain, null, data.subarray(1 + NONCE_BYTES), associated ?? null, nonce, this.rawKey());
+        return plain;
+      }
       const decipher = decipherFor(code, this.key, nonce);
       decipher.setAuthTag(data.subarray(tagAt));
       if (associated !== undefined) decipher.setAAD(associated, { plaintextLength: tagAt - 1 - NONCE_BYTES });
@@ -150,6 +207,12 @@ export class PayloadCipher {
     } catch (cause) {
       throw new PayloadOpenError('authentication failed', { cause });
     }
+  }
+
+  private rawKey(): Buffer {
+    // export() gives a buffer of its own (not a slice of the shared pool)
+    this.#rawKey ??= this.key.export();
+    return this.#rawKey;
   }
 }
 

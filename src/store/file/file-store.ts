@@ -67,6 +67,14 @@ export class FileStore implements Store {
   private rootDirSync: Promise<void> | undefined;
   private readonly cacheBudget: MsgCacheBudget;
 
+  /** Whether channels cache the messages they store (until a wrapper takes that over). */
+  private readonly writeCache = { on: true };
+
+  takeWriteCache(): MsgCacheBudget {
+    this.writeCache.on = false;
+    return this.cacheBudget;
+  }
+
   constructor(private readonly config: FileStoreConfig) {
     this.io = config.io ?? new NodeFileIo();
     this.root = posix.normalize(config.dir);
@@ -184,6 +192,7 @@ export class FileStore implements Store {
       onLimitReached: this.config.onLimitReached,
       discardSlice: (slice) => this.discardSlice(name, slice),
       cacheBudget: this.cacheBudget,
+      writeCache: this.writeCache,
     };
   }
 

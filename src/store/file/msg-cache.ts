@@ -4,7 +4,9 @@
 // per message. One byte budget covers every channel of the store; when it is exceeded the runs
 // stored first are evicted first, whatever their channel. A subscriber further behind than the
 // cache reads from the disk, a block of records at a time (the channel's read-ahead run, also
-// counted in the budget).
+// counted in the budget). With encryption at rest the wrapper takes the cache of stored messages
+// over (FileStore.takeWriteCache) and keeps them in clear, in runs of this shape and this budget;
+// the read-ahead of sealed records stays here.
 import { RECORD_HEADER_SIZE } from './format.js';
 
 /**

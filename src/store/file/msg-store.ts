@@ -39,6 +39,8 @@ export interface MsgStoreContext extends SliceContext {
   readonly discardSlice: (slice: Slice) => void;
   /** The store-wide budget of the cache of recent messages. */
   readonly cacheBudget: MsgCacheBudget;
+  /** Off when a wrapper keeps the stored messages itself (FileStore.takeWriteCache). */
+  readonly writeCache: { readonly on: boolean };
 }
 
 export class FileMsgStore implements MsgStore {
@@ -103,6 +105,7 @@ export class FileMsgStore implements MsgStore {
    */
   private appendAll(msgs: MsgProto[], framed: FramedBatch): void {
     const { buffer, starts } = framed;
+    const cache = this.context.writeCache.on;
     let segmentSlice: Slice | undefined;
     let segmentIndex = 0;
     let segmentBase = 0;
@@ -119,7 +122,7 @@ export class FileMsgStore implements MsgStore {
         segmentIndex = i;
         segmentBase = slice.dat.size;
       }
-      if (i > runIndex && (i === segmentIndex || seq !== msgs[i - 1]!.sequence + 1)) {
+      if (cache && i > runIndex && (i === segmentIndex || seq !== msgs[i - 1]!.sequence + 1)) {
         this.cache.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex, i)));
         runIndex = i;
       }
@@ -131,7 +134,7 @@ export class FileMsgStore implements MsgStore {
       this.bytes += size;
     }
     if (segmentSlice !== undefined) segmentSlice.dat.append(buffer.subarray(starts[segmentIndex]!));
-    this.cache.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex)));
+    if (cache) this.cache.add(cachedRun(msgs[runIndex]!.sequence, buffer, starts.subarray(runIndex)));
   }
 
   /** The slice `seq` goes to: a new one when limits say so or a sequence gap starts. */

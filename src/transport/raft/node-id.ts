@@ -5,7 +5,7 @@
  * Tokens under `_STAN.raft.<cluster-id>.` that name requests or reply inboxes, never a node: a
  * node called `state` would receive every node's start-up probes as Raft traffic.
  */
-export const reservedNodeIds: readonly string[] = ['join', 'bootstrap', 'state', 'serving', 'node', 'inbox'];
+export const reservedNodeIds: readonly string[] = ['join', 'bootstrap', 'state', 'serving', 'handover', 'node', 'inbox'];
 
 /** A node ID is one NATS subject token (letters, digits, '-', '_') and not a reserved one. */
 export function isValidNodeId(id: string): boolean {

@@ -14,6 +14,8 @@ export interface PublisherStats {
 
 export class Publisher {
   readonly acked = new Set<string>();
+  /** Payloads whose first publish failed or timed out: published again later, out of order by design. */
+  readonly republished = new Set<string>();
   readonly stats: PublisherStats = { acked: 0, retried: 0, longestAckGapMs: 0 };
   private next = 0;
   private inFlight = 0;
@@ -65,6 +67,7 @@ export class Publisher {
           this.stats.acked = this.acked.size;
         } else {
           this.stats.retried++;
+          this.republished.add(value);
           this.retry.push(value);
         }
         if (this.acked.size >= this.target) {
@@ -123,6 +126,23 @@ export class Subscriber {
       if (Date.now() > deadline) throw new Error(`${missing} of sequences 1..${last} never delivered`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * Payloads `<prefix><n>` published once each, in increasing n, by one client: stored in that
+   * order (their sequences increase with n) unless the server reordered the client's publishes.
+   * `republished` payloads are left out: their later publish is a new one.
+   */
+  publishOrderViolations(prefix: string, republished: ReadonlySet<string>): number {
+    let violations = 0;
+    let highest = 0;
+    for (const [, value] of [...this.firstBySeq].sort(([a], [b]) => a - b)) {
+      if (!value.startsWith(prefix) || republished.has(value)) continue;
+      const n = Number(value.slice(prefix.length));
+      if (n < highest) violations++;
+      highest = Math.max(highest, n);
+    }
+    return violations;
   }
 
   /**

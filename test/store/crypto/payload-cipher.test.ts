@@ -2,8 +2,11 @@
 // fixtures/reference-vector.py (Python's `cryptography`, written from the reference's Go code)
 // are what tstan seals with the same nonce, and open to the plaintext; what tstan seals opens
 // in that script (when Python is there); a wrong key or any
-// changed byte of a sealed payload fails to open instead of giving garbage.
+// changed byte of a sealed payload fails to open instead of giving garbage. ChaCha20-Poly1305
+// runs through libsodium (sodium-native) and through node:crypto (the fallback): every check runs
+// on both, and the two give the same bytes for random payloads and associated data.
 import { spawnSync } from 'node:child_process';
+import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { skipWithout } from '../../support/test-deps.js';
@@ -15,6 +18,8 @@ import {
   PayloadCipher,
   PayloadOpenError,
   SEALED_OVERHEAD_BYTES,
+  sodiumChaCha,
+  type CipherEngine,
   type CipherName,
 } from '../../../src/store/crypto/payload-cipher.js';
 
@@ -32,8 +37,10 @@ const VECTORS: Record<CipherName, Array<[string, string]>> = {
   ],
 };
 
-function fixedCipher(name: CipherName, key = 'testkey'): PayloadCipher {
-  return new PayloadCipher(name, channelKeyOf(masterKeyOf(key), 'foo'), FIRST_COUNTER, (target) => void RANDOM_PREFIX.copy(target));
+const ENGINES: CipherEngine[] = ['auto', 'node'];
+
+function fixedCipher(name: CipherName, key = 'testkey', engine: CipherEngine = 'auto'): PayloadCipher {
+  return new PayloadCipher(name, channelKeyOf(masterKeyOf(key), 'foo'), FIRST_COUNTER, (target) => void RANDOM_PREFIX.copy(target), engine);
 }
 
 describe('sealed payloads in the reference format', () => {
@@ -42,32 +49,76 @@ describe('sealed payloads in the reference format', () => {
   });
 
   for (const name of ['AES', 'CHACHA'] as const) {
-    it(`${name}: seals byte for byte as the reference, nonce counting up per payload`, () => {
-      const cipher = fixedCipher(name);
-      for (const [plain, sealed] of VECTORS[name]) expect(cipher.seal(Buffer.from(plain)).toString('hex')).toBe(sealed);
-    });
+    for (const engine of ENGINES) {
+      const label = `${name} (${engine === 'auto' ? 'libsodium for ChaCha20' : 'node:crypto only'})`;
 
-    it(`${name}: opens the reference's sealed payloads, whatever cipher this side seals with`, () => {
-      for (const opener of [fixedCipher('AES'), fixedCipher('CHACHA')]) {
-        for (const [plain, sealed] of VECTORS[name]) expect(Buffer.from(opener.open(Buffer.from(sealed, 'hex'))).toString()).toBe(plain);
-      }
-    });
+      it(`${label}: seals byte for byte as the reference, nonce counting up per payload`, () => {
+        const cipher = fixedCipher(name, 'testkey', engine);
+        for (const [plain, sealed] of VECTORS[name]) expect(cipher.seal(Buffer.from(plain)).toString('hex')).toBe(sealed);
+      });
 
-    it(`${name}: a wrong key fails to open`, () => {
-      const [, sealed] = VECTORS[name][0]!;
-      expect(() => fixedCipher(name, 'wrongkey').open(Buffer.from(sealed, 'hex'))).toThrow(PayloadOpenError);
-    });
+      it(`${label}: opens the reference's sealed payloads, whatever cipher this side seals with`, () => {
+        for (const opener of [fixedCipher('AES', 'testkey', engine), fixedCipher('CHACHA', 'testkey', engine)]) {
+          for (const [plain, sealed] of VECTORS[name]) expect(Buffer.from(opener.open(Buffer.from(sealed, 'hex'))).toString()).toBe(plain);
+        }
+      });
 
-    it(`${name}: every bit flip after the cipher code fails to open`, () => {
-      const sealed = Buffer.from(VECTORS[name][1]![1], 'hex');
-      const cipher = fixedCipher(name);
-      for (let bit = 8; bit < sealed.length * 8; bit++) {
-        const damaged = Buffer.from(sealed);
-        damaged[bit >> 3]! ^= 1 << (bit & 7);
-        expect(() => cipher.open(damaged), `bit ${bit}`).toThrow(PayloadOpenError);
-      }
-    });
+      it(`${label}: a wrong key fails to open`, () => {
+        const [, sealed] = VECTORS[name][0]!;
+        expect(() => fixedCipher(name, 'wrongkey', engine).open(Buffer.from(sealed, 'hex'))).toThrow(PayloadOpenError);
+      });
+
+      it(`${label}: every bit flip after the cipher code fails to open`, () => {
+        const sealed = Buffer.from(VECTORS[name][1]![1], 'hex');
+        const cipher = fixedCipher(name, 'testkey', engine);
+        for (let bit = 8; bit < sealed.length * 8; bit++) {
+          const damaged = Buffer.from(sealed);
+          damaged[bit >> 3]! ^= 1 << (bit & 7);
+          expect(() => cipher.open(damaged), `bit ${bit}`).toThrow(PayloadOpenError);
+        }
+      });
+    }
   }
+
+  it('loads libsodium (sodium-native) for ChaCha20-Poly1305 on this platform', () => {
+    expect(sodiumChaCha()).toBeDefined();
+    expect(fixedCipher('CHACHA').native).toBe(true);
+    expect(fixedCipher('CHACHA', 'testkey', 'node').native).toBe(false);
+  });
+
+  it('libsodium and node:crypto seal the same bytes and open each other, with and without associated data', () => {
+    const key = channelKeyOf(masterKeyOf('cross-check'), 'orders');
+    const fixed = (target: Buffer): void => void Buffer.from('0badf00d', 'hex').copy(target);
+    const native = new PayloadCipher('CHACHA', key, 2 ** 32 - 3, fixed, 'auto');
+    const fallback = new PayloadCipher('CHACHA', key, 2 ** 32 - 3, fixed, 'node');
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0);
+    for (let i = 0; i < 300; i++) {
+      const plain = Buffer.alloc(i < 20 ? i : next() % 5000, 0).map(() => next() & 0xff);
+      const associated = i % 3 === 0 ? undefined : Buffer.alloc(next() % 40).map(() => next() & 0xff);
+      const a = native.seal(plain, associated);
+      const b = fallback.seal(plain, associated);
+      expect(a.equals(b), `payload ${i} of ${plain.length} bytes`).toBe(true);
+      expect(Buffer.from(native.open(b, associated)).equals(plain)).toBe(true);
+      expect(Buffer.from(fallback.open(a, associated)).equals(plain)).toBe(true);
+      if (associated !== undefined) {
+        const other = Buffer.concat([associated, Buffer.from([1])]);
+        expect(() => native.open(a, other)).toThrow(PayloadOpenError);
+      }
+    }
+  });
+
+  it('does not print the key bytes libsodium is given', () => {
+    const key = channelKeyOf(masterKeyOf('testkey'), 'foo');
+    const cipher = new PayloadCipher('CHACHA', key, 1);
+    cipher.seal(Buffer.from('x'));
+    const bytes = key.export();
+    const shown = [inspect(cipher, { depth: 5, showHidden: true }), JSON.stringify(cipher)];
+    for (const text of shown) {
+      expect(text).not.toContain(bytes.toString('hex').slice(0, 8));
+      expect(text).not.toContain(inspect(bytes).slice(8, 19)); // '<Buffer f7 ad fb 33 ...>'
+    }
+  });
 
   const pythonOpener = fileURLToPath(new URL('./fixtures/reference-vector.py', import.meta.url));
   it.skipIf(skipWithout('python-cryptography'))('what tstan seals opens in the independent implementation (both ciphers)', () => {

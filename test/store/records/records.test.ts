@@ -23,7 +23,9 @@ import {
   encodeSubState,
   encodeSubStateDelete,
   encodeSubStateUpdate,
+  msgProtoDataRange,
   msgProtoSize,
+  withMsgProtoData,
   type MsgProto,
   type SubState,
 } from '../../../src/store/records.js';
@@ -219,6 +221,26 @@ describe('properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('replacing the data field of encoded MsgProto bytes gives the encoding of the message with that data', () => {
+    fc.assert(
+      fc.property(arbMsg, fc.uint8Array({ maxLength: 300 }), (msg, data) => {
+        const bytes = encodeMsgProto(msg);
+        const range = msgProtoDataRange(bytes);
+        if (msg.data.length === 0) {
+          expect(range).toBeUndefined();
+          return;
+        }
+        expect(Buffer.from(bytes.subarray(range!.start, range!.end))).toEqual(Buffer.from(msg.data));
+        const replaced = withMsgProtoData(bytes, range!, data);
+        expect(decodeMsgProto(replaced)).toEqual({ ...msg, data });
+        if (data.length !== 0) expect(replaced).toEqual(encodeMsgProto({ ...msg, data }));
+      }),
+      { numRuns: 500 },
+    );
+    // bytes it cannot walk: no range, never an exception
+    for (const bad of [[0x22, 0x05, 1], [0x22], [0x0a, 0x80], [0x0b, 0, 0x22, 0]]) expect(msgProtoDataRange(Uint8Array.from(bad))).toBeUndefined();
   });
 
   it('SubState round-trips and agrees with protobufjs', () => {
