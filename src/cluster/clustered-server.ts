@@ -36,7 +36,7 @@ import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
-import { answerStateProbes, decideStartup, handoverSubject, servingSubject, type StartupMode } from './startup.js';
+import { answerStateProbes, decideStartup, handoverSubject, servingSubject, takeOverSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
 import { internalInboxPrefix } from '../transport/nats/internal-subjects.js';
 import type { OpResult } from '../fsm/ops.js';
@@ -453,7 +453,7 @@ export class ClusteredStanServer implements MonitorSource {
     this.handoverFrom = undefined;
     const takingOver = from !== undefined && Date.now() < from.untilMs;
     this.takingOverFrom = takingOver ? from.nodeId : undefined;
-    await session.start(takingOver ? { subject: `${handoverSubject(this.options.clusterId)}.${this.nodeIdInUse}`, waitMs: TAKE_OVER_WAIT_MS } : undefined);
+    await session.start(takingOver ? { subject: takeOverSubject(this.options.clusterId, this.nodeIdInUse), waitMs: TAKE_OVER_WAIT_MS } : undefined);
     if (takingOver) this.logger.info({ from: from.nodeId }, 'taking over from the leader handing over: its requests first');
     // Its subscriptions have reached the server (start() flushed them): a node handing over may
     // stop taking requests once it hears this one serves.
@@ -500,7 +500,7 @@ export class ClusteredStanServer implements MonitorSource {
       // Its subscriptions reached its own server; a moment more for the other servers to learn
       // of them, so that requests sent meanwhile reach it rather than nobody.
       if (next !== undefined) await new Promise((resolve) => setTimeout(resolve, SUBSCRIPTION_SPREAD_MS));
-      const passedOn = await session.releaseParked(next === undefined ? undefined : `${handoverSubject(this.options.clusterId)}.${next}`);
+      const passedOn = await session.releaseParked(next === undefined ? undefined : takeOverSubject(this.options.clusterId, next));
       if (next === undefined) await this.announceHandover(false);
       if (passedOn.requests + passedOn.acks > 0) this.logger.info({ ...passedOn, to: next }, 'requests and acks received while handing over passed on to the new leader');
     }

@@ -39,6 +39,11 @@ export function handoverSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.handover`;
 }
 
+/** Where a leader handing over passes its requests on to `nodeId`, the node taking over. */
+export function takeOverSubject(clusterId: string, nodeId: string): string {
+  return `${handoverSubject(clusterId)}.${nodeId}`;
+}
+
 export function joinSubject(clusterId: string): string {
   return `${InternalSubjectPrefix.raft}${clusterId}.join`;
 }

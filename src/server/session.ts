@@ -105,6 +105,9 @@ class SessionWriter implements StateWriter {
 /** Requests parked during a handover, at most (beyond, they are dropped and the client retries). */
 const PARKED_MAX = 100_000;
 
+type Handler = (subject: string, reply: string | undefined, payload: Uint8Array) => void;
+type RequestHandler = readonly [subject: string, name: string, handle: Handler];
+
 interface ParkedRequest {
   readonly subject: string;
   readonly reply: string | undefined;
@@ -150,6 +153,7 @@ export class ServingSession {
   /** Taking over from a leader that hands over: requests received directly wait for its own. */
   private holding: Holding | undefined;
   private takeOverSub: NatsSubscription | undefined;
+  private handlersInUse: RequestHandler[] | undefined;
   private state: 'new' | 'serving' | 'ended' = 'new';
   /** Requests received while handing over, to pass on to the next leader; undefined otherwise. */
   private parked: ParkedRequest[] | undefined;
@@ -234,7 +238,7 @@ export class ServingSession {
     const ended = new Promise<void>((resolve) => (end = resolve));
     const timer = this.ctx.scheduler.setTimeout(() => {
       this.ctx.logger.warn({ waitMs: takeOver.waitMs }, 'the leader handing over did not pass its requests on in time: serving without them');
-      this.endHolding();
+      this.endTakeOver();
     }, takeOver.waitMs);
     this.holding = { held: [], passedOn: new Map(), timer, ended, end };
     const prefix = `${takeOver.subject}.r.`;
@@ -248,24 +252,18 @@ export class ServingSession {
         holding.passedOn.set(key, (holding.passedOn.get(key) ?? 0) + 1);
         this.dispatch(original, reply, payload);
       } else if (subject === `${takeOver.subject}.done`) {
-        this.endHolding();
+        this.endTakeOver();
       }
     });
   }
 
-  /** The leader handing over gave up: what is held is served now. */
+  /**
+   * Serves the requests held while taking over, but for those the old leader passed on: on its
+   * `done`, at the end of the wait, or when it says it gave up.
+   */
   endTakeOver(): void {
-    this.endHolding();
-  }
-
-  /** Serves the requests held while taking over, but for those the old leader passed on. */
-  private endHolding(): void {
-    const holding = this.holding;
+    const holding = this.stopHolding();
     if (holding === undefined) return;
-    this.holding = undefined;
-    this.ctx.scheduler.clearTimeout(holding.timer);
-    this.takeOverSub?.unsubscribe();
-    this.takeOverSub = undefined;
     let served = 0;
     for (const request of holding.held) {
       const key = requestKey(request.subject, request.reply, request.payload);
@@ -278,7 +276,18 @@ export class ServingSession {
       this.dispatch(request.subject, request.reply, request.payload);
     }
     this.ctx.logger.debug({ held: holding.held.length, served }, 'took over from the leader handing over');
+  }
+
+  /** Ends the hold (timer, subscription, waiters) and returns it, or undefined without one. */
+  private stopHolding(): Holding | undefined {
+    const holding = this.holding;
+    if (holding === undefined) return undefined;
+    this.holding = undefined;
+    this.ctx.scheduler.clearTimeout(holding.timer);
+    this.takeOverSub?.unsubscribe();
+    this.takeOverSub = undefined;
     holding.end();
+    return holding;
   }
 
   /**
@@ -286,7 +295,7 @@ export class ServingSession {
    * While the session hands over to another leader, requests are parked instead (drain), and
    * while it takes over from one, they are held (start).
    */
-  private guard(name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void, parkable = true) {
+  private guard(name: string, handle: Handler, parkable = true) {
     return (subject: string, reply: string | undefined, payload: Uint8Array): void => {
       if (parkable && this.parked !== undefined) {
         this.park(this.parked, subject, reply, payload);
@@ -301,12 +310,16 @@ export class ServingSession {
         this.park(this.holding.held, subject, reply, payload);
         return;
       }
-      try {
-        handle(subject, reply, payload);
-      } catch (error) {
-        this.ctx.logger.error({ err: error, handler: name }, 'protocol handler failed');
-      }
+      this.run(name, handle, subject, reply, payload);
     };
+  }
+
+  private run(name: string, handle: Handler, subject: string, reply: string | undefined, payload: Uint8Array): void {
+    try {
+      handle(subject, reply, payload);
+    } catch (error) {
+      this.ctx.logger.error({ err: error, handler: name }, 'protocol handler failed');
+    }
   }
 
   /**
@@ -314,9 +327,9 @@ export class ServingSession {
    * queue group): two nodes serve at once only while one hands over to the other, and then the
    * old one answers nothing itself (see start and releaseParked).
    */
-  private requestHandlers(): readonly (readonly [subject: string, name: string, handle: (subject: string, reply: string | undefined, payload: Uint8Array) => void])[] {
+  private get requestHandlers(): readonly RequestHandler[] {
     const s = this.settings.subjects;
-    return [
+    return (this.handlersInUse ??= [
       [s.discover, 'connect', (_subject, reply, payload) => this.onConnect(reply, payload)],
       [s.pings, 'ping', (_subject, reply, payload) => this.onPing(reply, payload)],
       [`${s.pubPrefix}.>`, 'publish', (_subject, reply, payload) => this.publisher.onPublish(reply, payload)],
@@ -324,25 +337,21 @@ export class ServingSession {
       [s.unsubRequests, 'unsubscribe', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, true)],
       [s.subCloseRequests, 'subclose', (_subject, reply, payload) => this.onUnsubscribe(reply, payload, false)],
       [s.closeRequests, 'close', (_subject, reply, payload) => this.onClose(reply, payload)],
-    ];
+    ]);
   }
 
   private subscribeProtocol(): void {
     const g = this.ctx.general;
-    for (const [subject, name, handle] of this.requestHandlers()) this.requestSubs.push(g.subscribe(subject, this.guard(name, handle)));
+    for (const [subject, name, handle] of this.requestHandlers) this.requestSubs.push(g.subscribe(subject, this.guard(name, handle)));
     this.ackSubs.push(g.subscribe(`${this.settings.ackCoverPrefix}>`, this.guard('ack', (subject, _reply, payload) => this.onAck(subject, payload), false)));
   }
 
   /** Serves a request passed on by the leader that handed over, as if it had arrived here. */
   private dispatch(subject: string, reply: string | undefined, payload: Uint8Array): void {
     const pubPrefix = `${this.settings.subjects.pubPrefix}.`;
-    for (const [pattern, name, handle] of this.requestHandlers()) {
+    for (const [pattern, name, handle] of this.requestHandlers) {
       if (subject === pattern || (pattern.endsWith('.>') && subject.startsWith(pubPrefix))) {
-        try {
-          handle(subject, reply, payload);
-        } catch (error) {
-          this.ctx.logger.error({ err: error, handler: name }, 'protocol handler failed');
-        }
+        this.run(name, handle, subject, reply, payload);
         return;
       }
     }
@@ -618,14 +627,7 @@ export class ServingSession {
   abandon(): void {
     this.parked = undefined;
     this.parkedAcks = undefined;
-    const holding = this.holding;
-    if (holding !== undefined) {
-      this.holding = undefined;
-      this.ctx.scheduler.clearTimeout(holding.timer);
-      this.takeOverSub?.unsubscribe();
-      this.takeOverSub = undefined;
-      holding.end();
-    }
+    this.stopHolding();
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.unsubscribeRequests();
