@@ -293,10 +293,12 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
 function listFlag<T extends string>(argv: readonly string[], name: string, allowed: readonly T[]): T[] | undefined {
   const text = flagValue(argv, name);
   if (text === undefined) return undefined;
-  const values = text.split(',').map((v) => v.trim()) as T[];
-  const unknown = values.filter((v) => !allowed.includes(v));
+  // Case does not matter: `--stores file` is FILE, `--workloads w3` is W3.
+  const given = text.split(',').map((v) => v.trim());
+  const values = given.map((v) => allowed.find((known) => known.toLowerCase() === v.toLowerCase()));
+  const unknown = given.filter((_, i) => values[i] === undefined);
   if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${allowed.join(', ')}`);
-  return values;
+  return values as T[];
 }
 
 export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as their own processes.
@@ -309,7 +311,8 @@ export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as th
   --vs DIR                  also run DIR/dist, alternating run by run; prints ratios (this / DIR)
   --interleave              alternate builds and clients run by run (implied by --vs)
   --timeout-s N             per client run (default 120)
-  --server-flags "F ..."    extra tstan flags for this build's standalone servers (e.g. "-encrypt -encryption_key k")
+  --server-flags "F ..."    extra tstan flags for this build's standalone servers (e.g. "-encrypt -encryption_key k");
+                            a flag written node:F goes to node instead (e.g. node:--max-semi-space-size=1)
   --vs-server-flags "F ..." the same for the --vs build: --vs . with flags on one side compares two configurations
 The cluster suite (3 nodes, FILE) instead of --stores:
   --cluster-sync true,false  --cluster_sync on (the default: fsync on a majority) and/or off (default both)

@@ -78,15 +78,30 @@ function readPortsFile(dir: string): number {
   }
 }
 
+/**
+ * A build's server flags: those written `node:F` are node flags F for this build only (where
+ * TSTAN_BENCH_SERVER_ARGS is for both), the rest tstan's.
+ */
+export function splitServerFlags(flags: readonly string[]): { node: string[]; tstan: string[] } {
+  const node: string[] = [];
+  const tstan: string[] = [];
+  for (const flag of flags) {
+    if (flag.startsWith('node:')) node.push(flag.slice('node:'.length));
+    else tstan.push(flag);
+  }
+  return { node, tstan };
+}
+
 /** Starts `tstan -a 127.0.0.1 -p -1 -st <store>` of `build`; resolves once its ports file exists. */
 export async function startServer(build: ServerBuild, store: StoreKind): Promise<RunningServer> {
   const portsDir = mkdtempSync(join(tmpdir(), 'tstan-bench-ports-'));
   const dataDir = store === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
   // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
   const nodeArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const args = [...nodeArgs, cliEntry(build.root), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir, '-st', store];
+  const flags = splitServerFlags(build.serverFlags ?? []);
+  const args = [...nodeArgs, ...flags.node, cliEntry(build.root), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir, '-st', store];
   if (dataDir !== '') args.push('--dir', dataDir);
-  args.push(...(build.serverFlags ?? []));
+  args.push(...flags.tstan);
   const child: ChildProcess = spawn(process.execPath, args, { cwd: build.root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
