@@ -83,8 +83,10 @@ export async function runClient(
   id: string,
   timeoutSec: number,
   onMark: (what: string) => void = () => {},
+  extraArgs: readonly string[] = [],
 ): Promise<ClientRun> {
-  const child = spawn(program.command, [...program.args, ...clientArgv(url, workload, count, id), '--timeout-s', String(timeoutSec)], {
+  const argv = [...program.args, ...clientArgv(url, workload, count, id), '--timeout-s', String(timeoutSec), ...extraArgs];
+  const child = spawn(program.command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -3,8 +3,13 @@
 // `--cluster_sync=false`) with the client attached to a follower or to the leader. Each run starts
 // a fresh deployment of one build and stops it afterwards; the driver reads every node's CPU and
 // peak RSS through the `nodes` it gets back, each named by its role in that run.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClientKind } from './client-result.js';
 import { startCluster, type RunningCluster } from './tstan-cluster.js';
-import { startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
+import { startListening, startServer, type ServerBuild, type StoreKind } from './tstan-server.js';
 
 /** A node as the report names it: '' standalone; L, F1 (the client's follower, if any), F2 in a cluster. */
 export interface NodeUse {
@@ -43,16 +48,25 @@ export interface BenchConfig {
   readonly name: string;
   /** Which set of reference figures applies (reference-figures.ts). */
   readonly reference: ReferenceKey;
+  /** MEMORY or FILE: where the messages are kept. */
+  readonly store: StoreKind;
+  /** Added to the client's command line (e.g. the C client's `--jetstream file`). */
+  readonly clientArgs?: readonly string[];
+  /** Only these clients can run against it (default: all). */
+  readonly clients?: readonly ClientKind[];
+  /** Not a tstan: runs once per run, whatever build is compared (and not in a comparison). */
+  readonly buildIndependent?: boolean;
   start(build: ServerBuild): Promise<Deployment>;
 }
 
-export type ReferenceKey = StoreKind | 'cluster-sync' | 'cluster-nosync';
+export type ReferenceKey = StoreKind | 'cluster-sync' | 'cluster-nosync' | 'jetstream';
 
 export function standaloneConfig(store: StoreKind): BenchConfig {
   return {
     key: store,
     name: store === 'FILE' ? 'standalone FILE (fsync on)' : 'standalone MEMORY',
     reference: store,
+    store,
     async start(build) {
       const server = await startServer(build, store);
       return {
@@ -75,6 +89,7 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
     key: `cluster-${sync ? 'sync' : 'nosync'}/${clientNode}`,
     name: `3 nodes, ${sync ? '--cluster_sync (default)' : '--cluster_sync=false'}, client on the ${clientNode}`,
     reference: sync ? 'cluster-sync' : 'cluster-nosync',
+    store: 'FILE',
     async start(build) {
       const cluster = await startCluster(build, { size: 3, sync });
       try {
@@ -120,4 +135,41 @@ async function leadershipNotes(cluster: RunningCluster, leaderId: string, startT
 /** Every cluster configuration of `syncs` × `clientNodes`, durable first. */
 export function clusterConfigs(syncs: readonly boolean[] = [true, false], clientNodes: readonly ClusterClientNode[] = CLUSTER_CLIENT_NODES): BenchConfig[] {
   return syncs.flatMap((sync) => clientNodes.map((clientNode) => clusterConfig(sync, clientNode)));
+}
+
+/** The nats-server on PATH (Debian's package), or undefined when there is none. */
+export function natsServerVersion(): string | undefined {
+  const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) return undefined;
+  return /v?(\d+\.\d+\.\d+)/.exec(probe.stdout)?.[1] ?? 'unknown version';
+}
+
+/**
+ * Debian's nats-server with JetStream, one node, one stream kept in memory or in files: the same C
+ * client runs the same workloads through libnats' JetStream API, for scale beside tstan. It is
+ * not a STAN server, so there is no reference figure to hold it to and no build to compare. Its
+ * file storage does not fsync per message (nats-server syncs every 2 minutes by default), where
+ * tstan's FILE store fsyncs before every PubAck: the rows say so.
+ */
+export function jetStreamConfig(store: StoreKind, version: string): BenchConfig {
+  const storage = store === 'FILE' ? 'file' : 'memory';
+  return {
+    key: `jetstream-${store}`,
+    name: `nats-server ${version} JetStream, ${store === 'FILE' ? 'file storage (no fsync per message)' : 'memory storage'}`,
+    reference: 'jetstream',
+    store,
+    clientArgs: ['--jetstream', storage],
+    clients: ['c'],
+    buildIndependent: true,
+    async start() {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tstan-bench-jetstream-'));
+      const server = await startListening({ label: 'nats-server', command: 'nats-server', args: ['-js', '-sd', dataDir], dataDir });
+      return {
+        url: server.url,
+        nodes: [{ role: '', cpuSeconds: server.cpuSeconds, peakRssMb: server.peakRssMb }],
+        findings: async () => ({ errorLines: [], notes: [] }),
+        stop: server.stop,
+      };
+    },
+  };
 }

@@ -54,6 +54,7 @@ export function referenceFigures(client: ClientKind, store: StoreKind): Referenc
 
 /** One line for a table cell, e.g. `196,500 msgs/s · 6.3 µs/msg · 74 MB`. */
 export function describeReference(client: ClientKind, key: ReferenceKey, workload: WorkloadName): string {
+  if (key === 'jetstream') return 'none: not a STAN server, run for scale';
   if (key === 'cluster-sync' || key === 'cluster-nosync') return describeClusterReference(client, key, workload);
   const figures = referenceFigures(client, key);
   const parts: string[] = [];

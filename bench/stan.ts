@@ -10,7 +10,16 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
-import { CLUSTER_CLIENT_NODES, clusterConfigs, standaloneConfig, type BenchConfig, type Deployment, type ServerFindings } from './deployments.js';
+import {
+  CLUSTER_CLIENT_NODES,
+  clusterConfigs,
+  jetStreamConfig,
+  natsServerVersion,
+  standaloneConfig,
+  type BenchConfig,
+  type Deployment,
+  type ServerFindings,
+} from './deployments.js';
 import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, withServerFlags, type ServerBuild, type StoreKind } from './tstan-server.js';
@@ -41,6 +50,11 @@ export interface StanBenchOptions {
   readonly print?: boolean;
   /** Name in the JSON lines. */
   readonly suite?: string;
+  /**
+   * Beside the standalone stores, Debian's nats-server with JetStream through the C client, for
+   * scale (default: when it is installed, the C client runs and no build is compared).
+   */
+  readonly jetstream?: boolean;
 }
 
 interface Arm {
@@ -105,7 +119,7 @@ async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, 
     const onMark = (what: string): void => {
       marks[what] = cpuNow();
     };
-    const run = await runClient(arm.program, deployment.url, workload, count, `bench${runIndex}`, timeoutSec, onMark);
+    const run = await runClient(arm.program, deployment.url, workload, count, `bench${runIndex}`, timeoutSec, onMark, config.clientArgs);
     const nodes = nodeUses(deployment, before, marks);
     const findings = await deployment.findings();
     if (run.result === null) return { clientName: arm.program.kind as string, sample: null, problems: [run.failure], findings };
@@ -217,13 +231,18 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   }
   const prepared = await prepareClients(options.clients ?? CLIENT_KINDS);
   for (const reason of prepared.skipped) progress(print, `skipping client ${reason}`);
-  const arms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
-  const configs = options.configs ?? (options.stores ?? STORE_KINDS).map(standaloneConfig);
+  const allArms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
+  const configs = options.configs ?? standaloneConfigs(options, compare, prepared.programs, print);
   const rows: Row[] = [];
   try {
     for (const config of configs) {
       for (const workload of options.workloads ?? WORKLOADS) {
         const count = messageCount(workload, scale);
+        // A server that is not a tstan runs once, whatever the builds; some take only some clients.
+        const arms = allArms.filter(
+          (arm) => (!config.buildIndependent || arm.build === builds[0]) && (config.clients === undefined || config.clients.includes(arm.program.kind)),
+        );
+        if (arms.length === 0) continue;
         const byRun = arms.map(() => new Array<Sample | null>(runs).fill(null));
         const problems = arms.map(() => [] as string[]);
         const findings = arms.map(() => ({ errorLines: [] as string[], notes: [] as string[], logsKeptIn: [] as string[] }));
@@ -255,7 +274,7 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
             workload,
             config: config.name,
             configKey: config.key,
-            store: config.reference === 'MEMORY' ? 'MEMORY' : 'FILE',
+            store: config.store,
             client: clientNames[armIndex]!,
             clientKind: arm.program.kind,
             build: arm.build.label,
@@ -272,9 +291,9 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
           }
           if (problems[armIndex]!.length > 0) row['problems'] = problems[armIndex]!.slice(0, 3);
           Object.assign(row, findingFields(findings[armIndex]!));
-          // Arms are builds × programs: the same program on build B sits one program list later.
-          const other = armIndex + prepared.programs.length;
-          if (compare && other < arms.length) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));
+          // The same program on build B, for build A's row.
+          const other = arm.build === builds[0] ? arms.findIndex((o) => o.program === arm.program && o.build !== arm.build) : -1;
+          if (compare && other >= 0) Object.assign(row, pairedRatios(byRun[armIndex]!, byRun[other]!, workload));
           rows.push(row);
           if (print) process.stdout.write(JSON.stringify(row) + '\n');
         });
@@ -288,6 +307,19 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
     else printTable(rows);
   }
   return rows;
+}
+
+/** The standalone stores asked for and, for scale, nats-server's JetStream on the same stores. */
+function standaloneConfigs(options: StanBenchOptions, compare: boolean, programs: readonly ClientProgram[], print: boolean): BenchConfig[] {
+  const stores = options.stores ?? STORE_KINDS;
+  const configs = stores.map(standaloneConfig);
+  if (options.jetstream === false || compare || !programs.some((program) => program.kind === 'c')) return configs;
+  const version = natsServerVersion();
+  if (version === undefined) {
+    progress(print, 'no nats-server here (apt-get install nats-server): JetStream is not run beside tstan');
+    return configs;
+  }
+  return [...configs, ...stores.map((store) => jetStreamConfig(store, version))];
 }
 
 function listFlag<T extends string>(argv: readonly string[], name: string, allowed: readonly T[]): T[] | undefined {
@@ -310,6 +342,8 @@ export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as th
   --tstan-root DIR          run the server from DIR/dist (default: this checkout)
   --vs DIR                  also run DIR/dist, alternating run by run; prints ratios (this / DIR)
   --interleave              alternate builds and clients run by run (implied by --vs)
+  --no-jetstream            skip nats-server's JetStream, which otherwise runs with the C client for scale
+                            when nats-server is installed and no build is compared
   --timeout-s N             per client run (default 120)
   --server-flags "F ..."    extra tstan flags for this build's standalone servers (e.g. "-encrypt -encryption_key k");
                             a flag written node:F goes to node instead (e.g. node:--max-semi-space-size=1)
@@ -341,6 +375,7 @@ export function stanBenchOptionsFromArgs(argv: readonly string[], defaults: Stan
   set('vsServerFlags', flagValue(argv, 'vs-server-flags')?.split(' ').filter((word) => word !== ''));
   set('vsRoot', flagValue(argv, 'vs'));
   if (argv.includes('--interleave')) options['interleave'] = true;
+  if (argv.includes('--no-jetstream')) options['jetstream'] = false;
   return options as StanBenchOptions;
 }
 

@@ -94,15 +94,35 @@ export function splitServerFlags(flags: readonly string[]): { node: string[]; ts
 
 /** Starts `tstan -a 127.0.0.1 -p -1 -st <store>` of `build`; resolves once its ports file exists. */
 export async function startServer(build: ServerBuild, store: StoreKind): Promise<RunningServer> {
-  const portsDir = mkdtempSync(join(tmpdir(), 'tstan-bench-ports-'));
   const dataDir = store === 'FILE' ? mkdtempSync(join(tmpdir(), 'tstan-bench-file-')) : '';
   // TSTAN_BENCH_SERVER_ARGS: extra node flags for the server process, e.g. --cpu-prof for profiling.
   const nodeArgs = (process.env['TSTAN_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
   const flags = splitServerFlags(build.serverFlags ?? []);
-  const args = [...nodeArgs, ...flags.node, cliEntry(build.root), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir, '-st', store];
+  const args = [...nodeArgs, ...flags.node, cliEntry(build.root), '-st', store];
   if (dataDir !== '') args.push('--dir', dataDir);
   args.push(...flags.tstan);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: build.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startListening({ label: `tstan (${build.label})`, command: process.execPath, args, cwd: build.root, dataDir });
+}
+
+export interface ListeningProcess {
+  /** For messages: `tstan (main@abc)`, `nats-server`. */
+  readonly label: string;
+  readonly command: string;
+  /** Its arguments but the listening ones, which are added: -a 127.0.0.1 -p -1 --ports_file_dir D. */
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  /** Removed when it stops ('' for none). */
+  readonly dataDir: string;
+}
+
+/**
+ * Starts a server that takes nats-server's listening flags (tstan and nats-server both do) on a
+ * free port; resolves once its ports file says which.
+ */
+export async function startListening(spec: ListeningProcess): Promise<RunningServer> {
+  const portsDir = mkdtempSync(join(tmpdir(), 'tstan-bench-ports-'));
+  const args = [...spec.args, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', portsDir];
+  const child: ChildProcess = spawn(spec.command, args, { ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-OUTPUT_KEPT_CHARS);
@@ -111,7 +131,7 @@ export async function startServer(build: ServerBuild, store: StoreKind): Promise
   child.stderr!.on('data', keep);
   const cleanUp = (): void => {
     rmSync(portsDir, { recursive: true, force: true });
-    if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
+    if (spec.dataDir !== '') rmSync(spec.dataDir, { recursive: true, force: true });
   };
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -128,11 +148,11 @@ export async function startServer(build: ServerBuild, store: StoreKind): Promise
   while (port === 0) {
     if (child.exitCode !== null || child.signalCode !== null) {
       cleanUp();
-      throw new Error(`tstan (${build.label}) exited during start-up: ${output}`);
+      throw new Error(`${spec.label} exited during start-up: ${output}`);
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`tstan (${build.label}) wrote no ports file within ${START_TIMEOUT_MS} ms: ${output}`);
+      throw new Error(`${spec.label} wrote no ports file within ${START_TIMEOUT_MS} ms: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 20));
     port = readPortsFile(portsDir);

@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareClients, runClient, type PreparedClients } from '../../bench/client-programs.js';
 import { WORKLOADS, resultProblems, type ClientResult, type WorkloadName } from '../../bench/client-result.js';
+import { jetStreamConfig, natsServerVersion } from '../../bench/deployments.js';
+import { runStanBench } from '../../bench/stan.js';
+import { ownRoot, serverBuild } from '../../bench/tstan-server.js';
 import { startTstan, type TstanProcess } from '../support/tstan-process.js';
 import { skipWithout } from '../support/test-deps.js';
 
@@ -70,4 +73,59 @@ describe('benchmark fast clients against tstan', () => {
       }, (TIMEOUT_SEC + 30) * 1000);
     }
   }
+});
+
+// The same C client against Debian's nats-server with JetStream, as `npm run bench` runs it beside
+// tstan for scale: every workload on both storages, with the same checks (nothing missing,
+// duplicated or out of order), and the bench driver puts the rows in its table.
+const withoutJetStream = withoutC || skipWithout('nats-server');
+
+describe.skipIf(withoutJetStream)('benchmark C client against nats-server JetStream', () => {
+  let clients: PreparedClients;
+  beforeAll(async () => {
+    clients = await prepareClients(['c']);
+  });
+  afterAll(() => clients?.dispose());
+
+  for (const store of ['MEMORY', 'FILE'] as const) {
+    for (const workload of WORKLOADS) {
+      it(`${workload} on ${store === 'FILE' ? 'file' : 'memory'} storage: every message acknowledged and delivered in order`, async () => {
+        const config = jetStreamConfig(store, natsServerVersion()!);
+        const deployment = await config.start(serverBuild(ownRoot()));
+        try {
+          const count = COUNTS[workload];
+          const marks: string[] = [];
+          const program = clients.programs[0]!;
+          const run = await runClient(program, deployment.url, workload, count, 't-js', TIMEOUT_SEC, (m) => marks.push(m), config.clientArgs);
+          expect(run.failure).toBe('');
+          expect(run.exitCode).toBe(0);
+          const result = run.result!;
+          expectShape(result, workload);
+          expect((result as unknown as Record<string, unknown>)['jetstream']).toBe(store === 'FILE' ? 'file' : 'memory');
+          expect(resultProblems(result, count)).toEqual([]);
+          expect(result.acked).toBe(count);
+          if (workload === 'W3' || workload === 'W4') {
+            expect(result.subscribers).toBe(workload === 'W4' ? 10 : 1);
+            expect(result.received).toBe(count * result.subscribers!);
+            expect(result.outOfOrder).toBe(0);
+          }
+          expect(marks).toEqual(['start', 'end']);
+          expect(deployment.nodes[0]!.peakRssMb()).toBeGreaterThan(0);
+        } finally {
+          await deployment.stop();
+        }
+      }, (TIMEOUT_SEC + 30) * 1000);
+    }
+  }
+
+  it('the STAN suite runs JetStream rows beside tstan, only with the C client, and says they have no reference', async () => {
+    const rows = await runStanBench({ print: false, runs: 1, scale: 0.01, stores: ['MEMORY'], workloads: ['W2'], clients: ['c', 'lean'] });
+    expect(rows.map((row) => `${String(row['configKey'])} ${String(row['clientKind'])}`)).toEqual(['MEMORY c', 'MEMORY lean', 'jetstream-MEMORY c']);
+    const jetstream = rows[2]!;
+    expect(jetstream['runs']).toBe(1);
+    expect(jetstream['failedRuns']).toBe(0);
+    expect(String(jetstream['config'])).toMatch(/^nats-server \d+\.\d+\.\d+ JetStream, memory storage$/);
+    expect(jetstream['reference']).toBe('none: not a STAN server, run for scale');
+    expect(Number(jetstream['p50Ms'])).toBeGreaterThan(0);
+  }, 120_000);
 });
