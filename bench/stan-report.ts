@@ -41,13 +41,19 @@ function latency(row: Row): { p50: number; p99: number; label: string } {
   return { p50: num(row, p50), p99: num(row, p99), label };
 }
 
+/** ` · warm p50 x / p99 y ms` (W2 on the same server after 3 more runs), when measured. */
+function warmW2(row: Row): string {
+  if (row['warmP50Ms'] === undefined) return '';
+  return ` · warm p50 ${fmt(num(row, 'warmP50Ms'))} / p99 ${fmt(num(row, 'warmP99Ms'))} ms`;
+}
+
 function summary(row: Row): string {
   if (num(row, 'runs') === 0) return `FAILED: ${String((row['problems'] as string[] | undefined)?.[0] ?? '')}`;
   const rate = `${fmt(num(row, 'msgsPerSec'))} msgs/s`;
   const { p50, p99, label } = latency(row);
   switch (row['workload']) {
     case 'W2':
-      return `p50 ${fmt(p50)} / p90 ${fmt(num(row, 'p90Ms'))} / p99 ${fmt(p99)} / max ${fmt(num(row, 'maxMs'))} ms · ${rate}`;
+      return `p50 ${fmt(p50)} / p90 ${fmt(num(row, 'p90Ms'))} / p99 ${fmt(p99)} / max ${fmt(num(row, 'maxMs'))} ms · ${rate}${warmW2(row)}`;
     case 'W4':
       return `${rate} · ${fmt(num(row, 'deliveredPerSec'))} delivered/s · ${label} p50 ${fmt(p50)} / p99 ${fmt(p99)} ms`;
     default:

@@ -118,7 +118,7 @@ describe.skipIf(withoutJetStream)('benchmark C client against nats-server JetStr
     }
   }
 
-  it('the STAN suite runs JetStream rows beside tstan, only with the C client, and says they have no reference', async () => {
+  it('the STAN suite runs JetStream rows beside tstan, only with the C client, says they have no reference, and measures W2 warm too', async () => {
     const rows = await runStanBench({ print: false, runs: 1, scale: 0.01, stores: ['MEMORY'], workloads: ['W2'], clients: ['c', 'lean'] });
     expect(rows.map((row) => `${String(row['configKey'])} ${String(row['clientKind'])}`)).toEqual(['MEMORY c', 'MEMORY lean', 'jetstream-MEMORY c']);
     const jetstream = rows[2]!;
@@ -127,5 +127,8 @@ describe.skipIf(withoutJetStream)('benchmark C client against nats-server JetStr
     expect(String(jetstream['config'])).toMatch(/^nats-server \d+\.\d+\.\d+ JetStream, memory storage$/);
     expect(jetstream['reference']).toBe('none: not a STAN server, run for scale');
     expect(Number(jetstream['p50Ms'])).toBeGreaterThan(0);
+    // W2 also runs on the warm server, after the measured run, for each server.
+    for (const row of rows) expect(Number(row['warmP99Ms'])).toBeGreaterThanOrEqual(Number(row['warmP50Ms']));
+    expect(Number(jetstream['warmP50Ms'])).toBeGreaterThan(0);
   }, 120_000);
 });
