@@ -18,6 +18,14 @@ export const InternalSubjectPrefix = {
 } as const;
 
 const prefixes: readonly string[] = Object.values(InternalSubjectPrefix);
+/** Every internal prefix is `_STAN.` and a name: the name's first letters, by character code. */
+const STAN_PREFIX = '_STAN.';
+const nameStarts: ReadonlySet<number> = new Set(
+  prefixes.map((prefix) => {
+    if (!prefix.startsWith(STAN_PREFIX) || prefix.length <= STAN_PREFIX.length) throw new Error(`internal prefix ${prefix} is not under ${STAN_PREFIX}`);
+    return prefix.charCodeAt(STAN_PREFIX.length);
+  }),
+);
 
 /**
  * The inbox prefix of a node's connection for requests to other nodes (state probes, joins,
@@ -34,8 +42,9 @@ export function internalInboxPrefix(clusterId: string): string {
  * `_STAN.*.x`) is not, and is kept from internal messages when they are matched instead.
  */
 export function isInternalSubject(subject: string): boolean {
-  // Most subjects do not start with '_': one character comparison on the publish path.
-  if (subject.charCodeAt(0) !== 95) return false;
+  // Two character comparisons decide for nearly every subject on the publish path: most do not
+  // start with '_', and STAN's own (`_STAN.pub.`, `_STAN.ack.`, `_INBOX.`) differ at the name.
+  if (subject.charCodeAt(0) !== 95 || !nameStarts.has(subject.charCodeAt(STAN_PREFIX.length))) return false;
   for (const prefix of prefixes) if (subject.startsWith(prefix)) return true;
   return false;
 }
