@@ -165,7 +165,11 @@ export function writeSuccessPubAck(fields: PubMsgFields, target: Buffer, pos: nu
   }
   target[pos] = 0x0a;
   target[pos + 1] = fields.guidEnd - fields.guidStart;
-  fields.bytes.copy(target, pos + 2, fields.guidStart, fields.guidEnd);
+  // Byte by byte: a NUID is 22 bytes, for which Buffer#copy's checks cost more than the copy
+  // (2% of server CPU in FILE W3, once per publish).
+  const bytes = fields.bytes;
+  let to = pos + 2;
+  for (let i = fields.guidStart; i < fields.guidEnd; i++) target[to++] = bytes[i]!;
 }
 
 /**
