@@ -9,14 +9,13 @@ import {
   decodeSubStateUpdate,
   encodeSubState,
   encodeSubStateDelete,
-  encodeSubStateUpdate,
   RecordInvalidError,
   type SubState,
 } from '../records.js';
 import { StoreErrorCode, type RecoveredSubscription, type SubStore } from '../types.js';
 import { SubRecord } from './format.js';
 import { checkSubState } from '../memory/memory-sub-store.js';
-import { TypedLog, type TypedLogContext, type TypedRecord } from './typed-log.js';
+import { TypedLog, type IdSeqRecord, type TypedLogContext, type TypedRecord } from './typed-log.js';
 
 const SUB_TYPES: ReadonlySet<number> = new Set(Object.values(SubRecord));
 
@@ -183,12 +182,10 @@ export class FileSubStore implements SubStore {
 
   private maybeCompact(): void {
     if (!this.log.shouldCompact(this.liveRecords)) return;
-    const records: TypedRecord[] = [];
+    const records: Array<TypedRecord | IdSeqRecord> = [];
     for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
       records.push([SubRecord.create, encodeSubState(state)]);
-      for (const seq of [...pending].sort((a, b) => a - b)) {
-        records.push([SubRecord.sent, encodeSubStateUpdate({ id: state.id, seqno: seq })]);
-      }
+      for (const seq of Float64Array.from(pending).sort()) records.push([SubRecord.sent, state.id, seq]);
     }
     this.log.compact(records);
   }

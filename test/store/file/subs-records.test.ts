@@ -108,4 +108,51 @@ describe('subs.dat sent and ack records', () => {
     expect(await recount()).toBe(4);
     await again.close();
   });
+
+  it('compact writes the reference records: each subscription, then its pending sequences in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
+    dirs.push(dir);
+    const file = { compactMinSizeBytes: 0, compactIntervalSec: 0, compactFragPercent: 50 };
+    const store = openStore(dir, { file });
+    await store.recover();
+    await store.init(serverInfo());
+    const channel = await store.createChannel('c');
+    const sub = (id: number) => ({ ...emptySubState(), id, clientId: 'me', inbox: 'in', ackInbox: 'ack', maxInFlight: 9, ackWaitInSecs: 30 });
+    // Big IDs and sequences (multi-byte varints), pending added out of order.
+    const pending = new Map<number, number[]>([
+      [2 ** 40, [2 ** 50 + 3, 7, 2 ** 50 + 1, 300]],
+      [5, [1, 2 ** 31, 128]],
+    ]);
+    for (const [id, seqs] of pending) {
+      channel.subs.createSub(sub(id));
+      for (const seq of seqs) channel.subs.addSeqPending(id, seq);
+    }
+    // Sequences sent and acked until half the records are dead: the last ack compacts.
+    let seq = 10_000;
+    while (readRecords(readFileSync(join(dir, 'c', 'subs.dat')), true).length > 9 || seq === 10_000) {
+      channel.subs.addSeqPending(5, seq);
+      channel.subs.ackSeqPending(5, seq);
+      seq++;
+      await channel.subs.flush();
+    }
+    const expected: Array<[number, Buffer]> = [];
+    // A subscription's record carries the highest sequence sent to it.
+    const lastSent = new Map([
+      [5, Math.max(2 ** 31, seq - 1)],
+      [2 ** 40, 2 ** 50 + 3],
+    ]);
+    for (const id of [5, 2 ** 40]) {
+      expected.push([1, encodeSubState({ ...sub(id), lastSent: lastSent.get(id)! })]);
+      for (const s of [...pending.get(id)!].sort((a, b) => a - b)) expected.push([5, encodeSubStateUpdate({ id, seqno: s })]);
+    }
+    const records = readRecords(readFileSync(join(dir, 'c', 'subs.dat')), true);
+    expect(records.map((r) => r.type)).toEqual(expected.map(([type]) => type));
+    for (let i = 0; i < records.length; i++) expect(records[i]!.payload.toString('hex'), `record ${i}`).toBe(expected[i]![1].toString('hex'));
+    await store.close();
+
+    const again = openStore(dir, { file });
+    const subs = (await again.recover())!.channels[0]!.subscriptions;
+    for (const { sub: recovered, pending: seqs } of subs) expect(seqs).toEqual([...pending.get(recovered.id)!].sort((a, b) => a - b));
+    await again.close();
+  });
 });
