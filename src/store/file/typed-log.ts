@@ -199,7 +199,15 @@ export function writeIdSeqRecord(buffer: Buffer, start: number, type: number, id
     pos = writeVarint(buffer, pos, seq);
   }
   const size = pos - start - RECORD_HEADER_SIZE;
-  buffer.writeUInt32LE(((type << 24) | size) >>> 0, start);
-  buffer.writeUInt32LE(crc(buffer, start + RECORD_HEADER_SIZE, pos), start + 4);
+  // Little-endian words by hand: Buffer#writeUInt32LE's checks cost 1% of a FILE W4 run here.
+  putUint32LE(buffer, start, ((type << 24) | size) >>> 0);
+  putUint32LE(buffer, start + 4, crc(buffer, start + RECORD_HEADER_SIZE, pos));
   return pos;
+}
+
+function putUint32LE(buffer: Buffer, at: number, value: number): void {
+  buffer[at] = value;
+  buffer[at + 1] = value >>> 8;
+  buffer[at + 2] = value >>> 16;
+  buffer[at + 3] = value >>> 24;
 }
