@@ -18,14 +18,13 @@ export const InternalSubjectPrefix = {
 } as const;
 
 const prefixes: readonly string[] = Object.values(InternalSubjectPrefix);
-/** Every internal prefix is `_STAN.` and a name: the name's first letters, by character code. */
+/** Every internal prefix is `_STAN.` and a name: 1 at the (ASCII) codes the names start with. */
 const STAN_PREFIX = '_STAN.';
-const nameStarts: ReadonlySet<number> = new Set(
-  prefixes.map((prefix) => {
-    if (!prefix.startsWith(STAN_PREFIX) || prefix.length <= STAN_PREFIX.length) throw new Error(`internal prefix ${prefix} is not under ${STAN_PREFIX}`);
-    return prefix.charCodeAt(STAN_PREFIX.length);
-  }),
-);
+const nameStarts = new Uint8Array(128);
+for (const prefix of prefixes) {
+  if (!prefix.startsWith(STAN_PREFIX) || prefix.length <= STAN_PREFIX.length) throw new Error(`internal prefix ${prefix} is not under ${STAN_PREFIX}`);
+  nameStarts[prefix.charCodeAt(STAN_PREFIX.length)] = 1;
+}
 
 /**
  * The inbox prefix of a node's connection for requests to other nodes (state probes, joins,
@@ -44,7 +43,7 @@ export function internalInboxPrefix(clusterId: string): string {
 export function isInternalSubject(subject: string): boolean {
   // Two character comparisons decide for nearly every subject on the publish path: most do not
   // start with '_', and STAN's own (`_STAN.pub.`, `_STAN.ack.`, `_INBOX.`) differ at the name.
-  if (subject.charCodeAt(0) !== 95 || !nameStarts.has(subject.charCodeAt(STAN_PREFIX.length))) return false;
+  if (subject.charCodeAt(0) !== 95 || nameStarts[subject.charCodeAt(STAN_PREFIX.length)] !== 1) return false;
   for (const prefix of prefixes) if (subject.startsWith(prefix)) return true;
   return false;
 }
