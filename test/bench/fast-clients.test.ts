@@ -2,7 +2,7 @@
 // W1-W4 against a real tstan process, print a complete result and lose nothing: every publish
 // acknowledged once, every subscriber given every message in order. Tiny counts; no timing checked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareClients, runClient, type PreparedClients } from '../../bench/client-programs.js';
+import { prepareClients, runClient, type ClientRun, type PreparedClients } from '../../bench/client-programs.js';
 import { WORKLOADS, resultProblems, type ClientResult, type WorkloadName } from '../../bench/client-result.js';
 import { jetStreamConfig, natsServerVersion } from '../../bench/deployments.js';
 import { runStanBench } from '../../bench/stan.js';
@@ -32,6 +32,22 @@ function expectShape(result: ClientResult, workload: WorkloadName): void {
   expect(result.status).toBe('OK');
 }
 
+/** A run that printed a whole result, with every message acknowledged once and delivered in order. */
+function expectComplete(run: ClientRun, workload: WorkloadName, count: number, marks: readonly string[]): void {
+  expect(run.failure).toBe('');
+  expect(run.exitCode).toBe(0);
+  const result = run.result!;
+  expectShape(result, workload);
+  expect(resultProblems(result, count)).toEqual([]);
+  expect(result.acked).toBe(count);
+  if (workload === 'W3' || workload === 'W4') {
+    expect(result.subscribers).toBe(workload === 'W4' ? 10 : 1);
+    expect(result.received).toBe(count * result.subscribers!);
+    expect(result.outOfOrder).toBe(0);
+  }
+  expect(marks).toEqual(['start', 'end']);
+}
+
 describe('benchmark fast clients against tstan', () => {
   let server: TstanProcess;
   let clients: PreparedClients;
@@ -58,18 +74,7 @@ describe('benchmark fast clients against tstan', () => {
         const count = COUNTS[workload];
         const marks: string[] = [];
         const run = await runClient(program, `nats://127.0.0.1:${server.port}`, workload, count, `t-${kind}`, TIMEOUT_SEC, (m) => marks.push(m));
-        expect(run.failure).toBe('');
-        expect(run.exitCode).toBe(0);
-        const result = run.result!;
-        expectShape(result, workload);
-        expect(resultProblems(result, count)).toEqual([]);
-        expect(result.acked).toBe(count);
-        if (workload === 'W3' || workload === 'W4') {
-          expect(result.subscribers).toBe(workload === 'W4' ? 10 : 1);
-          expect(result.received).toBe(count * result.subscribers!);
-          expect(result.outOfOrder).toBe(0);
-        }
-        expect(marks).toEqual(['start', 'end']);
+        expectComplete(run, workload, count, marks);
       }, (TIMEOUT_SEC + 30) * 1000);
     }
   }
@@ -97,19 +102,8 @@ describe.skipIf(withoutJetStream)('benchmark C client against nats-server JetStr
           const marks: string[] = [];
           const program = clients.programs[0]!;
           const run = await runClient(program, deployment.url, workload, count, 't-js', TIMEOUT_SEC, (m) => marks.push(m), config.clientArgs);
-          expect(run.failure).toBe('');
-          expect(run.exitCode).toBe(0);
-          const result = run.result!;
-          expectShape(result, workload);
-          expect((result as unknown as Record<string, unknown>)['jetstream']).toBe(store === 'FILE' ? 'file' : 'memory');
-          expect(resultProblems(result, count)).toEqual([]);
-          expect(result.acked).toBe(count);
-          if (workload === 'W3' || workload === 'W4') {
-            expect(result.subscribers).toBe(workload === 'W4' ? 10 : 1);
-            expect(result.received).toBe(count * result.subscribers!);
-            expect(result.outOfOrder).toBe(0);
-          }
-          expect(marks).toEqual(['start', 'end']);
+          expectComplete(run, workload, count, marks);
+          expect((run.result as unknown as Record<string, unknown>)['jetstream']).toBe(store === 'FILE' ? 'file' : 'memory');
           expect(deployment.nodes[0]!.peakRssMb()).toBeGreaterThan(0);
         } finally {
           await deployment.stop();

@@ -15,6 +15,19 @@ afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
 });
 
+/** Compaction as soon as half the records are dead, whatever the size and the time since the last. */
+const file = { compactMinSizeBytes: 0, compactIntervalSec: 0, compactFragPercent: 50 };
+
+/** A new store with those options and its channel `c`. */
+async function compactingStore() {
+  const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
+  dirs.push(dir);
+  const store = openStore(dir, { file });
+  await store.recover();
+  await store.init(serverInfo());
+  return { dir, store, channel: await store.createChannel('c') };
+}
+
 describe('subs.dat sent and ack records', () => {
   it('are the reference records, in call order, and replay to the same pending sets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
@@ -73,13 +86,7 @@ describe('subs.dat sent and ack records', () => {
   });
 
   it('compact exactly when half the records are dead, counting pending sets kept across a reopen', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
-    dirs.push(dir);
-    const file = { compactMinSizeBytes: 0, compactIntervalSec: 0, compactFragPercent: 50 };
-    const store = openStore(dir, { file });
-    await store.recover();
-    await store.init(serverInfo());
-    const channel = await store.createChannel('c');
+    const { dir, store, channel } = await compactingStore();
     const sub = { ...emptySubState(), clientId: 'me', inbox: 'in', ackInbox: 'ack', maxInFlight: 99, ackWaitInSecs: 30, durableName: 'd', isDurable: true };
     channel.subs.createSub(sub);
     for (let seq = 1; seq <= 10; seq++) channel.subs.addSeqPending(sub.id, seq);
@@ -110,13 +117,7 @@ describe('subs.dat sent and ack records', () => {
   });
 
   it('compact writes the reference records: each subscription, then its pending sequences in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tstan-subs-'));
-    dirs.push(dir);
-    const file = { compactMinSizeBytes: 0, compactIntervalSec: 0, compactFragPercent: 50 };
-    const store = openStore(dir, { file });
-    await store.recover();
-    await store.init(serverInfo());
-    const channel = await store.createChannel('c');
+    const { dir, store, channel } = await compactingStore();
     const sub = (id: number) => ({ ...emptySubState(), id, clientId: 'me', inbox: 'in', ackInbox: 'ack', maxInFlight: 9, ackWaitInSecs: 30 });
     // Big IDs and sequences (multi-byte varints), pending added out of order.
     const pending = new Map<number, number[]>([
