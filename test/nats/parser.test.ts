@@ -100,6 +100,25 @@ describe('ProtocolParser', () => {
     }
   });
 
+  it('hands each frame its own args in an array it reuses, valid during the call', () => {
+    const seen: Array<[string[], string[]]> = [];
+    const parser = new ProtocolParser(
+      {
+        onControl: () => undefined,
+        onMessage: (_op, args) => seen.push([args, [...args]]),
+        onParseError: (error) => expect.fail(error),
+      },
+      { maxControlLineBytes: 4096, maxPayloadBytes: 1 << 20 },
+      clientPayloadOps,
+    );
+    // The second payload straddles two reads, its args kept from one to the other.
+    parser.parse(Buffer.from('PUB a.b r.1 2\r\nhi\r\nPUB c.d r.2 5\r\nhel'));
+    parser.parse(Buffer.from('lo\r\nPUB e.f 0\r\n\r\nPUB g.h r.3 1\r\nx\r\n'));
+    expect(seen.map(([, copy]) => copy)).toEqual([['a.b', 'r.1'], ['c.d', 'r.2'], ['e.f'], ['g.h', 'r.3']]);
+    expect(seen[1]![0]).toBe(seen[0]![0]);
+    expect(seen[3]![0]).toBe(seen[0]![0]);
+  });
+
   it('parses route messages with queue names and headers', () => {
     const events: Event[] = [];
     const parser = new ProtocolParser(

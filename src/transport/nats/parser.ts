@@ -22,7 +22,8 @@ export interface ParserSink {
   onControl(op: string, rest: string): void;
   /**
    * An operation with payload. `args` excludes the sizes; `headerBytes` is 0 for plain payloads.
-   * `payload` (headers then body) is valid only during the call.
+   * `payload` (headers then body) and `args` (an array the parser reuses) are valid only during
+   * the call.
    */
   onMessage(op: string, args: string[], headerBytes: number, payload: Uint8Array): void;
   /** The stream is unusable past this point: the connection sends -ERR and closes. */
@@ -124,6 +125,8 @@ export class ProtocolParser {
   private readonly tokenStarts: number[] = [];
   private readonly tokenEnds: number[] = [];
   private readonly argCache: readonly [CachedArg, CachedArg] = [newCachedArg(), newCachedArg()];
+  /** The args arrays handed to onMessage, one per length, reused frame after frame. */
+  private readonly argArrays: string[][] = [];
   /** Bytes received while suspended, parsed on resume(). */
   private held: Buffer | null = null;
   private suspended = false;
@@ -266,7 +269,8 @@ export class ProtocolParser {
       this.fail(ParseError.PayloadTooLarge, `${total} bytes exceeds ${this.limits.maxPayloadBytes}`);
       return;
     }
-    const args = new Array<string>(argCount);
+    let args = this.argArrays[argCount];
+    if (args === undefined) args = this.argArrays[argCount] = new Array<string>(argCount).fill('');
     for (let i = 0; i < argCount; i++) {
       const start = this.tokenStarts[i + 1]!;
       const end = this.tokenEnds[i + 1]!;
