@@ -79,6 +79,12 @@ interface AckFields {
   subjectCount: number;
 }
 
+/**
+ * What scanAck fills and returns, one object for every call (one ack arrives per delivery): its
+ * callers read it before they scan another ack.
+ */
+const scratchAck: AckFields = { sequence: 0, subjectStart: 0, subjectLength: 0, subjectCount: 0 };
+
 /** scanAck leaves the shapes no client sends to the exact decoder (see decodeAckExactly). */
 const UNUSUAL_ACK = 'unusual';
 
@@ -88,7 +94,11 @@ const UNUSUAL_ACK = 'unusual';
  * does not read itself: field number 0 or above 15, groups, varints of 8 bytes or more.
  */
 function scanAck(bytes: Uint8Array, onSubject?: (start: number, length: number) => boolean): AckFields | null | typeof UNUSUAL_ACK {
-  const fields: AckFields = { sequence: 0, subjectStart: 0, subjectLength: 0, subjectCount: 0 };
+  const fields = scratchAck;
+  fields.sequence = 0;
+  fields.subjectStart = 0;
+  fields.subjectLength = 0;
+  fields.subjectCount = 0;
   let pos = 0;
   while (pos < bytes.length) {
     const key = bytes[pos++]!;
