@@ -137,7 +137,7 @@ async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, 
 const WARM_W2_RUNS = 3;
 
 /**
- * W2's latency once the server is warm: a fresh process spends its first ten thousand or so
+ * W2's latency once the server is warm: a fresh process spends its first few thousand
  * requests optimizing its code (V8 compiles on other threads, which on two cores take CPU from
  * the client and the server), and that sets its p99. The measured run stays the figure, as
  * defined; these say what a server that has been up a while answers. Nothing when a run fails.
