@@ -119,6 +119,20 @@ describe('ProtocolParser', () => {
     expect(seen[3]![0]).toBe(seen[0]![0]);
   });
 
+  it('keeps no array for long args lists (a route naming many queue groups)', () => {
+    const seen: string[][] = [];
+    const parser = new ProtocolParser(
+      { onControl: () => undefined, onMessage: (_op, args) => seen.push(args), onParseError: (error) => expect.fail(error) },
+      { maxControlLineBytes: 4096, maxPayloadBytes: 1 << 20 },
+      routePayloadOps,
+    );
+    const queues = Array.from({ length: 6 }, (_, i) => `q${i}`).join(' ');
+    parser.parse(Buffer.from(`RMSG $G foo | ${queues} 1\r\nx\r\nRMSG $G bar | ${queues} 1\r\ny\r\n`));
+    expect(seen[0]).toEqual(['$G', 'foo', '|', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
+    expect(seen[1]).toEqual(['$G', 'bar', '|', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
+    expect(seen[1]).not.toBe(seen[0]);
+  });
+
   it('parses route messages with queue names and headers', () => {
     const events: Event[] = [];
     const parser = new ProtocolParser(

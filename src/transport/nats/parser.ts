@@ -102,6 +102,8 @@ function operationName(line: Buffer, start: number, end: number): string {
 }
 
 const SUBJECT_CACHE_BYTES = 256;
+/** Args lists up to this long (PUB's 1-2, RMSG's 2-4 with a queue group) reuse an array per length. */
+const REUSED_ARGS_MAX = 4;
 
 interface CachedArg {
   readonly bytes: Buffer;
@@ -125,7 +127,11 @@ export class ProtocolParser {
   private readonly tokenStarts: number[] = [];
   private readonly tokenEnds: number[] = [];
   private readonly argCache: readonly [CachedArg, CachedArg] = [newCachedArg(), newCachedArg()];
-  /** The args arrays handed to onMessage, one per length, reused frame after frame. */
+  /**
+   * The args arrays handed to onMessage, one per length up to REUSED_ARGS_MAX, reused frame after
+   * frame; a longer list (a route message naming many queue groups) gets an array of its own, so
+   * that a peer cannot make the parser keep one array of every length it sends.
+   */
   private readonly argArrays: string[][] = [];
   /** Bytes received while suspended, parsed on resume(). */
   private held: Buffer | null = null;
@@ -270,7 +276,10 @@ export class ProtocolParser {
       return;
     }
     let args = this.argArrays[argCount];
-    if (args === undefined) args = this.argArrays[argCount] = new Array<string>(argCount).fill('');
+    if (args === undefined) {
+      args = new Array<string>(argCount).fill('');
+      if (argCount <= REUSED_ARGS_MAX) this.argArrays[argCount] = args;
+    }
     for (let i = 0; i < argCount; i++) {
       const start = this.tokenStarts[i + 1]!;
       const end = this.tokenEnds[i + 1]!;
