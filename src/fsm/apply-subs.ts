@@ -7,6 +7,7 @@ import type { FsmContext } from './context.js';
 import { subStateOf } from './context.js';
 import { OK, failed, type OpResult, type Reassignment, type SentAckOp, type SubscribeOp, type UnsubscribeOp } from './ops.js';
 import { durableKey, groupName, type ChannelRecord, type GroupRecord, type SubRecord } from './records.js';
+import { SeqSet } from '../util/seq-window.js';
 
 function hasRoomForSub(ctx: FsmContext, channel: ChannelRecord): boolean {
   const max = ctx.store.channelLimits(channel.name).maxSubscriptions;
@@ -27,7 +28,7 @@ function createSub(ctx: FsmContext, channel: ChannelRecord, op: SubscribeOp, gro
     isDurable: op.durableName !== '',
     isClosed: false,
     lastSent,
-    pending: new Set(),
+    pending: new SeqSet(),
     group,
   };
   channel.subs.set(sub.id, sub);

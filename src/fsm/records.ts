@@ -4,6 +4,7 @@
 // expirations, stalled flags, delivery scheduling): the server keeps that in its own types
 // (src/server/state.ts) and rebuilds it from these records when it starts serving.
 import type { Channel } from '../store/types.js';
+import type { SeqSet } from '../util/seq-window.js';
 
 export interface ClientRecord {
   readonly id: string;
@@ -37,7 +38,7 @@ export interface SubRecord {
   /** Highest sequence recorded as sent (for a queue member the group's value is authoritative). */
   lastSent: number;
   /** Sequences sent and not acknowledged, as far as the replicated record knows. */
-  readonly pending: Set<number>;
+  readonly pending: SeqSet;
   readonly group: GroupRecord | undefined;
 }
 

@@ -12,6 +12,7 @@ import {
   type StreamingState,
   type SubRecord,
 } from './records.js';
+import { SeqSet } from '../util/seq-window.js';
 
 function lastTimestampOf(channel: ChannelRecord): bigint {
   const msgs = channel.store.msgs;
@@ -72,7 +73,7 @@ export function stateFromRecovered(store: Store, recovered: RecoveredState): Str
         isDurable: s.isDurable,
         isClosed: offline,
         lastSent: s.lastSent,
-        pending: new Set(pending),
+        pending: new SeqSet(pending),
         group,
       };
       channel.subs.set(sub.id, sub);

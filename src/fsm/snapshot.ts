@@ -17,6 +17,7 @@ import {
   type StreamingState,
   type SubRecord,
 } from './records.js';
+import { SeqSet } from '../util/seq-window.js';
 
 const SNAPSHOT_FORMAT_VERSION = 1;
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true, moreTypes: false });
@@ -163,7 +164,7 @@ export async function restoreSnapshot(store: Store, clock: ReplicatedClock, data
     for (const [subId, clientId, qGroup, inbox, ackInbox, maxInFlight, ackWait, durableName, lastSent, isDurable, isClosed, pending] of subRows) {
       const sub: SubRecord = {
         id: toNumber(subId), channel, clientId, qGroup, inbox, ackInbox, maxInFlight, ackWaitInSecs: ackWait, durableName,
-        isDurable, isClosed, lastSent: toNumber(lastSent), pending: new Set(pending.map(toNumber)), group: groups.get(qGroup),
+        isDurable, isClosed, lastSent: toNumber(lastSent), pending: new SeqSet(pending.map(toNumber)), group: groups.get(qGroup),
       };
       channel.subs.set(sub.id, sub);
       subsById.set(`${name}\u0000${sub.id}`, sub);

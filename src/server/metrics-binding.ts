@@ -7,7 +7,7 @@ import type { ChannelState } from './state.js';
 
 const PUSH_INTERVAL_MS = 1000;
 
-function* channelSubs(channel: ChannelState): Iterable<{ pending: Map<number, number> }> {
+function* channelSubs(channel: ChannelState): Iterable<{ pending: { readonly size: number } }> {
   yield* channel.subs;
   for (const group of channel.queueGroups.values()) {
     yield* group.members;

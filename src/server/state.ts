@@ -7,6 +7,7 @@
 import type { Channel } from '../store/types.js';
 import type { ChannelRecord, ClientRecord, GroupRecord, SubRecord } from '../fsm/records.js';
 import type { TimerHandle } from './scheduler.js';
+import type { SeqMap } from '../util/seq-window.js';
 
 export { durableKey } from '../fsm/records.js';
 
@@ -46,7 +47,7 @@ export interface SubscriptionState {
   /** Last sequence sent; for a queue member the group's value is authoritative. */
   lastSent: number;
   /** Pending acks: sequence -> expiration (ms since the epoch). Ahead of the record's set. */
-  readonly pending: Map<number, number>;
+  readonly pending: SeqMap;
   stalled: boolean;
   ackTimer: TimerHandle | undefined;
   /** When the ack timer fires (ms), or 0 when not armed. */

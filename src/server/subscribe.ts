@@ -10,6 +10,7 @@ import type { SubscriptionRequest } from './protocol.js';
 import type { ServerContext } from './context.js';
 import { armInactivity, getOrCreateChannel } from './channels.js';
 import { adoptRecord, durableKey, type ChannelState, type QueueGroupState, type SubscriptionState } from './state.js';
+import { SeqMap } from '../util/seq-window.js';
 
 export const StartPosition = { NewOnly: 0, LastReceived: 1, TimeDeltaStart: 2, SequenceStart: 3, First: 4 } as const;
 
@@ -67,7 +68,7 @@ export function newSubscriptionState(ctx: ServerContext, channel: ChannelState, 
     isDurable: record.isDurable,
     isClosed: record.isClosed,
     lastSent: group !== undefined ? group.lastSent : record.lastSent,
-    pending: new Map(),
+    pending: new SeqMap(),
     stalled: false,
     ackTimer: undefined,
     ackTimerAtMs: 0,

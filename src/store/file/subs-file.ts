@@ -16,12 +16,13 @@ import { StoreErrorCode, type RecoveredSubscription, type SubStore } from '../ty
 import { SubRecord } from './format.js';
 import { checkSubState } from '../memory/memory-sub-store.js';
 import { TypedLog, type IdSeqRecord, type TypedLogContext, type TypedRecord } from './typed-log.js';
+import { SeqSet } from '../../util/seq-window.js';
 
 const SUB_TYPES: ReadonlySet<number> = new Set(Object.values(SubRecord));
 
 interface StoredSub {
   state: SubState;
-  pending: Set<number>;
+  pending: SeqSet;
 }
 
 export class FileSubStore implements SubStore {
@@ -50,7 +51,7 @@ export class FileSubStore implements SubStore {
           const state = decodeSubState(payload);
           const existing = this.subs.get(state.id);
           if (existing !== undefined) existing.state = state;
-          else this.subs.set(state.id, { state, pending: new Set() });
+          else this.subs.set(state.id, { state, pending: new SeqSet() });
           this.maxSubId = Math.max(this.maxSubId, state.id);
           return undefined;
         }
@@ -96,7 +97,7 @@ export class FileSubStore implements SubStore {
     const payload = this.encode(state);
     sub.id = id;
     this.maxSubId = Math.max(this.maxSubId, id);
-    this.subs.set(id, { state, pending: new Set() });
+    this.subs.set(id, { state, pending: new SeqSet() });
     this.log.append(SubRecord.create, payload);
   }
 

@@ -4,10 +4,11 @@ import { TstanError } from '../../util/errors.js';
 import type { ChannelLimits } from '../limits.js';
 import type { SubState } from '../records.js';
 import { StoreErrorCode, type RecoveredSubscription, type SubStore } from '../types.js';
+import { SeqSet } from '../../util/seq-window.js';
 
 interface SubEntry {
   sub: SubState;
-  pending: Set<number>;
+  pending: SeqSet;
 }
 
 const STRING_FIELDS = ['clientId', 'qGroup', 'inbox', 'ackInbox', 'durableName'] as const;
@@ -54,7 +55,7 @@ export class MemorySubStore implements SubStore {
     }
     if (sub.id === 0) sub.id = this.lastId + 1;
     this.lastId = Math.max(this.lastId, sub.id);
-    this.subs.set(sub.id, { sub: { ...sub }, pending: new Set() });
+    this.subs.set(sub.id, { sub: { ...sub }, pending: new SeqSet() });
   }
 
   updateSub(sub: SubState): void {
