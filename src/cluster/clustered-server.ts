@@ -18,7 +18,7 @@ import type { StreamingState } from '../fsm/records.js';
 import { StanCodec } from '../server/protocol.js';
 import { stanServerOptions, type StanServerOptions } from '../server/options.js';
 import { recordServerInfo, stanSubjects, type StanSubjects } from '../server/subjects.js';
-import { systemScheduler, type Scheduler } from '../server/scheduler.js';
+import { createSystemScheduler, type Scheduler } from '../server/scheduler.js';
 import type { ServerContext } from '../server/context.js';
 import { ServingSession } from '../server/session.js';
 import type { StoreOpener } from '../server/server.js';
@@ -89,7 +89,7 @@ export class ClusteredStanServer implements MonitorSource {
     options: Partial<StanServerOptions>,
     private readonly cluster: ClusterSettings & { readonly dir: string },
     private readonly root: Logger,
-    private readonly scheduler: Scheduler = systemScheduler,
+    private readonly scheduler: Scheduler = createSystemScheduler(),
   ) {
     this.logger = root.child({ component: 'stan' });
     this.options = stanServerOptions(options);

@@ -30,6 +30,8 @@ export class Delivery {
   private encoded: Map<number, Buffer> | undefined;
   /** Nothing new is sent (a session draining before a handover waits for outstanding acks). */
   private holding = false;
+  /** The clock for ack deadlines of first deliveries (one reading per task where the scheduler has it). */
+  private readonly deliveryNowMs: () => number;
 
   constructor(
     private readonly send: NatsConnection,
@@ -38,7 +40,9 @@ export class Delivery {
     private readonly logger: Logger,
     private readonly progress: DeliveryProgress,
     private readonly scheduler: Scheduler,
-  ) {}
+  ) {
+    this.deliveryNowMs = scheduler.taskNowMs?.bind(scheduler) ?? (() => scheduler.nowMs());
+  }
 
   /** After a store write: every online subscription of the channel gets what it can take. */
   /** Stops sending messages for the first time; what is pending may still be acknowledged. */
@@ -104,8 +108,8 @@ export class Delivery {
   private deliverToSub(sub: SubscriptionState, budget: number): boolean {
     const store = sub.channel.store;
     const last = sub.channel.deliverable;
-    // One clock reading per pass (bounded by the budget) for the ack deadlines.
-    const now = this.scheduler.nowMs();
+    // Ack deadlines: each ack of a stalled subscription starts a pass, so not a clock call each.
+    const now = this.deliveryNowMs();
     while (sub.lastSent < last && !sub.stalled) {
       if (budget-- <= 0) return true;
       let seq = sub.lastSent + 1;
@@ -128,7 +132,7 @@ export class Delivery {
     if (head === undefined || this.holding) return false;
     const store = head.channel.store;
     const last = head.channel.deliverable;
-    const now = this.scheduler.nowMs();
+    const now = this.deliveryNowMs();
     while (group.lastSent < last) {
       const member = this.pickMember(group, false);
       if (member === undefined) return false;

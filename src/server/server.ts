@@ -16,7 +16,7 @@ import { StanCodec } from './protocol.js';
 import { stanServerOptions, type StanServerOptions } from './options.js';
 import { recordServerInfo, stanSubjects, type StanSubjects } from './subjects.js';
 import { probeForOtherServer } from './probe.js';
-import { systemScheduler, type Scheduler } from './scheduler.js';
+import { createSystemScheduler, type Scheduler } from './scheduler.js';
 import type { ServerContext } from './context.js';
 import { ServingSession } from './session.js';
 import type { StreamingMonitorView } from '../monitor/streaming/view.js';
@@ -50,7 +50,7 @@ export class StanServer implements MonitorSource {
     private readonly openStore: StoreOpener,
     options: Partial<StanServerOptions>,
     private readonly root: Logger,
-    private readonly scheduler: Scheduler = systemScheduler,
+    private readonly scheduler: Scheduler = createSystemScheduler(),
   ) {
     this.logger = root.child({ component: 'stan' });
     this.options = stanServerOptions(options);

@@ -20,7 +20,7 @@ import { ServingSession } from '../../src/server/session.js';
 import { StanCodec } from '../../src/server/protocol.js';
 import { stanServerOptions } from '../../src/server/options.js';
 import { stanSubjects } from '../../src/server/subjects.js';
-import { systemScheduler } from '../../src/server/scheduler.js';
+import { createSystemScheduler } from '../../src/server/scheduler.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { stan, type StanClient, type StanMessage } from '../stan/harness.js';
 
@@ -70,7 +70,7 @@ async function session(s: Shared, name: string): Promise<ServingSession> {
   const created = new ServingSession({
     options,
     logger,
-    scheduler: systemScheduler,
+    scheduler: createSystemScheduler(),
     codec: new StanCodec(),
     subjects: stanSubjects(options.clusterId, options.discoverPrefix),
     store: s.store,

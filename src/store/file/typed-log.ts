@@ -132,8 +132,9 @@ export class TypedLog {
     const { options } = this.context;
     if (!options.compactEnabled || this.records === 0) return false;
     if (this.file.size < options.compactMinSizeBytes) return false;
-    if (this.context.nowMs() - this.lastCompactMs < options.compactIntervalSec * 1000) return false;
-    return ((this.records - live()) * 100) / this.records >= options.compactFragPercent;
+    // The clock last: this runs on every ack.
+    if (((this.records - live()) * 100) / this.records < options.compactFragPercent) return false;
+    return this.context.nowMs() - this.lastCompactMs >= options.compactIntervalSec * 1000;
   }
 
   /**
