@@ -6,23 +6,30 @@
 // pending sequence. Adding, removing and finding are index arithmetic, with no hashing and no
 // object or number allocated per entry. Sequences far apart with few between them would make
 // the window mostly empty; past a density bound the structure keeps a plain Map instead, and
-// goes back to a window once it is empty. Iteration is always in ascending sequence order.
+// goes back to a window once it is empty. A structure that never held anything has no window
+// (a server may hold many idle subscriptions). Iteration is always in ascending sequence order.
 
-/** The window's initial slot count (a power of two). */
-const SLOTS_INITIAL = 32;
+/** The window's slot count when its first entry comes (a power of two). */
+const SLOTS_INITIAL = 8;
 /** A window of up to this many slots may be sparse... */
 const SLOTS_DENSE_FREE = 1024;
 /** ...a larger one needs at least one entry in this many slots, else entries go to a Map. */
 const SLOTS_PER_ENTRY_MAX = 16;
-/** An emptied window larger than this is given back for a small one. */
+/** An emptied window larger than this is given back. */
 const SLOTS_KEPT_EMPTY_MAX = 4096;
+/**
+ * What a window holds before its first entry: a server may have many subscriptions that never
+ * get a message, and each has three of these structures. Zero-length, so never written.
+ */
+const NO_SLOTS = new Uint8Array(0);
+const NO_VALUES = new Float64Array(0);
 
 class SeqWindow {
   /** Flags by ring slot; slot `head` holds `lo`. Slots outside [lo, hi] are always 0. */
-  private present = new Uint8Array(SLOTS_INITIAL);
+  private present = NO_SLOTS;
   /** Values by ring slot (maps only). */
   protected slotValues: Float64Array | undefined;
-  private mask = SLOTS_INITIAL - 1;
+  private mask = 0;
   private head = 0;
   /** Lowest and highest sequence held while count > 0. */
   private lo = 0;
@@ -32,7 +39,7 @@ class SeqWindow {
   protected sparse: Map<number, number> | undefined;
 
   constructor(withValues: boolean) {
-    if (withValues) this.slotValues = new Float64Array(SLOTS_INITIAL);
+    if (withValues) this.slotValues = NO_VALUES;
   }
 
   get size(): number {
@@ -57,6 +64,7 @@ class SeqWindow {
       return;
     }
     if (this.count === 0) {
+      if (this.present.length === 0) this.allocate(SLOTS_INITIAL);
       this.head = 0;
       this.lo = seq;
       this.hi = seq;
@@ -92,7 +100,7 @@ class SeqWindow {
     if (this.present[slot] === 0) return false;
     this.present[slot] = 0;
     if (--this.count === 0) {
-      if (this.present.length > SLOTS_KEPT_EMPTY_MAX) this.allocate(SLOTS_INITIAL);
+      if (this.present.length > SLOTS_KEPT_EMPTY_MAX) this.release();
       return true;
     }
     // The ends move to the nearest entries left: count > 0 bounds both scans.
@@ -112,7 +120,7 @@ class SeqWindow {
     this.sparse = undefined;
     if (this.count === 0) return;
     this.count = 0;
-    if (this.present.length > SLOTS_KEPT_EMPTY_MAX) this.allocate(SLOTS_INITIAL);
+    if (this.present.length > SLOTS_KEPT_EMPTY_MAX) this.release();
     else this.present.fill(0);
   }
 
@@ -158,11 +166,18 @@ class SeqWindow {
     this.head = 0;
   }
 
+  private release(): void {
+    this.present = NO_SLOTS;
+    if (this.slotValues !== undefined) this.slotValues = NO_VALUES;
+    this.mask = 0;
+    this.head = 0;
+  }
+
   private toSparse(): void {
     const sparse = new Map<number, number>();
     for (const seq of this.keys()) sparse.set(seq, this.slotValues === undefined ? 0 : this.slotValues[this.slot(seq)]!);
     this.count = 0;
-    this.allocate(SLOTS_INITIAL);
+    this.release();
     this.sparse = sparse;
   }
 }

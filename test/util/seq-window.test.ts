@@ -1,7 +1,8 @@
 // Proves SeqSet and SeqMap behave as a Set and a Map of sequences, iterated in ascending order:
 // fast-check runs random operation lists against the built-in structures, with sequences close
 // together (the window), far apart (the sparse fallback and back), near 2^53 and below the
-// lowest held one; and checks that memory follows what is held, not the widest span seen.
+// lowest held one; and checks that memory follows what is held, not the widest span seen, and
+// that a structure that never held anything has no window.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SeqMap, SeqSet } from '../../src/util/seq-window.js';
@@ -102,6 +103,7 @@ describe('SeqMap', () => {
   it('holds a few far-apart sequences without a window spanning them', () => {
     const slots = (map: SeqMap): number => (map as unknown as { present: Uint8Array }).present.length;
     const map = new SeqMap();
+    expect(slots(map)).toBe(0);
     for (let seq = 1; seq <= 60; seq++) map.set(seq * 1_000, seq);
     expect(slots(map)).toBeLessThanOrEqual(1_024);
     expect(map.get(60_000)).toBe(60);
