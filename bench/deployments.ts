@@ -2,7 +2,8 @@
 // tstan (MEMORY, or FILE with fsync on), or a 3-node cluster (durable by default, or with
 // `--cluster_sync=false`) with the client attached to a follower or to the leader. Each run starts
 // a fresh deployment of one build and stops it afterwards; the driver reads every node's CPU and
-// peak RSS through the `nodes` it gets back, each named by its role in that run.
+// peak RSS through the `nodes` it gets back, each named by its role in that run, and of a tstan
+// node also its main thread's CPU.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,13 @@ import { startListening, startServer, type ServerBuild, type StoreKind } from '.
 /** A node as the report names it: '' standalone; L, F1 (the client's follower, if any), F2 in a cluster. */
 export interface NodeUse {
   readonly role: string;
+  /** All threads' CPU seconds. */
   cpuSeconds(): number;
+  /**
+   * The main thread's alone: in a tstan node the JavaScript thread, without V8's compiler and GC
+   * threads and libuv's threadpool. Left out where threads say nothing of the cost (nats-server).
+   */
+  mainThreadCpuSeconds?(): number;
   peakRssMb(): number;
 }
 
@@ -71,7 +78,7 @@ export function standaloneConfig(store: StoreKind): BenchConfig {
       const server = await startServer(build, store);
       return {
         url: server.url,
-        nodes: [{ role: '', cpuSeconds: server.cpuSeconds, peakRssMb: server.peakRssMb }],
+        nodes: [{ role: '', cpuSeconds: server.cpuSeconds, mainThreadCpuSeconds: server.mainThreadCpuSeconds, peakRssMb: server.peakRssMb }],
         findings: async () => ({ errorLines: [], notes: [] }),
         stop: server.stop,
       };
@@ -105,7 +112,12 @@ export function clusterConfig(sync: boolean, clientNode: ClusterClientNode): Ben
         ];
         return {
           url: entry.url,
-          nodes: named.map(({ role, node }) => ({ role, cpuSeconds: () => node.cpuSeconds(), peakRssMb: () => node.peakRssMb() })),
+          nodes: named.map(({ role, node }) => ({
+            role,
+            cpuSeconds: () => node.cpuSeconds(),
+            mainThreadCpuSeconds: () => node.mainThreadCpuSeconds(),
+            peakRssMb: () => node.peakRssMb(),
+          })),
           async findings() {
             const errorLines = [...cluster.errorLines()].flatMap(([id, lines]) => lines.map((line) => `${id}: ${line}`));
             const notes = await leadershipNotes(cluster, leaderId, startTerm);
@@ -166,6 +178,7 @@ export function jetStreamConfig(store: StoreKind, version: string): BenchConfig 
       const server = await startListening({ label: 'nats-server', command: 'nats-server', args: ['-js', '-sd', dataDir], dataDir });
       return {
         url: server.url,
+        // No main-thread figure: Go schedules its goroutines on threads of its own choosing.
         nodes: [{ role: '', cpuSeconds: server.cpuSeconds, peakRssMb: server.peakRssMb }],
         findings: async () => ({ errorLines: [], notes: [] }),
         stop: server.stop,

@@ -68,6 +68,8 @@ type Sample = Record<string, number>;
 interface NodeUseOfRun {
   readonly role: string;
   readonly cpuSec: number;
+  /** Its main thread's share of cpuSec, when the node gives it (a tstan's, not nats-server's). */
+  readonly mainCpuSec?: number;
   readonly cpuTotalSec: number;
   readonly peakRssMb: number;
 }
@@ -75,6 +77,7 @@ interface NodeUseOfRun {
 /**
  * The numeric fields of a client's result plus what the servers used meanwhile: summed over the
  * nodes (CPU) or their maximum (RSS), and in a cluster each node's by role (serverCpuSecL, ...).
+ * serverMainCpuSec and serverMainCpuUsPerMsg, the main threads' part, only when every node has one.
  */
 function sampleOf(result: ClientResult, nodes: readonly NodeUseOfRun[], loadAvg1: number): Sample {
   const sample: Sample = { loadAvg1 };
@@ -84,6 +87,12 @@ function sampleOf(result: ClientResult, nodes: readonly NodeUseOfRun[], loadAvg1
   sample['clientCpuUsPerMsg'] = (result.clientCpuSec * 1e6) / result.messages;
   sample['serverCpuSec'] = cpuSec;
   sample['serverCpuUsPerMsg'] = (cpuSec * 1e6) / result.messages;
+  const mainCpuSecs = nodes.map((node) => node.mainCpuSec);
+  if (nodes.length > 0 && mainCpuSecs.every((value): value is number => value !== undefined)) {
+    const mainCpuSec = mainCpuSecs.reduce((sum, value) => sum + value, 0);
+    sample['serverMainCpuSec'] = mainCpuSec;
+    sample['serverMainCpuUsPerMsg'] = (mainCpuSec * 1e6) / result.messages;
+  }
   sample['serverCpuTotalSec'] = nodes.reduce((sum, node) => sum + node.cpuTotalSec, 0);
   sample['serverPeakRssMb'] = Math.max(...nodes.map((node) => node.peakRssMb));
   for (const node of nodes) {
@@ -94,19 +103,36 @@ function sampleOf(result: ClientResult, nodes: readonly NodeUseOfRun[], loadAvg1
   return sample;
 }
 
-/** What every node of `deployment` used: CPU between the marks and over the client, peak RSS. */
-function nodeUses(deployment: Deployment, before: readonly number[], marks: Record<string, number[]>): NodeUseOfRun[] {
-  return deployment.nodes.map((node, i) => ({
-    role: node.role,
-    cpuSec: (marks['end']?.[i] ?? Number.NaN) - (marks['start']?.[i] ?? Number.NaN),
-    cpuTotalSec: node.cpuSeconds() - before[i]!,
-    peakRssMb: node.peakRssMb(),
-  }));
+/** CPU seconds of every node at one moment: all threads, and the main thread's where a node gives it. */
+interface CpuMark {
+  readonly all: number[];
+  readonly main: Array<number | undefined>;
+}
+
+/**
+ * What every node of `deployment` used: CPU between the marks (all threads and the main thread's)
+ * and over the client, peak RSS.
+ */
+function nodeUses(deployment: Deployment, before: readonly number[], marks: Record<string, CpuMark>): NodeUseOfRun[] {
+  return deployment.nodes.map((node, i) => {
+    const start = marks['start'];
+    const end = marks['end'];
+    const mainStart = start?.main[i];
+    const mainEnd = end?.main[i];
+    return {
+      role: node.role,
+      cpuSec: (end?.all[i] ?? Number.NaN) - (start?.all[i] ?? Number.NaN),
+      ...(mainStart !== undefined && mainEnd !== undefined ? { mainCpuSec: mainEnd - mainStart } : {}),
+      cpuTotalSec: node.cpuSeconds() - before[i]!,
+      peakRssMb: node.peakRssMb(),
+    };
+  });
 }
 
 /**
  * One run: a fresh deployment, the client process. Every node's CPU is read when the client marks
- * the start and the end of its timed interval, and before and after the client process.
+ * the start and the end of its timed interval (with its main thread's, where the node gives it),
+ * and before and after the client process.
  */
 async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, count: number, runIndex: number, timeoutSec: number) {
   // Others share the machine: the load when the run starts goes with its figures.
@@ -115,9 +141,9 @@ async function runSample(arm: Arm, config: BenchConfig, workload: WorkloadName, 
   try {
     const cpuNow = (): number[] => deployment.nodes.map((node) => node.cpuSeconds());
     const before = cpuNow();
-    const marks: Record<string, number[]> = {};
+    const marks: Record<string, CpuMark> = {};
     const onMark = (what: string): void => {
-      marks[what] = cpuNow();
+      marks[what] = { all: cpuNow(), main: deployment.nodes.map((node) => node.mainThreadCpuSeconds?.()) };
     };
     const run = await runClient(arm.program, deployment.url, workload, count, `bench${runIndex}`, timeoutSec, onMark, config.clientArgs);
     const nodes = nodeUses(deployment, before, marks);
@@ -202,7 +228,8 @@ function aggregate(samples: readonly Sample[]): Record<string, number> {
   const out: Record<string, number> = {};
   if (samples.length === 0) return out;
   const keys = new Set(samples.flatMap((s) => Object.keys(s)));
-  // Over the runs that have the field (the warm W2 figures may be missing from some).
+  // Over the runs that have the field (the warm W2 figures may be missing from some; the
+  // main-thread figures are in every run of a tstan and in none of nats-server's).
   for (const key of keys) out[key] = round(median(samples.map((s) => s[key]).filter((v): v is number => v !== undefined)));
   const rates = samples.map((s) => s['msgsPerSec'] ?? 0);
   out['msgsPerSecMin'] = round(Math.min(...rates));
@@ -213,7 +240,7 @@ function aggregate(samples: readonly Sample[]): Record<string, number> {
 /** The metrics whose A/B ratios a comparison reports, by the workload's latency fields. */
 function comparedMetrics(workload: WorkloadName): Record<string, string> {
   const [p50, p99] = latencyKeysOf(workload);
-  return { msgsPerSec: 'msgsPerSec', latencyP50: p50, latencyP99: p99, serverCpuUsPerMsg: 'serverCpuUsPerMsg' };
+  return { msgsPerSec: 'msgsPerSec', latencyP50: p50, latencyP99: p99, serverCpuUsPerMsg: 'serverCpuUsPerMsg', serverMainCpuUsPerMsg: 'serverMainCpuUsPerMsg' };
 }
 
 /**

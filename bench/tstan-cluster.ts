@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, peakRssMb } from './proc-stats.js';
+import { cpuSeconds, mainThreadCpuSeconds, peakRssMb } from './proc-stats.js';
 import type { ServerBuild } from './tstan-server.js';
 
 export interface ClusterSpec {
@@ -39,6 +39,8 @@ export interface ClusterNode {
   readonly monitorUrl: string;
   readonly running: boolean;
   cpuSeconds(): number;
+  /** The CPU of the node's JavaScript (main) thread alone. */
+  mainThreadCpuSeconds(): number;
   peakRssMb(): number;
   signal(signal: NodeJS.Signals): void;
   /** Resolves once the process has exited (SIGKILL after `timeoutMs`). */
@@ -133,6 +135,10 @@ class BenchClusterNode implements ClusterNode {
 
   cpuSeconds(): number {
     return cpuSeconds(this.pid);
+  }
+
+  mainThreadCpuSeconds(): number {
+    return mainThreadCpuSeconds(this.pid);
   }
 
   peakRssMb(): number {

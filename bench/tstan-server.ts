@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, peakRssMb } from './proc-stats.js';
+import { cpuSeconds, mainThreadCpuSeconds, peakRssMb } from './proc-stats.js';
 
 export type StoreKind = 'MEMORY' | 'FILE';
 export const STORE_KINDS: readonly StoreKind[] = ['MEMORY', 'FILE'];
@@ -32,6 +32,8 @@ export interface RunningServer {
   readonly pid: number;
   readonly url: string;
   cpuSeconds(): number;
+  /** The main thread's CPU alone: for a Node server its JavaScript thread (a Go server's says little). */
+  mainThreadCpuSeconds(): number;
   peakRssMb(): number;
   /** SIGTERM, then SIGKILL after 10 s; removes the data directory. */
   stop(): Promise<void>;
@@ -163,6 +165,7 @@ export async function startListening(spec: ListeningProcess): Promise<RunningSer
     pid,
     url: `nats://127.0.0.1:${port}`,
     cpuSeconds: () => cpuSeconds(pid),
+    mainThreadCpuSeconds: () => mainThreadCpuSeconds(pid),
     peakRssMb: () => peakRssMb(pid),
     stop,
   };
