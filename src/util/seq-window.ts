@@ -28,7 +28,7 @@ class SeqWindow {
   /** Flags by ring slot; slot `head` holds `lo`. Slots outside [lo, hi] are always 0. */
   private present = NO_SLOTS;
   /** Values by ring slot (maps only). */
-  protected slotValues: Float64Array | undefined;
+  private slotValues: Float64Array | undefined;
   private mask = 0;
   private head = 0;
   /** Lowest and highest sequence held while count > 0. */
@@ -36,7 +36,7 @@ class SeqWindow {
   private hi = 0;
   private count = 0;
   /** Every entry, when the window would be too sparse; undefined in window mode. */
-  protected sparse: Map<number, number> | undefined;
+  private sparse: Map<number, number> | undefined;
 
   constructor(withValues: boolean) {
     if (withValues) this.slotValues = NO_VALUES;
