@@ -8,6 +8,8 @@
 // the window mostly empty; past a density bound the structure keeps a plain Map instead, and
 // goes back to a window once it is empty. A structure that never held anything has no window
 // (a server may hold many idle subscriptions). Iteration is always in ascending sequence order.
+// Sequences are safe non-negative integers: what reaches these structures was checked where it
+// was decoded (operations, snapshots, subs.dat records) or decided by delivery.
 
 /** The window's slot count when its first entry comes (a power of two). */
 const SLOTS_INITIAL = 8;
