@@ -19,7 +19,7 @@ function describeSub(sub: SubRecord): unknown {
     isDurable: sub.isDurable,
     isClosed: sub.isClosed,
     lastSent: sub.lastSent,
-    pending: [...sub.pending].sort((a, b) => a - b),
+    pending: [...sub.pending],
   };
 }
 

@@ -339,7 +339,7 @@ export class Delivery {
    */
   redeliverAllPending(sub: SubscriptionState): void {
     const now = this.scheduler.nowMs();
-    const sequences = [...sub.pending.keys()].sort((a, b) => a - b);
+    const sequences = [...sub.pending.keys()];
     for (const sequence of sequences) {
       const msg = this.lookup(sub.channel.store, sequence);
       if (msg === NOT_LOADED) {

@@ -14,7 +14,7 @@ import { durableKey, type ChannelState, type QueueGroupState, type SubscriptionS
 function pendingExpirations(ctx: ServerContext, channel: ChannelState, record: SubRecord, ackWaitMs: number): Map<number, number> {
   const now = ctx.scheduler.nowMs();
   const map = new Map<number, number>();
-  for (const seq of [...record.pending].sort((a, b) => a - b)) {
+  for (const seq of record.pending) {
     const msg = channel.store.msgs.lookupSync(seq);
     const sentMs = msg === undefined || msg === NOT_LOADED ? now - ackWaitMs : Number(msg.timestamp / 1_000_000n);
     map.set(seq, sentMs + ackWaitMs);

@@ -7,7 +7,8 @@
 // object or number allocated per entry. Sequences far apart with few between them would make
 // the window mostly empty; past a density bound the structure keeps a plain Map instead, and
 // goes back to a window once it is empty. A structure that never held anything has no window
-// (a server may hold many idle subscriptions). Iteration is always in ascending sequence order.
+// (a server may hold many idle subscriptions). Iteration is always in ascending sequence order:
+// digests, store listings and subs.dat compaction take it as it comes, without sorting.
 // Sequences are safe non-negative integers: what reaches these structures was checked where it
 // was decoded (operations, snapshots, subs.dat records) or decided by delivery.
 

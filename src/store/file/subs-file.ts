@@ -149,7 +149,7 @@ export class FileSubStore implements SubStore {
   list(): RecoveredSubscription[] {
     return [...this.subs.values()]
       .sort((a, b) => a.state.id - b.state.id)
-      .map((s) => ({ sub: { ...s.state }, pending: [...s.pending].sort((a, b) => a - b) }));
+      .map((s) => ({ sub: { ...s.state }, pending: [...s.pending] }));
   }
 
   count(): number {
@@ -186,7 +186,7 @@ export class FileSubStore implements SubStore {
     const records: Array<TypedRecord | IdSeqRecord> = [];
     for (const { state, pending } of [...this.subs.values()].sort((a, b) => a.state.id - b.state.id)) {
       records.push([SubRecord.create, encodeSubState(state)]);
-      for (const seq of Float64Array.from(pending).sort()) records.push([SubRecord.sent, state.id, seq]);
+      for (const seq of pending) records.push([SubRecord.sent, state.id, seq]);
     }
     this.log.compact(records);
   }

@@ -91,7 +91,7 @@ export class MemorySubStore implements SubStore {
     this.checkOpen();
     const result: RecoveredSubscription[] = [];
     for (const entry of this.subs.values()) {
-      result.push({ sub: { ...entry.sub }, pending: [...entry.pending].sort((a, b) => a - b) });
+      result.push({ sub: { ...entry.sub }, pending: [...entry.pending] });
     }
     return result;
   }
