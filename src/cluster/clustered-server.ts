@@ -36,7 +36,7 @@ import { encodeSnapshot } from '../fsm/snapshot.js';
 import { FetchClient, FetchServer, fetchSubject } from './fetch.js';
 import { RaftWriter } from './raft-writer.js';
 import { raftTimingOf, type ClusterSettings } from './options.js';
-import { answerStateProbes, decideStartup, handoverSubject, servingSubject, takeOverSubject, type StartupMode } from './startup.js';
+import { answerStateProbes, decideStartup, handoverSubject, reachPeers, servingSubject, takeOverSubject, type StartupMode } from './startup.js';
 import { MembershipService } from './membership.js';
 import { internalInboxPrefix } from '../transport/nats/internal-subjects.js';
 import type { OpResult } from '../fsm/ops.js';
@@ -46,8 +46,8 @@ import { findDiskFull } from '../util/disk-full.js';
 const HANDOVER_NOTICE_MS = 10_000;
 /** How long the next leader waits for them; past it (the old leader died), it serves without. */
 const TAKE_OVER_WAIT_MS = 4_000;
-/** A margin for routes to spread the new leader's subscriptions before the old one drops its own. */
-const SUBSCRIPTION_SPREAD_MS = 20;
+/** How long a new leader waits for every peer to answer before it says it serves without them. */
+const PEER_REACH_WAIT_MS = 1_000;
 
 export class ClusteredStanServer implements MonitorSource {
   readonly options: StanServerOptions;
@@ -455,8 +455,11 @@ export class ClusteredStanServer implements MonitorSource {
     this.takingOverFrom = takingOver ? from.nodeId : undefined;
     await session.start(takingOver ? { subject: takeOverSubject(this.options.clusterId, this.nodeIdInUse), waitMs: TAKE_OVER_WAIT_MS } : undefined);
     if (takingOver) this.logger.info({ from: from.nodeId }, 'taking over from the leader handing over: its requests first');
-    // Its subscriptions have reached the server (start() flushed them): a node handing over may
-    // stop taking requests once it hears this one serves.
+    // Its subscriptions have reached this node's server (start() flushed them). A node handing
+    // over may stop taking requests once it hears this one serves, so that is said only once the
+    // other nodes' servers, where their clients are, have learnt of them too: once every peer
+    // answered a probe sent after them over the same routes (or a peer that is down let it pass).
+    await reachPeers(this.connections[3]!, this.options.clusterId, this.nodeIdInUse, this.peerIds(), PEER_REACH_WAIT_MS);
     this.answeringServing = this.session === session;
     this.bindMetrics();
     this.logger.info({ nodeId: this.nodeIdInUse, term: this.driver?.term }, 'leading: serving clients');
@@ -496,10 +499,9 @@ export class ClusteredStanServer implements MonitorSource {
     if (session !== undefined) {
       // Requests keep arriving here (and are parked) until the new leader serves: stopping to
       // take them earlier would leave their subjects without a subscriber, and NATS drops them.
+      // It says it serves once every server of the cluster knows its subscriptions: requests
+      // sent from now on reach it rather than nobody.
       const next = await this.awaitServingPeer(3_000);
-      // Its subscriptions reached its own server; a moment more for the other servers to learn
-      // of them, so that requests sent meanwhile reach it rather than nobody.
-      if (next !== undefined) await new Promise((resolve) => setTimeout(resolve, SUBSCRIPTION_SPREAD_MS));
       const passedOn = await session.releaseParked(next === undefined ? undefined : takeOverSubject(this.options.clusterId, next));
       if (next === undefined) await this.announceHandover(false);
       if (passedOn.requests + passedOn.acks > 0) this.logger.info({ ...passedOn, to: next }, 'requests and acks received while handing over passed on to the new leader');

@@ -71,6 +71,44 @@ export function answerStateProbes(connection: NatsConnection, clusterId: string,
   });
 }
 
+/** A peer's answer to a state probe: its node ID and whether it has Raft state; a malformed one counts as none. */
+function probeAnswer(payload: Uint8Array): [string, boolean] | undefined {
+  try {
+    const value: unknown = packr.unpack(payload);
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'boolean') return [value[0], value[1]];
+  } catch {
+    // malformed
+  }
+  return undefined;
+}
+
+/**
+ * Resolves once every node in `peers` answered a state probe sent now, or after `waitMs`, with the
+ * nodes that answered. A route carries a server's messages in the order it sent them, and a
+ * server announces a new subscription on its routes as it takes it: so once a peer answered, its
+ * server knows of every subscription this connection had flushed before the probe.
+ */
+export function reachPeers(connection: NatsConnection, clusterId: string, nodeId: string, peers: readonly string[], waitMs: number): Promise<Set<string>> {
+  const answered = new Set<string>();
+  if (peers.length === 0 || connection.isClosed) return Promise.resolve(answered);
+  return new Promise((resolve) => {
+    const inbox = connection.newInbox();
+    const finish = (): void => {
+      clearTimeout(deadline);
+      sub.unsubscribe();
+      resolve(answered);
+    };
+    const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
+      const answer = probeAnswer(payload);
+      if (answer === undefined || !peers.includes(answer[0])) return;
+      answered.add(answer[0]);
+      if (answered.size === peers.length) finish();
+    });
+    const deadline = setTimeout(finish, waitMs);
+    connection.publish(stateSubject(clusterId), packr.pack(nodeId), inbox);
+  });
+}
+
 export interface StartupInputs {
   readonly connection: NatsConnection;
   readonly clusterId: string;
@@ -92,12 +130,8 @@ function probeOnce(inputs: StartupInputs): Promise<Map<string, boolean>> {
   const inbox = connection.newInbox();
   return new Promise((resolve) => {
     const sub = connection.subscribe(inbox, (_subject, _reply, payload) => {
-      try {
-        const value: unknown = packr.unpack(payload);
-        if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'boolean') answers.set(value[0], value[1]);
-      } catch {
-        // A malformed answer counts as none.
-      }
+      const answer = probeAnswer(payload);
+      if (answer !== undefined) answers.set(answer[0], answer[1]);
     });
     connection.publish(stateSubject(clusterId), packr.pack(nodeId), inbox);
     setTimeout(() => {
