@@ -1,6 +1,7 @@
 // The node's view of its log: what storage holds durably, the unstable tail not yet persisted (or
-// a received snapshot not yet persisted), and a bounded cache of recent durable entries so that
-// replication rarely reads the log store. Also the commit and apply positions.
+// a received snapshot not yet persisted), and a cache of recent durable entries, bounded in
+// entries and in bytes, so that replication rarely reads the log store. Also the commit and apply
+// positions.
 import type { Entry } from './types.js';
 import type { Snapshot } from './messages.js';
 import type { RaftStorage } from './storage.js';
@@ -20,6 +21,8 @@ export class RaftLog {
   /** cache[0] has index cacheOffset; the cache ends at the last durable entry. */
   private cache: Entry[] = [];
   private cacheOffset = 0;
+  /** entryBytes() of every entry in the cache. */
+  private cacheBytes = 0;
   committed: number;
   applied: number;
   readonly stats: LogStats = { cacheHits: 0, storageReads: 0 };
@@ -29,6 +32,8 @@ export class RaftLog {
     private readonly cacheSize: number,
     committed: number,
     applied: number,
+    /** The cache also stops at this many bytes: entries are batches of up to the largest proposal. */
+    private readonly cacheBytesMax = Number.POSITIVE_INFINITY,
   ) {
     this.unstableOffset = storage.lastIndex() + 1;
     this.committed = committed;
@@ -141,7 +146,7 @@ export class RaftLog {
       return;
     }
     // The truncation reaches into durable entries: the next Ready rewrites from `first.index`.
-    if (this.cache.length > 0) this.cache.length = Math.max(0, first.index - this.cacheOffset);
+    if (this.cache.length > 0) this.dropCacheFrom(Math.max(0, first.index - this.cacheOffset));
     this.unstableOffset = first.index;
     this.unstable = [...entries];
   }
@@ -164,7 +169,7 @@ export class RaftLog {
     this.unstableSnapshot = snapshot;
     this.unstableOffset = snapshot.meta.index + 1;
     this.unstable = [];
-    this.cache = [];
+    this.dropCacheFrom(0);
     this.committed = snapshot.meta.index;
   }
 
@@ -187,10 +192,13 @@ export class RaftLog {
     const count = index - this.unstableOffset + 1;
     const stable = this.unstable.splice(0, count);
     if (this.cache.length === 0 || this.cacheOffset + this.cache.length !== this.unstableOffset) {
-      this.cache = [];
+      this.dropCacheFrom(0);
       this.cacheOffset = this.unstableOffset;
     }
-    for (const entry of stable) this.cache.push(entry);
+    for (const entry of stable) {
+      this.cache.push(entry);
+      this.cacheBytes += entryBytes(entry);
+    }
     this.unstableOffset = index + 1;
     this.trimCache();
   }
@@ -202,17 +210,36 @@ export class RaftLog {
   /** The driver discarded entries below `index` from storage. */
   compacted(index: number): void {
     if (index > this.cacheOffset) {
-      this.cache.splice(0, Math.min(this.cache.length, index - this.cacheOffset));
+      this.dropCacheHead(Math.min(this.cache.length, index - this.cacheOffset));
       this.cacheOffset = index;
     }
   }
 
+  /** Bytes of entries the cache holds. */
+  cachedBytes(): number {
+    return this.cacheBytes;
+  }
+
   private trimCache(): void {
-    const excess = this.cache.length - this.cacheSize;
+    let excess = Math.max(0, this.cache.length - this.cacheSize);
+    let bytes = this.cacheBytes;
+    for (let i = 0; i < excess; i++) bytes -= entryBytes(this.cache[i]!);
+    while (bytes > this.cacheBytesMax && excess < this.cache.length) bytes -= entryBytes(this.cache[excess++]!);
     if (excess > 0) {
-      this.cache.splice(0, excess);
+      this.dropCacheHead(excess);
       this.cacheOffset += excess;
     }
+  }
+
+  private dropCacheHead(count: number): void {
+    for (let i = 0; i < count; i++) this.cacheBytes -= entryBytes(this.cache[i]!);
+    this.cache.splice(0, count);
+  }
+
+  /** Keeps the first `length` cached entries. */
+  private dropCacheFrom(length: number): void {
+    for (let i = length; i < this.cache.length; i++) this.cacheBytes -= entryBytes(this.cache[i]!);
+    this.cache.length = length;
   }
 
   /** Committed entries not yet handed to the application, at most `countMax`. */

@@ -42,6 +42,11 @@ export interface RaftOptions {
   readonly inflightBytesMax?: number;
   /** Recent durable entries kept in memory so replication rarely reads the log store. */
   readonly logCacheSize?: number;
+  /**
+   * The same cache's bound in bytes of entry data. An entry may be a whole batch of proposals (up
+   * to proposalBytesMax), so a bound in entries alone would let large messages fill the memory.
+   */
+  readonly logCacheBytesMax?: number;
   /** Entries kept behind a snapshot when the log is compacted. */
   readonly trailingLogs?: number;
   /** Bytes per InstallSnapshot chunk. */
@@ -76,6 +81,7 @@ export const raftDefaults = {
   inflightMessagesMax: 16,
   inflightBytesMax: 16 * 1024 * 1024,
   logCacheSize: 512,
+  logCacheBytesMax: 32 * 1024 * 1024,
   trailingLogs: 10240,
   snapshotChunkBytes: 256 * 1024,
   snapshotRetryTicks: 5,
@@ -93,6 +99,7 @@ const positiveKeys = [
   'appendBytesMax',
   'inflightMessagesMax',
   'inflightBytesMax',
+  'logCacheBytesMax',
   'snapshotChunkBytes',
   'snapshotRetryTicks',
   'proposalBytesMax',

@@ -89,7 +89,7 @@ export class Raft {
     const { hardState, snapshotMeta } = storage.initialState();
     const snapshotIndex = snapshotMeta?.index ?? 0;
     const commit = Math.max(hardState.commit, snapshotIndex);
-    this.log = new RaftLog(storage, this.options.logCacheSize, commit, startup.applied ?? snapshotIndex);
+    this.log = new RaftLog(storage, this.options.logCacheSize, commit, startup.applied ?? snapshotIndex, this.options.logCacheBytesMax);
     this.catchUpGate = startup.rejoining === true ? new CatchUpGate() : undefined;
     this.configs = snapshotMeta ? new ConfigTracker(snapshotMeta.index, snapshotMeta.config) : new ConfigTracker();
     this.loadConfigsFromLog(snapshotIndex + 1);
