@@ -10,6 +10,7 @@ import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/driver.js';
 import { EntryType } from '../raft/types.js';
 import type { StanFsm } from '../fsm/stan-fsm.js';
+import { applyEncodedOps } from '../fsm/codec.js';
 import type { OpResult } from '../fsm/ops.js';
 import type { ReplicatedClock } from '../fsm/context.js';
 import { encodeSnapshot, restoreSnapshot } from '../fsm/snapshot.js';
@@ -50,7 +51,7 @@ export class FsmStateMachine implements RaftStateMachine<readonly OpResult[] | u
         results.push(undefined);
         continue;
       }
-      const applied = this.fsm.applyEncoded(entry.data);
+      const applied = applyEncodedOps(this.fsm, entry.data);
       const outcome = applied instanceof Promise ? await applied : applied;
       // Not waited for: the store is made durable before the log drops what it holds (sync()).
       outcome.durable.catch((error: unknown) => this.fail(error));

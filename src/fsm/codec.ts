@@ -4,7 +4,8 @@
 // — the same on every node, so a malformed entry yields the same error everywhere and never
 // throws a node down.
 import { Packr } from 'msgpackr';
-import type { Op, PublishedMsg, SentAndAcked } from './ops.js';
+import { failed, type Op, type PublishedMsg, type SentAndAcked } from './ops.js';
+import type { ApplyOutcome, StanFsm } from './stan-fsm.js';
 import { assertNever } from '../util/assert.js';
 
 export const OPS_FORMAT_VERSION = 1;
@@ -241,4 +242,15 @@ export function decodeOps(bytes: Uint8Array): Op[] | DecodeFailure {
 
 export function isDecodeFailure(value: Op[] | DecodeFailure): value is DecodeFailure {
   return !Array.isArray(value);
+}
+
+/**
+ * Applies an encoded batch (a Raft entry) to `fsm`; undecodable input gives one error result.
+ * Here rather than on StanFsm so that a standalone server, which applies ops as they are, never
+ * loads msgpack (its native add-on alone costs a few MB of resident memory).
+ */
+export function applyEncodedOps(fsm: StanFsm, bytes: Uint8Array): ApplyOutcome | Promise<ApplyOutcome> {
+  const ops = decodeOps(bytes);
+  if (isDecodeFailure(ops)) return { results: [failed(`stan: malformed operation: ${ops.malformed}`)], durable: Promise.resolve() };
+  return fsm.apply(ops);
 }

@@ -12,7 +12,6 @@ import { FsmContext, ReplicatedClock } from './context.js';
 import { applyConnect, applyDisconnect } from './apply-clients.js';
 import { applyCreateChannel, applyDeleteChannel, applyExpire, applyPublish } from './apply-channels.js';
 import { applySentAck, applySubscribe, applyUnsubscribe } from './apply-subs.js';
-import { decodeOps, isDecodeFailure } from './codec.js';
 import { failed, type Op, type OpResult } from './ops.js';
 import { emptyStreamingState, type StreamingState } from './records.js';
 
@@ -72,13 +71,6 @@ export class StanFsm {
       results[i] = result;
     }
     return { results, durable: this.ctx.takeDurability() };
-  }
-
-  /** Applies an encoded batch (a Raft entry); undecodable input gives one error result. */
-  applyEncoded(bytes: Uint8Array): ApplyOutcome | Promise<ApplyOutcome> {
-    const ops = decodeOps(bytes);
-    if (isDecodeFailure(ops)) return { results: [failed(`stan: malformed operation: ${ops.malformed}`)], durable: Promise.resolve() };
-    return this.apply(ops);
   }
 
   private async finishAsync(ops: readonly Op[], results: OpResult[], at: number, pending: Promise<OpResult>): Promise<ApplyOutcome> {

@@ -11,6 +11,7 @@ import { describeState } from '../../src/fsm/digest.js';
 import { emptyStreamingState } from '../../src/fsm/records.js';
 import { encodeSnapshot, restoreSnapshot } from '../../src/fsm/snapshot.js';
 import { StanFsm } from '../../src/fsm/stan-fsm.js';
+import { applyEncodedOps } from '../../src/fsm/codec.js';
 import { FileStore } from '../../src/store/file/file-store.js';
 import { SimDisk } from '../../src/store/file/sim-disk.js';
 import type { StoreLimits } from '../../src/store/types.js';
@@ -30,7 +31,7 @@ async function openNode(disk: SimDisk, limits: StoreLimits): Promise<{ store: Fi
 
 /** Applies without waiting for the store's fsyncs; a failed one (the power failure) is expected. */
 async function applyLoosely(fsm: StanFsm, step: Step): Promise<void> {
-  const outcome = 'bytes' in step ? await fsm.applyEncoded(step.bytes) : await fsm.apply(step.ops);
+  const outcome = 'bytes' in step ? await applyEncodedOps(fsm, step.bytes) : await fsm.apply(step.ops);
   outcome.durable.catch(() => undefined);
 }
 

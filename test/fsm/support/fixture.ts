@@ -5,6 +5,7 @@
 import { ReplicatedClock } from '../../../src/fsm/context.js';
 import { StanFsm } from '../../../src/fsm/stan-fsm.js';
 import type { ApplyOutcome } from '../../../src/fsm/stan-fsm.js';
+import { applyEncodedOps } from '../../../src/fsm/codec.js';
 import type { OpResult, Op } from '../../../src/fsm/ops.js';
 import { FileStore } from '../../../src/store/file/file-store.js';
 import { SimDisk } from '../../../src/store/file/sim-disk.js';
@@ -44,7 +45,7 @@ export async function applyAll(fsm: StanFsm, ops: readonly Op[]): Promise<OpResu
 }
 
 export async function applyEncoded(fsm: StanFsm, bytes: Uint8Array): Promise<OpResult[]> {
-  const outcome = await fsm.applyEncoded(bytes);
+  const outcome = await applyEncodedOps(fsm, bytes);
   await outcome.durable;
   return outcome.results;
 }
