@@ -2,7 +2,8 @@
 // built here into a scratch directory beside dist/bin, it prints its version, serves a
 // node-nats-streaming client with monitoring on, loads before its client port listens none of the
 // modules that start-up defers (the streaming layer, prom-client, the `nats` client, the stores),
-// and carries no protobuf library at all (the protocol codecs are hand-written).
+// maps no native add-on when standalone, and carries no protobuf library at all (the protocol
+// codecs are hand-written).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -83,6 +84,20 @@ describe('the bundled tstan command', () => {
     // ...and they are in the bundle, in chunks loaded on demand.
     const allInputs = Object.values(outputs).flatMap((output) => Object.keys(output.inputs));
     for (const pattern of deferred) expect(allInputs.some((input) => pattern.test(input)), String(pattern)).toBe(true);
+  });
+
+  it('loads no native add-on in a standalone server: msgpack, level and sodium are for clustering and encryption', async () => {
+    for (const store of ['memory', 'file']) {
+      const dir = join(outdir, `data-${store}`);
+      const node = await startTstan(['-cid', 'bundle-native', '-st', store, '-dir', dir], { entry });
+      try {
+        const maps = readFileSync(`/proc/${node.child.pid}/maps`, 'utf8');
+        expect(maps).toContain('/node');
+        expect(maps.split('\n').filter((line) => line.endsWith('.node')), store).toEqual([]);
+      } finally {
+        expect(await node.stop('SIGTERM')).toBe(0);
+      }
+    }
   });
 
   it('carries no protobuf library: no chunk holds protobufjs or its long.js', () => {
