@@ -63,8 +63,12 @@ export function slicingCrc32(t: Uint32Array, data: Uint8Array, start = 0, end = 
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** Records up to this size go through the JS loop; longer ones through zlib (IEEE only). */
-const NATIVE_FROM_BYTES = 96;
+/**
+ * Records shorter than this go through the JS loop; longer ones through zlib (IEEE only), which
+ * also needs a view of the record. Measured on Node 20: 284 ns against 340 at 160 bytes (a
+ * 128-byte message), 307 against 332 at 200, 467 against 261 at 300.
+ */
+const NATIVE_FROM_BYTES = 224;
 
 /** A checksum function for `polynomial`; long IEEE inputs use zlib's native implementation. */
 export function createCrc32(polynomial: number = CRC32_IEEE): Crc32 {
