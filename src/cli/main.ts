@@ -81,7 +81,7 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (earlyStop !== undefined) {
       logger.info({ signal: earlyStop }, 'stopped during start-up');
-      root.flush();
+      await root.flush();
       return 0;
     }
     // One clear line for the person who started us; the stack only for whoever asked for debug.
@@ -89,7 +89,7 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
     const full = findDiskFull(error);
     const message = full === undefined || error instanceof DiskFullError ? messageOf(error) : DiskFullError.from(full, error).message;
     if (options.logging.file !== '') logger.fatal(full === undefined ? {} : { code: 'DISK_FULL', errno: full.errno, path: full.path }, `start-up failed: ${message}`);
-    root.flush();
+    await root.flush();
     process.stderr.write(`tstan: ${message}\n`);
     return full === undefined ? 1 : EXIT_DISK_FULL;
   }
@@ -101,12 +101,17 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
       logger.info({ signal }, 'shutting down');
       node
         .shutdown()
-        .then(() => resolve(0))
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        })
-        .finally(() => root.flush());
+        .then(
+          () => 0,
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            return 1;
+          },
+        )
+        .then(async (code) => {
+          await root.flush();
+          resolve(code);
+        });
     };
     // The store failed (an fsync error, a full disk): nothing more may be acknowledged; the node
     // stops, non-zero. A full disk is one line naming the file, and its own exit code
@@ -126,8 +131,8 @@ async function run(options: Options, argv: readonly string[]): Promise<number> {
       node
         .shutdown()
         .catch(() => undefined)
-        .finally(() => {
-          root.flush();
+        .finally(async () => {
+          await root.flush();
           resolve(full === undefined ? 1 : EXIT_DISK_FULL);
         });
     };
