@@ -163,10 +163,13 @@ export async function runNatsBench(total = 500_000, runs = 3): Promise<object[]>
     hasNatsServer ? () => withServers([natsNode()], (servers) => medianOf(runs, 'nats-server', servers, total)) : null,
   );
   const cluster = ['--cluster', 'nats://127.0.0.1:-1', '--cluster_name', 'bench'];
+  // Two tstan nodes on one NATS cluster each run a streaming server: with the same cluster ID the
+  // second refuses to start (as the reference does), so each gets its own.
+  const streamingIds = (command: string, id: string): string[] => (command === 'tstan' ? ['-cid', id] : []);
   const crossNode = (command: string, node: (extra: string[]) => () => Promise<RunningServer>) => async () => {
-    const first = await node(cluster)();
+    const first = await node([...cluster, ...streamingIds(command, 'bench-first')])();
     try {
-      return await withServers([node([...cluster, '--routes', `nats-route://127.0.0.1:${first.clusterPort}`])], ([second]) =>
+      return await withServers([node([...cluster, ...streamingIds(command, 'bench-second'), '--routes', `nats-route://127.0.0.1:${first.clusterPort}`])], ([second]) =>
         medianOf(runs, command, [first, second!], total),
       );
     } finally {

@@ -50,6 +50,30 @@ const suites: Record<string, Suite> = {
 /** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
 const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'failover', 'raft', 'file'];
 
+/** Every flag run.ts or its suites read, and whether it takes a value. */
+const FLAGS: Record<string, 'value' | 'switch'> = {
+  only: 'value', scale: 'value', help: 'switch',
+  // STAN and cluster suites (bench/stan.ts)
+  workloads: 'value', stores: 'value', clients: 'value', runs: 'value', 'timeout-s': 'value', 'tstan-root': 'value',
+  'server-flags': 'value', 'vs-server-flags': 'value', vs: 'value', interleave: 'switch', 'no-jetstream': 'switch',
+  'cluster-sync': 'value', 'client-node': 'value',
+  // failover (bench/failover.ts)
+  faults: 'value', 'pause-s': 'value', 'fault-after-s': 'value', 'duration-s': 'value', rate: 'value', window: 'value', 'ack-timeout-ms': 'value',
+};
+
+/** A mistyped flag would otherwise be ignored, and the run measure something else than asked. */
+function checkFlags(argv: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue;
+    const name = arg.slice(2).split('=')[0]!;
+    const kind = FLAGS[name];
+    if (kind === undefined) throw new Error(`unknown flag --${name}; see npm run bench -- --help`);
+    // The value may itself start with -- (--server-flags '--file_sync=false').
+    if (kind === 'value' && !arg.includes('=')) i++;
+  }
+}
+
 function argValue(argv: readonly string[], name: string): string | undefined {
   const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
   if (index < 0) return undefined;
@@ -62,6 +86,7 @@ export async function runAll(argv: readonly string[]): Promise<void> {
     process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\nfailover: ${FAILOVER_BENCH_USAGE}\n`);
     return;
   }
+  checkFlags(argv);
   const only = argValue(argv, 'only');
   const scale = Number(argValue(argv, 'scale') ?? '1');
   if (!Number.isFinite(scale) || scale <= 0) throw new Error(`--scale must be a positive number, got ${argValue(argv, 'scale')}`);
