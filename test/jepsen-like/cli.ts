@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_HARNESS, UsageError, parseCommandLine, runMain } from './cli-usage.js';
 import { findScenario, runScenario, scenarios, type RunReport } from './scenarios.js';
 import { clusterScenarios, findClusterScenario } from './cluster/scenarios.js';
 import { runClusterScenario, type ClusterRunReport } from './cluster/runner.js';
@@ -24,7 +24,6 @@ import { brokenEntry, brokenRuns } from './cluster/broken.js';
 import { renderReport } from './cluster/report-html.js';
 
 const EXIT_INVALID = 1;
-const EXIT_HARNESS = 2;
 
 type AnyReport = RunReport | ClusterRunReport;
 
@@ -36,9 +35,15 @@ function gitCommit(): string {
   }
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
+const USAGE = `npm run jepsen -- [--scenario NAME[,NAME...]] [--suite all|standalone|cluster|broken] [--seed N]
+  [--dir ROOT] [--warmup-ms N] [--fault-ms N] [--keep] [--store file|memory] [--tstan-root DIR] [--report FILE]
+`;
+const SUITES = ['all', 'standalone', 'cluster', 'broken'];
+
+function parseOptions() {
+  return parseCommandLine({
     options: {
+      help: { type: 'boolean', short: 'h' },
       scenario: { type: 'string', multiple: true },
       suite: { type: 'string' },
       seed: { type: 'string' },
@@ -51,15 +56,23 @@ async function main(): Promise<number> {
       report: { type: 'string' },
     },
   });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseOptions();
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.suite !== undefined && !SUITES.includes(values.suite)) throw new UsageError(`--suite must be one of ${SUITES.join(', ')}, got ${values.suite}`);
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${values.seed}`);
   const rootDir = values.dir ?? join(tmpdir(), `tstan-jepsen-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  mkdirSync(rootDir, { recursive: true });
   const reportFile = values.report ?? join(rootDir, 'report.html');
   const startedAt = new Date().toISOString();
   const phases = { warmupMs: Number(values['warmup-ms'] ?? 5_000), faultMs: Number(values['fault-ms'] ?? 20_000) };
   const store = values.store ?? 'file';
-  if (store !== 'file' && store !== 'memory') throw new Error(`--store must be file or memory, got ${store}`);
+  if (store !== 'file' && store !== 'memory') throw new UsageError(`--store must be file or memory, got ${store}`);
   const tstanRoot = values['tstan-root'] === undefined ? {} : { tstanRoot: values['tstan-root'] };
   const suite = values.suite ?? 'all';
   const names = (values.scenario ?? []).flatMap((n) => n.split(','));
@@ -67,7 +80,7 @@ async function main(): Promise<number> {
   const wanted = (name: string) => names.length === 0 || names.includes(name);
   for (const name of names) {
     if (!scenarios.some((s) => s.name === name) && findClusterScenario(name) === undefined && !brokenRuns.some((b) => b.name === name)) {
-      throw new Error(`unknown scenario ${name}; known: ${[...scenarios, ...clusterScenarios].map((s) => s.name).join(', ')}`);
+      throw new UsageError(`unknown scenario ${name}; known: ${[...scenarios, ...clusterScenarios].map((s) => s.name).join(', ')}`);
     }
   }
   if (suite === 'all' || suite === 'standalone') {
@@ -88,6 +101,8 @@ async function main(): Promise<number> {
       runs.push({ name: broken.name, run: async () => ({ ...(await runClusterScenario(broken.scenario, { seed, rootDir, phases, entry: brokenEntry, env: broken.env, ...tstanRoot })), scenario: broken.name }) });
     }
   }
+  if (runs.length === 0) throw new UsageError(`no scenario of suite ${suite} is named ${names.join(', ')}`);
+  mkdirSync(rootDir, { recursive: true });
   process.stderr.write(`seed ${seed}; scenarios ${runs.map((r) => r.name).join(', ')}\n`);
   const reports: AnyReport[] = [];
   let uncaught = 0;
@@ -110,10 +125,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(EXIT_HARNESS);
-  },
-);
+runMain(main, USAGE);

@@ -11,22 +11,26 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_HARNESS, UsageError, parseCommandLine, runMain } from './cli-usage.js';
 import { runSoak } from './cluster/soak.js';
 import { formatFlatness } from './cluster/soak-figures.js';
 
 const EXIT_INVALID = 1;
-const EXIT_HARNESS = 2;
+
+const USAGE = `npm run soak -- [--minutes 60] [--seed N] [--sample-s 30] [--rate-hz 10] [--change pause|handover]
+  [--change-every-s 60] [--kill-every 5] [--built] [--node-options '...'] [--dir ROOT] [--tstan-root DIR]
+`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
   const value = text === undefined ? fallback : Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${text}`);
   return value;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
+function parseOptions() {
+  return parseCommandLine({
     options: {
+      help: { type: 'boolean', short: 'h' },
       minutes: { type: 'string' },
       seed: { type: 'string' },
       'sample-s': { type: 'string' },
@@ -40,11 +44,19 @@ async function main(): Promise<number> {
       'node-options': { type: 'string' },
     },
   });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseOptions();
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const leaderChange = values.change ?? 'pause';
-  if (leaderChange !== 'pause' && leaderChange !== 'handover') throw new Error(`--change must be pause or handover, got ${values.change}`);
+  if (leaderChange !== 'pause' && leaderChange !== 'handover') throw new UsageError(`--change must be pause or handover, got ${values.change}`);
   const minutes = Math.round(positive('minutes', values.minutes, 60));
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${values.seed}`);
   const rootDir = values.dir ?? join(tmpdir(), `tstan-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(rootDir, { recursive: true });
   process.stderr.write(`soak: seed ${seed}, ${minutes} min, leadership changed by ${leaderChange} every ${values['change-every-s'] ?? 60} s, nodes from ${values.built === true ? 'dist' : 'sources under tsx'}, in ${rootDir}\n`);
@@ -69,10 +81,4 @@ async function main(): Promise<number> {
   return report.verdict === 'valid' ? 0 : report.verdict === 'error' ? EXIT_HARNESS : EXIT_INVALID;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(EXIT_HARNESS);
-  },
-);
+runMain(main, USAGE);
