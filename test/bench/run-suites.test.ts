@@ -3,24 +3,13 @@
 // across a route (each its own streaming cluster ID, or the second refuses to start), beside
 // Debian's nats-server when it is installed. Smallest counts; no timing checked.
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { repoRoot } from '../support/tstan-process.js';
+import { runNode } from '../support/run-command.js';
 import { skipWithout } from '../support/test-deps.js';
 
-const run = promisify(execFile);
 const benchEntry = join(repoRoot, 'dist', 'bench', 'run.js');
-
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [benchEntry, ...args], { cwd: repoRoot, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const bench = (args: string[]) => runNode([benchEntry, ...args], 120_000);
 
 describe('npm run bench', () => {
   it('refuses an unknown flag, even one that follows a flag whose value starts with --', async () => {

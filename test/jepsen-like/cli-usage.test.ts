@@ -2,22 +2,11 @@
 // a mistake (an unknown flag, an unknown suite, a bad number) with one line and the usage, exit 2,
 // before starting anything: a typo must never run the wrong suite, or nothing, and pass.
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { repoRoot } from '../support/tstan-process.js';
+import { runNode } from '../support/run-command.js';
 
-const run = promisify(execFile);
-
-async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'jepsen-like', script), ...args], { cwd: repoRoot, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const cli = (script: string, args: string[]) => runNode(['--import', 'tsx', join(repoRoot, 'test', 'jepsen-like', script), ...args], 30_000);
 
 describe('chaos command lines', () => {
   it('print their usage on --help', async () => {
