@@ -17,6 +17,12 @@ describe('chaos command lines', () => {
     }
   }, 60_000);
 
+  it('and the Raft simulator (npm run sim) answers --help with its usage, exit 0', async () => {
+    const { code, stdout } = await runNode(['--import', 'tsx', join(repoRoot, 'test', 'raft', 'sim', 'cli.ts'), '--help'], 30_000);
+    expect(code).toBe(0);
+    expect(stdout.startsWith('usage: sim [--seed N]')).toBe(true);
+  }, 60_000);
+
   it('refuse a mistake in one line with the usage, exit 2, no stack', async () => {
     const cases: Array<[string, string[], string]> = [
       ['cli.ts', ['--sceanrio', 'kill'], "Unknown option '--sceanrio'"],

@@ -14,8 +14,10 @@ interface CliArgs {
   overrides: SimOverrides;
 }
 
+const USAGE = `usage: sim [--seed N] [--seeds K] [--nodes 3-5] [--wipe PERCENT] [--bug ${bugNames.join('|')}] [--verbose]\n`;
+
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: sim [--seed N] [--seeds K] [--nodes 3-5] [--wipe PERCENT] [--bug ${bugNames.join('|')}] [--verbose]\n`);
+  process.stderr.write(`${message}\n${USAGE}`);
   process.exit(64);
 }
 
@@ -54,6 +56,10 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case '--verbose':
         args.verbose = true;
         break;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        process.exit(0);
       default:
         usage(`unknown argument ${String(flag)}`);
     }
