@@ -220,13 +220,16 @@ export class RaftLog {
     return this.cacheBytes;
   }
 
+  /** Drops the oldest cached entries until the cache is within both of its bounds. */
   private trimCache(): void {
-    let excess = Math.max(0, this.cache.length - this.cacheSize);
+    let excess = 0;
     let bytes = this.cacheBytes;
-    for (let i = 0; i < excess; i++) bytes -= entryBytes(this.cache[i]!);
-    while (bytes > this.cacheBytesMax && excess < this.cache.length) bytes -= entryBytes(this.cache[excess++]!);
+    while (excess < this.cache.length && (this.cache.length - excess > this.cacheSize || bytes > this.cacheBytesMax)) {
+      bytes -= entryBytes(this.cache[excess++]!);
+    }
     if (excess > 0) {
-      this.dropCacheHead(excess);
+      this.cache.splice(0, excess);
+      this.cacheBytes = bytes;
       this.cacheOffset += excess;
     }
   }
