@@ -46,9 +46,10 @@ export function createRootLogger(options: LoggerOptions = {}): RootLogger {
   let writtenBytes = 0;
   let failed = false;
   const waiters = new Set<() => void>();
+  /** Nothing more will be written: all of it was, or the destination failed. */
+  const settled = (): boolean => failed || writtenBytes >= queuedBytes;
   const settle = (): void => {
-    if (!failed && writtenBytes < queuedBytes) return;
-    for (const waiter of waiters) waiter();
+    if (settled()) for (const waiter of waiters) waiter();
   };
   destination.on('write', (bytes: number) => {
     writtenBytes += bytes;
@@ -82,7 +83,7 @@ export function createRootLogger(options: LoggerOptions = {}): RootLogger {
     },
     flush: (waitMs = FLUSH_WAIT_MS) =>
       new Promise<void>((resolve) => {
-        if (failed || writtenBytes >= queuedBytes) {
+        if (settled()) {
           resolve();
           return;
         }
