@@ -165,7 +165,8 @@ export function closeSub(ctx: FsmContext, sub: SubRecord, remove: boolean, reass
 function reassignPending(ctx: FsmContext, from: SubRecord, group: GroupRecord, reassigned: Reassignment[]): void {
   let index = 0;
   const store = from.channel.store.subs;
-  for (const seq of [...from.pending]) {
+  // `from` has left the group: adding to the members' pending never touches its own.
+  for (const seq of from.pending) {
     const target = group.members[index++ % group.members.length]!;
     target.pending.add(seq);
     reassigned.push({ channel: from.channel.name, fromSubId: from.id, toSubId: target.id, seq });
