@@ -17,7 +17,7 @@ import { scriptCommand } from './client-programs.js';
 import type { AckGap, FailoverClientResult } from './failover-client.js';
 import { ownRoot, serverBuild, type ServerBuild } from './tstan-server.js';
 import { startCluster, type ClusterNode, type RunningCluster } from './tstan-cluster.js';
-import { flagValue, numberFlag } from './flags.js';
+import { flagValue, numberFlag, type FlagKind } from './flags.js';
 
 export type FailoverFault = 'kill' | 'term' | 'pause';
 export const FAILOVER_FAULTS: readonly FailoverFault[] = ['kill', 'term', 'pause'];
@@ -331,6 +331,12 @@ export const FAILOVER_BENCH_USAGE = `a 3-node cluster loses its leader while a p
   --rate N --window N --ack-timeout-ms N   the publisher (default ${DEFAULTS.rate} msgs/s, ${DEFAULTS.window}, ${DEFAULTS.ackTimeoutMs} ms)
   --duration-s N --fault-after-s N         publishing time and when the leader is hit (default ${DEFAULTS.durationSec}, ${DEFAULTS.faultAfterSec})
   --tstan-root DIR          run the servers from DIR/dist`;
+
+/** The flags failoverBenchOptionsFromArgs reads. */
+export const FAILOVER_BENCH_FLAGS: Readonly<Record<string, FlagKind>> = {
+  faults: 'value', 'cluster-sync': 'value', runs: 'value', rate: 'value', window: 'value', 'ack-timeout-ms': 'value',
+  'duration-s': 'value', 'fault-after-s': 'value', 'pause-s': 'value', 'tstan-root': 'value',
+};
 
 export function failoverBenchOptionsFromArgs(argv: readonly string[]): FailoverBenchOptions {
   const options: Record<string, unknown> = {};

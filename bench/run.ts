@@ -11,9 +11,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNatsBench } from './nats.js';
-import { STAN_BENCH_USAGE, clusterConfigsFromArgs, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
+import { STAN_BENCH_FLAGS, STAN_BENCH_USAGE, clusterConfigsFromArgs, runStanBench, stanBenchOptionsFromArgs } from './stan.js';
 import { runRaftBench } from './raft.js';
-import { FAILOVER_BENCH_USAGE, failoverBenchOptionsFromArgs, runFailoverBench } from './failover.js';
+import { FAILOVER_BENCH_FLAGS, FAILOVER_BENCH_USAGE, failoverBenchOptionsFromArgs, runFailoverBench } from './failover.js';
+import { checkFlags, flagValue, type FlagKind } from './flags.js';
 import { runFileStoreBench } from './file-store.js';
 import { runStartupBench } from './startup.js';
 
@@ -50,46 +51,18 @@ const suites: Record<string, Suite> = {
 /** What `npm run bench` runs without --only (stan already covers stan-fast and stan-node). */
 const DEFAULT_SUITES = ['startup', 'nats', 'stan', 'cluster', 'failover', 'raft', 'file'];
 
-/** Every flag run.ts or its suites read, and whether it takes a value. */
-const FLAGS: Record<string, 'value' | 'switch'> = {
-  only: 'value', scale: 'value', help: 'switch',
-  // STAN and cluster suites (bench/stan.ts)
-  workloads: 'value', stores: 'value', clients: 'value', runs: 'value', 'timeout-s': 'value', 'tstan-root': 'value',
-  'server-flags': 'value', 'vs-server-flags': 'value', vs: 'value', interleave: 'switch', 'no-jetstream': 'switch',
-  'cluster-sync': 'value', 'client-node': 'value',
-  // failover (bench/failover.ts)
-  faults: 'value', 'pause-s': 'value', 'fault-after-s': 'value', 'duration-s': 'value', rate: 'value', window: 'value', 'ack-timeout-ms': 'value',
-};
-
-/** A mistyped flag would otherwise be ignored, and the run measure something else than asked. */
-function checkFlags(argv: readonly string[]): void {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) continue;
-    const name = arg.slice(2).split('=')[0]!;
-    const kind = FLAGS[name];
-    if (kind === undefined) throw new Error(`unknown flag --${name}; see npm run bench -- --help`);
-    // The value may itself start with -- (--server-flags '--file_sync=false').
-    if (kind === 'value' && !arg.includes('=')) i++;
-  }
-}
-
-function argValue(argv: readonly string[], name: string): string | undefined {
-  const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index < 0) return undefined;
-  const arg = argv[index]!;
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
-}
+/** run.ts's own flags; each suite's are beside its parser. */
+const RUN_FLAGS: Record<string, FlagKind> = { only: 'value', scale: 'value', help: 'switch' };
 
 export async function runAll(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`npm run bench -- [--only ${Object.keys(suites).join(',')}] [--scale F]\nSTAN suites: ${STAN_BENCH_USAGE}\nfailover: ${FAILOVER_BENCH_USAGE}\n`);
     return;
   }
-  checkFlags(argv);
-  const only = argValue(argv, 'only');
-  const scale = Number(argValue(argv, 'scale') ?? '1');
-  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`--scale must be a positive number, got ${argValue(argv, 'scale')}`);
+  checkFlags(argv, { ...RUN_FLAGS, ...STAN_BENCH_FLAGS, ...FAILOVER_BENCH_FLAGS }, 'npm run bench -- --help');
+  const only = flagValue(argv, 'only');
+  const scale = Number(flagValue(argv, 'scale') ?? '1');
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`--scale must be a positive number, got ${flagValue(argv, 'scale')}`);
   const names = only ? only.split(',') : DEFAULT_SUITES;
   for (const name of names) {
     const suite = suites[name];

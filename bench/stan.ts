@@ -23,7 +23,7 @@ import {
 import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, withServerFlags, type ServerBuild, type StoreKind } from './tstan-server.js';
-import { flagValue, numberFlag } from './flags.js';
+import { flagValue, numberFlag, type FlagKind } from './flags.js';
 
 export interface StanBenchOptions {
   /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
@@ -406,6 +406,13 @@ The cluster suite (3 nodes, FILE) instead of --stores:
   --client-node follower,leader  which node the client connects to (default both)`;
 
 /** The cluster configurations the flags above ask for. */
+/** The flags stanBenchOptionsFromArgs and clusterConfigsFromArgs read. */
+export const STAN_BENCH_FLAGS: Readonly<Record<string, FlagKind>> = {
+  workloads: 'value', stores: 'value', clients: 'value', runs: 'value', scale: 'value', 'timeout-s': 'value', 'tstan-root': 'value',
+  'server-flags': 'value', 'vs-server-flags': 'value', vs: 'value', interleave: 'switch', 'no-jetstream': 'switch',
+  'cluster-sync': 'value', 'client-node': 'value',
+};
+
 export function clusterConfigsFromArgs(argv: readonly string[]): BenchConfig[] {
   const syncs = listFlag(argv, 'cluster-sync', ['true', 'false'] as const)?.map((value) => value === 'true');
   return clusterConfigs(syncs, listFlag(argv, 'client-node', CLUSTER_CLIENT_NODES));
