@@ -34,18 +34,23 @@ export function scriptCommand(name: string): { command: string; args: string[] }
   return { command: process.execPath, args: fromSource ? ['--import', 'tsx', path] : [path] };
 }
 
-/** Compiles bench/c/stan-bench.c into `dir`; resolves with the binary or the reason it failed. */
-export async function compileCClient(dir: string): Promise<{ binary: string } | { error: string }> {
-  const source = join(ownRoot(), 'bench', 'c', 'stan-bench.c');
+/** Compiles bench/c/NAME.c into `dir` as NAME; resolves with the binary or the reason it failed. */
+export async function compileCProgram(dir: string, name: string, libraries: readonly string[] = [], hint = ''): Promise<{ binary: string } | { error: string }> {
+  const source = join(ownRoot(), 'bench', 'c', `${name}.c`);
   if (!existsSync(source)) return { error: `${source} not found` };
-  const binary = join(dir, 'stan-bench');
+  const binary = join(dir, name);
   try {
-    await run('cc', ['-std=gnu11', '-O2', '-o', binary, source, '-lnats', '-lpthread']);
+    await run('cc', ['-std=gnu11', '-O2', '-o', binary, source, ...libraries]);
     return { binary };
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr ?? String(error);
-    return { error: `cc failed (is libnats-dev installed? apt-get install libnats-dev): ${detail.trim().split('\n').slice(0, 3).join(' ')}` };
+    return { error: `cc failed${hint}: ${detail.trim().split('\n').slice(0, 3).join(' ')}` };
   }
+}
+
+/** Compiles bench/c/stan-bench.c, the C client, into `dir`. */
+export function compileCClient(dir: string): Promise<{ binary: string } | { error: string }> {
+  return compileCProgram(dir, 'stan-bench', ['-lnats', '-lpthread'], ' (is libnats-dev installed? apt-get install libnats-dev)');
 }
 
 export async function prepareClients(kinds: readonly ClientKind[]): Promise<PreparedClients> {

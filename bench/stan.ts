@@ -8,6 +8,9 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
 import {
@@ -24,6 +27,7 @@ import { clusterTarget, describeReference } from './reference-figures.js';
 import { latencyKeysOf, printComparison, printTable, type Row } from './stan-report.js';
 import { STORE_KINDS, ownRoot, serverBuild, withServerFlags, type ServerBuild, type StoreKind } from './tstan-server.js';
 import { flagValue, numberFlag, type FlagKind } from './flags.js';
+import { floorJsonLines, formatLoopbackFloor, measureLoopbackFloor, type LoopbackFloor } from './loopback-floor.js';
 
 export interface StanBenchOptions {
   /** Runs per workload, client and build; the median is reported (default 3, 9 with vsRoot). */
@@ -55,6 +59,11 @@ export interface StanBenchOptions {
    * scale (default: when it is installed, the C client runs and no build is compared).
    */
   readonly jetstream?: boolean;
+  /**
+   * Before the standalone runs, W2's floor on this machine (loopback-floor.ts), printed after the
+   * table (default: when W2 runs with the C client and the table is printed).
+   */
+  readonly loopbackFloor?: boolean;
 }
 
 interface Arm {
@@ -286,10 +295,15 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   for (const reason of prepared.skipped) progress(print, `skipping client ${reason}`);
   const allArms: Arm[] = builds.flatMap((build) => prepared.programs.map((program) => ({ build, program })));
   const configs = options.configs ?? standaloneConfigs(options, compare, prepared.programs, print);
+  const workloads = options.workloads ?? WORKLOADS;
+  const floors =
+    print && options.loopbackFloor !== false && options.configs === undefined && workloads.includes('W2') && prepared.programs.some((p) => p.kind === 'c')
+      ? await loopbackFloor(messageCount('W2', scale))
+      : undefined;
   const rows: Row[] = [];
   try {
     for (const config of configs) {
-      for (const workload of options.workloads ?? WORKLOADS) {
+      for (const workload of workloads) {
         const count = messageCount(workload, scale);
         // A server that is not a tstan runs once, whatever the builds; some take only some clients.
         const arms = allArms.filter(
@@ -358,8 +372,25 @@ export async function runStanBench(options: StanBenchOptions = {}): Promise<Row[
   if (print) {
     if (compare) printComparison(rows, builds[0]!.label, builds[1]!.label);
     else printTable(rows);
+    if (floors !== undefined) process.stdout.write(formatLoopbackFloor(floors));
   }
   return rows;
+}
+
+/** W2's floor, its JSON lines printed; undefined (and said why) when it cannot be measured. */
+async function loopbackFloor(count: number): Promise<LoopbackFloor[] | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'tstan-bench-floor-'));
+  try {
+    const floors = await measureLoopbackFloor(dir, count);
+    if ('error' in floors) {
+      progress(true, `W2's loopback floor not measured: ${floors.error}`);
+      return undefined;
+    }
+    for (const line of floorJsonLines(floors)) process.stdout.write(line + '\n');
+    return floors;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The standalone stores asked for and, for scale, nats-server's JetStream on the same stores. */
@@ -397,6 +428,8 @@ export const STAN_BENCH_USAGE = `W1-W4 against a standalone tstan, clients as th
   --interleave              alternate builds and clients run by run (implied by --vs)
   --no-jetstream            skip nats-server's JetStream, which otherwise runs with the C client for scale
                             when nats-server is installed and no build is compared
+  --no-floor                skip W2's loopback floor (round trips to an echo server in C and in Node.js),
+                            which otherwise runs first when W2 runs with the C client
   --timeout-s N             per client run (default 120)
   --server-flags "F ..."    extra tstan flags for this build's standalone servers (e.g. "-encrypt -encryption_key k");
                             a flag written node:F goes to node instead (e.g. node:--max-semi-space-size=1)
@@ -405,14 +438,14 @@ The cluster suite (3 nodes, FILE) instead of --stores:
   --cluster-sync true,false  --cluster_sync on (the default: fsync on a majority) and/or off (default both)
   --client-node follower,leader  which node the client connects to (default both)`;
 
-/** The cluster configurations the flags above ask for. */
 /** The flags stanBenchOptionsFromArgs and clusterConfigsFromArgs read. */
 export const STAN_BENCH_FLAGS: Readonly<Record<string, FlagKind>> = {
   workloads: 'value', stores: 'value', clients: 'value', runs: 'value', scale: 'value', 'timeout-s': 'value', 'tstan-root': 'value',
   'server-flags': 'value', 'vs-server-flags': 'value', vs: 'value', interleave: 'switch', 'no-jetstream': 'switch',
-  'cluster-sync': 'value', 'client-node': 'value',
+  'cluster-sync': 'value', 'client-node': 'value', 'no-floor': 'switch',
 };
 
+/** The cluster configurations the flags above ask for. */
 export function clusterConfigsFromArgs(argv: readonly string[]): BenchConfig[] {
   const syncs = listFlag(argv, 'cluster-sync', ['true', 'false'] as const)?.map((value) => value === 'true');
   return clusterConfigs(syncs, listFlag(argv, 'client-node', CLUSTER_CLIENT_NODES));
@@ -436,6 +469,7 @@ export function stanBenchOptionsFromArgs(argv: readonly string[], defaults: Stan
   set('vsRoot', flagValue(argv, 'vs'));
   if (argv.includes('--interleave')) options['interleave'] = true;
   if (argv.includes('--no-jetstream')) options['jetstream'] = false;
+  if (argv.includes('--no-floor')) options['loopbackFloor'] = false;
   return options as StanBenchOptions;
 }
 
