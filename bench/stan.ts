@@ -5,12 +5,10 @@
 // client's CPU beside the server's, so a saturated client shows. Each figure is the median of
 // `runs` runs. With `vsRoot` the same runs go alternately against two builds and the table gives
 // their ratios. `node dist/bench/stan.js --help` lists the flags; `runStanBench` is the API.
-import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { prepareClients, runClient, type ClientProgram } from './client-programs.js';
 import { CLIENT_KINDS, WORKLOADS, messageCount, resultProblems, type ClientKind, type ClientResult, type WorkloadName } from './client-result.js';
 import {
