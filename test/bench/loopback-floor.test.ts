@@ -3,31 +3,18 @@
 // complete and its percentiles ordered, no echo server left behind; that the pinger refuses bad
 // flags and reports a server that hangs up; and that `npm run bench` prints the floor after the
 // W2 table unless told --no-floor. Small counts; no timing checked.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCProgram } from '../../bench/client-programs.js';
 import { floorJsonLines, formatLoopbackFloor, measureLoopbackFloor, type LoopbackFloor } from '../../bench/loopback-floor.js';
 import { repoRoot } from '../support/tstan-process.js';
-import { runNode } from '../support/run-command.js';
+import { runCommand, runNode } from '../support/run-command.js';
 import { skipWithout } from '../support/test-deps.js';
 
-const execFileAsync = promisify(execFile);
-
-/** Runs the pinger; its exit code and output whatever the outcome. */
-async function ping(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(binary, args, { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const ping = (binary: string, args: string[]) => runCommand(binary, args, 30_000);
 
 /** Processes running bench/echo-server (under tsx or built). */
 function echoServers(): number[] {

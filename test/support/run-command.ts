@@ -10,12 +10,17 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** `node args...` from the repository root, killed after `timeoutMs`. */
-export function runNode(args: readonly string[], timeoutMs: number): Promise<CommandResult> {
+/** `file args...` from the repository root, killed after `timeoutMs`. */
+export function runCommand(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: repoRoot, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd: repoRoot, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** `node args...` from the repository root, killed after `timeoutMs`. */
+export function runNode(args: readonly string[], timeoutMs: number): Promise<CommandResult> {
+  return runCommand(process.execPath, args, timeoutMs);
 }
