@@ -25,23 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define SIZE_MAX_BYTES 65536
-
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static int compare_double(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(const double *sorted, int n, int p) {
-    int index = (int) ((int64_t) n * p / 100);
-    return sorted[index < n ? index : n - 1];
-}
 
 static void set_nodelay(int fd) {
     int one = 1;

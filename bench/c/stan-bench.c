@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define SUBS_MAX 64
 
 typedef struct {
@@ -78,12 +80,6 @@ typedef struct subscriber_set {
     subscriber_t subs[SUBS_MAX];
 } subscriber_set_t;
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static double cpu_seconds(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -94,18 +90,6 @@ static double peak_rss_mb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0;
-}
-
-static int compare_double(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
-/* The same rank as the TypeScript clients: sorted[min(n-1, floor(p/100*n))]. */
-static double percentile(const double *sorted, int n, double p) {
-    if (n == 0) return 0;
-    int i = (int) (p / 100.0 * n);
-    return sorted[i < n ? i : n - 1];
 }
 
 /* Tells the driver that the timed interval starts or ends (see the header). */
